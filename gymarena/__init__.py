@@ -1,0 +1,31 @@
+"""gymarena: one harness over many RL simulators.
+
+    import gymarena
+    env = gymarena.make("minigrid/DoorKey-8x8-v0")        # the task's protocol applied
+    result = gymarena.evaluate(gymarena.EvalRequest(suite="quickstart"))
+
+After ``import gymarena`` every task id also works with ``gymnasium.make``.
+"""
+
+__version__ = "0.1.0"
+
+from gymarena.agents import Agent, RandomAgent, load_agent
+from gymarena.errors import GymarenaError
+from gymarena.runner import EvalRequest, RunResult, evaluate
+from gymarena.suites import Suite, list_suites, load_suite
+from gymarena.tasks import TaskSpec, all_tasks, get_task, load_catalog
+from gymarena.wrappers import make_env
+
+
+def make(task, **overrides):
+    """The Gymnasium env of a task id (or TaskSpec), with its protocol applied."""
+    spec = task if isinstance(task, TaskSpec) else get_task(task)
+    return make_env(spec, **overrides)
+
+
+load_catalog()
+
+__all__ = [
+    "Agent", "EvalRequest", "GymarenaError", "RandomAgent", "RunResult", "Suite", "TaskSpec",
+    "all_tasks", "evaluate", "get_task", "list_suites", "load_agent", "load_suite", "make",
+]

@@ -1,0 +1,179 @@
+"""The Agent protocol and the loaders that turn a reference string into agents.
+
+An agent reference is ``random`` (built in), ``package.module:attr`` or
+``path/to/file.py:attr``. ``attr`` names either a factory
+``make_agent(task, observation_space, action_space) -> Agent`` or an Agent class, whose
+constructor takes those three arguments or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Protocol, runtime_checkable
+
+from gymarena.errors import AgentLoadError
+from gymarena.tasks import TaskSpec
+
+
+@runtime_checkable
+class Agent(Protocol):
+    """What the runner needs of an agent. Multi-agent agents map agent ids to values."""
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start an episode; ``seed`` makes any randomness of the agent reproducible."""
+
+    def act(self, observation: Any) -> Any:
+        """The action for this observation."""
+
+
+AgentFactory = Callable[[TaskSpec, Any, Any], Agent]
+
+
+class RandomAgent:
+    """Uniformly random actions from the action space, seeded per episode."""
+
+    def __init__(self, task: TaskSpec, observation_space: Any, action_space: Any):
+        self.action_space = action_space
+
+    def reset(self, seed: int | None = None) -> None:
+        self.action_space.seed(seed)
+
+    def act(self, observation: Any) -> Any:
+        return self.action_space.sample()
+
+
+BUILTIN_AGENTS: dict[str, type] = {"random": RandomAgent}
+
+
+@dataclass(frozen=True)
+class AgentSource:
+    """A loaded agent reference: its identity (stored with every run) and its factory."""
+
+    reference: str
+    name: str
+    version: str
+    content_hash: str
+    factory: AgentFactory
+
+    def make(self, task: TaskSpec, observation_space: Any, action_space: Any) -> Agent:
+        """A fresh agent for one task, checked against the Agent protocol."""
+        try:
+            agent = self.factory(task, observation_space, action_space)
+        except Exception as exc:  # the user's code: report it as theirs
+            raise AgentLoadError(
+                f"agent {self.reference!r} raised {type(exc).__name__} while being made for "
+                f"{task.id}: {exc}"
+            ) from exc
+        if not (callable(getattr(agent, "act", None)) and callable(getattr(agent, "reset", None))):
+            raise AgentLoadError(
+                f"agent {self.reference!r} made a {type(agent).__name__}, which lacks "
+                "act(observation) and reset(seed) methods"
+            )
+        return agent
+
+
+def _hash_bytes(*parts: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def _as_factory(target: Any, reference: str) -> AgentFactory:
+    """Wrap a class or a factory function so both are called the same way."""
+    if not callable(target):
+        raise AgentLoadError(f"agent reference {reference!r} names a {type(target).__name__}, not a class or factory")
+    if inspect.isclass(target):
+        if not callable(getattr(target, "act", None)):
+            raise AgentLoadError(f"agent class {reference!r} has no act(observation) method")
+        try:
+            inspect.signature(target).bind(None, None, None)
+            return target
+        except TypeError:
+            pass
+        try:
+            inspect.signature(target).bind()
+        except TypeError:
+            raise AgentLoadError(
+                f"agent class {reference!r} must take (task, observation_space, action_space) or no arguments"
+            ) from None
+        return lambda task, observation_space, action_space: target()
+    try:
+        inspect.signature(target).bind(None, None, None)
+    except (TypeError, ValueError):
+        raise AgentLoadError(
+            f"agent factory {reference!r} must take (task, observation_space, action_space)"
+        ) from None
+    return target
+
+
+def _import_file(path: Path, reference: str):
+    if not path.is_file():
+        raise AgentLoadError(f"agent file {str(path)!r} of reference {reference!r} does not exist")
+    module_name = f"gymarena_agent_{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[module_name]
+        raise AgentLoadError(f"agent file {str(path)!r} failed to import: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def _import_module(name: str, reference: str):
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        raise AgentLoadError(
+            f"agent module {name!r} of reference {reference!r} cannot be imported: {exc}; "
+            "check the spelling and that it is on PYTHONPATH (or use path/to/file.py:attr)"
+        ) from None
+    except Exception as exc:
+        raise AgentLoadError(f"agent module {name!r} failed to import: {type(exc).__name__}: {exc}") from exc
+
+
+def _module_bytes(module: Any) -> bytes:
+    """The source of the module that defines the agent: its identity for resume checks."""
+    path = getattr(module, "__file__", None)
+    try:
+        return Path(path).read_bytes() if path else b""
+    except OSError:
+        return b""
+
+
+def load_agent(reference: str) -> AgentSource:
+    """Resolve an agent reference, with a one-line error naming what went wrong."""
+    from gymarena import __version__
+
+    if reference in BUILTIN_AGENTS:
+        cls = BUILTIN_AGENTS[reference]
+        source = inspect.getsource(cls).encode()
+        return AgentSource(reference, reference, __version__, _hash_bytes(source), cls)
+    if ":" not in reference:
+        raise AgentLoadError(
+            f"agent reference {reference!r} is not 'random', 'package.module:attr' or 'path/to/file.py:attr'"
+        )
+    location, _, attr = reference.rpartition(":")
+    if not location or not attr:
+        raise AgentLoadError(f"agent reference {reference!r} needs both a module or file and an attribute")
+    if location.endswith(".py"):
+        module = _import_file(Path(location), reference)
+    else:
+        module = _import_module(location, reference)
+    try:
+        target = getattr(module, attr)
+    except AttributeError:
+        raise AgentLoadError(f"agent reference {reference!r}: {location} has no attribute {attr!r}") from None
+    version = str(getattr(target, "version", None) or getattr(module, "__version__", None) or "unversioned")
+    content_hash = _hash_bytes(reference.encode(), _module_bytes(module))
+    return AgentSource(reference, attr, version, content_hash, _as_factory(target, reference))

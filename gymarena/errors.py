@@ -1,0 +1,67 @@
+"""Errors a user can act on.
+
+Every error here carries a one-line message that says what was wrong and how to fix
+it; the CLI prints that line and exits non-zero instead of showing a traceback.
+"""
+
+from __future__ import annotations
+
+
+class GymarenaError(Exception):
+    """Base class of the errors gymarena reports to its user as one line."""
+
+
+class UnknownTaskError(GymarenaError, KeyError):
+    """A task id that is not in the registry."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class UnknownSuiteError(GymarenaError):
+    """A suite name or path that does not resolve to a suite file."""
+
+
+class SuiteFormatError(GymarenaError):
+    """A suite or catalog file whose content does not match the expected schema."""
+
+
+class MissingExtraError(GymarenaError, ImportError):
+    """A simulator whose pip extra is not installed."""
+
+    def __init__(self, family: str, extra: str, cause: BaseException | None = None):
+        self.family = family
+        self.extra = extra
+        detail = f" ({cause})" if cause else ""
+        super().__init__(
+            f"the {family} simulator is not installed{detail}; "
+            f"install it with: pip install 'gymarena[{extra}]'"
+        )
+        self._cause_text = None if cause is None else str(cause)
+
+    def __reduce__(self):  # keep it picklable across worker processes
+        return (MissingExtraError, (self.family, self.extra, self._cause_text))
+
+
+class AgentLoadError(GymarenaError):
+    """An agent reference that cannot be imported or does not name an agent."""
+
+
+class AgentError(GymarenaError):
+    """An agent that raised, or returned an action outside the action space."""
+
+
+class InvalidActionError(AgentError):
+    """An action outside the task's action space."""
+
+
+class ResultsStoreError(GymarenaError):
+    """A results database that cannot be opened or written."""
+
+
+class RunConfigError(GymarenaError):
+    """Evaluation options that contradict each other or a stored run."""
+
+
+class SimulatorError(GymarenaError):
+    """An environment that raised while being made, reset or stepped."""

@@ -1,0 +1,52 @@
+"""EpisodeRecord: the one row every evaluated episode produces."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EpisodeKey:
+    """Which episode of a run: task, seed, and index within that seed's quota."""
+
+    task_id: str
+    seed: int
+    episode: int
+
+
+@dataclass
+class EpisodeRecord:
+    """The outcome of one episode.
+
+    ``agent_returns`` holds per-agent or per-role returns of multi-agent tasks;
+    ``extra`` holds task-specific metrics (crash, importance weight, ...).
+    """
+
+    task_id: str
+    seed: int
+    episode: int
+    episode_seed: int
+    episode_return: float
+    length: int
+    success: bool | None
+    terminated: bool
+    truncated: bool
+    env_steps: int
+    wall_seconds: float
+    agent_returns: dict[str, float] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def key(self) -> EpisodeKey:
+        return EpisodeKey(self.task_id, self.seed, self.episode)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def outcome_fields(self) -> dict[str, Any]:
+        """The fields a deterministic rerun must reproduce (timing excluded)."""
+        data = self.to_dict()
+        data.pop("wall_seconds")
+        return data

@@ -1,0 +1,65 @@
+"""Per-task summaries of a run's episodes: the numbers the results table shows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from gymarena.metrics import bootstrap_ci, mean_and_std, normalised_scores, success_rate
+from gymarena.records import EpisodeRecord
+from gymarena.results import TaskProtocol
+
+# Summaries are reproducible: the same episodes always give the same intervals.
+SUMMARY_SEED = 0
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    task_id: str
+    protocol_hash: str
+    episodes: int
+    expected_episodes: int
+    mean_return: float | None
+    std_return: float | None
+    return_ci: tuple[float, float] | None
+    normalised_score: float | None
+    normalised_ci: tuple[float, float] | None
+    success_rate: float | None
+    success_ci: tuple[float, float] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def summarise_task(task: TaskProtocol, records: Sequence[EpisodeRecord]) -> TaskSummary:
+    """Mean/std of return, normalised score and success rate, each with a 95% CI."""
+    rng = np.random.default_rng(SUMMARY_SEED)
+    expected = len(task.seeds) * task.episodes_per_seed
+    if not records:
+        return TaskSummary(task.task_id, task.protocol_hash, 0, expected, *([None] * 7))
+    returns = np.array([r.episode_return for r in records])
+    mean, std = mean_and_std(returns)
+    return_ci = bootstrap_ci(returns, rng)
+    normalised = normalised_ci = None
+    scores = task.spec.get("scores")
+    if scores:
+        values = normalised_scores(returns, scores["random"], scores["reference"])
+        normalised, normalised_ci = float(values.mean()), bootstrap_ci(values, rng)
+    rate = rate_ci = None
+    outcomes = [r.success for r in records if r.success is not None]
+    if outcomes:
+        rate, rate_ci = success_rate(outcomes), bootstrap_ci(np.array(outcomes, dtype=float), rng)
+    return TaskSummary(
+        task.task_id, task.protocol_hash, len(records), expected, mean, std, return_ci,
+        normalised, normalised_ci, rate, rate_ci,
+    )
+
+
+def summarise(tasks: Sequence[TaskProtocol], records: Sequence[EpisodeRecord]) -> list[TaskSummary]:
+    by_task: dict[str, list[EpisodeRecord]] = {t.task_id: [] for t in tasks}
+    for record in records:
+        by_task.setdefault(record.task_id, []).append(record)
+    return [summarise_task(t, by_task[t.task_id]) for t in tasks]

@@ -1,0 +1,50 @@
+"""Where the results database lives: ``--db URL``, else ``GYMARENA_DB``, else a SQLite
+file in the user's data directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_data_path
+from sqlalchemy.engine import URL
+
+from gymarena.errors import ResultsStoreError
+
+ENV_VAR = "GYMARENA_DB"
+
+
+def default_sqlite_path() -> Path:
+    """``~/.local/share/gymarena/results.sqlite`` on Linux (platformdirs' user data dir)."""
+    return user_data_path("gymarena", appauthor=False) / "results.sqlite"
+
+
+def resolve_db_url(db: str | None = None) -> str:
+    """The URL to open: the explicit one, else $GYMARENA_DB, else the default file.
+
+    A bare filesystem path is accepted and taken as a SQLite file.
+    """
+    chosen = db or os.environ.get(ENV_VAR) or str(default_sqlite_path())
+    if "://" not in chosen:
+        return f"sqlite:///{Path(chosen).expanduser().absolute()}"
+    return chosen
+
+
+def prepare_sqlite_path(url: URL, display: str) -> None:
+    """Create the parent directory of a SQLite file, failing with a clear message."""
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    parent = Path(database).expanduser().absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ResultsStoreError(
+            f"cannot create the directory {parent} for the results database {display}: "
+            f"{exc.strerror or exc}; pass --db with a writable location (or set {ENV_VAR})"
+        ) from None
+    if not os.access(parent, os.W_OK):
+        raise ResultsStoreError(
+            f"the directory {parent} of the results database {display} is not writable; "
+            f"pass --db with a writable location (or set {ENV_VAR})"
+        )

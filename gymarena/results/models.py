@@ -1,0 +1,105 @@
+"""The results schema (SQLAlchemy 2). Every change here comes with an Alembic migration
+in ``migrations/versions``; a test compares the two."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AgentRow(Base):
+    """An agent identity: the same reference with other code is another row."""
+
+    __tablename__ = "agents"
+    __table_args__ = (UniqueConstraint("reference", "content_hash", name="uq_agents_reference_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    reference: Mapped[str] = mapped_column(String(1000))
+    version: Mapped[str] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProtocolRow(Base):
+    """One task under one protocol: spec, seed set, budget and simulator versions."""
+
+    __tablename__ = "protocols"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(200), index=True)
+    family: Mapped[str] = mapped_column(String(100))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    seeds: Mapped[list[int]] = mapped_column(JSON)
+    episodes_per_seed: Mapped[int] = mapped_column(Integer)
+    simulator_versions: Mapped[dict[str, str]] = mapped_column(JSON)
+    metric_definitions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RunRow(Base):
+    """One evaluation of one agent on a set of tasks."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    suite: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    protocol_hash: Mapped[str] = mapped_column(String(64), index=True)
+    config_hash: Mapped[str] = mapped_column(String(64), index=True)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    provenance: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RunTaskRow(Base):
+    """The tasks of a run, in order, each with its protocol."""
+
+    __tablename__ = "run_tasks"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    protocol_hash: Mapped[str] = mapped_column(ForeignKey("protocols.hash"), index=True)
+
+
+class EpisodeRow(Base):
+    """One finished episode. (run, task, seed, episode) is unique: resume never duplicates."""
+
+    __tablename__ = "episodes"
+    __table_args__ = (
+        UniqueConstraint("run_id", "task_id", "seed", "episode", name="uq_episodes_run_task_seed_episode"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(200))
+    seed: Mapped[int] = mapped_column(BigInteger)
+    episode: Mapped[int] = mapped_column(Integer)
+    episode_seed: Mapped[int] = mapped_column(BigInteger)
+    episode_return: Mapped[float] = mapped_column(Float)
+    length: Mapped[int] = mapped_column(Integer)
+    success: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    terminated: Mapped[bool] = mapped_column(Boolean)
+    truncated: Mapped[bool] = mapped_column(Boolean)
+    env_steps: Mapped[int] = mapped_column(Integer)
+    wall_seconds: Mapped[float] = mapped_column(Float)
+    agent_returns: Mapped[dict[str, float] | None] = mapped_column(JSON, nullable=True)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

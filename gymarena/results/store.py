@@ -1,0 +1,369 @@
+"""ResultsStore: the only code that speaks SQL.
+
+It hands out plain dataclasses, never ORM rows, so the rest of gymarena stays free
+of SQLAlchemy. Any SQLAlchemy URL works; SQLite is the embedded default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import create_engine, event, func, insert, select, update
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from gymarena.errors import ResultsStoreError
+from gymarena.records import EpisodeKey, EpisodeRecord
+from gymarena.results.location import prepare_sqlite_path
+from gymarena.results.migrations_runner import upgrade_to_head
+from gymarena.results.models import AgentRow, EpisodeRow, ProtocolRow, RunRow, RunTaskRow, utcnow
+
+RUN_STATUSES = ("running", "complete", "failed", "interrupted")
+
+
+@dataclass(frozen=True)
+class AgentIdentity:
+    name: str
+    reference: str
+    version: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class TaskProtocol:
+    """A task of a run under its protocol, as stored."""
+
+    task_id: str
+    protocol_hash: str
+    spec: dict[str, Any]
+    seeds: list[int]
+    episodes_per_seed: int
+    simulator_versions: dict[str, str]
+    metric_definitions: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: int
+    agent: AgentIdentity
+    suite: str | None
+    protocol_hash: str
+    config_hash: str
+    config: dict[str, Any]
+    provenance: dict[str, Any]
+    status: str
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    episode_count: int
+    tasks: tuple[TaskProtocol, ...]
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers (``gymarena results``) run beside a writing eval; NORMAL keeps
+    # every commit atomic and durable against a killed process (not a power cut).
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class ResultsStore:
+    """Runs, agents, protocols and episodes in one SQL database."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.display_url = _safe_url(url)
+        self.engine = self._connect(url)
+
+    # -- opening ------------------------------------------------------------------------
+
+    def _fail(self, action: str, exc: BaseException) -> ResultsStoreError:
+        reason = getattr(exc, "orig", None) or exc
+        return ResultsStoreError(
+            f"cannot {action} the results database {self.display_url}: {reason}; "
+            "pass --db with a writable location (or set GYMARENA_DB)"
+        )
+
+    def _connect(self, url: str) -> Engine:
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise ResultsStoreError(
+                f"{url!r} is not a database URL; use e.g. sqlite:///path/results.sqlite "
+                "or postgresql://user@host/dbname"
+            ) from None
+        if parsed.get_backend_name() == "sqlite":
+            prepare_sqlite_path(parsed, self.display_url)
+        try:
+            engine = create_engine(url, future=True)
+        except (ArgumentError, SQLAlchemyError, ImportError) as exc:
+            raise self._fail("open", exc) from None
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        try:
+            upgrade_to_head(engine)
+        except (SQLAlchemyError, OSError) as exc:
+            engine.dispose()
+            raise self._fail("open", exc) from None
+        return engine
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> ResultsStore:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def _write(self, action: str, work) -> Any:
+        """Run ``work(session)`` in one transaction, reporting failures as store errors."""
+        try:
+            with self._session() as session, session.begin():
+                return work(session)
+        except SQLAlchemyError as exc:
+            raise self._fail(action, exc) from None
+
+    # -- writing ------------------------------------------------------------------------
+
+    def ensure_agent(self, identity: AgentIdentity) -> int:
+        def work(session: Session) -> int:
+            row = session.scalar(
+                select(AgentRow).where(
+                    AgentRow.reference == identity.reference, AgentRow.content_hash == identity.content_hash
+                )
+            )
+            if row is None:
+                row = AgentRow(**identity.__dict__)
+                session.add(row)
+                session.flush()
+            return row.id
+
+        return self._write("write to", work)
+
+    def create_run(
+        self,
+        agent_id: int,
+        suite: str | None,
+        protocol_hash: str,
+        config_hash: str,
+        config: dict[str, Any],
+        provenance: dict[str, Any],
+        tasks: Iterable[TaskProtocol],
+    ) -> int:
+        """Insert a run in status 'running' with its tasks and their protocols."""
+
+        def work(session: Session) -> int:
+            run = RunRow(
+                agent_id=agent_id,
+                suite=suite,
+                protocol_hash=protocol_hash,
+                config_hash=config_hash,
+                config=config,
+                provenance=provenance,
+                status="running",
+            )
+            session.add(run)
+            session.flush()
+            for position, task in enumerate(tasks):
+                if session.get(ProtocolRow, task.protocol_hash) is None:
+                    session.add(
+                        ProtocolRow(
+                            hash=task.protocol_hash,
+                            task_id=task.task_id,
+                            family=task.spec["family"],
+                            spec=task.spec,
+                            seeds=list(task.seeds),
+                            episodes_per_seed=task.episodes_per_seed,
+                            simulator_versions=task.simulator_versions,
+                            metric_definitions=task.metric_definitions,
+                        )
+                    )
+                    session.flush()
+                session.add(
+                    RunTaskRow(run_id=run.id, task_id=task.task_id, position=position, protocol_hash=task.protocol_hash)
+                )
+            return run.id
+
+        return self._write("write to", work)
+
+    def add_episodes(self, run_id: int, records: Iterable[EpisodeRecord]) -> None:
+        """Commit finished episodes in one transaction; one already stored is skipped."""
+        rows = [{"run_id": run_id, "created_at": utcnow(), **r.to_dict()} for r in records]
+        if not rows:
+            return
+        statement = self._insert_ignoring_duplicates()
+
+        def work(session: Session) -> None:
+            session.execute(statement, rows)
+            session.execute(update(RunRow).where(RunRow.id == run_id).values(updated_at=utcnow()))
+
+        self._write("write to", work)
+
+    def _insert_ignoring_duplicates(self):
+        keys = ["run_id", "task_id", "seed", "episode"]
+        dialect = self.engine.dialect.name
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        elif dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            return insert(EpisodeRow)  # the unique constraint still forbids duplicates
+        return dialect_insert(EpisodeRow).on_conflict_do_nothing(index_elements=keys)
+
+    def set_status(self, run_id: int, status: str, error: str | None = None) -> None:
+        if status not in RUN_STATUSES:
+            raise ValueError(f"unknown run status {status!r}")
+        now = utcnow()
+        values: dict[str, Any] = {"status": status, "error": error, "updated_at": now}
+        values["finished_at"] = now if status == "complete" else None
+        self._write("write to", lambda s: s.execute(update(RunRow).where(RunRow.id == run_id).values(**values)))
+
+    # -- reading ------------------------------------------------------------------------
+
+    def _read(self, work) -> Any:
+        try:
+            with self._session() as session:
+                return work(session)
+        except SQLAlchemyError as exc:
+            raise self._fail("read", exc) from None
+
+    def find_resumable_run(self, config_hash: str) -> int | None:
+        """The newest unfinished run with this config, which a new eval continues."""
+        return self._read(
+            lambda s: s.scalar(
+                select(RunRow.id)
+                .where(RunRow.config_hash == config_hash, RunRow.status != "complete")
+                .order_by(RunRow.id.desc())
+                .limit(1)
+            )
+        )
+
+    def finished_keys(self, run_id: int) -> set[EpisodeKey]:
+        rows = self._read(
+            lambda s: s.execute(
+                select(EpisodeRow.task_id, EpisodeRow.seed, EpisodeRow.episode).where(EpisodeRow.run_id == run_id)
+            ).all()
+        )
+        return {EpisodeKey(*row) for row in rows}
+
+    def episodes(self, run_id: int) -> list[EpisodeRecord]:
+        """A run's episodes in plan order (task position, seed, episode)."""
+
+        def work(session: Session) -> list[EpisodeRecord]:
+            rows = session.execute(
+                select(EpisodeRow, RunTaskRow.position)
+                .join(RunTaskRow, (RunTaskRow.run_id == EpisodeRow.run_id) & (RunTaskRow.task_id == EpisodeRow.task_id))
+                .where(EpisodeRow.run_id == run_id)
+                .order_by(RunTaskRow.position, EpisodeRow.seed, EpisodeRow.episode)
+            ).all()
+            return [_record_from_row(row) for row, _ in rows]
+
+        return self._read(work)
+
+    def get_run(self, run_id: int) -> RunInfo | None:
+        runs = self._runs(RunRow.id == run_id)
+        return runs[0] if runs else None
+
+    def list_runs(self) -> list[RunInfo]:
+        return self._runs(None)
+
+    def _runs(self, condition: Any) -> list[RunInfo]:
+        def work(session: Session) -> list[RunInfo]:
+            counts = (
+                select(EpisodeRow.run_id, func.count().label("n")).group_by(EpisodeRow.run_id).subquery()
+            )
+            query = (
+                select(RunRow, AgentRow, func.coalesce(counts.c.n, 0))
+                .join(AgentRow, AgentRow.id == RunRow.agent_id)
+                .outerjoin(counts, counts.c.run_id == RunRow.id)
+                .order_by(RunRow.id)
+            )
+            if condition is not None:
+                query = query.where(condition)
+            results = session.execute(query).all()
+            tasks = self._run_tasks(session, [run.id for run, _, _ in results])
+            return [_run_info(run, agent, count, tasks.get(run.id, ())) for run, agent, count in results]
+
+        return self._read(work)
+
+    @staticmethod
+    def _run_tasks(session: Session, run_ids: list[int]) -> dict[int, tuple[TaskProtocol, ...]]:
+        if not run_ids:
+            return {}
+        rows = session.execute(
+            select(RunTaskRow, ProtocolRow)
+            .join(ProtocolRow, ProtocolRow.hash == RunTaskRow.protocol_hash)
+            .where(RunTaskRow.run_id.in_(run_ids))
+            .order_by(RunTaskRow.run_id, RunTaskRow.position)
+        ).all()
+        grouped: dict[int, list[TaskProtocol]] = {}
+        for link, protocol in rows:
+            grouped.setdefault(link.run_id, []).append(
+                TaskProtocol(
+                    task_id=link.task_id,
+                    protocol_hash=protocol.hash,
+                    spec=protocol.spec,
+                    seeds=list(protocol.seeds),
+                    episodes_per_seed=protocol.episodes_per_seed,
+                    simulator_versions=protocol.simulator_versions,
+                    metric_definitions=protocol.metric_definitions,
+                )
+            )
+        return {run_id: tuple(items) for run_id, items in grouped.items()}
+
+
+def _record_from_row(row: EpisodeRow) -> EpisodeRecord:
+    return EpisodeRecord(
+        task_id=row.task_id,
+        seed=row.seed,
+        episode=row.episode,
+        episode_seed=row.episode_seed,
+        episode_return=row.episode_return,
+        length=row.length,
+        success=row.success,
+        terminated=row.terminated,
+        truncated=row.truncated,
+        env_steps=row.env_steps,
+        wall_seconds=row.wall_seconds,
+        agent_returns=row.agent_returns,
+        extra=row.extra or {},
+        error=row.error,
+    )
+
+
+def _run_info(run: RunRow, agent: AgentRow, count: int, tasks: tuple[TaskProtocol, ...]) -> RunInfo:
+    return RunInfo(
+        id=run.id,
+        agent=AgentIdentity(agent.name, agent.reference, agent.version, agent.content_hash),
+        suite=run.suite,
+        protocol_hash=run.protocol_hash,
+        config_hash=run.config_hash,
+        config=run.config,
+        provenance=run.provenance,
+        status=run.status,
+        error=run.error,
+        created_at=run.created_at,
+        updated_at=run.updated_at,
+        finished_at=run.finished_at,
+        episode_count=int(count),
+        tasks=tasks,
+    )

@@ -1,0 +1,181 @@
+"""What a run will do: the request as given, resolved into tasks, seeds and hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from gymarena.agents import AgentSource, load_agent
+from gymarena.errors import RunConfigError
+from gymarena.metrics import METRIC_DEFINITIONS
+from gymarena.records import EpisodeKey
+from gymarena.results import RunInfo, TaskProtocol
+from gymarena.runner.backends import BACKENDS
+from gymarena.suites import load_suite
+from gymarena.tasks import TaskSpec, canonical_json, get_task, protocol_hash
+from gymarena.wrappers import family_of, simulator_versions
+
+DEFAULT_SEEDS = (0, 1, 2, 3, 4)
+_SEED_ITEM = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """``"0-4"``, ``"0,3,7"`` or ``"0-4,10"`` as a tuple of distinct seeds in order."""
+    seeds: list[int] = []
+    for item in text.split(","):
+        match = _SEED_ITEM.match(item)
+        if match is None:
+            raise RunConfigError(f"seeds {text!r}: {item.strip()!r} is not N or N-M (e.g. --seeds 0-4 or --seeds 0,3,7)")
+        low = int(match[1])
+        high = int(match[2]) if match[2] is not None else low
+        if high < low:
+            raise RunConfigError(f"seeds {text!r}: the range {item.strip()!r} is empty")
+        seeds.extend(range(low, high + 1))
+    if len(set(seeds)) != len(seeds):
+        raise RunConfigError(f"seeds {text!r} repeat a seed")
+    return tuple(seeds)
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    """What a user asks for. ``resume`` continues a stored run; ``fresh`` never resumes."""
+
+    suite: str | None = None
+    tasks: tuple[str, ...] = ()
+    agent: str = "random"
+    seeds: tuple[int, ...] | None = None
+    episodes: int | None = None
+    workers: int = 1
+    backend: str | None = None
+    resume: int | None = None
+    fresh: bool = False
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise RunConfigError(f"--workers must be at least 1, got {self.workers}")
+        if self.episodes is not None and self.episodes < 1:
+            raise RunConfigError(f"--episodes must be at least 1, got {self.episodes}")
+        if self.backend is not None and self.backend not in BACKENDS:
+            raise RunConfigError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
+        if self.backend == "local" and self.workers > 1:
+            raise RunConfigError("the local backend runs in one process; drop --workers or use --backend processes")
+        if self.resume is not None:
+            given = [name for name, value in (("--suite", self.suite), ("--task", self.tasks), ("--seeds", self.seeds),
+                                              ("--episodes", self.episodes)) if value]
+            if given:
+                raise RunConfigError(f"--resume continues the run with its stored config; drop {', '.join(given)}")
+        elif bool(self.suite) == bool(self.tasks):
+            raise RunConfigError("give either --suite NAME or one or more --task ID")
+
+    @property
+    def backend_name(self) -> str:
+        return self.backend or ("processes" if self.workers > 1 else "local")
+
+
+@dataclass(frozen=True)
+class PlannedTask:
+    spec: TaskSpec
+    seeds: tuple[int, ...]
+    simulator_versions: dict[str, str] = field(hash=False)
+
+    @cached_property
+    def protocol_hash(self) -> str:
+        return protocol_hash(self.spec, self.seeds, self.simulator_versions, METRIC_DEFINITIONS)
+
+    def stored(self) -> TaskProtocol:
+        return TaskProtocol(
+            task_id=self.spec.id,
+            protocol_hash=self.protocol_hash,
+            spec=self.spec.to_json_dict(),
+            seeds=list(self.seeds),
+            episodes_per_seed=self.spec.episodes,
+            simulator_versions=self.simulator_versions,
+            metric_definitions=dict(METRIC_DEFINITIONS),
+        )
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    tasks: tuple[PlannedTask, ...]
+    seeds: tuple[int, ...]
+    agent: AgentSource
+    suite: str | None
+
+    @cached_property
+    def protocol_hash(self) -> str:
+        """One hash for the whole run: its tasks' protocols, in order."""
+        return hashlib.sha256(canonical_json([t.protocol_hash for t in self.tasks]).encode()).hexdigest()
+
+    @cached_property
+    def config_hash(self) -> str:
+        """Identifies "the same evaluation again": protocol plus agent identity.
+
+        Backend and worker count are left out: they do not change the records.
+        """
+        identity = {"protocol": self.protocol_hash, "agent": self.agent.reference, "code": self.agent.content_hash}
+        return hashlib.sha256(canonical_json(identity).encode()).hexdigest()
+
+    @property
+    def specs(self) -> dict[str, TaskSpec]:
+        return {t.spec.id: t.spec for t in self.tasks}
+
+    def keys(self) -> list[EpisodeKey]:
+        """Every episode of the run, task by task, seed by seed: fixed quotas per seed."""
+        return [
+            EpisodeKey(t.spec.id, seed, episode)
+            for t in self.tasks
+            for seed in self.seeds
+            for episode in range(t.spec.episodes)
+        ]
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "agent": self.agent.reference,
+            "suite": self.suite,
+            "seeds": list(self.seeds),
+            "tasks": [{"id": t.spec.id, "episodes": t.spec.episodes} for t in self.tasks],
+        }
+
+    def simulator_packages(self) -> list[str]:
+        return sorted({p for t in self.tasks for p in t.simulator_versions})
+
+
+def _planned(specs: list[TaskSpec], seeds: tuple[int, ...]) -> tuple[PlannedTask, ...]:
+    return tuple(PlannedTask(s, seeds, simulator_versions(family_of(s).name)) for s in specs)
+
+
+def plan_request(request: EvalRequest) -> RunPlan:
+    """Resolve a new evaluation: suite or task ids, seeds, budget, agent."""
+    if request.suite:
+        suite = load_suite(request.suite)
+        specs, seeds, label = list(suite.tasks), suite.seeds, suite.label
+    else:
+        specs, seeds, label = [get_task(t) for t in dict.fromkeys(request.tasks)], DEFAULT_SEEDS, None
+    if request.episodes is not None:
+        specs = [s.with_episodes(request.episodes) for s in specs]
+    seeds = request.seeds or seeds
+    return RunPlan(_planned(specs, seeds), seeds, load_agent(request.agent), label)
+
+
+def plan_stored_run(run: RunInfo) -> RunPlan:
+    """The plan of a stored run, checked against the code and simulators installed now."""
+    agent = load_agent(run.agent.reference)
+    if agent.content_hash != run.agent.content_hash:
+        raise RunConfigError(
+            f"run {run.id}: the code of agent {run.agent.reference!r} changed since the run started, "
+            "so its episodes would not be comparable; start a new run (drop --resume)"
+        )
+    specs = [TaskSpec.from_json_dict(t.spec) for t in run.tasks]
+    seeds = tuple(run.config["seeds"])
+    plan = RunPlan(_planned(specs, seeds), seeds, agent, run.suite)
+    for stored, planned in zip(run.tasks, plan.tasks):
+        if stored.protocol_hash != planned.protocol_hash:
+            raise RunConfigError(
+                f"run {run.id}: the protocol of {stored.task_id} changed since the run started "
+                f"(simulator versions then {stored.simulator_versions}, now {planned.simulator_versions}); "
+                "start a new run (drop --resume)"
+            )
+    return plan

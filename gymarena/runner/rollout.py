@@ -1,0 +1,119 @@
+"""One episode of one agent on one environment, with the action checked at every step."""
+
+from __future__ import annotations
+
+from time import perf_counter
+from typing import Any, Callable
+
+import numpy as np
+from gymnasium import spaces
+
+from gymarena.errors import AgentError, InvalidActionError, SimulatorError
+from gymarena.records import EpisodeKey, EpisodeRecord
+from gymarena.tasks import EpisodeOutcome, TaskSpec, episode_succeeded
+
+ActionCheck = Callable[[Any], bool]
+
+
+def episode_seed(seed: int, episode: int) -> int:
+    """The seed of one episode: an independent stream per (seed, episode) via SeedSequence.
+
+    Every episode is reproducible on its own, so episodes can run on any worker, in any
+    order, and a resumed run reproduces exactly the episodes a clean run has.
+    """
+    state = np.random.SeedSequence(seed, spawn_key=(episode,)).generate_state(1, np.uint32)
+    return int(state[0])
+
+
+def _box_check(space: spaces.Box) -> ActionCheck:
+    # Box.contains rejects float64 actions for a float32 space; simulators accept them,
+    # so only shape, finiteness and bounds decide here.
+    low, high, shape = space.low, space.high, space.shape
+
+    def check(action: Any) -> bool:
+        try:
+            array = np.asarray(action, dtype=float)
+        except (TypeError, ValueError):
+            return False
+        return array.shape == shape and bool(np.all(array >= low) and np.all(array <= high))
+
+    return check
+
+
+def _discrete_check(space: spaces.Discrete) -> ActionCheck:
+    low, high = int(space.start), int(space.start + space.n)
+
+    def check(action: Any) -> bool:
+        if type(action) is int or isinstance(action, np.integer):
+            return low <= action < high
+        return space.contains(action)
+
+    return check
+
+
+def action_check(space: spaces.Space) -> ActionCheck:
+    """A fast membership test for an action space (Gymnasium's own for the rarer spaces)."""
+    if isinstance(space, spaces.Discrete):
+        return _discrete_check(space)
+    if isinstance(space, spaces.Box):
+        return _box_check(space)
+    return space.contains
+
+
+def _where(task: TaskSpec, key: EpisodeKey, step: int) -> str:
+    return f"{task.id} (seed {key.seed}, episode {key.episode}, step {step})"
+
+
+def run_episode(
+    env: Any,
+    agent: Any,
+    task: TaskSpec,
+    key: EpisodeKey,
+    check: ActionCheck,
+    agent_name: str,
+) -> EpisodeRecord:
+    """Play one episode to termination or truncation and return its record."""
+    seed = episode_seed(key.seed, key.episode)
+    start = perf_counter()
+    step = 0
+    try:
+        agent.reset(seed=seed)
+    except Exception as exc:
+        raise AgentError(f"agent {agent_name} raised {type(exc).__name__} in reset on {_where(task, key, 0)}: {exc}") from exc
+    try:
+        observation, info = env.reset(seed=seed)
+    except Exception as exc:
+        raise SimulatorError(f"{task.id} raised {type(exc).__name__} in reset (seed {key.seed}, episode {key.episode}): {exc}") from exc
+    total = 0.0
+    reward = 0.0
+    terminated = truncated = False
+    while not (terminated or truncated):
+        try:
+            action = agent.act(observation)
+        except Exception as exc:
+            raise AgentError(f"agent {agent_name} raised {type(exc).__name__} on {_where(task, key, step)}: {exc}") from exc
+        if not check(action):
+            raise InvalidActionError(
+                f"agent {agent_name} returned an action outside the action space on "
+                f"{_where(task, key, step)}: {action!r} is not in {env.action_space}"
+            )
+        try:
+            observation, reward, terminated, truncated, info = env.step(action)
+        except Exception as exc:
+            raise SimulatorError(f"{task.id} raised {type(exc).__name__} in step on {_where(task, key, step)}: {exc}") from exc
+        total += reward
+        step += 1
+    outcome = EpisodeOutcome(float(total), float(reward), step, bool(terminated), bool(truncated), info)
+    return EpisodeRecord(
+        task_id=task.id,
+        seed=key.seed,
+        episode=key.episode,
+        episode_seed=seed,
+        episode_return=outcome.episode_return,
+        length=step,
+        success=episode_succeeded(task.success, outcome),
+        terminated=outcome.terminated,
+        truncated=outcome.truncated,
+        env_steps=step,
+        wall_seconds=perf_counter() - start,
+    )

@@ -1,0 +1,104 @@
+"""Suites: versioned sets of tasks with a seed set, read from TOML files.
+
+A suite file has ``name``, ``version``, ``description``, ``seeds``, an optional
+``episodes`` (per seed, overriding each task's budget) and ``[[tasks]]`` tables. A task
+table either names a registered task (``id``, optionally ``episodes``) or defines one
+inline (``id``, ``env_id`` and the other TaskSpec keys). ``name@N`` selects a version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gymarena.errors import GymarenaError, SuiteFormatError, UnknownSuiteError
+from gymarena.specfile import SpecTable, read_spec_file
+from gymarena.tasks import TaskSpec, get_task, suggest, task_from_table
+
+SUITES_DIR = Path(__file__).parent
+_SUITE_KEYS = {"name", "version", "description", "seeds", "episodes", "tasks"}
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    version: int
+    description: str
+    seeds: tuple[int, ...]
+    tasks: tuple[TaskSpec, ...]
+    path: Path
+
+    @property
+    def label(self) -> str:
+        """``name@version``, the form stored with runs."""
+        return f"{self.name}@{self.version}"
+
+
+def _suite_task(table: SpecTable, default_episodes: int | None) -> TaskSpec:
+    if table.has("env_id"):
+        try:
+            task = task_from_table(table)
+        except ValueError as exc:
+            raise SuiteFormatError(f"{table.path}: {table.where}: {exc}") from None
+    else:
+        table.reject_unknown({"id", "episodes"})
+        try:
+            task = get_task(table.str("id"))
+        except GymarenaError as exc:
+            raise SuiteFormatError(f"{table.path}: key '{table.where}.id': {exc}") from None
+    episodes = table.optional_int("episodes", minimum=1) or default_episodes
+    return task.with_episodes(episodes) if episodes else task
+
+
+def read_suite(path: Path) -> Suite:
+    """Parse and validate one suite file; errors name the file and the key."""
+    top = read_spec_file(path)
+    top.reject_unknown(_SUITE_KEYS)
+    episodes = top.optional_int("episodes", minimum=1)
+    tasks = tuple(_suite_task(t, episodes) for t in top.tables("tasks"))
+    ids = [t.id for t in tasks]
+    duplicated = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicated:
+        raise SuiteFormatError(f"{path}: key 'tasks': task {duplicated[0]!r} appears more than once")
+    return Suite(
+        name=top.str("name"),
+        version=top.int("version", minimum=1),
+        description=top.str("description", "") if top.has("description") else "",
+        seeds=top.int_list("seeds"),
+        tasks=tasks,
+        path=path,
+    )
+
+
+def builtin_suite_paths() -> list[Path]:
+    return sorted(SUITES_DIR.glob("*.toml"))
+
+
+def list_suites() -> list[Suite]:
+    """The suites shipped with gymarena."""
+    return [read_suite(p) for p in builtin_suite_paths()]
+
+
+def load_suite(name_or_path: str) -> Suite:
+    """A suite by ``name``, ``name@version`` or a path to a suite file."""
+    path = Path(name_or_path).expanduser()
+    if name_or_path.endswith(".toml") or path.is_file():
+        if not path.is_file():
+            raise UnknownSuiteError(f"suite file {str(path)!r} does not exist")
+        return read_suite(path)
+    name, _, version = name_or_path.partition("@")
+    candidates = [s for s in list_suites() if s.name == name]
+    if not candidates:
+        names = [s.name for s in list_suites()]
+        hints = suggest(name, names)
+        hint = f"; did you mean {' or '.join(repr(h) for h in hints)}?" if hints else ""
+        raise UnknownSuiteError(
+            f"unknown suite {name_or_path!r}{hint} (known: {', '.join(names)}; or pass a path to a .toml file)"
+        )
+    if version:
+        matching = [s for s in candidates if str(s.version) == version]
+        if not matching:
+            known = ", ".join(s.label for s in candidates)
+            raise UnknownSuiteError(f"suite {name!r} has no version {version!r} (known: {known})")
+        return matching[0]
+    return max(candidates, key=lambda s: s.version)

@@ -1,0 +1,89 @@
+"""Simulator families and the adapters that turn a TaskSpec into an environment.
+
+Simulators are imported lazily: a missing one raises :class:`MissingExtraError` with
+the ``pip install 'gymarena[extra]'`` line, and the registry still lists its tasks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata
+
+from gymarena.errors import MissingExtraError
+from gymarena.tasks import TaskSpec, get_task
+
+
+@dataclass(frozen=True)
+class Family:
+    """A simulator family: what it needs installed and which adapter builds its envs.
+
+    ``modules`` are import names that must be importable; ``packages`` are the
+    distributions whose versions enter the protocol hash.
+    """
+
+    name: str
+    extra: str
+    modules: tuple[str, ...]
+    packages: tuple[str, ...]
+    adapter: str
+
+    def missing_modules(self) -> list[str]:
+        return [m for m in self.modules if importlib.util.find_spec(m) is None]
+
+    def availability(self) -> tuple[bool, str]:
+        """(available, reason): the reason names the missing module and the install line."""
+        missing = self.missing_modules()
+        if not missing:
+            return True, ""
+        return False, f"needs {', '.join(missing)}: pip install 'gymarena[{self.extra}]'"
+
+    def simulator_versions(self) -> dict[str, str]:
+        """Installed versions of the family's packages (those absent are 'missing')."""
+        versions = {}
+        for package in ("gymnasium", *self.packages):
+            try:
+                versions[package] = metadata.version(package)
+            except metadata.PackageNotFoundError:
+                versions[package] = "missing"
+        return versions
+
+
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in (
+        Family("classic", "classic", ("gymnasium",), (), "gymarena.wrappers.classic"),
+        Family("minigrid", "minigrid", ("minigrid",), ("minigrid",), "gymarena.wrappers.minigrid"),
+        Family("mujoco", "mujoco", ("mujoco",), ("mujoco",), "gymarena.wrappers.mujoco"),
+    )
+}
+
+
+def family_of(task: TaskSpec) -> Family:
+    try:
+        return FAMILIES[task.family]
+    except KeyError:
+        raise MissingExtraError(task.family, task.extra, "no adapter for this family") from None
+
+
+@lru_cache(maxsize=None)
+def simulator_versions(family: str) -> dict[str, str]:
+    """Cached per process: versions do not change while it runs."""
+    return FAMILIES[family].simulator_versions()
+
+
+def make_env(task: TaskSpec, **overrides):
+    """Build the environment of a task with its protocol applied (time limit, kwargs)."""
+    family = family_of(task)
+    missing = family.missing_modules()
+    if missing:
+        raise MissingExtraError(task.family, family.extra, f"cannot import {', '.join(missing)}")
+    adapter = importlib.import_module(family.adapter)
+    return adapter.make(task, **overrides)
+
+
+def make_env_from_registry(task_id: str, **overrides):
+    """Gymnasium entry point for every registered gymarena id."""
+    return make_env(get_task(task_id), **overrides)
