@@ -1,0 +1,169 @@
+"""The ``gymarena`` command: parses options, calls the library, prints. No logic of its own."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from typing import Iterator, List, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from gymarena import all_tasks, list_suites
+from gymarena.errors import GymarenaError
+from gymarena.output import make_console, print_csv, print_json, print_table
+from gymarena.results import open_store, resolve_db_url
+from gymarena.runner import EvalRequest, evaluate, parse_seeds
+from gymarena.views import (
+    RUN_COLUMNS, SUITE_COLUMNS, SUMMARY_COLUMNS, SUMMARY_TABLE_COLUMNS, TASK_COLUMNS, TASK_TABLE_COLUMNS,
+    run_payload, run_row, stored_run_payload, stored_summaries, stored_summary_rows, suite_row,
+    summary_table_row, task_row,
+)
+
+app = typer.Typer(
+    name="gymarena",
+    help="Evaluate RL agents on versioned suites of simulators and keep every result in a database.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = make_console()
+err = make_console(stderr=True)
+
+DB_HELP = "Results database: any SQLAlchemy URL or a file path. Default: $GYMARENA_DB, else a SQLite file in your data directory."
+DbOption = typer.Option(None, "--db", help=DB_HELP, show_default=False)
+JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")
+CsvOption = typer.Option(False, "--csv", help="Print CSV instead of a table.")
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn gymarena's errors into one line on stderr and a non-zero exit."""
+    try:
+        yield
+    except GymarenaError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def _check_formats(as_json: bool, as_csv: bool) -> None:
+    if as_json and as_csv:
+        err.print("[bold red]error:[/] choose one of --json and --csv", highlight=False)
+        raise typer.Exit(2)
+
+
+@app.command("list")
+def list_command(
+    as_json: bool = JsonOption,
+    as_csv: bool = CsvOption,
+    db: Optional[str] = DbOption,
+) -> None:
+    """List tasks and suites, whether each can run here, and what to install when not."""
+    _check_formats(as_json, as_csv)
+    with reported_errors():
+        tasks = [task_row(t) for t in all_tasks()]
+        suites = [suite_row(s) for s in list_suites()]
+    if as_json:
+        print_json({"tasks": tasks, "suites": suites, "database": resolve_db_url(db)})
+    elif as_csv:
+        print_csv(tasks, TASK_COLUMNS)
+    else:
+        print_table(out, tasks, TASK_TABLE_COLUMNS, title="Tasks")
+        print_table(out, suites, SUITE_COLUMNS, title="Suites")
+        out.print(f"results database: {resolve_db_url(db)}", highlight=False)
+
+
+class EpisodeProgress:
+    """A progress bar on stderr that appears once the run knows its episode count."""
+
+    def __init__(self) -> None:
+        self.bar: Progress | None = None
+        self.task_id = None
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = Progress(
+                TextColumn("episodes"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                console=err,
+            )
+            self.bar.start()
+            self.task_id = self.bar.add_task("episodes", total=total)
+        self.bar.update(self.task_id, completed=done, total=total)
+
+    def __enter__(self) -> EpisodeProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@app.command("eval")
+def eval_command(
+    suite: Optional[str] = typer.Option(None, "--suite", help="Suite name, name@version, or path to a suite .toml file."),
+    task: Optional[List[str]] = typer.Option(None, "--task", help="A task id such as minigrid/DoorKey-8x8-v0; repeatable."),
+    agent: str = typer.Option("random", "--agent", help="'random', 'package.module:attr' or 'path/to/file.py:attr'."),
+    seeds: Optional[str] = typer.Option(None, "--seeds", help="Seeds such as 0-4 or 0,3,7. Default: the suite's, else 0-4."),
+    episodes: Optional[int] = typer.Option(None, "--episodes", help="Episodes per seed. Default: each task's own budget."),
+    workers: int = typer.Option(1, "--workers", help="Worker processes; more than 1 uses the processes backend."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="local or processes. Default: from --workers."),
+    resume: Optional[int] = typer.Option(None, "--resume", help="Continue the stored run with this id."),
+    fresh: bool = typer.Option(False, "--fresh", help="Start a new run even if an unfinished identical one exists."),
+    as_json: bool = typer.Option(False, "--json", help="Print the finished run as JSON (episodes included)."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Evaluate an agent on a suite or on tasks; every episode is stored as it finishes."""
+    with reported_errors():
+        request = EvalRequest(
+            suite=suite, tasks=tuple(task or ()), agent=agent,
+            seeds=parse_seeds(seeds) if seeds else None, episodes=episodes,
+            workers=workers, backend=backend, resume=resume, fresh=fresh,
+        )
+        with open_store(db) as store:
+            err.print(f"results database: {store.display_url}", highlight=False)
+            with EpisodeProgress() as progress:
+                try:
+                    result = evaluate(request, store, progress=progress.update)
+                except KeyboardInterrupt:
+                    err.print("interrupted: run `gymarena eval` again with the same options (or --resume ID) to continue")
+                    raise typer.Exit(130) from None
+    if result.resumed:
+        err.print(f"resumed run {result.run.id}: {result.skipped} episodes were already stored", highlight=False)
+    if as_json:
+        print_json(run_payload(result.run, result.records, result.summaries))
+        return
+    rows = [summary_table_row(s) for s in result.summaries]
+    print_table(out, rows, SUMMARY_TABLE_COLUMNS, title=f"run {result.run.id}: {result.run.agent.reference} ({result.run.status})")
+
+
+@app.command("results")
+def results_command(
+    run: Optional[int] = typer.Option(None, "--run", help="Show this run's per-task scores."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON, episode records included."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print per-task scores as CSV."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Show what is in the results database: runs, or one run's per-task scores."""
+    _check_formats(as_json, as_csv)
+    with reported_errors(), open_store(db) as store:
+        if run is not None:
+            found = store.get_run(run)
+            if found is None:
+                raise GymarenaError(f"there is no run {run} in {store.display_url}; `gymarena results` lists the runs")
+            runs = [found]
+        else:
+            runs = store.list_runs()
+        if as_json:
+            print_json({"database": store.display_url, "runs": [stored_run_payload(store, r) for r in runs]})
+        elif as_csv:
+            print_csv(stored_summary_rows(store, runs), SUMMARY_COLUMNS)
+        elif run is not None:
+            rows = [summary_table_row(s) for s in stored_summaries(store, runs[0])]
+            print_table(out, rows, SUMMARY_TABLE_COLUMNS, title=f"run {run}: {runs[0].agent.reference} ({runs[0].status})")
+        else:
+            print_table(out, [run_row(r) for r in runs], RUN_COLUMNS, title=f"runs in {store.display_url}")
+
+
+def main() -> None:
+    """Console entry point."""
+    sys.exit(app())

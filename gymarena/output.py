@@ -1,0 +1,48 @@
+"""Printing rows as a Rich table, JSON or CSV: the same options on every query command."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+def make_console(stderr: bool = False) -> Console:
+    """A console as wide as the terminal, or 160 columns when output is piped."""
+    return Console(stderr=stderr, width=shutil.get_terminal_size((160, 24)).columns)
+
+
+def print_table(console: Console, rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
+    table = Table(title=title, show_lines=False)
+    for index, column in enumerate(columns):
+        table.add_column(column.replace("_", " "), overflow="fold", no_wrap=index == 0)
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    console.print(table)
+
+
+def print_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+
+
+def print_csv(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({c: "" if row.get(c) is None else row.get(c) for c in columns})
