@@ -116,7 +116,9 @@ def _as_factory(target: Any, reference: str) -> AgentFactory:
 def _import_file(path: Path, reference: str):
     if not path.is_file():
         raise AgentLoadError(f"agent file {str(path)!r} of reference {reference!r} does not exist")
-    module_name = f"gymarena_agent_{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]}"
+    # Keyed by path and content: an edited file is imported afresh, never served stale.
+    key = str(path.resolve()).encode() + path.read_bytes()
+    module_name = f"gymarena_agent_{hashlib.sha1(key).hexdigest()[:16]}"
     if module_name in sys.modules:
         return sys.modules[module_name]
     spec = importlib.util.spec_from_file_location(module_name, path)

@@ -1,0 +1,87 @@
+"""Agents used by the tests, loaded through the public file.py:attr reference form."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+
+class FirstActionAgent:
+    """Always the same valid action; constructed with no arguments."""
+
+    def reset(self, seed=None):
+        pass
+
+    def act(self, observation):
+        return 0
+
+
+def make_random(task, observation_space, action_space):
+    """A seeded random agent written as a factory, as a user would."""
+    return SeededRandom(action_space)
+
+
+class SeededRandom:
+    def __init__(self, action_space):
+        self.space = action_space
+
+    def reset(self, seed=None):
+        self.rng = np.random.default_rng(seed)
+
+    def act(self, observation):
+        if hasattr(self.space, "n"):
+            return int(self.rng.integers(self.space.n))
+        return self.rng.uniform(self.space.low, self.space.high).astype(self.space.dtype)
+
+
+class SlowRandom(SeededRandom):
+    """Sleeps at each reset so that a test can kill a run midway through."""
+
+    def __init__(self, task, observation_space, action_space):
+        super().__init__(action_space)
+
+    def reset(self, seed=None):
+        time.sleep(float(os.environ.get("GYMARENA_TEST_AGENT_SLEEP", "0.05")))
+        super().reset(seed)
+
+
+class RaisesAtStep:
+    """Raises on the fifth step of the third episode it plays."""
+
+    def __init__(self, task, observation_space, action_space):
+        self.episodes = 0
+        self.steps = 0
+
+    def reset(self, seed=None):
+        self.episodes += 1
+        self.steps = 0
+
+    def act(self, observation):
+        self.steps += 1
+        if self.episodes == 3 and self.steps == 5:
+            raise RuntimeError("policy network exploded")
+        return 0
+
+
+class OutOfSpace:
+    """Returns an action outside a Discrete(2) space on the third step."""
+
+    def __init__(self, task, observation_space, action_space):
+        self.steps = 0
+
+    def reset(self, seed=None):
+        self.steps = 0
+
+    def act(self, observation):
+        self.steps += 1
+        return 7 if self.steps == 3 else 1
+
+
+class NoActMethod:
+    def __init__(self, task, observation_space, action_space):
+        pass
+
+
+not_callable = 42

@@ -1,0 +1,52 @@
+"""Shared fixtures: results databases (SQLite always, PostgreSQL when a server is given)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+import gymarena  # noqa: F401  registers the catalog
+from gymarena.results import ResultsStore
+
+AGENTS_DIR = Path(__file__).parent / "agents"
+POSTGRES_URL = os.environ.get("GYMARENA_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'results.sqlite'}"
+
+
+def _fresh_postgres_database() -> str:
+    """A new, empty database on the test server, so tests never see each other's rows."""
+    name = f"gymarena_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every store-touching test runs on SQLite and, when configured, PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'results.sqlite'}"
+    if not POSTGRES_URL:
+        pytest.skip("set GYMARENA_TEST_POSTGRES_URL to run against PostgreSQL (.ci/run does)")
+    return _fresh_postgres_database()
+
+
+@pytest.fixture
+def store(db_url: str):
+    with ResultsStore(db_url) as opened:
+        yield opened
+
+
+def agent_ref(name: str) -> str:
+    """A file:attr reference to one of the test agents in tests/agents/agents.py."""
+    return f"{AGENTS_DIR / 'agents.py'}:{name}"

@@ -1,0 +1,97 @@
+"""The results store: schema and migrations, idempotent writes, any SQLAlchemy URL, clear failures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from gymarena.errors import ResultsStoreError
+from gymarena.records import EpisodeRecord
+from gymarena.results import AgentIdentity, ResultsStore, TaskProtocol, resolve_db_url
+from gymarena.results.migrations_runner import SCHEMA_REVISION, alembic_config, current_revision
+from gymarena.results.models import Base
+
+
+def test_migrations_build_exactly_the_models(store):
+    assert current_revision(store.engine) == SCHEMA_REVISION
+    with store.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_schema_revision_is_the_migration_head(store):
+    assert ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head() == SCHEMA_REVISION
+
+
+def _run(store: ResultsStore) -> int:
+    agent_id = store.ensure_agent(AgentIdentity("a", "pkg:a", "1", "0" * 64))
+    assert store.ensure_agent(AgentIdentity("a", "pkg:a", "1", "0" * 64)) == agent_id
+    task = TaskProtocol("classic/CartPole-v1", "f" * 64, {"family": "classic"}, [0], 2, {"gymnasium": "1.2.0"})
+    return store.create_run(agent_id, None, "e" * 64, "d" * 64, {"seeds": [0]}, {"python": "3"}, [task])
+
+
+def _record(episode: int, seed: int = 2**32 - 1) -> EpisodeRecord:
+    return EpisodeRecord(
+        task_id="classic/CartPole-v1", seed=seed, episode=episode, episode_seed=4_000_000_000 + episode,
+        episode_return=1.5 * episode, length=10, success=None, terminated=True, truncated=False,
+        env_steps=10, wall_seconds=0.01, agent_returns={"a": 1.0}, extra={"crash": False},
+    )
+
+
+def test_episodes_round_trip_and_duplicates_are_ignored(store):
+    run_id = _run(store)
+    store.add_episodes(run_id, [_record(0), _record(1)])
+    store.add_episodes(run_id, [_record(1), _record(2)])  # a resumed worker re-sending episode 1
+    stored = store.episodes(run_id)
+    assert [r.episode for r in stored] == [0, 1, 2]
+    assert stored[1] == _record(1)  # large seeds, JSON fields and floats survive
+    assert store.get_run(run_id).episode_count == 3
+
+
+def test_status_transitions(store):
+    run_id = _run(store)
+    assert store.find_resumable_run("d" * 64) == run_id
+    store.set_status(run_id, "complete")
+    run = store.get_run(run_id)
+    assert run.status == "complete" and run.finished_at is not None
+    assert store.find_resumable_run("d" * 64) is None
+
+
+def test_reopening_an_existing_database_keeps_its_rows(sqlite_url):
+    with ResultsStore(sqlite_url) as first:
+        run_id = _run(first)
+    with ResultsStore(sqlite_url) as second:
+        assert second.get_run(run_id) is not None
+
+
+def test_unwritable_location_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ResultsStoreError) as info:
+        ResultsStore(f"sqlite:///{blocker / 'results.sqlite'}")
+    message = str(info.value)
+    assert "cannot create the directory" in message and "--db" in message
+
+
+def test_not_a_url():
+    with pytest.raises(ResultsStoreError, match="is not a database URL"):
+        ResultsStore("postgres ql://nope")
+
+
+def test_unreachable_server_is_a_clear_error():
+    with pytest.raises(ResultsStoreError, match="cannot open the results database postgresql://u:\\*\\*\\*@127.0.0.1:1/x"):
+        ResultsStore("postgresql://u:secret@127.0.0.1:1/x?connect_timeout=2")
+
+
+def test_db_url_resolution(monkeypatch, tmp_path):
+    monkeypatch.delenv("GYMARENA_DB", raising=False)
+    assert resolve_db_url(None).endswith("gymarena/results.sqlite")
+    assert resolve_db_url(str(tmp_path / "x.db")) == f"sqlite:///{tmp_path / 'x.db'}"
+    monkeypatch.setenv("GYMARENA_DB", "postgresql://h/db")
+    assert resolve_db_url(None) == "postgresql://h/db"
+    assert resolve_db_url("sqlite:///y.db") == "sqlite:///y.db"

@@ -1,0 +1,84 @@
+"""Suite files: the built-in suites, user suite files and the errors for malformed ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gymarena.errors import SuiteFormatError, UnknownSuiteError
+from gymarena.suites import list_suites, load_suite
+
+
+def test_builtin_suites():
+    suites = {s.name: s for s in list_suites()}
+    assert {"quickstart", "minigrid-core", "mujoco-core"} <= set(suites)
+    assert len(suites["minigrid-core"].tasks) >= 6
+    mujoco = [t.id for t in suites["mujoco-core"].tasks]
+    assert mujoco[0] == "mujoco/Ant-v5" and mujoco[-1] == "mujoco/Walker2d-v5" and len(mujoco) == 11
+    quick = suites["quickstart"]
+    assert [t.family for t in quick.tasks] == ["classic", "minigrid"]
+
+
+def test_name_at_version():
+    assert load_suite("quickstart@1").label == "quickstart@1"
+    with pytest.raises(UnknownSuiteError, match="no version '9'"):
+        load_suite("quickstart@9")
+
+
+def test_unknown_suite_suggests():
+    with pytest.raises(UnknownSuiteError, match="did you mean 'quickstart'"):
+        load_suite("quickstar")
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "mine.toml"
+    path.write_text(text)
+    return path
+
+
+def test_user_suite_file_with_an_inline_task(tmp_path):
+    path = _write(tmp_path, '''
+name = "mine"
+version = 3
+seeds = [4, 5]
+[[tasks]]
+id = "classic/CartPole-v1"
+episodes = 2
+[[tasks]]
+id = "classic/MountainCar-v0"
+env_id = "MountainCar-v0"
+max_episode_steps = 50
+success = "terminated"
+scores = { random = -50.0, reference = -10.0, random_source = "horizon", reference_source = "guess" }
+''')
+    suite = load_suite(str(path))
+    assert suite.label == "mine@3" and suite.seeds == (4, 5)
+    assert [t.episodes for t in suite.tasks] == [2, 10]
+    assert suite.tasks[1].max_episode_steps == 50
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('name = "x"\nversion = 1\nseeds = [0]\n', "key 'tasks': expected one or more [[tasks]] tables"),
+        ('name = "x"\nversion = "one"\nseeds = [0]\n[[tasks]]\nid = "classic/CartPole-v1"\n', "key 'version': expected an integer, got 'one'"),
+        ('name = "x"\nversion = 1\nseeds = [0, -1]\n[[tasks]]\nid = "classic/CartPole-v1"\n', "key 'seeds': expected a non-empty list of non-negative integers"),
+        ('name = "x"\nversion = 1\nseeds = [0]\n[[tasks]]\nid = "classic/CartPol-v1"\n', "key 'tasks[0].id': unknown task 'classic/CartPol-v1'; did you mean"),
+        ('name = "x"\nversion = 1\nseeds = [0]\n[[tasks]]\nid = "classic/CartPole-v1"\nepisodes = 0\n', "key 'tasks[0].episodes': expected an integer >= 1"),
+        ('name = "x"\nversion = 1\nseeds = [0]\nepisode = 3\n[[tasks]]\nid = "classic/CartPole-v1"\n', "key 'episode': expected one of the known keys"),
+        ('name = "x"\nversion = 1\nseeds = [0]\n[[tasks]]\nid = "classic/M-v0"\nenv_id = "M-v0"\nsuccess = "maybe"\n', "key 'tasks[0].success': expected a success rule"),
+        ('name = "x"\nversion = 1\nseeds = [0\n', "not valid TOML"),
+    ],
+)
+def test_malformed_suite_names_file_key_and_expectation(tmp_path, text, message):
+    path = _write(tmp_path, text)
+    with pytest.raises(SuiteFormatError) as info:
+        load_suite(str(path))
+    assert str(info.value).startswith(str(path))
+    assert message in str(info.value)
+
+
+def test_missing_suite_file(tmp_path):
+    with pytest.raises(UnknownSuiteError, match="does not exist"):
+        load_suite(str(tmp_path / "nope.toml"))

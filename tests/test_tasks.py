@@ -1,0 +1,99 @@
+"""The task registry, TaskSpec rules, success rules and protocol hashes."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import gymnasium
+import pytest
+
+import gymarena
+from gymarena.errors import UnknownTaskError
+from gymarena.metrics import METRIC_DEFINITIONS
+from gymarena.tasks import (
+    TASK_ID_PATTERN, EpisodeOutcome, TaskSpec, all_tasks, episode_succeeded, get_task, protocol_hash,
+)
+
+
+def test_every_task_id_follows_the_grammar_and_carries_score_references():
+    tasks = all_tasks()
+    assert {t.family for t in tasks} >= {"classic", "minigrid", "mujoco"}
+    for task in tasks:
+        match = TASK_ID_PATTERN.match(task.id)
+        assert match and match["family"] == task.family
+        assert task.scores is not None, task.id
+        assert task.scores.random_source and task.scores.reference_source
+        assert task.scores.reference > task.scores.random, task.id
+
+
+def test_misspelt_id_suggests_the_close_one():
+    with pytest.raises(UnknownTaskError) as info:
+        get_task("minigrid/DoorKy-8x8-v0")
+    assert "did you mean 'minigrid/DoorKey-8x8-v0'" in str(info.value)
+
+
+def test_bare_name_suggests_the_namespaced_id():
+    with pytest.raises(UnknownTaskError, match="classic/CartPole-v1"):
+        get_task("CartPole")
+
+
+def test_ids_work_with_gymnasium_make_after_import():
+    env = gymnasium.make("minigrid/DoorKey-8x8-v0")
+    assert env.unwrapped.max_steps == 640
+    env.close()
+
+
+def test_make_applies_the_task_protocol():
+    env = gymarena.make("classic/CartPole-v1")
+    assert env.spec.max_episode_steps == 500
+    env.close()
+
+
+def test_invalid_specs_are_rejected():
+    with pytest.raises(ValueError, match="family/Name-vN"):
+        TaskSpec(id="CartPole-v1", family="classic", env_id="CartPole-v1", extra="classic")
+    with pytest.raises(ValueError, match="success rule"):
+        TaskSpec(id="classic/X-v1", family="classic", env_id="X", extra="classic", success="return ~ 3")
+
+
+def test_spec_json_round_trip():
+    spec = get_task("mujoco/Hopper-v5")
+    assert TaskSpec.from_json_dict(spec.to_json_dict()) == spec
+
+
+def _outcome(**fields):
+    base = dict(episode_return=10.0, final_reward=1.0, length=20, terminated=True, truncated=False, final_info={})
+    return EpisodeOutcome(**{**base, **fields})
+
+
+@pytest.mark.parametrize(
+    "rule, outcome, expected",
+    [
+        ("none", _outcome(), None),
+        ("terminated", _outcome(), True),
+        ("terminated", _outcome(terminated=False, truncated=True), False),
+        ("return >= 10", _outcome(), True),
+        ("return >= 10.5", _outcome(), False),
+        ("final_reward > 0", _outcome(final_reward=0.0), False),
+        ("length < 21", _outcome(), True),
+        ("info.is_success", _outcome(final_info={"is_success": 1}), True),
+        ("info.is_success", _outcome(), False),
+    ],
+)
+def test_success_rules(rule, outcome, expected):
+    assert episode_succeeded(rule, outcome) is expected
+
+
+def test_protocol_hash_covers_spec_seeds_budget_metrics_and_simulator():
+    spec = get_task("classic/CartPole-v1")
+    versions = {"gymnasium": "1.2.0"}
+    base = protocol_hash(spec, [0, 1], versions, METRIC_DEFINITIONS)
+    assert base == protocol_hash(spec, [1, 0], dict(versions), dict(METRIC_DEFINITIONS))
+    changed = [
+        protocol_hash(spec, [0, 2], versions, METRIC_DEFINITIONS),
+        protocol_hash(spec.with_episodes(11), [0, 1], versions, METRIC_DEFINITIONS),
+        protocol_hash(spec, [0, 1], {"gymnasium": "1.2.1"}, METRIC_DEFINITIONS),
+        protocol_hash(spec, [0, 1], versions, {**METRIC_DEFINITIONS, "version": 2}),
+        protocol_hash(dataclasses.replace(spec, max_episode_steps=200), [0, 1], versions, METRIC_DEFINITIONS),
+    ]
+    assert len({base, *changed}) == 6
