@@ -16,7 +16,7 @@ from gymarena.results import open_store, resolve_db_url
 from gymarena.runner import EvalRequest, evaluate, parse_seeds
 from gymarena.views import (
     RUN_COLUMNS, SUITE_COLUMNS, SUMMARY_COLUMNS, SUMMARY_TABLE_COLUMNS, TASK_COLUMNS, TASK_TABLE_COLUMNS,
-    run_payload, run_row, stored_run_payload, stored_summaries, stored_summary_rows, suite_row,
+    run_row, stored_run_payload, stored_summaries, stored_summary_rows, suite_row,
     summary_table_row, task_row,
 )
 
@@ -127,13 +127,14 @@ def eval_command(
                 except KeyboardInterrupt:
                     err.print("interrupted: run `gymarena eval` again with the same options (or --resume ID) to continue")
                     raise typer.Exit(130) from None
-    if result.resumed:
-        err.print(f"resumed run {result.run.id}: {result.skipped} episodes were already stored", highlight=False)
-    if as_json:
-        print_json(run_payload(result.run, result.records, result.summaries))
-        return
-    rows = [summary_table_row(s) for s in result.summaries]
-    print_table(out, rows, SUMMARY_TABLE_COLUMNS, title=f"run {result.run.id}: {result.run.agent.reference} ({result.run.status})")
+            if result.resumed:
+                err.print(f"resumed run {result.run.id}: {result.skipped} episodes were already stored", highlight=False)
+            if as_json:
+                print_json(stored_run_payload(store, result.run))
+            else:
+                rows = [summary_table_row(s) for s in stored_summaries(store, result.run)]
+                title = f"run {result.run.id}: {result.run.agent.reference} ({result.run.status})"
+                print_table(out, rows, SUMMARY_TABLE_COLUMNS, title=title)
 
 
 @app.command("results")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -43,10 +43,14 @@ class EpisodeRecord:
         return EpisodeKey(self.task_id, self.seed, self.episode)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """A shallow dict of the fields (cheap: called once per stored episode)."""
+        return {name: getattr(self, name) for name in _FIELD_NAMES}
 
     def outcome_fields(self) -> dict[str, Any]:
         """The fields a deterministic rerun must reproduce (timing excluded)."""
         data = self.to_dict()
         data.pop("wall_seconds")
         return data
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(EpisodeRecord))

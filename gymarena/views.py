@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from gymarena.records import EpisodeRecord
 from gymarena.report import TaskSummary, summarise
 from gymarena.results import ResultsStore, RunInfo
 from gymarena.suites import Suite
@@ -122,8 +121,10 @@ def summary_table_row(summary: TaskSummary) -> dict[str, Any]:
     }
 
 
-def run_payload(run: RunInfo, records: Sequence[EpisodeRecord], summaries: Sequence[TaskSummary]) -> dict[str, Any]:
-    """Everything stored about a run, for ``--json``."""
+def stored_run_payload(store: ResultsStore, run: RunInfo) -> dict[str, Any]:
+    """Everything stored about a run, episodes included, for ``--json``."""
+    records = store.episodes(run.id)
+    summaries = summarise(run.tasks, records)
     return {
         "id": run.id,
         "status": run.status,
@@ -139,11 +140,6 @@ def run_payload(run: RunInfo, records: Sequence[EpisodeRecord], summaries: Seque
         "summaries": [s.to_dict() for s in summaries],
         "episodes": [r.to_dict() for r in records],
     }
-
-
-def stored_run_payload(store: ResultsStore, run: RunInfo) -> dict[str, Any]:
-    records = store.episodes(run.id)
-    return run_payload(run, records, summarise(run.tasks, records))
 
 
 def stored_summaries(store: ResultsStore, run: RunInfo) -> list[TaskSummary]:

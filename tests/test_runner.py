@@ -29,12 +29,13 @@ def test_episode_seeds_are_distinct_streams():
 
 def test_fixed_quota_per_seed_regardless_of_episode_length(store):
     result = evaluate(EvalRequest(tasks=CARTPOLE + ("minigrid/Empty-8x8-v0",), seeds=(0, 1, 2), episodes=4), store)
+    records = store.episodes(result.run.id)
     counts = {}
-    for record in result.records:
+    for record in records:
         counts[(record.task_id, record.seed)] = counts.get((record.task_id, record.seed), 0) + 1
     assert set(counts.values()) == {4} and len(counts) == 6
     assert result.run.status == "complete" and result.run.episode_count == 24
-    cartpole = [r for r in result.records if r.task_id == "classic/CartPole-v1"]
+    cartpole = [r for r in records if r.task_id == "classic/CartPole-v1"]
     assert len({r.length for r in cartpole}) > 1  # lengths vary, quotas do not
 
 
@@ -45,8 +46,9 @@ def test_same_seeds_same_records_across_backends(sqlite_url):
     with ResultsStore(sqlite_url) as store:
         local = evaluate(EvalRequest(**request), store)
         processes = evaluate(EvalRequest(**request, workers=2), store)
-    assert local.run.id != processes.run.id
-    assert [r.outcome_fields() for r in local.records] == [r.outcome_fields() for r in processes.records]
+        local_records, process_records = store.episodes(local.run.id), store.episodes(processes.run.id)
+    assert local.run.id != processes.run.id and len(local_records) == 12
+    assert [r.outcome_fields() for r in local_records] == [r.outcome_fields() for r in process_records]
     assert local.run.protocol_hash == processes.run.protocol_hash
 
 

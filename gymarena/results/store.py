@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, insert, select, update
+from sqlalchemy import create_engine, event, func, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gymarena.errors import ResultsStoreError
 from gymarena.records import EpisodeKey, EpisodeRecord
+from gymarena.results.episode_insert import EpisodeInsert
 from gymarena.results.location import prepare_sqlite_path
 from gymarena.results.migrations_runner import upgrade_to_head
 from gymarena.results.models import AgentRow, EpisodeRow, ProtocolRow, RunRow, RunTaskRow, utcnow
@@ -207,27 +209,21 @@ class ResultsStore:
 
     def add_episodes(self, run_id: int, records: Iterable[EpisodeRecord]) -> None:
         """Commit finished episodes in one transaction; one already stored is skipped."""
-        rows = [{"run_id": run_id, "created_at": utcnow(), **r.to_dict()} for r in records]
-        if not rows:
+        records = list(records)
+        if not records:
             return
-        statement = self._insert_ignoring_duplicates()
+        now = utcnow()
+        touch_run = update(RunRow.__table__).where(RunRow.__table__.c.id == run_id).values(updated_at=now)
+        try:
+            with self.engine.begin() as connection:
+                self._episode_insert.execute(connection, run_id, now, records)
+                connection.execute(touch_run)
+        except SQLAlchemyError as exc:
+            raise self._fail("write to", exc) from None
 
-        def work(session: Session) -> None:
-            session.execute(statement, rows)
-            session.execute(update(RunRow).where(RunRow.id == run_id).values(updated_at=utcnow()))
-
-        self._write("write to", work)
-
-    def _insert_ignoring_duplicates(self):
-        keys = ["run_id", "task_id", "seed", "episode"]
-        dialect = self.engine.dialect.name
-        if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        elif dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            return insert(EpisodeRow)  # the unique constraint still forbids duplicates
-        return dialect_insert(EpisodeRow).on_conflict_do_nothing(index_elements=keys)
+    @cached_property
+    def _episode_insert(self) -> EpisodeInsert:
+        return EpisodeInsert(self.engine.dialect)
 
     def set_status(self, run_id: int, status: str, error: str | None = None) -> None:
         if status not in RUN_STATUSES:

@@ -41,11 +41,12 @@ def _box_check(space: spaces.Box) -> ActionCheck:
 
 
 def _discrete_check(space: spaces.Discrete) -> ActionCheck:
-    low, high = int(space.start), int(space.start + space.n)
+    valid = frozenset(range(int(space.start), int(space.start + space.n)))
+    integer_types = frozenset({int, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64})
 
     def check(action: Any) -> bool:
-        if type(action) is int or isinstance(action, np.integer):
-            return low <= action < high
+        if type(action) in integer_types:  # the common case, answered with two hash lookups
+            return action in valid
         return space.contains(action)
 
     return check
@@ -84,12 +85,13 @@ def run_episode(
         observation, info = env.reset(seed=seed)
     except Exception as exc:
         raise SimulatorError(f"{task.id} raised {type(exc).__name__} in reset (seed {key.seed}, episode {key.episode}): {exc}") from exc
+    act, step_env = agent.act, env.step  # bound once: this loop is the per-step hot path
     total = 0.0
     reward = 0.0
     terminated = truncated = False
     while not (terminated or truncated):
         try:
-            action = agent.act(observation)
+            action = act(observation)
         except Exception as exc:
             raise AgentError(f"agent {agent_name} raised {type(exc).__name__} on {_where(task, key, step)}: {exc}") from exc
         if not check(action):
@@ -98,7 +100,7 @@ def run_episode(
                 f"{_where(task, key, step)}: {action!r} is not in {env.action_space}"
             )
         try:
-            observation, reward, terminated, truncated, info = env.step(action)
+            observation, reward, terminated, truncated, info = step_env(action)
         except Exception as exc:
             raise SimulatorError(f"{task.id} raised {type(exc).__name__} in step on {_where(task, key, step)}: {exc}") from exc
         total += reward

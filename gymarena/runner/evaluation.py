@@ -7,8 +7,6 @@ from dataclasses import dataclass
 
 from gymarena import provenance
 from gymarena.errors import GymarenaError, RunConfigError
-from gymarena.records import EpisodeRecord
-from gymarena.report import TaskSummary, summarise
 from gymarena.results import AgentIdentity, ResultsStore, RunInfo, open_store
 from gymarena.runner.backends import run_backend
 from gymarena.runner.plan import EvalRequest, RunPlan, plan_request, plan_stored_run
@@ -19,12 +17,13 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class RunResult:
+    """The stored run after evaluation; its episodes and summaries are read from the store
+    (``store.episodes(run.id)``, :func:`gymarena.report.summarise`) when wanted."""
+
     run: RunInfo
     resumed: bool
     skipped: int
     played: int
-    records: list[EpisodeRecord]
-    summaries: list[TaskSummary]
 
 
 def _attach(request: EvalRequest, store: ResultsStore) -> tuple[RunPlan, int, bool]:
@@ -98,15 +97,13 @@ def evaluate(
     store: ResultsStore | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
-    """Run (or resume) an evaluation and return the stored run with its summaries."""
+    """Run (or resume) an evaluation; every episode is in the store when this returns."""
     own_store = store is None
     store = store or open_store()
     try:
         plan, run_id, resumed = _attach(request, store)
         skipped, played = _play(request, store, plan, run_id, progress)
-        run = store.get_run(run_id)
-        records = store.episodes(run_id)
-        return RunResult(run, resumed, skipped, played, records, summarise(run.tasks, records))
+        return RunResult(store.get_run(run_id), resumed, skipped, played)
     finally:
         if own_store:
             store.close()

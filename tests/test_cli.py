@@ -1,0 +1,138 @@
+"""The gymarena command, run as a user runs it: real subprocesses, exit codes, output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.main import get_command
+
+from gymarena.cli import app
+from gymarena.results import ResultsStore
+
+from conftest import agent_ref
+
+
+def gymarena(*args: str, db: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "gymarena", *args] + (["--db", db] if db else [])
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
+
+
+def test_every_command_has_help_text():
+    commands = get_command(app).commands
+    assert set(commands) == {"list", "eval", "results"}
+    for name, command in commands.items():
+        assert command.help and len(command.help) > 20, name
+        for parameter in command.params:
+            assert parameter.help, f"{name} {parameter.name}"
+        result = gymarena(name, "--help")
+        assert result.returncode == 0 and "Usage" in result.stdout
+
+
+def test_list_shows_tasks_suites_and_install_hints():
+    result = gymarena("list", "--json")
+    assert result.returncode == 0
+    listing = json.loads(result.stdout)
+    ids = {t["id"] for t in listing["tasks"]}
+    assert {"classic/CartPole-v1", "minigrid/DoorKey-8x8-v0", "mujoco/Walker2d-v5"} <= ids
+    assert {"quickstart@1", "minigrid-core@1", "mujoco-core@1"} <= {s["suite"] for s in listing["suites"]}
+
+
+def test_list_names_the_extra_of_a_missing_simulator():
+    # Run the CLI in a process where the mujoco module cannot be found.
+    code = (
+        "import importlib.util;"
+        "find = importlib.util.find_spec;"
+        "importlib.util.find_spec = lambda name, *a: None if name == 'mujoco' else find(name, *a);"
+        "from gymarena.cli import app; app(['list', '--csv'])"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
+    assert rows["mujoco/Ant-v5"]["available"] == "False"
+    assert rows["mujoco/Ant-v5"]["reason"] == "needs mujoco: pip install 'gymarena[mujoco]'"
+    assert rows["classic/CartPole-v1"]["available"] == "True"
+
+
+def test_eval_then_results_json_round_trips_the_numbers(sqlite_url):
+    evaluated = gymarena("eval", "--suite", "quickstart", "--agent", "random", "--seeds", "0-1", "--episodes", "3", "--json", db=sqlite_url)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "results database: sqlite:///" in evaluated.stderr
+    run = json.loads(evaluated.stdout)
+    assert run["status"] == "complete" and len(run["episodes"]) == 12
+    stored = json.loads(gymarena("results", "--json", db=sqlite_url).stdout)
+    (again,) = stored["runs"]
+    assert again["episodes"] == run["episodes"]
+    assert again["summaries"] == run["summaries"]
+    mean = sum(e["episode_return"] for e in run["episodes"] if e["task_id"] == "classic/CartPole-v1") / 6
+    assert again["summaries"][0]["mean_return"] == pytest.approx(mean)
+    table = gymarena("results", "--run", str(run["id"]), db=sqlite_url)
+    assert table.returncode == 0 and "classic/CartPole-v1" in table.stdout
+    rows = list(csv.DictReader(io.StringIO(gymarena("results", "--csv", db=sqlite_url).stdout)))
+    assert [r["task"] for r in rows] == ["classic/CartPole-v1", "minigrid/DoorKey-5x5-v0"]
+    assert float(rows[0]["mean_return"]) == pytest.approx(mean)
+
+
+def test_eval_with_workers_and_an_agent_file(sqlite_url):
+    result = gymarena(
+        "eval", "--task", "minigrid/DoorKey-5x5-v0", "--agent", agent_ref("make_random"),
+        "--seeds", "0-4", "--episodes", "2", "--workers", "2", "--json", db=sqlite_url,
+    )
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert len(payload["episodes"]) == 10 and payload["agent"]["name"] == "make_random"
+
+
+def _database_state(url: str) -> list:
+    with ResultsStore(url) as store:
+        return [(r.id, r.status, r.episode_count) for r in store.list_runs()]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["eval", "--task", "minigrid/DoorKy-8x8-v0"], "error: unknown task 'minigrid/DoorKy-8x8-v0'; did you mean 'minigrid/DoorKey-8x8-v0'"),
+        (["eval", "--suite", "nosuchsuite"], "error: unknown suite 'nosuchsuite'"),
+        (["eval", "--suite", "quickstart", "--agent", "nosuchpkg.mod:make_agent"], "error: agent module 'nosuchpkg.mod' of reference"),
+        (["eval", "--suite", "quickstart", "--seeds", "5-1"], "error: seeds '5-1': the range '5-1' is empty"),
+        (["eval"], "error: give either --suite NAME or one or more --task ID"),
+        (["results", "--run", "999"], "error: there is no run 999"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_leaves_the_database_alone(sqlite_url, args, message):
+    gymarena("eval", "--task", "classic/CartPole-v1", "--seeds", "0", "--episodes", "1", db=sqlite_url)
+    before = _database_state(sqlite_url)
+    result = gymarena(*args, db=sqlite_url)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith(message)
+    assert "Traceback" not in result.stderr
+    assert _database_state(sqlite_url) == before
+
+
+def test_malformed_suite_file(tmp_path, sqlite_url):
+    suite = tmp_path / "broken.toml"
+    suite.write_text('name = "b"\nversion = 1\nseeds = "0-4"\n[[tasks]]\nid = "classic/CartPole-v1"\n')
+    result = gymarena("eval", "--suite", str(suite), db=sqlite_url)
+    assert result.returncode == 1
+    assert f"error: {suite}: key 'seeds': expected a non-empty list of non-negative integers, got '0-4'" in result.stderr
+
+
+def test_agent_raising_and_invalid_action_exit_non_zero_with_the_run_marked_failed(sqlite_url):
+    raised = gymarena("eval", "--task", "classic/CartPole-v1", "--seeds", "0", "--episodes", "4", "--agent", agent_ref("RaisesAtStep"), db=sqlite_url)
+    assert raised.returncode == 1 and "policy network exploded" in raised.stderr.splitlines()[-1]
+    invalid = gymarena("eval", "--task", "classic/CartPole-v1", "--seeds", "3", "--episodes", "1", "--agent", agent_ref("OutOfSpace"), db=sqlite_url)
+    assert invalid.returncode == 1
+    assert "(seed 3, episode 0, step 2): 7 is not in Discrete(2)" in invalid.stderr
+    assert _database_state(sqlite_url) == [(1, "failed", 2), (2, "failed", 0)]
+
+
+def test_unwritable_database_path(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = gymarena("eval", "--suite", "quickstart", db=str(blocker / "results.sqlite"))
+    assert result.returncode == 1
+    assert "error: cannot create the directory" in result.stderr and "--db" in result.stderr
