@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -85,6 +86,30 @@ def gpus() -> list[str]:
     return [line.strip() for line in out.splitlines() if line.strip()]
 
 
+def own_dependencies() -> list[str]:
+    """The installed distributions gymarena itself requires (extras excluded), from its metadata."""
+    try:
+        requirements = metadata.requires("gymarena") or []
+    except metadata.PackageNotFoundError:
+        return []
+    names = []
+    for requirement in requirements:
+        if "extra ==" in requirement:
+            continue
+        match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+        if match and _installed(match.group(0)):
+            names.append(match.group(0))
+    return names
+
+
+def _installed(name: str) -> bool:
+    try:
+        metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
 def package_versions(packages: Iterable[str]) -> dict[str, str]:
     versions = {}
     for name in sorted(set(packages)):
@@ -109,5 +134,5 @@ def collect(simulator_packages: Iterable[str] = ()) -> dict[str, Any]:
         "cpu": cpu_model(),
         "cpu_count": os.cpu_count(),
         "gpu": gpus(),
-        "packages": package_versions(["gymnasium", "numpy", "sqlalchemy", *simulator_packages]),
+        "packages": package_versions([*own_dependencies(), *simulator_packages]),
     }

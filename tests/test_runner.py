@@ -107,3 +107,21 @@ def test_run_provenance_and_protocol(store):
     (task,) = result.run.tasks
     assert task.simulator_versions["minigrid"] == provenance["packages"]["minigrid"]
     assert len(task.protocol_hash) == 64
+
+
+def test_resume_by_id_continues_and_refuses_changed_agent_code(store, tmp_path):
+    agent_file = tmp_path / "mine.py"
+    agent_file.write_text("from gymarena.agents import RandomAgent as make_agent\n")
+    request = EvalRequest(tasks=CARTPOLE, seeds=(0, 1), episodes=2, agent=f"{agent_file}:make_agent")
+    first = evaluate(request, store)
+    store.set_status(first.run.id, "failed")
+    resumed = evaluate(EvalRequest(resume=first.run.id), store)
+    assert resumed.resumed and resumed.run.id == first.run.id and resumed.run.status == "complete"
+    with pytest.raises(RunConfigError, match="already complete"):
+        evaluate(EvalRequest(resume=first.run.id), store)
+    store.set_status(first.run.id, "failed")
+    agent_file.write_text("from gymarena.agents import RandomAgent as make_agent\n# edited\n")
+    with pytest.raises(RunConfigError, match="code of agent .* changed since the run started"):
+        evaluate(EvalRequest(resume=first.run.id), store)
+    with pytest.raises(RunConfigError, match="there is no run 999"):
+        evaluate(EvalRequest(resume=999), store)

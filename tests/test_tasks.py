@@ -97,3 +97,16 @@ def test_protocol_hash_covers_spec_seeds_budget_metrics_and_simulator():
         protocol_hash(dataclasses.replace(spec, max_episode_steps=200), [0, 1], versions, METRIC_DEFINITIONS),
     ]
     assert len({base, *changed}) == 6
+
+
+def test_a_missing_simulator_names_its_extra(monkeypatch):
+    import importlib.util
+
+    from gymarena.errors import MissingExtraError
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "mujoco" else find_spec(name, *a))
+    with pytest.raises(MissingExtraError) as info:
+        gymarena.make("mujoco/Ant-v5")
+    assert "pip install 'gymarena[mujoco]'" in str(info.value)
+    assert "mujoco/Ant-v5" in [t.id for t in all_tasks()]  # still listed
