@@ -15,7 +15,8 @@ import inspect
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable
 
 from gymarena.errors import AgentLoadError
 from gymarena.tasks import TaskSpec

@@ -6,7 +6,7 @@ Pure functions over numpy arrays. Randomness enters only through an explicit
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

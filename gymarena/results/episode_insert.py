@@ -59,7 +59,7 @@ class EpisodeInsert:
         constants = {"run_id": self._process("run_id", run_id), "created_at": self._process("created_at", created_at)}
         rows = []
         for record in records:
-            row = dict(zip(self.record_fields, self.read_record(record)))
+            row = dict(zip(self.record_fields, self.read_record(record), strict=True))
             for name, processor in self.record_processors:
                 value = row[name]
                 if value is not None:

@@ -171,7 +171,7 @@ def plan_stored_run(run: RunInfo) -> RunPlan:
     specs = [TaskSpec.from_json_dict(t.spec) for t in run.tasks]
     seeds = tuple(run.config["seeds"])
     plan = RunPlan(_planned(specs, seeds), seeds, agent, run.suite)
-    for stored, planned in zip(run.tasks, plan.tasks):
+    for stored, planned in zip(run.tasks, plan.tasks, strict=True):
         if stored.protocol_hash != planned.protocol_hash:
             raise RunConfigError(
                 f"run {run.id}: the protocol of {stored.task_id} changed since the run started "

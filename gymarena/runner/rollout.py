@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from time import perf_counter
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 from gymnasium import spaces

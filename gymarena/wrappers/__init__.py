@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import metadata
 
 from gymarena.errors import MissingExtraError
@@ -68,7 +68,7 @@ def family_of(task: TaskSpec) -> Family:
         raise MissingExtraError(task.family, task.extra, "no adapter for this family") from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def simulator_versions(family: str) -> dict[str, str]:
     """Cached per process: versions do not change while it runs."""
     return FAMILIES[family].simulator_versions()
