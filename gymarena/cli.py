@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from contextlib import contextmanager
 from typing import Iterator, List, Optional
 
@@ -79,8 +80,13 @@ class EpisodeProgress:
     def __init__(self) -> None:
         self.bar: Progress | None = None
         self.task_id = None
+        self.last_update = 0.0
 
     def update(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if self.bar is not None and done < total and now - self.last_update < 0.1:
+            return  # redrawing per episode would cost more than a CartPole episode
+        self.last_update = now
         if self.bar is None:
             self.bar = Progress(
                 TextColumn("episodes"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),

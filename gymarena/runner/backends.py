@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from gymarena.agents import AgentSource, load_agent
 from gymarena.errors import GymarenaError, SimulatorError
 from gymarena.records import EpisodeKey, EpisodeRecord
-from gymarena.runner.rollout import action_check, run_episode
+from gymarena.runner.rollout import ActionCheck, action_check, run_episode
 from gymarena.tasks import TaskSpec
 
 BACKENDS = ("local", "processes")
+
+
+class _Loaded(NamedTuple):
+    task_id: str
+    env: Any
+    agent: Any
+    check: ActionCheck
 
 
 class EpisodeWorker:
@@ -26,7 +34,7 @@ class EpisodeWorker:
     def __init__(self, agent: AgentSource, tasks: Mapping[str, TaskSpec]):
         self.agent_source = agent
         self.tasks = tasks
-        self.current: tuple[str, object, object, object] | None = None
+        self.current: _Loaded | None = None
 
     def _switch_to(self, task: TaskSpec):
         from gymarena.wrappers import make_env
@@ -39,18 +47,18 @@ class EpisodeWorker:
         except Exception as exc:
             raise SimulatorError(f"{task.id} could not be made: {type(exc).__name__}: {exc}") from exc
         agent = self.agent_source.make(task, env.observation_space, env.action_space)
-        self.current = (task.id, env, agent, action_check(env.action_space))
+        self.current = _Loaded(task.id, env, agent, action_check(env.action_space))
 
     def run(self, key: EpisodeKey) -> EpisodeRecord:
         task = self.tasks[key.task_id]
-        if self.current is None or self.current[0] != task.id:
+        if self.current is None or self.current.task_id != task.id:
             self._switch_to(task)
-        _, env, agent, check = self.current
-        return run_episode(env, agent, task, key, check, self.agent_source.reference)
+        loaded = self.current
+        return run_episode(loaded.env, loaded.agent, task, key, loaded.check, self.agent_source.reference)
 
     def close(self) -> None:
         if self.current is not None:
-            self.current[1].close()
+            self.current.env.close()
             self.current = None
 
 
