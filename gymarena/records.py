@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EpisodeKey:
     """Which episode of a run: task, seed, and index within that seed's quota."""
 
@@ -15,7 +15,7 @@ class EpisodeKey:
     episode: int
 
 
-@dataclass
+@dataclass(slots=True)
 class EpisodeRecord:
     """The outcome of one episode.
 

@@ -14,8 +14,10 @@ import hashlib
 import json
 import operator
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,7 @@ _COMPARISONS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": ope
 _RULE_PATTERN = re.compile(r"^(return|final_reward|length)\s*(>=|<=|==|>|<)\s*(-?\d+(?:\.\d+)?(?:[eE]-?\d+)?)$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EpisodeOutcome:
     """What a success rule may look at when an episode ends."""
 
@@ -42,40 +44,49 @@ class EpisodeOutcome:
     final_info: Mapping[str, Any]
 
 
-def check_success_rule(rule: str) -> None:
-    """Raise ValueError unless ``rule`` is one of the forms :func:`episode_succeeded` knows."""
-    if rule in ("none", "terminated") or rule.startswith("info.") and len(rule) > 5:
-        return
-    if not _RULE_PATTERN.match(rule):
+SuccessTest = Callable[[EpisodeOutcome], "bool | None"]
+_QUANTITIES = {
+    "return": attrgetter("episode_return"),
+    "final_reward": attrgetter("final_reward"),
+    "length": attrgetter("length"),
+}
+
+
+@cache
+def success_test(rule: str) -> SuccessTest:
+    """Compile a success rule once into a test of an ended episode.
+
+    Rules: ``none`` (the task defines no success: the test gives ``None``);
+    ``terminated`` (ended by the env, not the time limit); ``info.KEY`` (the final
+    info's KEY is truthy, as Meta-World's ``success``); ``return >= X``,
+    ``final_reward > X``, ``length < X`` and the other comparisons (>=, >, <=, <, ==).
+    Raises ValueError for anything else.
+    """
+    if rule == "none":
+        return lambda outcome: None
+    if rule == "terminated":
+        return lambda outcome: outcome.terminated and not outcome.truncated
+    if rule.startswith("info.") and len(rule) > 5:
+        key = rule[5:]
+        return lambda outcome: bool(outcome.final_info.get(key, False))
+    match = _RULE_PATTERN.match(rule)
+    if match is None:
         raise ValueError(
             "a success rule: 'none', 'terminated', 'info.KEY', or "
             "'return|final_reward|length OP NUMBER' with OP one of >=, >, <=, <, =="
         )
+    quantity, compare, threshold = _QUANTITIES[match[1]], _COMPARISONS[match[2]], float(match[3])
+    return lambda outcome: bool(compare(quantity(outcome), threshold))
+
+
+def check_success_rule(rule: str) -> None:
+    """Raise ValueError unless ``rule`` is a success rule :func:`success_test` knows."""
+    success_test(rule)
 
 
 def episode_succeeded(rule: str, outcome: EpisodeOutcome) -> bool | None:
-    """Apply a success rule to an ended episode; ``None`` when the task defines no success.
-
-    Rules: ``none``; ``terminated`` (ended by the env, not the time limit);
-    ``info.KEY`` (the final info's KEY is truthy, as Meta-World's ``success``);
-    ``return >= X``, ``final_reward > X``, ``length < X`` and the other comparisons.
-    """
-    if rule == "none":
-        return None
-    if rule == "terminated":
-        return outcome.terminated and not outcome.truncated
-    if rule.startswith("info."):
-        return bool(outcome.final_info.get(rule[5:], False))
-    match = _RULE_PATTERN.match(rule)
-    if match is None:  # a TaskSpec is validated on construction; this is a programming error
-        raise ValueError(f"unknown success rule {rule!r}")
-    quantity, op, threshold = match.groups()
-    value = {
-        "return": outcome.episode_return,
-        "final_reward": outcome.final_reward,
-        "length": outcome.length,
-    }[quantity]
-    return bool(_COMPARISONS[op](value, float(threshold)))
+    """Whether an ended episode succeeded under ``rule`` (None: the task defines no success)."""
+    return success_test(rule)(outcome)
 
 
 @dataclass(frozen=True)
