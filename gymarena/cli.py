@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Iterator, List, Optional
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from gymarena import all_tasks, list_suites
@@ -43,7 +44,7 @@ def reported_errors() -> Iterator[None]:
     try:
         yield
     except GymarenaError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -140,7 +141,7 @@ def eval_command(
             else:
                 rows = [summary_table_row(s) for s in stored_summaries(store, result.run)]
                 title = f"run {result.run.id}: {result.run.agent.reference} ({result.run.status})"
-                print_table(out, rows, SUMMARY_TABLE_COLUMNS, title=title)
+                print_table(out, rows, SUMMARY_TABLE_COLUMNS, title=escape(title))
 
 
 @app.command("results")

@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 
 def _cell(value: Any) -> str:
@@ -19,7 +20,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.4g}"
+        return "nan" if math.isnan(value) else f"{value:.6g}"
     return str(value)
 
 
@@ -33,7 +34,7 @@ def print_table(console: Console, rows: list[dict[str, Any]], columns: list[str]
     for index, column in enumerate(columns):
         table.add_column(column.replace("_", " "), overflow="fold", no_wrap=index == 0)
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
+        table.add_row(*(Text(_cell(row.get(c))) for c in columns))  # Text: no markup in data
     console.print(table)
 
 

@@ -43,19 +43,32 @@ def test_list_shows_tasks_suites_and_install_hints():
     assert {"quickstart@1", "minigrid-core@1", "mujoco-core@1"} <= {s["suite"] for s in listing["suites"]}
 
 
-def test_list_names_the_extra_of_a_missing_simulator():
-    # Run the CLI in a process where the mujoco module cannot be found.
+def _without_mujoco(*args: str, columns: int = 80) -> subprocess.CompletedProcess:
+    """Run the CLI in a process where the mujoco module cannot be found."""
     code = (
-        "import importlib.util;"
+        "import importlib.util, sys;"
         "find = importlib.util.find_spec;"
         "importlib.util.find_spec = lambda name, *a: None if name == 'mujoco' else find(name, *a);"
-        "from gymarena.cli import app; app(['list', '--csv'])"
+        "from gymarena.cli import app; app(sys.argv[1:])"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    env = {**os.environ, "COLUMNS": str(columns)}
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_list_names_the_extra_of_a_missing_simulator():
+    result = _without_mujoco("list", "--csv")
     rows = {r["id"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
     assert rows["mujoco/Ant-v5"]["available"] == "False"
     assert rows["mujoco/Ant-v5"]["reason"] == "needs mujoco: pip install 'gymarena[mujoco]'"
     assert rows["classic/CartPole-v1"]["available"] == "True"
+    table = _without_mujoco("list", columns=250).stdout
+    assert "needs mujoco: pip install 'gymarena[mujoco]'" in table  # brackets are not markup
+
+
+def test_eval_of_a_missing_simulator_names_the_extra(sqlite_url):
+    result = _without_mujoco("eval", "--task", "mujoco/Hopper-v5", "--db", sqlite_url)
+    assert result.returncode == 1
+    assert "install it with: pip install 'gymarena[mujoco]'" in result.stderr
 
 
 def test_eval_then_results_json_round_trips_the_numbers(sqlite_url):
