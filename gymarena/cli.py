@@ -141,7 +141,7 @@ def eval_command(
             else:
                 rows = [summary_table_row(s) for s in stored_summaries(store, result.run)]
                 title = f"run {result.run.id}: {result.run.agent.reference} ({result.run.status})"
-                print_table(out, rows, SUMMARY_TABLE_COLUMNS, title=escape(title))
+                print_table(out, rows, SUMMARY_TABLE_COLUMNS, title=title)
 
 
 @app.command("results")
