@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -17,10 +17,12 @@ from typing import Any
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+@cache
 def git_commit(start: Path = PACKAGE_DIR) -> str | None:
     """The commit of the checkout gymarena runs from, read from .git without spawning git.
 
-    None when gymarena is installed from a wheel rather than run from a checkout.
+    None when gymarena is installed from a wheel rather than run from a checkout. Cached:
+    it describes the code this process imported, which does not change while it runs.
     """
     for directory in (start, *start.parents):
         git_dir = directory / ".git"
@@ -49,6 +51,7 @@ def _resolve_head(git_dir: Path) -> str | None:
     return None  # a branch with no commits yet
 
 
+@cache
 def git_dirty(start: Path = PACKAGE_DIR) -> bool | None:
     """Whether the checkout has uncommitted changes (None outside a checkout or without git)."""
     if git_commit(start) is None or shutil.which("git") is None:

@@ -90,6 +90,13 @@ def test_eval_then_results_json_round_trips_the_numbers(sqlite_url):
     assert float(rows[0]["mean_return"]) == pytest.approx(mean)
 
 
+def test_eval_and_results_on_any_database_url(db_url):
+    evaluated = gymarena("eval", "--task", "classic/CartPole-v1", "--seeds", "0-2", "--episodes", "2", "--json", db=db_url)
+    assert evaluated.returncode == 0, evaluated.stderr
+    (stored,) = json.loads(gymarena("results", "--json", db=db_url).stdout)["runs"]
+    assert stored["episodes"] == json.loads(evaluated.stdout)["episodes"] and len(stored["episodes"]) == 6
+
+
 def test_eval_with_workers_and_an_agent_file(sqlite_url):
     result = gymarena(
         "eval", "--task", "minigrid/DoorKey-5x5-v0", "--agent", agent_ref("make_random"),

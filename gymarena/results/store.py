@@ -284,13 +284,13 @@ class ResultsStore:
 
     def _runs(self, condition: Any) -> list[RunInfo]:
         def work(session: Session) -> list[RunInfo]:
-            counts = (
-                select(EpisodeRow.run_id, func.count().label("n")).group_by(EpisodeRow.run_id).subquery()
+            # Correlated, so each run counts its own episodes through the run_id index.
+            episode_count = (
+                select(func.count()).select_from(EpisodeRow).where(EpisodeRow.run_id == RunRow.id).scalar_subquery()
             )
             query = (
-                select(RunRow, AgentRow, func.coalesce(counts.c.n, 0))
+                select(RunRow, AgentRow, episode_count)
                 .join(AgentRow, AgentRow.id == RunRow.agent_id)
-                .outerjoin(counts, counts.c.run_id == RunRow.id)
                 .order_by(RunRow.id)
             )
             if condition is not None:
