@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import create_engine, event, func, select, update
@@ -346,6 +346,13 @@ def _record_from_row(row: EpisodeRow) -> EpisodeRecord:
     )
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC, so say so."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
+
+
 def _run_info(run: RunRow, agent: AgentRow, count: int, tasks: tuple[TaskProtocol, ...]) -> RunInfo:
     return RunInfo(
         id=run.id,
@@ -357,9 +364,9 @@ def _run_info(run: RunRow, agent: AgentRow, count: int, tasks: tuple[TaskProtoco
         provenance=run.provenance,
         status=run.status,
         error=run.error,
-        created_at=run.created_at,
-        updated_at=run.updated_at,
-        finished_at=run.finished_at,
+        created_at=_utc(run.created_at),
+        updated_at=_utc(run.updated_at),
+        finished_at=_utc(run.finished_at),
         episode_count=int(count),
         tasks=tasks,
     )
