@@ -13,7 +13,8 @@ from gymarena.agents import Agent, RandomAgent, load_agent
 from gymarena.errors import GymarenaError
 from gymarena.runner import EvalRequest, RunResult, evaluate
 from gymarena.suites import Suite, list_suites, load_suite
-from gymarena.tasks import TaskSpec, all_tasks, get_task, load_catalog
+from gymarena.catalog import load_catalog
+from gymarena.tasks import TaskSpec, all_tasks, get_task
 from gymarena.wrappers import make_env
 
 

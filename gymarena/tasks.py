@@ -1,4 +1,4 @@
-"""Tasks: the frozen TaskSpec, success rules, protocol hashes and the task registry.
+"""Tasks: the frozen TaskSpec, protocol hashes and the task registry.
 
 A task id (``family/Name-vN``) never changes meaning: a change of protocol is a new
 version. The registry is filled from the catalog files in ``gymarena/catalog/`` and
@@ -12,82 +12,16 @@ import dataclasses
 import difflib
 import hashlib
 import json
-import operator
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from operator import attrgetter
-from pathlib import Path
 from typing import Any
 
 from gymarena.errors import UnknownTaskError
-from gymarena.specfile import SpecTable, read_spec_file
+from gymarena.success import check_success_rule
 
 TASK_ID_PATTERN = re.compile(r"^(?P<family>[a-z][a-z0-9_]*)/(?P<name>[A-Za-z0-9][\w.-]*?)-v(?P<version>\d+)$")
-CATALOG_DIR = Path(__file__).parent / "catalog"
 DEFAULT_EPISODES = 10
-
-_COMPARISONS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
-_RULE_PATTERN = re.compile(r"^(return|final_reward|length)\s*(>=|<=|==|>|<)\s*(-?\d+(?:\.\d+)?(?:[eE]-?\d+)?)$")
-
-
-@dataclass(frozen=True, slots=True)
-class EpisodeOutcome:
-    """What a success rule may look at when an episode ends."""
-
-    episode_return: float
-    final_reward: float
-    length: int
-    terminated: bool
-    truncated: bool
-    final_info: Mapping[str, Any]
-
-
-SuccessTest = Callable[[EpisodeOutcome], "bool | None"]
-_QUANTITIES = {
-    "return": attrgetter("episode_return"),
-    "final_reward": attrgetter("final_reward"),
-    "length": attrgetter("length"),
-}
-
-
-@cache
-def success_test(rule: str) -> SuccessTest:
-    """Compile a success rule once into a test of an ended episode.
-
-    Rules: ``none`` (the task defines no success: the test gives ``None``);
-    ``terminated`` (ended by the env, not the time limit); ``info.KEY`` (the final
-    info's KEY is truthy, as Meta-World's ``success``); ``return >= X``,
-    ``final_reward > X``, ``length < X`` and the other comparisons (>=, >, <=, <, ==).
-    Raises ValueError for anything else.
-    """
-    if rule == "none":
-        return lambda outcome: None
-    if rule == "terminated":
-        return lambda outcome: outcome.terminated and not outcome.truncated
-    if rule.startswith("info.") and len(rule) > 5:
-        key = rule[5:]
-        return lambda outcome: bool(outcome.final_info.get(key, False))
-    match = _RULE_PATTERN.match(rule)
-    if match is None:
-        raise ValueError(
-            "a success rule: 'none', 'terminated', 'info.KEY', or "
-            "'return|final_reward|length OP NUMBER' with OP one of >=, >, <=, <, =="
-        )
-    quantity, compare, threshold = _QUANTITIES[match[1]], _COMPARISONS[match[2]], float(match[3])
-    return lambda outcome: bool(compare(quantity(outcome), threshold))
-
-
-def check_success_rule(rule: str) -> None:
-    """Raise ValueError unless ``rule`` is a success rule :func:`success_test` knows."""
-    success_test(rule)
-
-
-def episode_succeeded(rule: str, outcome: EpisodeOutcome) -> bool | None:
-    """Whether an ended episode succeeded under ``rule`` (None: the task defines no success)."""
-    return success_test(rule)(outcome)
-
 
 @dataclass(frozen=True)
 class ScoreRefs:
@@ -170,70 +104,6 @@ def protocol_hash(
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
 
 
-# --- catalog files -------------------------------------------------------------------
-
-_TASK_KEYS = {
-    "id", "env_id", "kwargs", "max_episode_steps", "episodes", "success", "scores",
-    "agents", "description", "family", "extra",
-}
-_SCORE_KEYS = {"random", "reference", "random_source", "reference_source"}
-
-
-def task_from_table(table: SpecTable, family: str | None = None, extra: str | None = None) -> TaskSpec:
-    """Build a TaskSpec from a ``[[tasks]]`` table, reporting bad keys by name."""
-    table.reject_unknown(_TASK_KEYS)
-    task_id = table.str("id")
-    id_match = TASK_ID_PATTERN.match(task_id)
-    if id_match is None:
-        raise table.fail("id", "a task id of the form 'family/Name-vN'")
-    family = table.str("family", family or id_match["family"])
-    if family != id_match["family"]:
-        raise table.fail("id", f"an id in family '{family}'")
-    scores = None
-    if table.has("scores"):
-        refs = table.table("scores")
-        refs.reject_unknown(_SCORE_KEYS)
-        scores = ScoreRefs(
-            random=refs.number("random"),
-            reference=refs.number("reference"),
-            random_source=refs.str("random_source"),
-            reference_source=refs.str("reference_source"),
-        )
-        if scores.reference == scores.random:
-            raise refs.fail("reference", "a reference score different from the random score")
-    success = table.str("success", "none")
-    try:
-        check_success_rule(success)
-    except ValueError as exc:
-        raise table.fail("success", str(exc)) from None
-    kwargs = table.table("kwargs").data if table.has("kwargs") else {}
-    agents = table.str("agents", "single")
-    if agents not in ("single", "multi"):
-        raise table.fail("agents", "'single' or 'multi'")
-    return TaskSpec(
-        id=task_id,
-        family=family,
-        env_id=table.str("env_id"),
-        extra=table.str("extra", extra or family),
-        kwargs=dict(kwargs),
-        max_episode_steps=table.optional_int("max_episode_steps", minimum=1),
-        episodes=table.int("episodes", DEFAULT_EPISODES, minimum=1),
-        success=success,
-        scores=scores,
-        agents=agents,
-        description=table.data.get("description", ""),
-    )
-
-
-def read_catalog(path: Path) -> list[TaskSpec]:
-    """Read one family's catalog file: ``family``, ``extra`` and ``[[tasks]]``."""
-    top = read_spec_file(path)
-    top.reject_unknown({"family", "extra", "tasks"})
-    family = top.str("family")
-    extra = top.str("extra", family)
-    return [task_from_table(t, family, extra) for t in top.tables("tasks")]
-
-
 # --- the registry ----------------------------------------------------------------------
 
 _REGISTRY: dict[str, TaskSpec] = {}
@@ -262,13 +132,6 @@ def _register_with_gymnasium(task: TaskSpec) -> None:
         disable_env_checker=True,
         order_enforce=False,
     )
-
-
-def load_catalog(directory: Path = CATALOG_DIR) -> None:
-    """Register every task of the catalog files in ``directory``."""
-    for path in sorted(directory.glob("*.toml")):
-        for task in read_catalog(path):
-            register(task)
 
 
 def all_tasks() -> list[TaskSpec]:

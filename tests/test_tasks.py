@@ -10,9 +10,8 @@ import pytest
 import gymarena
 from gymarena.errors import UnknownTaskError
 from gymarena.metrics import METRIC_DEFINITIONS
-from gymarena.tasks import (
-    TASK_ID_PATTERN, EpisodeOutcome, TaskSpec, all_tasks, episode_succeeded, get_task, protocol_hash,
-)
+from gymarena.success import EpisodeOutcome, episode_succeeded
+from gymarena.tasks import TASK_ID_PATTERN, TaskSpec, all_tasks, get_task, protocol_hash
 
 
 def test_every_task_id_follows_the_grammar_and_carries_score_references():

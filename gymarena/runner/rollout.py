@@ -11,7 +11,8 @@ from gymnasium import spaces
 
 from gymarena.errors import AgentError, InvalidActionError, SimulatorError
 from gymarena.records import EpisodeKey, EpisodeRecord
-from gymarena.tasks import EpisodeOutcome, TaskSpec, episode_succeeded
+from gymarena.success import EpisodeOutcome, episode_succeeded
+from gymarena.tasks import TaskSpec
 
 ActionCheck = Callable[[Any], bool]
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from gymarena.errors import GymarenaError, SuiteFormatError, UnknownSuiteError
 from gymarena.specfile import SpecTable, read_spec_file
-from gymarena.tasks import TaskSpec, get_task, suggest, task_from_table
+from gymarena.catalog import task_from_table
+from gymarena.tasks import TaskSpec, get_task, suggest
 
 SUITES_DIR = Path(__file__).parent
 _SUITE_KEYS = {"name", "version", "description", "seeds", "episodes", "tasks"}

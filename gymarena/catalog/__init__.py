@@ -1,0 +1,90 @@
+"""The task catalog: one TOML file per simulator family, read into TaskSpecs.
+
+A catalog file has ``family``, ``extra`` and ``[[tasks]]`` tables; suite files use the
+same task tables to define tasks inline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gymarena.specfile import SpecTable, read_spec_file
+from gymarena.success import check_success_rule
+from gymarena.tasks import (
+    DEFAULT_EPISODES,
+    TASK_ID_PATTERN,
+    ScoreRefs,
+    TaskSpec,
+    register,
+)
+
+CATALOG_DIR = Path(__file__).parent
+
+
+_TASK_KEYS = {
+    "id", "env_id", "kwargs", "max_episode_steps", "episodes", "success", "scores",
+    "agents", "description", "family", "extra",
+}
+_SCORE_KEYS = {"random", "reference", "random_source", "reference_source"}
+
+
+def task_from_table(table: SpecTable, family: str | None = None, extra: str | None = None) -> TaskSpec:
+    """Build a TaskSpec from a ``[[tasks]]`` table, reporting bad keys by name."""
+    table.reject_unknown(_TASK_KEYS)
+    task_id = table.str("id")
+    id_match = TASK_ID_PATTERN.match(task_id)
+    if id_match is None:
+        raise table.fail("id", "a task id of the form 'family/Name-vN'")
+    family = table.str("family", family or id_match["family"])
+    if family != id_match["family"]:
+        raise table.fail("id", f"an id in family '{family}'")
+    scores = None
+    if table.has("scores"):
+        refs = table.table("scores")
+        refs.reject_unknown(_SCORE_KEYS)
+        scores = ScoreRefs(
+            random=refs.number("random"),
+            reference=refs.number("reference"),
+            random_source=refs.str("random_source"),
+            reference_source=refs.str("reference_source"),
+        )
+        if scores.reference == scores.random:
+            raise refs.fail("reference", "a reference score different from the random score")
+    success = table.str("success", "none")
+    try:
+        check_success_rule(success)
+    except ValueError as exc:
+        raise table.fail("success", str(exc)) from None
+    kwargs = table.table("kwargs").data if table.has("kwargs") else {}
+    agents = table.str("agents", "single")
+    if agents not in ("single", "multi"):
+        raise table.fail("agents", "'single' or 'multi'")
+    return TaskSpec(
+        id=task_id,
+        family=family,
+        env_id=table.str("env_id"),
+        extra=table.str("extra", extra or family),
+        kwargs=dict(kwargs),
+        max_episode_steps=table.optional_int("max_episode_steps", minimum=1),
+        episodes=table.int("episodes", DEFAULT_EPISODES, minimum=1),
+        success=success,
+        scores=scores,
+        agents=agents,
+        description=table.data.get("description", ""),
+    )
+
+
+def read_catalog(path: Path) -> list[TaskSpec]:
+    """Read one family's catalog file: ``family``, ``extra`` and ``[[tasks]]``."""
+    top = read_spec_file(path)
+    top.reject_unknown({"family", "extra", "tasks"})
+    family = top.str("family")
+    extra = top.str("extra", family)
+    return [task_from_table(t, family, extra) for t in top.tables("tasks")]
+
+
+def load_catalog(directory: Path = CATALOG_DIR) -> None:
+    """Register every task of the catalog files in ``directory``."""
+    for path in sorted(directory.glob("*.toml")):
+        for task in read_catalog(path):
+            register(task)
