@@ -170,7 +170,9 @@ def load_agent(reference: str) -> AgentSource:
     if not location or not attr:
         raise AgentLoadError(f"agent reference {reference!r} needs both a module or file and an attribute")
     if location.endswith(".py"):
-        module = _import_file(Path(location), reference)
+        path = Path(location).expanduser()
+        module = _import_file(path, reference)
+        reference = f"{path.resolve()}:{attr}"  # stored with the run: resumable from any directory
     else:
         module = _import_module(location, reference)
     try:

@@ -89,6 +89,8 @@ class EpisodeProgress:
             return  # redrawing per episode would cost more than a CartPole episode
         self.last_update = now
         if self.bar is None:
+            if done:
+                err.print(f"resuming: {done} of {total} episodes are already stored", highlight=False)
             self.bar = Progress(
                 TextColumn("episodes"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
                 console=err,
