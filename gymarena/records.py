@@ -38,10 +38,6 @@ class EpisodeRecord:
     extra: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 
-    @property
-    def key(self) -> EpisodeKey:
-        return EpisodeKey(self.task_id, self.seed, self.episode)
-
     def to_dict(self) -> dict[str, Any]:
         """A shallow dict of the fields (cheap: called once per stored episode)."""
         return {name: getattr(self, name) for name in _FIELD_NAMES}

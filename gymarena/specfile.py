@@ -40,9 +40,6 @@ class SpecTable:
             raise self.fail(key, "a non-empty string")
         return value
 
-    def optional_str(self, key: str) -> str | None:
-        return self.str(key) if key in self.data else None
-
     def int(self, key: str, default: int | None = None, minimum: int | None = None) -> int:
         value = self.data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
