@@ -93,3 +93,31 @@ def test_db_url_resolution(monkeypatch, tmp_path):
     monkeypatch.setenv("GYMARENA_DB", "postgresql://h/db")
     assert resolve_db_url(None) == "postgresql://h/db"
     assert resolve_db_url("sqlite:///y.db") == "sqlite:///y.db"
+
+
+def test_processes_opening_a_new_database_at_once_take_turns(db_url):
+    import subprocess
+    import sys
+
+    code = "import sys; from gymarena.results import ResultsStore; ResultsStore(sys.argv[1]).close()"
+    openers = [subprocess.Popen([sys.executable, "-c", code, db_url], stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    errors = [p.communicate(timeout=120)[1] for p in openers]
+    assert [p.returncode for p in openers] == [0] * 6, errors
+    with ResultsStore(db_url) as store:
+        assert current_revision(store.engine) == SCHEMA_REVISION
+
+
+def test_schema_creation_is_one_transaction(sqlite_url):
+    """DDL runs inside the migration's transaction: a rollback leaves no table behind."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from gymarena.results.sqlite import configure_sqlite
+
+    engine = create_engine(sqlite_url)
+    configure_sqlite(engine)
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        connection.execute(text("CREATE TABLE half_done (x INTEGER)"))
+        transaction.rollback()
+        assert not inspect(connection).has_table("half_done")
+    engine.dispose()

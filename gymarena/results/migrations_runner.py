@@ -5,18 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+
+from gymarena.results.sqlite import WRITE_LOCK
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions; a test keeps the two equal.
 SCHEMA_REVISION = "0001_initial"
 
 
+MIGRATION_LOCK_KEY = 0x67796D61  # PostgreSQL advisory lock id ("gyma"), held while migrating
+
+
+def _revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return None
-        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return _revision(connection)
 
 
 def alembic_config(engine: Engine):
@@ -29,12 +38,20 @@ def alembic_config(engine: Engine):
 
 
 def upgrade_to_head(engine: Engine) -> None:
-    """Run pending migrations; skip Alembic entirely when the schema is current."""
+    """Run pending migrations in one transaction; skip Alembic when the schema is current.
+
+    Two processes opening a new database at once take turns: the second waits for the
+    first's lock, then finds the schema current.
+    """
     if current_revision(engine) == SCHEMA_REVISION:
         return
     from alembic import command
 
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with engine.connect().execution_options(**{WRITE_LOCK: True}) as connection, connection.begin():
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        if _revision(connection) == SCHEMA_REVISION:
+            return
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -12,7 +12,7 @@ from functools import cached_property
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, select, update
+from sqlalchemy import create_engine, func, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from gymarena.records import EpisodeKey, EpisodeRecord
 from gymarena.results.episode_insert import EpisodeInsert
 from gymarena.results.location import prepare_sqlite_path
 from gymarena.results.migrations_runner import upgrade_to_head
+from gymarena.results.sqlite import configure_sqlite
 from gymarena.results.models import AgentRow, EpisodeRow, ProtocolRow, RunRow, RunTaskRow, utcnow
 
 RUN_STATUSES = ("running", "complete", "failed", "interrupted")
@@ -73,17 +74,6 @@ def _safe_url(url: str) -> str:
         return url
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers (``gymarena results``) run beside a writing eval; NORMAL keeps
-    # every commit atomic and durable against a killed process (not a power cut).
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
-
-
 class ResultsStore:
     """Runs, agents, protocols and episodes in one SQL database."""
 
@@ -116,7 +106,7 @@ class ResultsStore:
         except (ArgumentError, SQLAlchemyError, ImportError) as exc:
             raise self._fail("open", exc) from None
         if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
+            configure_sqlite(engine)
         try:
             upgrade_to_head(engine)
         except (SQLAlchemyError, OSError) as exc:
