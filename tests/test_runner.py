@@ -67,6 +67,8 @@ def test_a_second_identical_eval_resumes_an_unfinished_run(store):
 def test_resume_by_id_rejects_other_options():
     with pytest.raises(RunConfigError, match="drop --task"):
         EvalRequest(tasks=CARTPOLE, resume=3)
+    with pytest.raises(RunConfigError, match="drop --agent"):
+        EvalRequest(agent="pkg:make_agent", resume=3)
 
 
 def test_agent_raising_fails_the_run_and_keeps_finished_episodes(store):

@@ -63,8 +63,9 @@ class EvalRequest:
         if self.backend == "local" and self.workers > 1:
             raise RunConfigError("the local backend runs in one process; drop --workers or use --backend processes")
         if self.resume is not None:
-            given = [name for name, value in (("--suite", self.suite), ("--task", self.tasks), ("--seeds", self.seeds),
-                                              ("--episodes", self.episodes)) if value]
+            options = (("--suite", self.suite), ("--task", self.tasks), ("--agent", self.agent != "random"),
+                       ("--seeds", self.seeds), ("--episodes", self.episodes))
+            given = [name for name, value in options if value]
             if given:
                 raise RunConfigError(f"--resume continues the run with its stored config; drop {', '.join(given)}")
         elif bool(self.suite) == bool(self.tasks):
