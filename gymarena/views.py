@@ -13,7 +13,7 @@ from gymarena.report import TaskSummary, summarise
 from gymarena.results import ResultsStore, RunInfo
 from gymarena.suites import Suite
 from gymarena.tasks import TaskSpec
-from gymarena.wrappers import FAMILIES
+from gymarena.wrappers import task_availability
 
 TASK_COLUMNS = ["id", "family", "available", "reason", "episodes", "success", "random", "reference"]
 TASK_TABLE_COLUMNS = ["id", "available", "reason", "episodes", "success", "random", "reference"]
@@ -23,13 +23,6 @@ SUMMARY_COLUMNS = [
     "run", "task", "episodes", "mean_return", "std_return", "return_ci_low", "return_ci_high",
     "normalised", "normalised_ci_low", "normalised_ci_high", "success_rate", "success_ci_low", "success_ci_high",
 ]
-
-
-def task_availability(task: TaskSpec) -> tuple[bool, str]:
-    family = FAMILIES.get(task.family)
-    if family is None:
-        return False, f"no adapter for family {task.family!r} in this gymarena version"
-    return family.availability()
 
 
 def task_row(task: TaskSpec) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from gymnasium.utils.env_checker import check_env
 
 import gymarena
 from gymarena.tasks import all_tasks
-from gymarena.views import task_availability
+from gymarena.wrappers import task_availability
 
 HORIZON = 25
 

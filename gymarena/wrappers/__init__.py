@@ -68,6 +68,14 @@ def family_of(task: TaskSpec) -> Family:
         raise MissingExtraError(task.family, task.extra, "no adapter for this family") from None
 
 
+def task_availability(task: TaskSpec) -> tuple[bool, str]:
+    """(available, reason): whether this task's simulator can run here, and if not, why."""
+    family = FAMILIES.get(task.family)
+    if family is None:
+        return False, f"no adapter for family {task.family!r} in this gymarena version"
+    return family.availability()
+
+
 @cache
 def simulator_versions(family: str) -> dict[str, str]:
     """Cached per process: versions do not change while it runs."""
