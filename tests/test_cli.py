@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.main import get_command
@@ -97,14 +98,15 @@ def test_eval_and_results_on_any_database_url(db_url):
     assert stored["episodes"] == json.loads(evaluated.stdout)["episodes"] and len(stored["episodes"]) == 6
 
 
-def test_eval_with_workers_and_an_agent_file(sqlite_url):
+def test_the_readme_example_agent_with_workers(sqlite_url):
+    example = Path(__file__).parent.parent / "examples" / "agents.py"
     result = gymarena(
-        "eval", "--task", "minigrid/DoorKey-5x5-v0", "--agent", agent_ref("make_random"),
+        "eval", "--task", "minigrid/DoorKey-8x8-v0", "--agent", f"{example}:make_agent",
         "--seeds", "0-4", "--episodes", "2", "--workers", "2", "--json", db=sqlite_url,
     )
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert len(payload["episodes"]) == 10 and payload["agent"]["name"] == "make_random"
+    assert len(payload["episodes"]) == 10 and payload["agent"]["name"] == "make_agent"
 
 
 def _database_state(url: str) -> list:
