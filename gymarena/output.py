@@ -14,13 +14,22 @@ from rich.table import Table
 from rich.text import Text
 
 
+def short_number(value: float) -> str:
+    """Four significant digits, without exponents for the returns RL tasks produce."""
+    if math.isnan(value):
+        return "nan"
+    if abs(value) >= 1e4:
+        return f"{value:.0f}"
+    return f"{value:.4g}"
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.6g}"
+        return short_number(value)
     return str(value)
 
 

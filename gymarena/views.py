@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from gymarena.output import short_number
 from gymarena.report import TaskSummary, summarise
 from gymarena.results import ResultsStore, RunInfo
 from gymarena.suites import Suite
@@ -91,17 +92,17 @@ SUMMARY_TABLE_COLUMNS = ["task", "episodes", "return", "return 95% CI", "normali
 
 
 def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
+    return "-" if value is None else short_number(value)
 
 
 def _interval(interval: tuple[float, float] | None) -> str:
-    return "-" if interval is None else f"[{interval[0]:.4g}, {interval[1]:.4g}]"
+    return "-" if interval is None else f"[{short_number(interval[0])}, {short_number(interval[1])}]"
 
 
 def summary_table_row(summary: TaskSummary) -> dict[str, Any]:
     """The compact, rounded form of a summary for terminal tables."""
     done = summary.episodes if summary.episodes == summary.expected_episodes else f"{summary.episodes}/{summary.expected_episodes}"
-    mean_std = "-" if summary.mean_return is None else f"{summary.mean_return:.4g} ± {summary.std_return:.3g}"
+    mean_std = "-" if summary.mean_return is None else f"{short_number(summary.mean_return)} ± {short_number(summary.std_return)}"
     return {
         "task": summary.task_id,
         "episodes": done,
