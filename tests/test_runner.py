@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gymarena.errors import AgentError, InvalidActionError, RunConfigError
+from gymarena.errors import AgentError, InvalidActionError, RunConfigError, SimulatorError
 from gymarena.runner import EvalRequest, evaluate, parse_seeds
 from gymarena.runner.rollout import episode_seed
 
@@ -127,3 +127,28 @@ def test_resume_by_id_continues_and_refuses_changed_agent_code(store, tmp_path):
         evaluate(EvalRequest(resume=first.run.id), store)
     with pytest.raises(RunConfigError, match="there is no run 999"):
         evaluate(EvalRequest(resume=999), store)
+
+
+def test_a_worker_that_dies_fails_the_run_instead_of_hanging_it(store):
+    request = EvalRequest(tasks=CARTPOLE, seeds=(0, 1, 2), episodes=4, agent=agent_ref("KillsItsProcess"), workers=2)
+    with pytest.raises(SimulatorError, match="a worker process died"):
+        evaluate(request, store)
+    (run,) = store.list_runs()
+    assert run.status == "failed" and "worker process died" in run.error
+
+
+def test_a_script_without_the_main_guard_gets_the_hint_not_a_hang(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    db = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    script.write_text(
+        "import gymarena\n"
+        "from gymarena.results import open_store\n"
+        f"store = open_store({db!r})\n"
+        "gymarena.evaluate(gymarena.EvalRequest(tasks=('classic/CartPole-v1',), seeds=(0, 1), episodes=2, workers=2), store)\n"
+    )
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode != 0
+    assert 'guard the call with `if __name__ == "__main__":`' in result.stderr

@@ -1,18 +1,16 @@
 """Backends: where episodes run. Each yields EpisodeRecords as episodes finish.
 
-``local`` runs in this process. ``processes`` runs N worker processes, each holding one
-env and one agent at a time and playing whole episodes, so there is one IPC round trip
-per episode, never per step. Both give identical records for the same plan because
-every episode is seeded on its own (see :func:`rollout.episode_seed`).
+``local`` runs in this process; ``processes`` (runner/processes.py) runs N worker
+processes, each an :class:`EpisodeWorker`. Both give identical records for the same plan
+because every episode is seeded on its own (see :func:`rollout.episode_seed`).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from gymarena.agents import AgentSource, load_agent
+from gymarena.agents import AgentSource
 from gymarena.errors import GymarenaError, SimulatorError
 from gymarena.records import EpisodeKey, EpisodeRecord
 from gymarena.runner.rollout import ActionCheck, action_check, run_episode
@@ -71,56 +69,13 @@ def run_local(agent: AgentSource, tasks: Mapping[str, TaskSpec], keys: Sequence[
         worker.close()
 
 
-# -- processes ---------------------------------------------------------------------------
-
-_WORKER: EpisodeWorker | None = None
-_WORKER_START_ERROR: GymarenaError | None = None
-
-
-def _init_worker(agent_reference: str, tasks: Mapping[str, TaskSpec]) -> None:
-    # An initializer that raises makes multiprocessing respawn workers forever, so a
-    # failure is kept and raised by the first episode instead.
-    global _WORKER, _WORKER_START_ERROR
-    try:
-        import gymarena  # noqa: F401  registers the catalog in this fresh interpreter
-
-        _WORKER = EpisodeWorker(load_agent(agent_reference), tasks)
-    except GymarenaError as exc:
-        _WORKER_START_ERROR = exc
-    except Exception as exc:
-        _WORKER_START_ERROR = GymarenaError(f"worker process failed to start: {type(exc).__name__}: {exc}")
-
-
-def _run_in_worker(key: EpisodeKey) -> EpisodeRecord:
-    if _WORKER_START_ERROR is not None:
-        raise _WORKER_START_ERROR
-    return _WORKER.run(key)
-
-
-def run_processes(
-    agent: AgentSource, tasks: Mapping[str, TaskSpec], keys: Sequence[EpisodeKey], workers: int
-) -> Iterator[EpisodeRecord]:
-    """Episodes on ``workers`` spawned processes; records arrive in completion order."""
-    if not keys:
-        return
-    # Small chunks keep the workers balanced; several episodes per chunk amortise IPC
-    # for cheap tasks. Chunks follow plan order, so a worker mostly stays on one task.
-    chunksize = max(1, min(16, len(keys) // (workers * 8)))
-    context = multiprocessing.get_context("spawn")
-    pool = context.Pool(workers, initializer=_init_worker, initargs=(agent.reference, dict(tasks)))
-    try:
-        yield from pool.imap_unordered(_run_in_worker, keys, chunksize=chunksize)
-        pool.close()
-    finally:
-        pool.terminate()
-        pool.join()
-
-
 def run_backend(
     backend: str, agent: AgentSource, tasks: Mapping[str, TaskSpec], keys: Sequence[EpisodeKey], workers: int
 ) -> Iterator[EpisodeRecord]:
     if backend == "local":
         return run_local(agent, tasks, keys)
     if backend == "processes":
+        from gymarena.runner.processes import run_processes
+
         return run_processes(agent, tasks, keys, workers)
     raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")

@@ -85,3 +85,17 @@ class NoActMethod:
 
 
 not_callable = 42
+
+
+class KillsItsProcess(SeededRandom):
+    """Kills the process it runs in at its third episode, as a simulator segfault would."""
+
+    def __init__(self, task, observation_space, action_space):
+        super().__init__(action_space)
+        self.episodes = 0
+
+    def reset(self, seed=None):
+        self.episodes += 1
+        if self.episodes == 3:
+            os.kill(os.getpid(), 9)
+        super().reset(seed)
