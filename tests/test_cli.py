@@ -158,3 +158,15 @@ def test_unwritable_database_path(tmp_path):
     result = gymarena("eval", "--suite", "quickstart", db=str(blocker / "results.sqlite"))
     assert result.returncode == 1
     assert "error: cannot create the directory" in result.stderr and "--db" in result.stderr
+
+
+def test_identical_evals_started_together_all_succeed(db_url):
+    command = [sys.executable, "-m", "gymarena", "eval", "--task", "classic/CartPole-v1", "--seeds", "0", "--episodes", "2",
+               "--fresh", "--db", db_url]
+    processes = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    errors = [p.communicate(timeout=180)[1] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0], errors
+    with ResultsStore(db_url) as store:
+        runs = store.list_runs()
+    assert len(runs) == 3 and len({r.agent for r in runs}) == 1
+    assert all(r.status == "complete" and r.episode_count == 2 for r in runs)

@@ -121,3 +121,37 @@ def test_schema_creation_is_one_transaction(sqlite_url):
         transaction.rollback()
         assert not inspect(connection).has_table("half_done")
     engine.dispose()
+
+
+def test_a_missing_database_driver_names_the_extra(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_psycopg(name, *args, **kwargs):
+        if name.startswith("psycopg"):
+            raise ImportError("No module named 'psycopg'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_psycopg)
+    with pytest.raises(ResultsStoreError, match=r"pip install 'gymarena\[postgres\]'"):
+        ResultsStore("postgresql://user@127.0.0.1:1/x")
+
+
+def test_a_row_inserted_by_another_process_meanwhile_is_found_on_retry(store, monkeypatch):
+    """ensure_agent reads, then inserts: if another writer inserted between the two, the
+    unique key rejects ours and the retried read finds theirs."""
+    from sqlalchemy.orm import Session
+
+    identity = AgentIdentity("a", "pkg:a", "1", "0" * 64)
+    theirs = store.ensure_agent(identity)
+    real_scalar = Session.scalar
+    calls = []
+
+    def first_read_misses(self, *args, **kwargs):
+        calls.append(1)
+        return None if len(calls) == 1 else real_scalar(self, *args, **kwargs)
+
+    monkeypatch.setattr(Session, "scalar", first_read_misses)
+    assert store.ensure_agent(identity) == theirs
+    assert len(calls) == 2

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime, timezone
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import create_engine, func, select, update
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gymarena.errors import ResultsStoreError
@@ -22,8 +22,8 @@ from gymarena.records import EpisodeKey, EpisodeRecord
 from gymarena.results.episode_insert import EpisodeInsert
 from gymarena.results.location import prepare_sqlite_path
 from gymarena.results.migrations_runner import upgrade_to_head
-from gymarena.results.sqlite import configure_sqlite
 from gymarena.results.models import AgentRow, EpisodeRow, ProtocolRow, RunRow, RunTaskRow, utcnow
+from gymarena.results.sqlite import configure_sqlite
 
 RUN_STATUSES = ("running", "complete", "failed", "interrupted")
 
@@ -103,7 +103,12 @@ class ResultsStore:
             prepare_sqlite_path(parsed, self.display_url)
         try:
             engine = create_engine(url, future=True)
-        except (ArgumentError, SQLAlchemyError, ImportError) as exc:
+        except ImportError as exc:
+            raise ResultsStoreError(
+                f"cannot open the results database {self.display_url}: its driver is missing ({exc}); "
+                "for PostgreSQL: pip install 'gymarena[postgres]'"
+            ) from None
+        except (ArgumentError, SQLAlchemyError) as exc:
             raise self._fail("open", exc) from None
         if engine.dialect.name == "sqlite":
             configure_sqlite(engine)
@@ -127,12 +132,20 @@ class ResultsStore:
         return Session(self.engine, expire_on_commit=False)
 
     def _write(self, action: str, work) -> Any:
-        """Run ``work(session)`` in one transaction, reporting failures as store errors."""
-        try:
-            with self._session() as session, session.begin():
-                return work(session)
-        except SQLAlchemyError as exc:
-            raise self._fail(action, exc) from None
+        """Run ``work(session)`` in one transaction, reporting failures as store errors.
+
+        A unique-key conflict (another process inserted the same agent or protocol row
+        between our read and our insert) is retried once, when the read then finds it.
+        """
+        for attempt in range(2):
+            try:
+                with self._session() as session, session.begin():
+                    return work(session)
+            except IntegrityError as exc:
+                if attempt == 1:
+                    raise self._fail(action, exc) from None
+            except SQLAlchemyError as exc:
+                raise self._fail(action, exc) from None
 
     # -- writing ------------------------------------------------------------------------
 
