@@ -155,3 +155,12 @@ def test_a_row_inserted_by_another_process_meanwhile_is_found_on_retry(store, mo
     monkeypatch.setattr(Session, "scalar", first_read_misses)
     assert store.ensure_agent(identity) == theirs
     assert len(calls) == 2
+
+
+def test_a_database_from_a_newer_gymarena_is_refused_clearly(sqlite_url):
+    from sqlalchemy import text
+
+    with ResultsStore(sqlite_url) as store, store.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099_future'"))
+    with pytest.raises(ResultsStoreError, match="schema revision '0099_future'.*newer gymarena"):
+        ResultsStore(sqlite_url)

@@ -23,6 +23,16 @@ def _revision(connection: Connection) -> str | None:
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+class SchemaTooNewError(Exception):
+    """The database was migrated by a newer gymarena than this one."""
+
+
+def _known_revisions(config) -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    return {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return _revision(connection)
@@ -51,7 +61,13 @@ def upgrade_to_head(engine: Engine) -> None:
     with engine.connect().execution_options(**{WRITE_LOCK: True}) as connection, connection.begin():
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        if _revision(connection) == SCHEMA_REVISION:
+        revision = _revision(connection)
+        if revision == SCHEMA_REVISION:
             return
+        if revision is not None and revision not in _known_revisions(config):
+            raise SchemaTooNewError(
+                f"the database has schema revision {revision!r}, which this gymarena does not know: "
+                "it was written by a newer gymarena; upgrade gymarena to use it"
+            )
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

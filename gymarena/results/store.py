@@ -21,7 +21,7 @@ from gymarena.errors import ResultsStoreError
 from gymarena.records import EpisodeKey, EpisodeRecord
 from gymarena.results.episode_insert import EpisodeInsert
 from gymarena.results.location import prepare_sqlite_path
-from gymarena.results.migrations_runner import upgrade_to_head
+from gymarena.results.migrations_runner import SchemaTooNewError, upgrade_to_head
 from gymarena.results.models import AgentRow, EpisodeRow, ProtocolRow, RunRow, RunTaskRow, utcnow
 from gymarena.results.sqlite import configure_sqlite
 
@@ -114,6 +114,9 @@ class ResultsStore:
             configure_sqlite(engine)
         try:
             upgrade_to_head(engine)
+        except SchemaTooNewError as exc:
+            engine.dispose()
+            raise ResultsStoreError(f"cannot open the results database {self.display_url}: {exc}") from None
         except (SQLAlchemyError, OSError) as exc:
             engine.dispose()
             raise self._fail("open", exc) from None
