@@ -6,6 +6,7 @@ import dataclasses
 
 import gymnasium
 import pytest
+from gymnasium.envs.classic_control.cartpole import CartPoleEnv
 
 import gymarena
 from gymarena.errors import UnknownTaskError
@@ -109,3 +110,14 @@ def test_a_missing_simulator_names_its_extra(monkeypatch):
         gymarena.make("mujoco/Ant-v5")
     assert "pip install 'gymarena[mujoco]'" in str(info.value)
     assert "mujoco/Ant-v5" in [t.id for t in all_tasks()]  # still listed
+
+
+def test_an_entry_point_task_gets_the_same_protocol():
+    spec = TaskSpec(
+        id="classic/CartPoleByEntryPoint-v0", family="classic", extra="classic",
+        env_id="gymnasium.envs.classic_control.cartpole:CartPoleEnv", max_episode_steps=37,
+    )
+    env = gymarena.make(spec)
+    assert env.spec.id == spec.id and env.spec.max_episode_steps == 37
+    assert isinstance(env.unwrapped, CartPoleEnv)
+    env.close()
