@@ -34,8 +34,6 @@ err = make_console(stderr=True)
 
 DB_HELP = "Results database: any SQLAlchemy URL or a file path. Default: $GYMARENA_DB, else a SQLite file in your data directory."
 DbOption = typer.Option(None, "--db", help=DB_HELP, show_default=False)
-JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")
-CsvOption = typer.Option(False, "--csv", help="Print CSV instead of a table.")
 
 
 @contextmanager
@@ -56,8 +54,8 @@ def _check_formats(as_json: bool, as_csv: bool) -> None:
 
 @app.command("list")
 def list_command(
-    as_json: bool = JsonOption,
-    as_csv: bool = CsvOption,
+    as_json: bool = typer.Option(False, "--json", help="Print tasks, suites and the database as JSON."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print the tasks as CSV."),
     db: Optional[str] = DbOption,
 ) -> None:
     """List tasks and suites, whether each can run here, and what to install when not."""
