@@ -100,17 +100,10 @@ def own_dependencies() -> list[str]:
         if "extra ==" in requirement:
             continue
         match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
-        if match and _installed(match.group(0)):
+        if match:
             names.append(match.group(0))
-    return names
-
-
-def _installed(name: str) -> bool:
-    try:
-        metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return False
-    return True
+    installed = package_versions(names)
+    return [name for name in names if installed[name] != "missing"]
 
 
 def package_versions(packages: Iterable[str]) -> dict[str, str]:

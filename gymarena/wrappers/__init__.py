@@ -10,9 +10,9 @@ import importlib
 import importlib.util
 from dataclasses import dataclass
 from functools import cache
-from importlib import metadata
 
 from gymarena.errors import MissingExtraError
+from gymarena.provenance import package_versions
 from gymarena.tasks import TaskSpec, get_task
 
 
@@ -42,13 +42,7 @@ class Family:
 
     def simulator_versions(self) -> dict[str, str]:
         """Installed versions of the family's packages (those absent are 'missing')."""
-        versions = {}
-        for package in ("gymnasium", *self.packages):
-            try:
-                versions[package] = metadata.version(package)
-            except metadata.PackageNotFoundError:
-                versions[package] = "missing"
-        return versions
+        return package_versions(("gymnasium", *self.packages))
 
 
 FAMILIES: dict[str, Family] = {

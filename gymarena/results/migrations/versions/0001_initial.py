@@ -15,6 +15,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _create_agents()
+    _create_protocols()
+    _create_runs()
+    _create_episodes()
+    _create_run_tasks()
+
+
+def _create_agents() -> None:
     op.create_table('agents',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -25,6 +33,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('reference', 'content_hash', name='uq_agents_reference_hash')
     )
+
+
+def _create_protocols() -> None:
     op.create_table('protocols',
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.Column('task_id', sa.String(length=200), nullable=False),
@@ -40,6 +51,8 @@ def upgrade() -> None:
     with op.batch_alter_table('protocols', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_protocols_task_id'), ['task_id'], unique=False)
 
+
+def _create_runs() -> None:
     op.create_table('runs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('agent_id', sa.Integer(), nullable=False),
@@ -62,6 +75,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_runs_protocol_hash'), ['protocol_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_runs_status'), ['status'], unique=False)
 
+
+def _create_episodes() -> None:
     op.create_table('episodes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('run_id', sa.Integer(), nullable=False),
@@ -87,6 +102,8 @@ def upgrade() -> None:
     with op.batch_alter_table('episodes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_episodes_run_id'), ['run_id'], unique=False)
 
+
+def _create_run_tasks() -> None:
     op.create_table('run_tasks',
     sa.Column('run_id', sa.Integer(), nullable=False),
     sa.Column('task_id', sa.String(length=200), nullable=False),
@@ -98,7 +115,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('run_tasks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_run_tasks_protocol_hash'), ['protocol_hash'], unique=False)
-
 
 
 def downgrade() -> None:
