@@ -172,6 +172,38 @@ def results_command(
             print_table(out, [run_row(r) for r in runs], RUN_COLUMNS, title=f"runs in {store.display_url}")
 
 
+dataset_app = typer.Typer(help="Offline datasets: exploitation (TQ) and exploration (SACo) statistics.", no_args_is_help=True)
+app.add_typer(dataset_app, name="dataset")
+
+
+@dataset_app.command("stats")
+def dataset_stats_command(
+    dataset: str = typer.Argument(..., help="Minari dataset id (under MINARI_DATASETS_PATH) or .npz file."),
+    reference: str = typer.Option(..., "--reference", help="Dataset that SACo is relative to (the replay dataset in the paper)."),
+    random: str = typer.Option(..., "--random", help="Dataset of a random policy: the zero of TQ."),
+    online_best: float = typer.Option(..., "--online-best", help="Best online evaluation return: the one of TQ."),
+    bins: int = typer.Option(100, "--bins", help="Bins per state/action dimension when counting unique pairs."),
+    as_json: bool = typer.Option(False, "--json", help="Print the statistics as JSON."),
+) -> None:
+    """TQ and SACo of a dataset (Schweighofer et al., CoLLAs 2022), unique pairs counted exactly."""
+    from gymarena.datasets import load_transitions
+    from gymarena.metrics.dataset import dataset_statistics
+
+    with reported_errors():
+        try:
+            stats = dataset_statistics(
+                load_transitions(dataset), load_transitions(reference), load_transitions(random), online_best, bins
+            )
+        except ValueError as exc:
+            raise GymarenaError(str(exc)) from None
+    payload = {"dataset": dataset, "reference": reference, "random": random, **stats.to_dict()}
+    if as_json:
+        print_json(payload)
+    else:
+        rows = [{"statistic": key.replace("_", " "), "value": value} for key, value in payload.items()]
+        print_table(out, rows, ["statistic", "value"], title=f"dataset {dataset}")
+
+
 def main() -> None:
     """Console entry point."""
     sys.exit(app())

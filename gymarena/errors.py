@@ -27,20 +27,21 @@ class SuiteFormatError(GymarenaError):
 
 
 class MissingExtraError(GymarenaError, ImportError):
-    """A simulator whose pip extra is not installed."""
+    """A simulator (or other optional library) whose pip extra is not installed."""
 
-    def __init__(self, family: str, extra: str, cause: BaseException | None = None):
+    def __init__(self, family: str, extra: str, cause: BaseException | str | None = None, what: str = "simulator"):
         self.family = family
         self.extra = extra
+        self.what = what
         detail = f" ({cause})" if cause else ""
         super().__init__(
-            f"the {family} simulator is not installed{detail}; "
+            f"the {family} {what} is not installed{detail}; "
             f"install it with: pip install 'gymarena[{extra}]'"
         )
         self._cause_text = None if cause is None else str(cause)
 
     def __reduce__(self):  # keep it picklable across worker processes
-        return (MissingExtraError, (self.family, self.extra, self._cause_text))
+        return (MissingExtraError, (self.family, self.extra, self._cause_text, self.what))
 
 
 class AgentLoadError(GymarenaError):
@@ -65,3 +66,7 @@ class RunConfigError(GymarenaError):
 
 class SimulatorError(GymarenaError):
     """An environment that raised while being made, reset or stepped."""
+
+
+class DatasetError(GymarenaError):
+    """An offline dataset that cannot be found or read."""
