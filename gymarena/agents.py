@@ -33,6 +33,12 @@ class Agent(Protocol):
         """The action for this observation."""
 
 
+# Optional: an agent evaluated at decision interval l > 1 (the FAS sweep) may define
+#     act_sequence(observation, length) -> sequence of `length` actions
+# to plan l distinct actions from one observation; without it, ``act``'s action is
+# repeated for the l primitive steps.
+
+
 AgentFactory = Callable[[TaskSpec, Any, Any], Agent]
 
 

@@ -17,9 +17,9 @@ from gymarena.output import make_console, print_csv, print_json, print_table
 from gymarena.results import open_store, resolve_db_url
 from gymarena.runner import EvalRequest, evaluate, parse_seeds
 from gymarena.views import (
-    RUN_COLUMNS, SUITE_COLUMNS, SUMMARY_COLUMNS, SUMMARY_TABLE_COLUMNS, TASK_COLUMNS, TASK_TABLE_COLUMNS,
+    RUN_COLUMNS, SUITE_COLUMNS, SUMMARY_COLUMNS, TASK_COLUMNS, TASK_TABLE_COLUMNS,
     run_row, stored_run_payload, stored_summaries, stored_summary_rows, suite_row,
-    summary_table_row, task_row,
+    summary_table_columns, summary_table_row, task_row,
 )
 
 app = typer.Typer(
@@ -141,7 +141,7 @@ def eval_command(
             else:
                 rows = [summary_table_row(s) for s in stored_summaries(store, result.run)]
                 title = f"run {result.run.id}: {result.run.agent.reference} ({result.run.status})"
-                print_table(out, rows, SUMMARY_TABLE_COLUMNS, title=title)
+                print_table(out, rows, summary_table_columns(rows), title=title)
 
 
 @app.command("results")
@@ -167,7 +167,7 @@ def results_command(
             print_csv(stored_summary_rows(store, runs), SUMMARY_COLUMNS)
         elif run is not None:
             rows = [summary_table_row(s) for s in stored_summaries(store, runs[0])]
-            print_table(out, rows, SUMMARY_TABLE_COLUMNS, title=f"run {run}: {runs[0].agent.reference} ({runs[0].status})")
+            print_table(out, rows, summary_table_columns(rows), title=f"run {run}: {runs[0].agent.reference} ({runs[0].status})")
         else:
             print_table(out, [run_row(r) for r in runs], RUN_COLUMNS, title=f"runs in {store.display_url}")
 

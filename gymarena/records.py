@@ -8,11 +8,13 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class EpisodeKey:
-    """Which episode of a run: task, seed, and index within that seed's quota."""
+    """Which episode of a run: task, seed, index within that seed's quota, and the
+    decision interval it is played at (1 but in decision-interval sweeps)."""
 
     task_id: str
     seed: int
     episode: int
+    decision_interval: int = 1
 
 
 @dataclass(slots=True)
@@ -20,7 +22,8 @@ class EpisodeRecord:
     """The outcome of one episode.
 
     ``agent_returns`` holds per-agent or per-role returns of multi-agent tasks;
-    ``extra`` holds task-specific metrics (crash, importance weight, ...).
+    ``extra`` holds task-specific metrics (crash, importance weight, ...);
+    ``decision_interval`` is how many primitive steps each decision of the agent lasted.
     """
 
     task_id: str
@@ -37,6 +40,7 @@ class EpisodeRecord:
     agent_returns: dict[str, float] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    decision_interval: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """A shallow dict of the fields (cheap: called once per stored episode)."""

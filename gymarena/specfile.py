@@ -69,6 +69,17 @@ class SpecTable:
             raise self.fail(key, "a list of distinct seeds")
         return tuple(value)
 
+    def increasing_int_list(self, key: str, minimum: int = 1) -> tuple[int, ...]:
+        value = self.data.get(key)
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in value)
+            or any(b <= a for a, b in zip(value, value[1:]))
+        ):
+            raise self.fail(key, f"a non-empty increasing list of integers >= {minimum}")
+        return tuple(value)
+
     def table(self, key: str) -> SpecTable:
         value = self.data.get(key)
         if not isinstance(value, dict):

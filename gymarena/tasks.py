@@ -34,11 +34,24 @@ class ScoreRefs:
 
 
 @dataclass(frozen=True)
+class FasRefs:
+    """Anchors of the Frequency-Averaged Score (metrics/fas.py): the return that counts as
+    full marks and the offset that makes returns non-negative, with their source."""
+
+    r_max: float
+    offset: float
+    source: str
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """Everything that fixes the meaning of a task's score.
 
-    ``episodes`` is the episode budget per seed. ``env_id`` is a Gymnasium id or a
-    ``module:Class`` entry point, interpreted by the family's adapter.
+    ``episodes`` is the episode budget per seed (per decision interval). ``env_id`` is
+    a Gymnasium id or a ``module:Class`` entry point, interpreted by the family's adapter.
+    ``decision_intervals`` lists the action-sequence lengths the task is played at: at
+    interval l the agent observes once per l primitive steps (the FAS sweep); the default
+    (1,) is ordinary evaluation.
     """
 
     id: str
@@ -52,6 +65,8 @@ class TaskSpec:
     scores: ScoreRefs | None = None
     agents: str = "single"
     description: str = ""
+    decision_intervals: tuple[int, ...] = (1,)
+    fas: FasRefs | None = None
 
     def __post_init__(self) -> None:
         match = TASK_ID_PATTERN.match(self.id)
@@ -62,15 +77,29 @@ class TaskSpec:
         check_success_rule(self.success)
         if self.agents not in ("single", "multi"):
             raise ValueError(f"agents must be 'single' or 'multi', got {self.agents!r}")
+        intervals = self.decision_intervals
+        if not intervals or any(i < 1 for i in intervals) or list(intervals) != sorted(set(intervals)):
+            raise ValueError(f"decision intervals must be increasing integers >= 1, got {list(intervals)}")
+        if self.fas is not None and len(intervals) < 2:
+            raise ValueError("a task with FAS references needs at least two decision intervals to integrate over")
 
     def with_episodes(self, episodes: int) -> TaskSpec:
         """The same task with another per-seed episode budget (a different protocol)."""
         return dataclasses.replace(self, episodes=episodes)
 
     def to_json_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; the inverse is :meth:`from_json_dict`."""
+        """A JSON-ready dict; the inverse is :meth:`from_json_dict`.
+
+        Sweep fields at their defaults are left out, so tasks that do not use them keep
+        the protocol hash they had before the fields existed.
+        """
         data = dataclasses.asdict(self)
         data["kwargs"] = dict(self.kwargs)
+        data["decision_intervals"] = list(self.decision_intervals)
+        if self.decision_intervals == (1,):
+            del data["decision_intervals"]
+        if self.fas is None:
+            del data["fas"]
         return data
 
     @classmethod
@@ -78,6 +107,10 @@ class TaskSpec:
         data = dict(data)
         if data.get("scores") is not None:
             data["scores"] = ScoreRefs(**data["scores"])
+        if data.get("fas") is not None:
+            data["fas"] = FasRefs(**data["fas"])
+        if "decision_intervals" in data:
+            data["decision_intervals"] = tuple(data["decision_intervals"])
         return cls(**data)
 
 

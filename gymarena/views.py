@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gymarena.output import short_number
-from gymarena.report import TaskSummary, summarise
+from gymarena.summary import TaskSummary, summarise
 from gymarena.results import ResultsStore, RunInfo
 from gymarena.suites import Suite
 from gymarena.tasks import TaskSpec
@@ -23,6 +23,7 @@ RUN_COLUMNS = ["run", "agent", "suite", "status", "episodes", "created", "protoc
 SUMMARY_COLUMNS = [
     "run", "task", "episodes", "mean_return", "std_return", "return_ci_low", "return_ci_high",
     "normalised", "normalised_ci_low", "normalised_ci_high", "success_rate", "success_ci_low", "success_ci_high",
+    "fas", "fas_std",
 ]
 
 
@@ -85,10 +86,17 @@ def summary_row(run_id: int, summary: TaskSummary) -> dict[str, Any]:
         "success_rate": summary.success_rate,
         "success_ci_low": success_low,
         "success_ci_high": success_high,
+        "fas": summary.fas,
+        "fas_std": summary.fas_std,
     }
 
 
 SUMMARY_TABLE_COLUMNS = ["task", "episodes", "return", "return 95% CI", "normalised", "normalised 95% CI", "success", "success 95% CI"]
+
+
+def summary_table_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The table's columns: FAS only when some task ran a decision-interval sweep."""
+    return SUMMARY_TABLE_COLUMNS + (["FAS"] if any("FAS" in row for row in rows) else [])
 
 
 def _number(value: float | None) -> str:
@@ -103,7 +111,7 @@ def summary_table_row(summary: TaskSummary) -> dict[str, Any]:
     """The compact, rounded form of a summary for terminal tables."""
     done = summary.episodes if summary.episodes == summary.expected_episodes else f"{summary.episodes}/{summary.expected_episodes}"
     mean_std = "-" if summary.mean_return is None else f"{short_number(summary.mean_return)} ± {short_number(summary.std_return)}"
-    return {
+    row = {
         "task": summary.task_id,
         "episodes": done,
         "return": mean_std,
@@ -113,6 +121,9 @@ def summary_table_row(summary: TaskSummary) -> dict[str, Any]:
         "success": _number(summary.success_rate),
         "success 95% CI": _interval(summary.success_ci),
     }
+    if summary.fas is not None:
+        row["FAS"] = f"{short_number(summary.fas)} ± {short_number(summary.fas_std)}"
+    return row
 
 
 def stored_run_payload(store: ResultsStore, run: RunInfo) -> dict[str, Any]:

@@ -24,14 +24,23 @@ def gymarena(*args: str, db: str | None = None, env: dict | None = None) -> subp
     return subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
 
 
+def _leaf_commands(group, prefix=()):
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            assert command.help, name
+            yield from _leaf_commands(command, (*prefix, name))
+        else:
+            yield (*prefix, name), command
+
+
 def test_every_command_has_help_text():
-    commands = get_command(app).commands
-    assert set(commands) == {"list", "eval", "results"}
-    for name, command in commands.items():
-        assert command.help and len(command.help) > 20, name
+    commands = dict(_leaf_commands(get_command(app)))
+    assert set(commands) == {("list",), ("eval",), ("results",), ("dataset", "stats"), ("report",)}
+    for path, command in commands.items():
+        assert command.help and len(command.help) > 20, path
         for parameter in command.params:
-            assert parameter.help, f"{name} {parameter.name}"
-        result = gymarena(name, "--help")
+            assert parameter.help, f"{path} {parameter.name}"
+        result = gymarena(*path, "--help")
         assert result.returncode == 0 and "Usage" in result.stdout
 
 

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from gymarena.metrics import bootstrap_ci, mean_and_std, normalised_scores, success_rate
-from gymarena.report import summarise_task
+from gymarena.summary import summarise_task
 from gymarena.records import EpisodeRecord
 from gymarena.results import TaskProtocol
 

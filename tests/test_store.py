@@ -164,3 +164,25 @@ def test_a_database_from_a_newer_gymarena_is_refused_clearly(sqlite_url):
         connection.execute(text("UPDATE alembic_version SET version_num = '0099_future'"))
     with pytest.raises(ResultsStoreError, match="schema revision '0099_future'.*newer gymarena"):
         ResultsStore(sqlite_url)
+
+
+def test_upgrading_a_first_schema_database_keeps_its_episodes(db_url):
+    """A database written before decision intervals existed: its episodes become interval 1."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    with ResultsStore(db_url) as store:
+        run_id = _run(store)
+        store.add_episodes(run_id, [_record(0), _record(1)])
+    engine = create_engine(db_url)
+    config = alembic_config(engine)
+    with engine.begin() as connection:  # back to the first schema, episodes kept
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001_initial")
+    engine.dispose()
+    with ResultsStore(db_url) as store:
+        assert current_revision(store.engine) == SCHEMA_REVISION
+        episodes = store.episodes(run_id)
+        assert [(r.episode, r.decision_interval) for r in episodes] == [(0, 1), (1, 1)]
+        store.add_episodes(run_id, [_record(1)])  # the unique key still refuses a duplicate
+        assert store.get_run(run_id).episode_count == 2

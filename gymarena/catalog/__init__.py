@@ -6,13 +6,16 @@ same task tables to define tasks inline.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Any
 
 from gymarena.specfile import SpecTable, read_spec_file
 from gymarena.success import check_success_rule
 from gymarena.tasks import (
     DEFAULT_EPISODES,
     TASK_ID_PATTERN,
+    FasRefs,
     ScoreRefs,
     TaskSpec,
     register,
@@ -21,14 +24,49 @@ from gymarena.tasks import (
 CATALOG_DIR = Path(__file__).parent
 
 
+SWEEP_KEYS = {"decision_intervals", "fas"}
 _TASK_KEYS = {
     "id", "env_id", "kwargs", "max_episode_steps", "episodes", "success", "scores",
-    "agents", "description", "family", "extra",
+    "agents", "description", "family", "extra", *SWEEP_KEYS,
 }
 _SCORE_KEYS = {"random", "reference", "random_source", "reference_source"}
+_FAS_KEYS = {"r_max", "offset", "source"}
 
 
-def task_from_table(table: SpecTable, family: str | None = None, extra: str | None = None) -> TaskSpec:
+def sweep_fields(table: SpecTable, default_intervals: tuple[int, ...] | None = None) -> dict[str, Any]:
+    """``decision_intervals`` and ``fas`` of a task table (the FAS sweep), when given."""
+    fields: dict[str, Any] = {}
+    if table.has("decision_intervals"):
+        fields["decision_intervals"] = table.increasing_int_list("decision_intervals")
+    elif default_intervals:
+        fields["decision_intervals"] = default_intervals
+    if table.has("fas"):
+        refs = table.table("fas")
+        refs.reject_unknown(_FAS_KEYS)
+        r_max = refs.number("r_max")
+        if r_max <= 0:
+            raise refs.fail("r_max", "a positive number")
+        fields["fas"] = FasRefs(r_max=r_max, offset=refs.number("offset") if refs.has("offset") else 0.0,
+                                source=refs.str("source"))
+    return fields
+
+
+def with_sweep(task: TaskSpec, table: SpecTable, fields: dict[str, Any]) -> TaskSpec:
+    """The task with sweep fields applied; an inconsistent sweep is reported at the table."""
+    if not fields:
+        return task
+    try:
+        return dataclasses.replace(task, **fields)
+    except ValueError as exc:
+        raise table.fail("decision_intervals" if table.has("decision_intervals") else "fas", str(exc)) from None
+
+
+def task_from_table(
+    table: SpecTable,
+    family: str | None = None,
+    extra: str | None = None,
+    default_intervals: tuple[int, ...] | None = None,
+) -> TaskSpec:
     """Build a TaskSpec from a ``[[tasks]]`` table, reporting bad keys by name."""
     table.reject_unknown(_TASK_KEYS)
     task_id = table.str("id")
@@ -59,7 +97,7 @@ def task_from_table(table: SpecTable, family: str | None = None, extra: str | No
     agents = table.str("agents", "single")
     if agents not in ("single", "multi"):
         raise table.fail("agents", "'single' or 'multi'")
-    return TaskSpec(
+    task = TaskSpec(
         id=task_id,
         family=family,
         env_id=table.str("env_id"),
@@ -72,6 +110,7 @@ def task_from_table(table: SpecTable, family: str | None = None, extra: str | No
         agents=agents,
         description=table.data.get("description", ""),
     )
+    return with_sweep(task, table, sweep_fields(table, default_intervals))
 
 
 def read_catalog(path: Path) -> list[TaskSpec]:

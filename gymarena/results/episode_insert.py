@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Dialect
 
 from gymarena.results.models import EpisodeRow
 
-EPISODE_KEY = ["run_id", "task_id", "seed", "episode"]
+EPISODE_KEY = ["run_id", "task_id", "seed", "decision_interval", "episode"]
 
 
 def _insert_ignoring_duplicates(dialect: Dialect):

@@ -79,11 +79,14 @@ class RunTaskRow(Base):
 
 
 class EpisodeRow(Base):
-    """One finished episode. (run, task, seed, episode) is unique: resume never duplicates."""
+    """One finished episode. (run, task, seed, decision interval, episode) is unique:
+    resume never duplicates."""
 
     __tablename__ = "episodes"
     __table_args__ = (
-        UniqueConstraint("run_id", "task_id", "seed", "episode", name="uq_episodes_run_task_seed_episode"),
+        UniqueConstraint(
+            "run_id", "task_id", "seed", "decision_interval", "episode", name="uq_episodes_run_task_seed_interval_episode"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -103,3 +106,4 @@ class EpisodeRow(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decision_interval: Mapped[int] = mapped_column(Integer, server_default="1")

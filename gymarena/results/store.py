@@ -262,20 +262,21 @@ class ResultsStore:
     def finished_keys(self, run_id: int) -> set[EpisodeKey]:
         rows = self._read(
             lambda s: s.execute(
-                select(EpisodeRow.task_id, EpisodeRow.seed, EpisodeRow.episode).where(EpisodeRow.run_id == run_id)
+                select(EpisodeRow.task_id, EpisodeRow.seed, EpisodeRow.episode, EpisodeRow.decision_interval)
+                .where(EpisodeRow.run_id == run_id)
             ).all()
         )
         return {EpisodeKey(*row) for row in rows}
 
     def episodes(self, run_id: int) -> list[EpisodeRecord]:
-        """A run's episodes in plan order (task position, seed, episode)."""
+        """A run's episodes in plan order (task position, seed, decision interval, episode)."""
 
         def work(session: Session) -> list[EpisodeRecord]:
             rows = session.execute(
                 select(EpisodeRow, RunTaskRow.position)
                 .join(RunTaskRow, (RunTaskRow.run_id == EpisodeRow.run_id) & (RunTaskRow.task_id == EpisodeRow.task_id))
                 .where(EpisodeRow.run_id == run_id)
-                .order_by(RunTaskRow.position, EpisodeRow.seed, EpisodeRow.episode)
+                .order_by(RunTaskRow.position, EpisodeRow.seed, EpisodeRow.decision_interval, EpisodeRow.episode)
             ).all()
             return [_record_from_row(row) for row, _ in rows]
 
@@ -349,6 +350,7 @@ def _record_from_row(row: EpisodeRow) -> EpisodeRecord:
         agent_returns=row.agent_returns,
         extra=row.extra or {},
         error=row.error,
+        decision_interval=row.decision_interval,
     )
 
 

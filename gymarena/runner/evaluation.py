@@ -18,7 +18,7 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True)
 class RunResult:
     """The stored run after evaluation; its episodes and summaries are read from the store
-    (``store.episodes(run.id)``, :func:`gymarena.report.summarise`) when wanted."""
+    (``store.episodes(run.id)``, :func:`gymarena.summary.summarise`) when wanted."""
 
     run: RunInfo
     resumed: bool

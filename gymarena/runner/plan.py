@@ -124,11 +124,13 @@ class RunPlan:
         return {t.spec.id: t.spec for t in self.tasks}
 
     def keys(self) -> list[EpisodeKey]:
-        """Every episode of the run, task by task, seed by seed: fixed quotas per seed."""
+        """Every episode of the run, task by task, seed by seed (and decision interval by
+        decision interval in sweeps): fixed quotas per seed."""
         return [
-            EpisodeKey(t.spec.id, seed, episode)
+            EpisodeKey(t.spec.id, seed, episode, interval)
             for t in self.tasks
             for seed in self.seeds
+            for interval in t.spec.decision_intervals
             for episode in range(t.spec.episodes)
         ]
 
@@ -137,7 +139,10 @@ class RunPlan:
             "agent": self.agent.reference,
             "suite": self.suite,
             "seeds": list(self.seeds),
-            "tasks": [{"id": t.spec.id, "episodes": t.spec.episodes} for t in self.tasks],
+            "tasks": [
+                {"id": t.spec.id, "episodes": t.spec.episodes, "decision_intervals": list(t.spec.decision_intervals)}
+                for t in self.tasks
+            ],
         }
 
     def simulator_packages(self) -> list[str]:

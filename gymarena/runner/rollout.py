@@ -67,6 +67,24 @@ def _where(task: TaskSpec, key: EpisodeKey, step: int) -> str:
     return f"{task.id} (seed {key.seed}, episode {key.episode}, step {step})"
 
 
+def _decide(agent: Any, observation: Any, interval: int, where: Callable[[], str], agent_name: str) -> list[Any]:
+    """The actions of one decision: ``interval`` primitive steps, open loop."""
+    try:
+        if interval > 1 and hasattr(agent, "act_sequence"):
+            actions = list(agent.act_sequence(observation, interval))
+            if len(actions) != interval:
+                raise AgentError(
+                    f"agent {agent_name} returned {len(actions)} actions from act_sequence on {where()}; "
+                    f"the decision interval is {interval}"
+                )
+            return actions
+        return [agent.act(observation)] * interval
+    except AgentError:
+        raise
+    except Exception as exc:
+        raise AgentError(f"agent {agent_name} raised {type(exc).__name__} on {where()}: {exc}") from exc
+
+
 def run_episode(
     env: Any,
     agent: Any,
@@ -75,7 +93,12 @@ def run_episode(
     check: ActionCheck,
     agent_name: str,
 ) -> EpisodeRecord:
-    """Play one episode to termination or truncation and return its record."""
+    """Play one episode to termination or truncation and return its record.
+
+    At decision interval l > 1 the agent observes once per l primitive steps and its
+    actions run open loop; the episode stops when it ends mid-sequence (as the FAS
+    reference evaluation does). Every interval of a sweep replays the same episode seeds.
+    """
     seed = episode_seed(key.seed, key.episode)
     start = perf_counter()
     step = 0
@@ -88,25 +111,32 @@ def run_episode(
     except Exception as exc:
         raise SimulatorError(f"{task.id} raised {type(exc).__name__} in reset (seed {key.seed}, episode {key.episode}): {exc}") from exc
     act, step_env = agent.act, env.step  # bound once: this loop is the per-step hot path
+    interval = key.decision_interval
     total = 0.0
     reward = 0.0
     terminated = truncated = False
     while not (terminated or truncated):
-        try:
-            action = act(observation)
-        except Exception as exc:
-            raise AgentError(f"agent {agent_name} raised {type(exc).__name__} on {_where(task, key, step)}: {exc}") from exc
-        if not check(action):
-            raise InvalidActionError(
-                f"agent {agent_name} returned an action outside the action space on "
-                f"{_where(task, key, step)}: {action!r} is not in {env.action_space}"
-            )
-        try:
-            observation, reward, terminated, truncated, info = step_env(action)
-        except Exception as exc:
-            raise SimulatorError(f"{task.id} raised {type(exc).__name__} in step on {_where(task, key, step)}: {exc}") from exc
-        total += reward
-        step += 1
+        if interval == 1:
+            try:
+                actions = (act(observation),)
+            except Exception as exc:
+                raise AgentError(f"agent {agent_name} raised {type(exc).__name__} on {_where(task, key, step)}: {exc}") from exc
+        else:
+            actions = _decide(agent, observation, interval, lambda: _where(task, key, step), agent_name)
+        for action in actions:
+            if not check(action):
+                raise InvalidActionError(
+                    f"agent {agent_name} returned an action outside the action space on "
+                    f"{_where(task, key, step)}: {action!r} is not in {env.action_space}"
+                )
+            try:
+                observation, reward, terminated, truncated, info = step_env(action)
+            except Exception as exc:
+                raise SimulatorError(f"{task.id} raised {type(exc).__name__} in step on {_where(task, key, step)}: {exc}") from exc
+            total += reward
+            step += 1
+            if terminated or truncated:
+                break
     outcome = EpisodeOutcome(float(total), float(reward), step, bool(terminated), bool(truncated), info)
     return EpisodeRecord(
         task_id=task.id,
@@ -120,4 +150,5 @@ def run_episode(
         truncated=outcome.truncated,
         env_steps=step,
         wall_seconds=perf_counter() - start,
+        decision_interval=interval,
     )

@@ -1,9 +1,11 @@
 """Suites: versioned sets of tasks with a seed set, read from TOML files.
 
 A suite file has ``name``, ``version``, ``description``, ``seeds``, an optional
-``episodes`` (per seed, overriding each task's budget) and ``[[tasks]]`` tables. A task
-table either names a registered task (``id``, optionally ``episodes``) or defines one
-inline (``id``, ``env_id`` and the other TaskSpec keys). ``name@N`` selects a version.
+``episodes`` (per seed, overriding each task's budget), optional ``decision_intervals``
+(a sweep of action-sequence lengths for every task, as FAS needs) and ``[[tasks]]``
+tables. A task table either names a registered task (``id``, optionally ``episodes``,
+``decision_intervals`` and ``fas``) or defines one inline (``id``, ``env_id`` and the
+other TaskSpec keys). ``name@N`` selects a version.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from pathlib import Path
 
 from gymarena.errors import GymarenaError, SuiteFormatError, UnknownSuiteError
 from gymarena.specfile import SpecTable, read_spec_file
-from gymarena.catalog import task_from_table
+from gymarena.catalog import SWEEP_KEYS, sweep_fields, task_from_table, with_sweep
 from gymarena.tasks import TaskSpec, get_task, suggest
 
 SUITES_DIR = Path(__file__).parent
-_SUITE_KEYS = {"name", "version", "description", "seeds", "episodes", "tasks"}
+_SUITE_KEYS = {"name", "version", "description", "seeds", "episodes", "decision_intervals", "tasks"}
 
 
 @dataclass(frozen=True)
@@ -35,18 +37,19 @@ class Suite:
         return f"{self.name}@{self.version}"
 
 
-def _suite_task(table: SpecTable, default_episodes: int | None) -> TaskSpec:
+def _suite_task(table: SpecTable, default_episodes: int | None, default_intervals: tuple[int, ...] | None) -> TaskSpec:
     if table.has("env_id"):
         try:
-            task = task_from_table(table)
+            task = task_from_table(table, default_intervals=default_intervals)
         except ValueError as exc:
             raise SuiteFormatError(f"{table.path}: {table.where}: {exc}") from None
     else:
-        table.reject_unknown({"id", "episodes"})
+        table.reject_unknown({"id", "episodes", *SWEEP_KEYS})
         try:
             task = get_task(table.str("id"))
         except GymarenaError as exc:
             raise SuiteFormatError(f"{table.path}: key '{table.where}.id': {exc}") from None
+        task = with_sweep(task, table, sweep_fields(table, default_intervals))
     episodes = table.optional_int("episodes", minimum=1) or default_episodes
     return task.with_episodes(episodes) if episodes else task
 
@@ -56,7 +59,8 @@ def read_suite(path: Path) -> Suite:
     top = read_spec_file(path)
     top.reject_unknown(_SUITE_KEYS)
     episodes = top.optional_int("episodes", minimum=1)
-    tasks = tuple(_suite_task(t, episodes) for t in top.tables("tasks"))
+    intervals = top.increasing_int_list("decision_intervals") if top.has("decision_intervals") else None
+    tasks = tuple(_suite_task(t, episodes, intervals) for t in top.tables("tasks"))
     ids = [t.id for t in tasks]
     duplicated = sorted({i for i in ids if ids.count(i) > 1})
     if duplicated:

@@ -99,3 +99,38 @@ class KillsItsProcess(SeededRandom):
         if self.episodes == 3:
             os.kill(os.getpid(), 9)
         super().reset(seed)
+
+
+class ZeroTorque:
+    """Applies no torque: open loop or closed loop, the same trajectory at every decision interval."""
+
+    def __init__(self, task, observation_space, action_space):
+        self.action = np.zeros(action_space.shape, dtype=action_space.dtype)
+
+    def reset(self, seed=None):
+        pass
+
+    def act(self, observation):
+        return self.action
+
+
+class PlansSequences:
+    """Plans whole action sequences; logs each decision's length to $GYMARENA_TEST_DECISIONS."""
+
+    def __init__(self, task, observation_space, action_space):
+        self.space = action_space
+
+    def _log(self, length):
+        with open(os.environ["GYMARENA_TEST_DECISIONS"], "a") as log:
+            log.write(f"{length}\n")
+
+    def reset(self, seed=None):
+        pass
+
+    def act(self, observation):
+        self._log(1)
+        return np.zeros(self.space.shape, dtype=self.space.dtype)
+
+    def act_sequence(self, observation, length):
+        self._log(length)
+        return [np.full(self.space.shape, (-1) ** i, dtype=self.space.dtype) for i in range(length)]

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from gymarena.metrics import bootstrap_ci, mean_and_std, normalised_scores, success_rate
+from gymarena.metrics.fas import fas_over_seeds, returns_by_interval
 from gymarena.records import EpisodeRecord
 from gymarena.results import TaskProtocol
 
@@ -18,6 +19,10 @@ SUMMARY_SEED = 0
 
 @dataclass(frozen=True)
 class TaskSummary:
+    """One task of a run. Return, normalised score and success describe the episodes at
+    the task's first decision interval (its native one); a decision-interval sweep adds
+    FAS (mean and std over seeds) and the mean curve R(l) over the sweep's intervals."""
+
     task_id: str
     protocol_hash: str
     episodes: int
@@ -29,6 +34,9 @@ class TaskSummary:
     normalised_ci: tuple[float, float] | None
     success_rate: float | None
     success_ci: tuple[float, float] | None
+    fas: float | None = None
+    fas_std: float | None = None
+    fas_curve: list[tuple[int, float]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -37,9 +45,13 @@ class TaskSummary:
 def summarise_task(task: TaskProtocol, records: Sequence[EpisodeRecord]) -> TaskSummary:
     """Mean/std of return, normalised score and success rate, each with a 95% CI."""
     rng = np.random.default_rng(SUMMARY_SEED)
-    expected = len(task.seeds) * task.episodes_per_seed
+    intervals = task.spec.get("decision_intervals", [1])
+    expected = len(task.seeds) * task.episodes_per_seed * len(intervals)
+    played = len(records)
+    fas = _fas_fields(task, records, intervals)
+    records = [r for r in records if r.decision_interval == intervals[0]]
     if not records:
-        return TaskSummary(task.task_id, task.protocol_hash, 0, expected, *([None] * 7))
+        return TaskSummary(task.task_id, task.protocol_hash, played, expected, *([None] * 7), **fas)
     returns = np.array([r.episode_return for r in records])
     mean, std = mean_and_std(returns)
     return_ci = bootstrap_ci(returns, rng)
@@ -53,9 +65,22 @@ def summarise_task(task: TaskProtocol, records: Sequence[EpisodeRecord]) -> Task
     if outcomes:
         rate, rate_ci = success_rate(outcomes), bootstrap_ci(np.array(outcomes, dtype=float), rng)
     return TaskSummary(
-        task.task_id, task.protocol_hash, len(records), expected, mean, std, return_ci,
-        normalised, normalised_ci, rate, rate_ci,
+        task.task_id, task.protocol_hash, played, expected, mean, std,
+        return_ci, normalised, normalised_ci, rate, rate_ci, **fas,
     )
+
+
+def _fas_fields(task: TaskProtocol, records: Sequence[EpisodeRecord], intervals: list[int]) -> dict[str, Any]:
+    """FAS of a sweep, once at least one seed has all its intervals played."""
+    refs = task.spec.get("fas")
+    if not refs:
+        return {}
+    curves = returns_by_interval([(r.seed, r.decision_interval, r.episode_return) for r in records])
+    try:
+        fas, fas_std, curve = fas_over_seeds(curves, intervals, refs["r_max"], refs["offset"])
+    except ValueError:  # no seed complete yet
+        return {}
+    return {"fas": fas, "fas_std": fas_std, "fas_curve": list(zip(intervals, curve))}
 
 
 def summarise(tasks: Sequence[TaskProtocol], records: Sequence[EpisodeRecord]) -> list[TaskSummary]:
