@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from contextlib import contextmanager
 from typing import Iterator, List, Optional
 
@@ -170,6 +171,24 @@ def results_command(
             print_table(out, rows, summary_table_columns(rows), title=f"run {run}: {runs[0].agent.reference} ({runs[0].status})")
         else:
             print_table(out, [run_row(r) for r in runs], RUN_COLUMNS, title=f"runs in {store.display_url}")
+
+
+@app.command("report")
+def report_command(
+    runs: List[int] = typer.Argument(..., help="Ids of stored runs to report on (see `gymarena results`)."),
+    out_dir: Path = typer.Option(Path("gymarena-report"), "--out", help="Directory to write report.md, CSVs and figures into."),
+    reps: int = typer.Option(50_000, "--reps", help="Bootstrap resamples for aggregate CIs (profiles and PoI use 2,000)."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Write a report of runs: per-task tables, aggregate CIs, profiles, improvement matrix, FAS curves."""
+    from gymarena.reports import write_report
+
+    with reported_errors(), open_store(db) as store:
+        report = write_report(store, runs, out_dir, reps=reps)
+    for path in report.files:
+        out.print(str(path), highlight=False)
+    for task, reason in report.comparison.excluded.items():
+        err.print(f"note: {task} is not in the aggregates: {reason}", highlight=False)
 
 
 dataset_app = typer.Typer(help="Offline datasets: exploitation (TQ) and exploration (SACo) statistics.", no_args_is_help=True)

@@ -92,7 +92,7 @@ def profile_figure(profiles: Mapping[str, ProfileEstimate], tasks: int, reps: in
 def improvement_figure(labels: Sequence[str], matrix: Sequence[Sequence[IntervalEstimate | None]], reps: int) -> Any:
     """P(row run > column run), each cell annotated with its value and CI."""
     size = len(labels)
-    figure = _figure(2.2 + 1.6 * size, 1.6 + 1.2 * size)
+    figure = _figure(max(6.5, 3.0 + 1.8 * size), max(4.0, 1.8 + 1.2 * size))
     ax = figure.subplots()
     values = np.array([[np.nan if cell is None else cell.point for cell in row] for row in matrix])
     image = ax.imshow(values, vmin=0.0, vmax=1.0, cmap="RdBu")
@@ -104,8 +104,12 @@ def improvement_figure(labels: Sequence[str], matrix: Sequence[Sequence[Interval
     ax.set_yticks(range(size), labels)
     ax.set_xlabel("run Y")
     ax.set_ylabel("run X")
-    figure.colorbar(image, ax=ax, label="P(X > Y): probability that X scores higher on a random task")
-    ax.set_title(f"Probability of improvement, 95% CIs ({reps:,} resamples)")
+    figure.colorbar(image, ax=ax, label="P(X > Y)")
+    figure.suptitle(
+        "Probability of improvement: P(X > Y) = chance that run X beats run Y\n"
+        f"on a random (seed, task) pair, averaged over tasks; 95% CIs ({reps:,} resamples)",
+        fontsize=10,
+    )
     return figure
 
 
@@ -117,7 +121,7 @@ def fas_figure(curves: Mapping[str, Mapping[str, tuple[list[tuple[int, float]], 
     tasks = list(curves)
     columns = min(3, len(tasks))
     rows = math.ceil(len(tasks) / columns)
-    figure = _figure(4.2 * columns, 3.2 * rows)
+    figure = _figure(max(6.5, 4.2 * columns), 0.6 + 3.2 * rows)
     axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False)).ravel()
     for ax, task in zip(axes, tasks):
         for colour, (label, (points, fas)) in zip(_colours(len(curves[task])), curves[task].items()):
@@ -130,5 +134,6 @@ def fas_figure(curves: Mapping[str, Mapping[str, tuple[list[tuple[int, float]], 
         ax.legend(fontsize=7)
     for ax in axes[len(tasks):]:
         ax.set_visible(False)
-    figure.suptitle("Return against decision interval (FAS sweep; actions run open loop between decisions)")
+    figure.suptitle("Mean return against decision interval (FAS sweep)\nactions run open loop between decisions",
+                    fontsize=10)
     return figure
