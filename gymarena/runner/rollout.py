@@ -85,6 +85,64 @@ def _decide(agent: Any, observation: Any, interval: int, where: Callable[[], str
         raise AgentError(f"agent {agent_name} raised {type(exc).__name__} on {where()}: {exc}") from exc
 
 
+# What a loop hands back: return, last reward, steps, terminated, truncated, last info.
+_Played = tuple[float, float, int, bool, bool, Any]
+
+
+def _invalid(env: Any, task: TaskSpec, key: EpisodeKey, step: int, action: Any, agent_name: str) -> InvalidActionError:
+    return InvalidActionError(
+        f"agent {agent_name} returned an action outside the action space on "
+        f"{_where(task, key, step)}: {action!r} is not in {env.action_space}"
+    )
+
+
+def _closed_loop(
+    env: Any, agent: Any, task: TaskSpec, key: EpisodeKey, check: ActionCheck, agent_name: str, observation: Any, info: Any
+) -> _Played:
+    """One action per observation: the per-step hot path, kept tight."""
+    act, step_env = agent.act, env.step  # bound once
+    total = reward = 0.0
+    step = 0
+    terminated = truncated = False
+    while not (terminated or truncated):
+        try:
+            action = act(observation)
+        except Exception as exc:
+            raise AgentError(f"agent {agent_name} raised {type(exc).__name__} on {_where(task, key, step)}: {exc}") from exc
+        if not check(action):
+            raise _invalid(env, task, key, step, action, agent_name)
+        try:
+            observation, reward, terminated, truncated, info = step_env(action)
+        except Exception as exc:
+            raise SimulatorError(f"{task.id} raised {type(exc).__name__} in step on {_where(task, key, step)}: {exc}") from exc
+        total += reward
+        step += 1
+    return total, reward, step, terminated, truncated, info
+
+
+def _open_loop(
+    env: Any, agent: Any, task: TaskSpec, key: EpisodeKey, check: ActionCheck, agent_name: str, observation: Any, info: Any
+) -> _Played:
+    """One decision per ``key.decision_interval`` steps; stops when the episode ends mid-sequence."""
+    interval = key.decision_interval
+    total = reward = 0.0
+    step = 0
+    terminated = truncated = False
+    while not (terminated or truncated):
+        for action in _decide(agent, observation, interval, lambda at=step: _where(task, key, at), agent_name):
+            if not check(action):
+                raise _invalid(env, task, key, step, action, agent_name)
+            try:
+                observation, reward, terminated, truncated, info = env.step(action)
+            except Exception as exc:
+                raise SimulatorError(f"{task.id} raised {type(exc).__name__} in step on {_where(task, key, step)}: {exc}") from exc
+            total += reward
+            step += 1
+            if terminated or truncated:
+                break
+    return total, reward, step, terminated, truncated, info
+
+
 def run_episode(
     env: Any,
     agent: Any,
@@ -101,7 +159,6 @@ def run_episode(
     """
     seed = episode_seed(key.seed, key.episode)
     start = perf_counter()
-    step = 0
     try:
         agent.reset(seed=seed)
     except Exception as exc:
@@ -110,33 +167,8 @@ def run_episode(
         observation, info = env.reset(seed=seed)
     except Exception as exc:
         raise SimulatorError(f"{task.id} raised {type(exc).__name__} in reset (seed {key.seed}, episode {key.episode}): {exc}") from exc
-    act, step_env = agent.act, env.step  # bound once: this loop is the per-step hot path
-    interval = key.decision_interval
-    total = 0.0
-    reward = 0.0
-    terminated = truncated = False
-    while not (terminated or truncated):
-        if interval == 1:
-            try:
-                actions = (act(observation),)
-            except Exception as exc:
-                raise AgentError(f"agent {agent_name} raised {type(exc).__name__} on {_where(task, key, step)}: {exc}") from exc
-        else:
-            actions = _decide(agent, observation, interval, lambda: _where(task, key, step), agent_name)
-        for action in actions:
-            if not check(action):
-                raise InvalidActionError(
-                    f"agent {agent_name} returned an action outside the action space on "
-                    f"{_where(task, key, step)}: {action!r} is not in {env.action_space}"
-                )
-            try:
-                observation, reward, terminated, truncated, info = step_env(action)
-            except Exception as exc:
-                raise SimulatorError(f"{task.id} raised {type(exc).__name__} in step on {_where(task, key, step)}: {exc}") from exc
-            total += reward
-            step += 1
-            if terminated or truncated:
-                break
+    loop = _closed_loop if key.decision_interval == 1 else _open_loop
+    total, reward, step, terminated, truncated, info = loop(env, agent, task, key, check, agent_name, observation, info)
     outcome = EpisodeOutcome(float(total), float(reward), step, bool(terminated), bool(truncated), info)
     return EpisodeRecord(
         task_id=task.id,
@@ -150,5 +182,5 @@ def run_episode(
         truncated=outcome.truncated,
         env_steps=step,
         wall_seconds=perf_counter() - start,
-        decision_interval=interval,
+        decision_interval=key.decision_interval,
     )
