@@ -177,7 +177,7 @@ def results_command(
 def report_command(
     runs: List[int] = typer.Argument(..., help="Ids of stored runs to report on (see `gymarena results`)."),
     out_dir: Path = typer.Option(Path("gymarena-report"), "--out", help="Directory to write report.md, CSVs and figures into."),
-    reps: int = typer.Option(50_000, "--reps", help="Bootstrap resamples for aggregate CIs (profiles and PoI use 2,000)."),
+    reps: int = typer.Option(50_000, "--reps", help="Bootstrap resamples for aggregate and improvement CIs (profiles use 2,000)."),
     db: Optional[str] = DbOption,
 ) -> None:
     """Write a report of runs: per-task tables, aggregate CIs, profiles, improvement matrix, FAS curves."""
@@ -202,6 +202,8 @@ def dataset_stats_command(
     random: str = typer.Option(..., "--random", help="Dataset of a random policy: the zero of TQ."),
     online_best: float = typer.Option(..., "--online-best", help="Best online evaluation return: the one of TQ."),
     bins: int = typer.Option(100, "--bins", help="Bins per state/action dimension when counting unique pairs."),
+    limits: str = typer.Option("reference", "--limits", help="Binning range: 'reference' (shared) or 'dataset' (each its own)."),
+    counting: str = typer.Option("exact", "--counting", help="'exact', or 'hyperloglog' (the paper's sketch, ~1% error)."),
     as_json: bool = typer.Option(False, "--json", help="Print the statistics as JSON."),
 ) -> None:
     """TQ and SACo of a dataset (Schweighofer et al., CoLLAs 2022), unique pairs counted exactly."""
@@ -211,9 +213,10 @@ def dataset_stats_command(
     with reported_errors():
         try:
             stats = dataset_statistics(
-                load_transitions(dataset), load_transitions(reference), load_transitions(random), online_best, bins
+                load_transitions(dataset), load_transitions(reference), load_transitions(random), online_best, bins,
+                limits_from=limits, counting=counting,
             )
-        except ValueError as exc:
+        except (ValueError, ImportError) as exc:
             raise GymarenaError(str(exc)) from None
     payload = {"dataset": dataset, "reference": reference, "random": random, **stats.to_dict()}
     if as_json:

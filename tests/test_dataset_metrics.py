@@ -156,3 +156,24 @@ def test_minari_dataset_is_read_with_partial_episodes_last(tmp_path, monkeypatch
     assert transitions.observations.shape[1] == 4
     assert len(transitions) == sum(len(b.rewards) for b in buffers)
     assert dataset.completed_episode_returns(transitions.rewards, transitions.dones) == pytest.approx(returns)
+
+
+def test_limit_source_and_counting_method_are_parameters_and_recorded():
+    rng = np.random.default_rng(5)
+    reference = _transitions(rng.normal(size=(500, 2)), rng.integers(0, 2, 500), np.ones(500), np.arange(500) % 50 == 49)
+    narrow = _transitions(rng.normal(size=(200, 2)) * 0.1, rng.integers(0, 2, 200), np.ones(200), np.arange(200) % 50 == 49)
+    shared = dataset.dataset_statistics(narrow, reference, reference, 100.0)
+    own = dataset.dataset_statistics(narrow, reference, reference, 100.0, limits_from="dataset")
+    assert (shared.limits_from, own.limits_from) == ("reference", "dataset")
+    assert own.unique_state_actions > shared.unique_state_actions  # a narrow range binned finely
+    with pytest.raises(ValueError, match="unknown limit source"):
+        dataset.dataset_statistics(narrow, reference, reference, 100.0, limits_from="union")
+    with pytest.raises(ValueError, match="unknown counting method"):
+        dataset.count_unique_rows(np.zeros((2, 2), np.uint8), counting="approx")
+
+
+def test_hyperloglog_counting_reproduces_the_reference_sketch_within_its_error():
+    codes = np.random.default_rng(6).integers(0, 100, size=(20_000, 3)).astype(np.uint8)
+    exact = dataset.count_unique_rows(codes)
+    estimate = dataset.count_unique_rows(codes, counting="hyperloglog")
+    assert estimate == pytest.approx(exact, rel=0.03)

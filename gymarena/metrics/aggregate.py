@@ -301,14 +301,11 @@ def poi_interval(
     scores_x: ScoresLike,
     scores_y: ScoresLike,
     rng: np.random.Generator,
-    reps: int = DEFAULT_PROFILE_REPS,
+    reps: int = DEFAULT_REPS,
     confidence: float = DEFAULT_CONFIDENCE,
 ) -> IntervalEstimate:
-    """P(X > Y) with a CI from resampling X's and Y's runs independently within each task.
-
-    (rliable's ``StratifiedIndependentBootstrap``.) The default of 2,000 replications is
-    the number rliable's notebooks use for probability of improvement.
-    """
+    """P(X > Y) with a CI from resampling X's and Y's runs independently within each task
+    (rliable's ``StratifiedIndependentBootstrap``)."""
     x, y = as_task_scores(scores_x), as_task_scores(scores_y)
     _check_same_tasks(x, y)
     point = float(_batch_poi(x.values[None, :], x, y.values[None, :], y)[0])

@@ -13,10 +13,11 @@ github.com/ml-jku/OfflineRL):
   (bins = 100), the limits taken from the reference dataset.
 - SACo (state-action coverage) = u(D) / u(D_reference); lSACo = log u(D) / log u(D_ref).
 
-One deliberate difference: u(D) is counted exactly. The reference estimates it with a
-HyperLogLog sketch over ",".join(row) strings (about 1% error); here rows are digitised
-into small integers and counted with a sort, which is exact and much faster
-(``bench/saco.py``). Bins, limit source and counting method are recorded with results.
+One deliberate difference: u(D) is counted exactly by default. The reference estimates
+it with a HyperLogLog sketch over ",".join(row) strings (about 1% error); here rows are
+digitised into small integers and counted with a sort, which is exact and much faster
+(``bench/saco.py``); ``counting="hyperloglog"`` reproduces the sketch. Bins, limit
+source and counting method are parameters, recorded with every result.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from typing import Any
 import numpy as np
 
 DEFAULT_BINS = 100
-COUNTING_METHOD = "exact (sort of digitised rows)"
+COUNTING_METHODS = ("exact", "hyperloglog")
+LIMIT_SOURCES = ("reference", "dataset")
+HYPERLOGLOG_ERROR = 0.01  # the reference's HyperLogLog(0.01)
 _CHUNK_ROWS = 1 << 20
 
 
@@ -171,21 +174,42 @@ def digitise(rows: np.ndarray, limits: np.ndarray, bins: int = DEFAULT_BINS) -> 
     return codes
 
 
-def count_unique_rows(codes: np.ndarray) -> int:
-    """The exact number of distinct rows of a 2-D integer array."""
+def count_unique_rows(codes: np.ndarray, counting: str = "exact") -> int:
+    """The number of distinct rows of a 2-D integer array: ``exact``, or estimated with
+    the reference's HyperLogLog sketch over ``",".join(row)`` strings (``hyperloglog``,
+    to reproduce the paper's own numbers; needs ``pip install hyperloglog``)."""
+    if counting not in COUNTING_METHODS:
+        raise ValueError(f"unknown counting method {counting!r}; choose one of {', '.join(COUNTING_METHODS)}")
     codes = np.ascontiguousarray(codes)
+    if counting == "hyperloglog":
+        return _hyperloglog_count(codes)
     if codes.shape[0] == 0:
         return 0
     records = codes.view(np.dtype((np.void, codes.dtype.itemsize * codes.shape[1]))).ravel()
     return int(np.unique(records).size)
 
 
-def unique_state_actions(rows: np.ndarray, limits: np.ndarray | None = None, bins: int = DEFAULT_BINS) -> int:
+def _hyperloglog_count(codes: np.ndarray) -> int:
+    try:
+        from hyperloglog import HyperLogLog
+    except ImportError:
+        raise ImportError(
+            "counting='hyperloglog' needs the sketch the reference code uses: pip install hyperloglog"
+        ) from None
+    sketch = HyperLogLog(HYPERLOGLOG_ERROR)
+    for row in codes.tolist():
+        sketch.add(",".join(map(str, row)))
+    return len(sketch)
+
+
+def unique_state_actions(
+    rows: np.ndarray, limits: np.ndarray | None = None, bins: int = DEFAULT_BINS, counting: str = "exact"
+) -> int:
     """u(D): distinct digitised (state, action) rows, limits from ``limits`` or the rows."""
     rows = np.asarray(rows)
     if limits is None:
         limits = state_action_limits(rows)
-    return count_unique_rows(digitise(rows, limits, bins))
+    return count_unique_rows(digitise(rows, limits, bins), counting)
 
 
 def state_action_coverage(unique: int, reference_unique: int) -> tuple[float, float]:
@@ -224,9 +248,19 @@ def dataset_statistics(
     random: Transitions,
     online_best_return: float,
     bins: int = DEFAULT_BINS,
+    limits_from: str = "reference",
+    counting: str = "exact",
 ) -> DatasetStats:
     """TQ of ``dataset`` against the random dataset and the best online return, and its SACo
-    against ``reference`` (the replay dataset in the paper); limits from the reference."""
+    against ``reference`` (the replay dataset in the paper).
+
+    ``limits_from="reference"`` digitises both datasets within the reference's per-dimension
+    range (one grid for both, so the counts are comparable);
+    ``"dataset"`` gives each dataset its own range, as the reference code does when no
+    limits are passed.
+    """
+    if limits_from not in LIMIT_SOURCES:
+        raise ValueError(f"unknown limit source {limits_from!r}; choose one of {', '.join(LIMIT_SOURCES)}")
     reference_rows = reference.state_actions()
     rows = dataset.state_actions()
     if rows.shape[1] != reference_rows.shape[1]:
@@ -234,9 +268,10 @@ def dataset_statistics(
             f"dataset rows have {rows.shape[1]} state+action dimensions but the reference has "
             f"{reference_rows.shape[1]}: they must come from the same task"
         )
-    limits = state_action_limits(reference_rows)
-    unique = unique_state_actions(rows, limits, bins)
-    reference_unique = unique_state_actions(reference_rows, limits, bins)
+    reference_limits = state_action_limits(reference_rows)
+    limits = reference_limits if limits_from == "reference" else state_action_limits(rows)
+    unique = unique_state_actions(rows, limits, bins, counting)
+    reference_unique = unique_state_actions(reference_rows, reference_limits, bins, counting)
     saco, lsaco = state_action_coverage(unique, reference_unique)
     g = dataset_return(dataset.rewards, dataset.dones)
     random_g = dataset_return(random.rewards, random.dones)
@@ -252,6 +287,6 @@ def dataset_statistics(
         saco=saco,
         lsaco=lsaco,
         bins=bins,
-        limits_from="reference",
-        counting=COUNTING_METHOD,
+        limits_from=limits_from,
+        counting=counting if counting == "exact" else f"hyperloglog (error {HYPERLOGLOG_ERROR})",
     )

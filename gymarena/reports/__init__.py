@@ -109,10 +109,10 @@ def _aggregate_sections(runs: Sequence[RunData], report: Report, rng: np.random.
     if len(runs) > 1:
         labels = list(matrices)
         matrix = [
-            [None if x == y else aggregate.poi_interval(matrices[x], matrices[y], rng, reps=profile_reps) for y in labels]
+            [None if x == y else aggregate.poi_interval(matrices[x], matrices[y], rng, reps=reps) for y in labels]
             for x in labels
         ]
-        report.files += figures.save(figures.improvement_figure(labels, matrix, profile_reps),
+        report.files += figures.save(figures.improvement_figure(labels, matrix, reps),
                                      report.directory, "probability_of_improvement")
         poi_rows = [
             {"X": x, "Y": y, "P(X > Y)": cell.point, "ci_low": cell.low, "ci_high": cell.high}
