@@ -1,6 +1,7 @@
 """The Agent protocol and the loaders that turn a reference string into agents.
 
-An agent reference is ``random`` (built in), ``package.module:attr`` or
+An agent reference is ``random`` or ``scripted`` (built in: the family's hand-written
+baseline, see gymarena/baselines/scripted), ``package.module:attr`` or
 ``path/to/file.py:attr``. ``attr`` names either a factory
 ``make_agent(task, observation_space, action_space) -> Agent`` or an Agent class, whose
 constructor takes those three arguments or none.
@@ -55,7 +56,16 @@ class RandomAgent:
         return self.action_space.sample()
 
 
-BUILTIN_AGENTS: dict[str, type] = {"random": RandomAgent}
+def _builtin(reference: str) -> tuple[AgentFactory, bytes]:
+    """A built-in agent's factory and the code that defines it (its identity)."""
+    if reference == "random":
+        return RandomAgent, inspect.getsource(RandomAgent).encode()
+    from gymarena.baselines import scripted
+
+    return scripted.make_agent, scripted.source_bytes()
+
+
+BUILTIN_AGENTS = ("random", "scripted")
 
 
 @dataclass(frozen=True)
@@ -165,12 +175,11 @@ def load_agent(reference: str) -> AgentSource:
     from gymarena import __version__
 
     if reference in BUILTIN_AGENTS:
-        cls = BUILTIN_AGENTS[reference]
-        source = inspect.getsource(cls).encode()
-        return AgentSource(reference, reference, __version__, _hash_bytes(source), cls)
+        factory, source = _builtin(reference)
+        return AgentSource(reference, reference, __version__, _hash_bytes(source), factory)
     if ":" not in reference:
         raise AgentLoadError(
-            f"agent reference {reference!r} is not 'random', 'package.module:attr' or 'path/to/file.py:attr'"
+            f"agent reference {reference!r} is not 'random', 'scripted', 'package.module:attr' or 'path/to/file.py:attr'"
         )
     location, _, attr = reference.rpartition(":")
     if not location or not attr:

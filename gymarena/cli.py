@@ -114,7 +114,7 @@ def eval_command(
     seeds: Optional[str] = typer.Option(None, "--seeds", help="Seeds such as 0-4 or 0,3,7. Default: the suite's, else 0-4."),
     episodes: Optional[int] = typer.Option(None, "--episodes", help="Episodes per seed. Default: each task's own budget."),
     workers: int = typer.Option(1, "--workers", help="Worker processes; more than 1 uses the processes backend."),
-    backend: Optional[str] = typer.Option(None, "--backend", help="local or processes. Default: from --workers."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="local, processes or isolated (a crashing simulator fails only its episode). Default: isolated for crash-prone simulators (NetHack), else from --workers."),
     resume: Optional[int] = typer.Option(None, "--resume", help="Continue the stored run with this id."),
     fresh: bool = typer.Option(False, "--fresh", help="Start a new run even if an unfinished identical one exists."),
     as_json: bool = typer.Option(False, "--json", help="Print the finished run as JSON (episodes included)."),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -21,7 +21,8 @@ SUMMARY_SEED = 0
 class TaskSummary:
     """One task of a run. Return, normalised score and success describe the episodes at
     the task's first decision interval (its native one); a decision-interval sweep adds
-    FAS (mean and std over seeds) and the mean curve R(l) over the sweep's intervals."""
+    FAS (mean and std over seeds) and the mean curve R(l) over the sweep's intervals.
+    ``failed`` counts episodes whose simulator crashed: stored, but not scored."""
 
     task_id: str
     protocol_hash: str
@@ -37,9 +38,19 @@ class TaskSummary:
     fas: float | None = None
     fas_std: float | None = None
     fas_curve: list[tuple[int, float]] | None = None
+    failed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def normalised_episode_scores(refs: Mapping[str, Any], records: Sequence[EpisodeRecord]) -> np.ndarray:
+    """Each episode's normalised score under a task's score references (return or success)."""
+    if refs.get("quantity", "return") == "success":
+        values = np.array([float(bool(r.success)) for r in records])
+    else:
+        values = np.array([r.episode_return for r in records])
+    return normalised_scores(values, refs["random"], refs["reference"])
 
 
 def summarise_task(task: TaskProtocol, records: Sequence[EpisodeRecord]) -> TaskSummary:
@@ -48,17 +59,19 @@ def summarise_task(task: TaskProtocol, records: Sequence[EpisodeRecord]) -> Task
     intervals = task.spec.get("decision_intervals", [1])
     expected = len(task.seeds) * task.episodes_per_seed * len(intervals)
     played = len(records)
-    fas = _fas_fields(task, records, intervals)
+    failed = sum(r.error is not None for r in records)
+    records = [r for r in records if r.error is None]  # a crashed episode has no outcome to score
+    extras = {**_fas_fields(task, records, intervals), "failed": failed}
     records = [r for r in records if r.decision_interval == intervals[0]]
     if not records:
-        return TaskSummary(task.task_id, task.protocol_hash, played, expected, *([None] * 7), **fas)
+        return TaskSummary(task.task_id, task.protocol_hash, played, expected, *([None] * 7), **extras)
     returns = np.array([r.episode_return for r in records])
     mean, std = mean_and_std(returns)
     return_ci = bootstrap_ci(returns, rng)
     normalised = normalised_ci = None
     scores = task.spec.get("scores")
     if scores:
-        values = normalised_scores(returns, scores["random"], scores["reference"])
+        values = normalised_episode_scores(scores, records)
         normalised, normalised_ci = float(values.mean()), bootstrap_ci(values, rng)
     rate = rate_ci = None
     outcomes = [r.success for r in records if r.success is not None]
@@ -66,7 +79,7 @@ def summarise_task(task: TaskProtocol, records: Sequence[EpisodeRecord]) -> Task
         rate, rate_ci = success_rate(outcomes), bootstrap_ci(np.array(outcomes, dtype=float), rng)
     return TaskSummary(
         task.task_id, task.protocol_hash, played, expected, mean, std,
-        return_ci, normalised, normalised_ci, rate, rate_ci, **fas,
+        return_ci, normalised, normalised_ci, rate, rate_ci, **extras,
     )
 
 

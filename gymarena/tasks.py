@@ -23,14 +23,26 @@ from gymarena.success import check_success_rule
 TASK_ID_PATTERN = re.compile(r"^(?P<family>[a-z][a-z0-9_]*)/(?P<name>[A-Za-z0-9][\w.-]*?)-v(?P<version>\d+)$")
 DEFAULT_EPISODES = 10
 
+SCORE_QUANTITIES = ("return", "success")
+
+
 @dataclass(frozen=True)
 class ScoreRefs:
-    """Returns that anchor the normalised score: 0 at ``random``, 1 at ``reference``."""
+    """Values that anchor the normalised score: 0 at ``random``, 1 at ``reference``.
+
+    ``quantity`` is what is normalised per episode: the return (default) or, for families
+    whose benchmark reports success rates (Meta-World), success as 0/1.
+    """
 
     random: float
     reference: float
     random_source: str
     reference_source: str
+    quantity: str = "return"
+
+    def __post_init__(self) -> None:
+        if self.quantity not in SCORE_QUANTITIES:
+            raise ValueError(f"score quantity must be one of {', '.join(SCORE_QUANTITIES)}, got {self.quantity!r}")
 
 
 @dataclass(frozen=True)
@@ -90,8 +102,8 @@ class TaskSpec:
     def to_json_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; the inverse is :meth:`from_json_dict`.
 
-        Sweep fields at their defaults are left out, so tasks that do not use them keep
-        the protocol hash they had before the fields existed.
+        Fields added later are left out at their defaults (the sweep fields, the score
+        quantity), so tasks that do not use them keep the protocol hash they had before.
         """
         data = dataclasses.asdict(self)
         data["kwargs"] = dict(self.kwargs)
@@ -100,6 +112,8 @@ class TaskSpec:
             del data["decision_intervals"]
         if self.fas is None:
             del data["fas"]
+        if self.scores is not None and self.scores.quantity == "return":
+            del data["scores"]["quantity"]
         return data
 
     @classmethod

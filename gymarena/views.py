@@ -23,7 +23,7 @@ RUN_COLUMNS = ["run", "agent", "suite", "status", "episodes", "created", "protoc
 SUMMARY_COLUMNS = [
     "run", "task", "episodes", "mean_return", "std_return", "return_ci_low", "return_ci_high",
     "normalised", "normalised_ci_low", "normalised_ci_high", "success_rate", "success_ci_low", "success_ci_high",
-    "fas", "fas_std",
+    "fas", "fas_std", "failed",
 ]
 
 
@@ -88,6 +88,7 @@ def summary_row(run_id: int, summary: TaskSummary) -> dict[str, Any]:
         "success_ci_high": success_high,
         "fas": summary.fas,
         "fas_std": summary.fas_std,
+        "failed": summary.failed,
     }
 
 
@@ -110,6 +111,8 @@ def _interval(interval: tuple[float, float] | None) -> str:
 def summary_table_row(summary: TaskSummary) -> dict[str, Any]:
     """The compact, rounded form of a summary for terminal tables."""
     done = summary.episodes if summary.episodes == summary.expected_episodes else f"{summary.episodes}/{summary.expected_episodes}"
+    if summary.failed:
+        done = f"{done} ({summary.failed} crashed)"
     mean_std = "-" if summary.mean_return is None else f"{short_number(summary.mean_return)} ± {short_number(summary.std_return)}"
     row = {
         "task": summary.task_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from pathlib import Path
 
@@ -13,6 +14,11 @@ import gymarena  # noqa: F401  registers the catalog
 from gymarena.results import ResultsStore
 
 AGENTS_DIR = Path(__file__).parent / "agents"
+ENVS_DIR = Path(__file__).parent / "envs"
+# Test environments are named by entry point ("crashing:AbortsInOneEpisode"); spawned
+# worker processes inherit this path.
+if str(ENVS_DIR) not in sys.path:
+    sys.path.insert(0, str(ENVS_DIR))
 POSTGRES_URL = os.environ.get("GYMARENA_TEST_POSTGRES_URL")
 
 

@@ -15,6 +15,7 @@ from gymarena.success import check_success_rule
 from gymarena.tasks import (
     DEFAULT_EPISODES,
     TASK_ID_PATTERN,
+    SCORE_QUANTITIES,
     FasRefs,
     ScoreRefs,
     TaskSpec,
@@ -29,7 +30,7 @@ _TASK_KEYS = {
     "id", "env_id", "kwargs", "max_episode_steps", "episodes", "success", "scores",
     "agents", "description", "family", "extra", *SWEEP_KEYS,
 }
-_SCORE_KEYS = {"random", "reference", "random_source", "reference_source"}
+_SCORE_KEYS = {"random", "reference", "random_source", "reference_source", "quantity"}
 _FAS_KEYS = {"r_max", "offset", "source"}
 
 
@@ -80,11 +81,15 @@ def task_from_table(
     if table.has("scores"):
         refs = table.table("scores")
         refs.reject_unknown(_SCORE_KEYS)
+        quantity = refs.str("quantity", "return")
+        if quantity not in SCORE_QUANTITIES:
+            raise refs.fail("quantity", f"one of {', '.join(SCORE_QUANTITIES)}")
         scores = ScoreRefs(
             random=refs.number("random"),
             reference=refs.number("reference"),
             random_source=refs.str("random_source"),
             reference_source=refs.str("reference_source"),
+            quantity=quantity,
         )
         if scores.reference == scores.random:
             raise refs.fail("reference", "a reference score different from the random score")

@@ -17,7 +17,7 @@ import numpy as np
 from gymarena.errors import GymarenaError
 from gymarena.records import EpisodeRecord
 from gymarena.results import ResultsStore, RunInfo, TaskProtocol
-from gymarena.summary import TaskSummary, summarise
+from gymarena.summary import TaskSummary, normalised_episode_scores, summarise
 
 
 @dataclass
@@ -39,14 +39,13 @@ class RunData:
     def seed_scores(self, task_id: str) -> np.ndarray:
         """Per-seed mean normalised score on one task (seeds without episodes left out)."""
         task = self.protocol(task_id)
-        refs = task.spec["scores"]
         native = task.spec.get("decision_intervals", [1])[0]
-        by_seed: dict[int, list[float]] = {}
+        by_seed: dict[int, list[EpisodeRecord]] = {}
         for record in self.records:
-            if record.task_id == task_id and record.decision_interval == native:
-                by_seed.setdefault(record.seed, []).append(record.episode_return)
-        span = refs["reference"] - refs["random"]
-        return np.array([(np.mean(v) - refs["random"]) / span for _, v in sorted(by_seed.items())])
+            if record.task_id == task_id and record.decision_interval == native and record.error is None:
+                by_seed.setdefault(record.seed, []).append(record)
+        refs = task.spec["scores"]
+        return np.array([normalised_episode_scores(refs, v).mean() for _, v in sorted(by_seed.items())])
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Backends: where episodes run. Each yields EpisodeRecords as episodes finish.
 
 ``local`` runs in this process; ``processes`` (runner/processes.py) runs N worker
-processes, each an :class:`EpisodeWorker`. Both give identical records for the same plan
+processes, each an :class:`EpisodeWorker`; ``isolated`` (runner/isolated.py) supervises
+workers one episode at a time so a simulator crash fails only its episode. Both give identical records for the same plan
 because every episode is seeded on its own (see :func:`rollout.episode_seed`).
 """
 
@@ -16,7 +17,7 @@ from gymarena.records import EpisodeKey, EpisodeRecord
 from gymarena.runner.rollout import ActionCheck, action_check, run_episode
 from gymarena.tasks import TaskSpec
 
-BACKENDS = ("local", "processes")
+BACKENDS = ("local", "processes", "isolated")
 
 
 class _Loaded(NamedTuple):
@@ -78,4 +79,8 @@ def run_backend(
         from gymarena.runner.processes import run_processes
 
         return run_processes(agent, tasks, keys, workers)
+    if backend == "isolated":
+        from gymarena.runner.isolated import run_isolated
+
+        return run_isolated(agent, tasks, keys, workers)
     raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")

@@ -71,9 +71,14 @@ class EvalRequest:
         elif bool(self.suite) == bool(self.tasks):
             raise RunConfigError("give either --suite NAME or one or more --task ID")
 
-    @property
-    def backend_name(self) -> str:
-        return self.backend or ("processes" if self.workers > 1 else "local")
+    def backend_for(self, plan: RunPlan) -> str:
+        """The backend asked for; else ``isolated`` if a task's simulator is crash-prone,
+        else ``processes`` with several workers, else ``local``."""
+        if self.backend:
+            return self.backend
+        if any(family_of(t.spec).crash_prone for t in plan.tasks):
+            return "isolated"
+        return "processes" if self.workers > 1 else "local"
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from gymarena.errors import AgentError, InvalidActionError, SimulatorError
 from gymarena.records import EpisodeKey, EpisodeRecord
 from gymarena.success import EpisodeOutcome, episode_succeeded
 from gymarena.tasks import TaskSpec
+from gymarena.wrappers.episode_metrics import episode_metrics
 
 ActionCheck = Callable[[Any], bool]
 
@@ -182,5 +183,6 @@ def run_episode(
         truncated=outcome.truncated,
         env_steps=step,
         wall_seconds=perf_counter() - start,
+        extra=episode_metrics(info),
         decision_interval=key.decision_interval,
     )

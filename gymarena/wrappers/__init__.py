@@ -21,7 +21,9 @@ class Family:
     """A simulator family: what it needs installed and which adapter builds its envs.
 
     ``modules`` are import names that must be importable; ``packages`` are the
-    distributions whose versions enter the protocol hash.
+    distributions whose versions enter the protocol hash. ``crash_prone`` families (a
+    native simulator that can segfault or abort) run on the ``isolated`` backend unless
+    the user picks another.
     """
 
     name: str
@@ -29,6 +31,7 @@ class Family:
     modules: tuple[str, ...]
     packages: tuple[str, ...]
     adapter: str
+    crash_prone: bool = False
 
     def missing_modules(self) -> list[str]:
         return [m for m in self.modules if importlib.util.find_spec(m) is None]
@@ -51,6 +54,8 @@ FAMILIES: dict[str, Family] = {
         Family("classic", "classic", ("gymnasium",), (), "gymarena.wrappers.classic"),
         Family("minigrid", "minigrid", ("minigrid",), ("minigrid",), "gymarena.wrappers.minigrid"),
         Family("mujoco", "mujoco", ("mujoco",), ("mujoco",), "gymarena.wrappers.mujoco"),
+        Family("metaworld", "metaworld", ("metaworld",), ("metaworld", "mujoco"), "gymarena.wrappers.metaworld"),
+        Family("nethack", "nethack", ("nle",), ("nle",), "gymarena.wrappers.nethack", crash_prone=True),
     )
 }
 

@@ -1,0 +1,36 @@
+"""The ``scripted`` agent: each family's hand-written baseline, chosen by the task's family.
+
+``gymarena eval --agent scripted`` plays, per task, the baseline of its family (the
+module in :data:`FAMILY_BASELINES`). Its identity hash covers every module here, so an
+edited baseline is a different agent.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from gymarena.errors import AgentLoadError
+from gymarena.tasks import TaskSpec
+
+FAMILY_BASELINES = {
+    "metaworld": "gymarena.baselines.scripted.metaworld",
+    "nethack": "gymarena.baselines.scripted.nethack",
+}
+
+
+def make_agent(task: TaskSpec, observation_space: Any, action_space: Any) -> Any:
+    """The scripted baseline of the task's family."""
+    module = FAMILY_BASELINES.get(task.family)
+    if module is None:
+        raise AgentLoadError(
+            f"there is no scripted baseline for {task.family} tasks such as {task.id}; "
+            f"families with one: {', '.join(sorted(FAMILY_BASELINES))}"
+        )
+    return importlib.import_module(module).make_agent(task, observation_space, action_space)
+
+
+def source_bytes() -> bytes:
+    """The code of every scripted baseline, for the agent's content hash."""
+    return b"".join(path.read_bytes() for path in sorted(Path(__file__).parent.glob("*.py")))

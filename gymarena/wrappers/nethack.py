@@ -1,0 +1,72 @@
+"""NetHack through NLE 1.3 (the NetHack Learning Environment).
+
+NLE's ``reset(seed=...)`` does not seed the game: NetHack's own core and display RNGs
+keep running. Here each reset derives the core, display and level-generator seeds from
+the episode seed (with NetHack's anti-automation reseeding off), so an episode is
+reproducible from its seed alone. ``NetHackChallenge`` refuses seeding to stop
+competitors from choosing games; gymarena evaluates offline and seeds it too, through
+the seeding method of NLE's game object itself, leaving the challenge's character,
+action set and rules unchanged.
+
+Per-episode metrics (on every record): in-game score, deepest level reached, game turns,
+how the game ended (NetHack's ``how_done``: died, quit, escaped, ascended, ...) and
+whether it ascended. The final observation of a finished game is blank, so score,
+depth and turns are read from the last live observation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium
+import numpy as np
+
+from gymarena.tasks import TaskSpec
+from gymarena.wrappers.episode_metrics import EpisodeMetrics
+from gymarena.wrappers.gymnasium_ids import make_registered
+
+
+class SeededGame(gymnasium.Wrapper):
+    """Seeds NetHack's RNGs from the reset seed: (core, display, level generator)."""
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        if seed is not None:
+            core, display, levels = (int(s) for s in np.random.SeedSequence(seed).generate_state(3, np.uint32))
+            game = self.env.unwrapped.nethack
+            type(game).set_initial_seeds(game, core, display, False, levels)
+        return self.env.reset(seed=seed, options=options)
+
+
+class NetHackMetrics(EpisodeMetrics):
+    """Score, depth and turns from ``blstats``, the end of the game from NLE."""
+
+    def on_reset(self, observation: Any, info: dict[str, Any]) -> None:
+        from nle import nethack
+
+        self.fields = [nethack.NLE_BL_SCORE, nethack.NLE_BL_DEPTH, nethack.NLE_BL_TIME]
+        self.last = observation["blstats"][self.fields]
+        self.max_depth = int(self.last[1])
+
+    def on_step(self, observation: Any, reward: float, info: dict[str, Any]) -> None:
+        stats = observation["blstats"][self.fields]
+        if stats[2]:  # a live frame (the one after the game ends is all zeros)
+            self.last = stats
+            if stats[1] > self.max_depth:
+                self.max_depth = int(stats[1])
+
+    def summary(self, observation: Any, info: dict[str, Any], terminated: bool, truncated: bool) -> dict[str, Any]:
+        how = self.env.unwrapped.nethack.how_done() if terminated else None
+        return {
+            "score": int(self.last[0]),
+            "max_depth": self.max_depth,
+            "turns": int(self.last[2]),
+            "end": "step budget" if how is None else how.name.lower(),
+            "ascended": bool(info.get("is_ascended", False)),
+        }
+
+
+def make(task: TaskSpec, **overrides: Any) -> gymnasium.Env:
+    import nle  # noqa: F401  registers the NetHack*-v0 ids
+
+    env = make_registered(task, **overrides)
+    return NetHackMetrics(SeededGame(env))
