@@ -1,6 +1,7 @@
 """Suites: versioned sets of tasks with a seed set, read from TOML files.
 
 A suite file has ``name``, ``version``, ``description``, ``seeds``, an optional
+``ranking`` (how the leaderboard orders agents, see :data:`DEFAULT_RANKING`), an optional
 ``episodes`` (per seed, overriding each task's budget), optional ``decision_intervals``
 (a sweep of action-sequence lengths for every task, as FAS needs) and ``[[tasks]]``
 tables. A task table either names a registered task (``id``, optionally ``episodes``,
@@ -10,6 +11,7 @@ other TaskSpec keys). ``name@N`` selects a version.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +21,12 @@ from gymarena.catalog import SWEEP_KEYS, sweep_fields, task_from_table, with_swe
 from gymarena.tasks import TaskSpec, get_task, suggest
 
 SUITES_DIR = Path(__file__).parent
-_SUITE_KEYS = {"name", "version", "description", "seeds", "episodes", "decision_intervals", "tasks"}
+_SUITE_KEYS = {"name", "version", "description", "seeds", "episodes", "decision_intervals", "ranking", "tasks"}
+# How a suite ranks agents: keys compared in order, each "STATISTIC:QUANTITY" with
+# STATISTIC mean or median and QUANTITY return, success, normalised or metrics.NAME
+# (a family metric on the episode records). Default: IQM of normalised scores.
+DEFAULT_RANKING = ("iqm:normalised",)
+_RANKING_KEY = re.compile(r"^(mean|median|iqm):(return|success|normalised|metrics\.[A-Za-z_][\w]*)$")
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,7 @@ class Suite:
     seeds: tuple[int, ...]
     tasks: tuple[TaskSpec, ...]
     path: Path
+    ranking: tuple[str, ...] = DEFAULT_RANKING
 
     @property
     def label(self) -> str:
@@ -72,7 +80,17 @@ def read_suite(path: Path) -> Suite:
         seeds=top.int_list("seeds"),
         tasks=tasks,
         path=path,
+        ranking=_ranking(top),
     )
+
+
+def _ranking(top: SpecTable) -> tuple[str, ...]:
+    if not top.has("ranking"):
+        return DEFAULT_RANKING
+    keys = top.data["ranking"]
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and _RANKING_KEY.match(k) for k in keys):
+        raise top.fail("ranking", "a non-empty list of 'mean|median|iqm:return|success|normalised|metrics.NAME'")
+    return tuple(keys)
 
 
 def builtin_suite_paths() -> list[Path]:

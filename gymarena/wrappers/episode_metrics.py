@@ -16,8 +16,12 @@ import gymnasium
 from gymarena.success import METRICS_KEY
 
 
-class EpisodeMetrics(gymnasium.Wrapper):
+class EpisodeMetrics(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
     """Base class: override :meth:`on_reset`, :meth:`on_step` (optional) and :meth:`summary`."""
+
+    def __init__(self, env: gymnasium.Env):
+        gymnasium.utils.RecordConstructorArgs.__init__(self)  # so Gymnasium can re-make the env from its spec
+        gymnasium.Wrapper.__init__(self, env)
 
     def reset(self, **kwargs: Any):
         observation, info = self.env.reset(**kwargs)

@@ -21,18 +21,28 @@ from gymarena.tasks import TaskSpec
 from gymarena.wrappers.episode_metrics import EpisodeMetrics
 
 
-class SeededGoalVariation(gymnasium.Wrapper):
+class SeededGoalVariation(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
     """Sets one of the benchmark's goal variations at each reset, chosen by the reset seed."""
 
     def __init__(self, env: gymnasium.Env, variations: list[Any]):
-        super().__init__(env)
+        gymnasium.utils.RecordConstructorArgs.__init__(self, variations=variations)
+        gymnasium.Wrapper.__init__(self, env)
         self.variations = variations
         self.unseeded = np.random.default_rng()
+        # The multi-task benchmarks make the goal observable; Meta-World recomputes the
+        # space for that in set_task but keeps the one built at construction (goal bounds
+        # 0), so every observation would lie outside it. Set a task, then take its space.
+        env.unwrapped.set_task(variations[0])
+        env.unwrapped.observation_space = env.unwrapped.sawyer_observation_space
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         chooser = np.random.default_rng(seed) if seed is not None else self.unseeded
         self.variation = int(chooser.integers(len(self.variations)))
         self.env.unwrapped.set_task(self.variations[self.variation])
+        if seed is not None:
+            # Meta-World's reset does not seed the Gymnasium RNG it inherits; seed it as
+            # Env.reset would, so the env's np_random also follows the episode seed.
+            gymnasium.Env.reset(self.env.unwrapped, seed=seed)
         return self.env.reset(seed=seed, options=options)
 
 

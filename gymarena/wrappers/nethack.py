@@ -8,9 +8,9 @@ competitors from choosing games; gymarena evaluates offline and seeds it too, th
 the seeding method of NLE's game object itself, leaving the challenge's character,
 action set and rules unchanged.
 
-Per-episode metrics (on every record): in-game score, deepest level reached, game turns,
-how the game ended (NetHack's ``how_done``: died, quit, escaped, ascended, ...) and
-whether it ascended. The final observation of a finished game is blank, so score,
+Per-episode metrics (on every record): whether NLE's task was accomplished, in-game
+score, deepest level reached, game turns, how the game ended (NetHack's ``how_done``:
+died, quit, escaped, ascended, ...) and whether it ascended. The final observation of a finished game is blank, so score,
 depth and turns are read from the last live observation.
 """
 
@@ -26,15 +26,20 @@ from gymarena.wrappers.episode_metrics import EpisodeMetrics
 from gymarena.wrappers.gymnasium_ids import make_registered
 
 
-class SeededGame(gymnasium.Wrapper):
+class SeededGame(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
     """Seeds NetHack's RNGs from the reset seed: (core, display, level generator)."""
+
+    def __init__(self, env: gymnasium.Env):
+        gymnasium.utils.RecordConstructorArgs.__init__(self)
+        gymnasium.Wrapper.__init__(self, env)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         if seed is not None:
             core, display, levels = (int(s) for s in np.random.SeedSequence(seed).generate_state(3, np.uint32))
             game = self.env.unwrapped.nethack
             type(game).set_initial_seeds(game, core, display, False, levels)
-        return self.env.reset(seed=seed, options=options)
+        # NLE reads options as its own dict (``wizkit_items``); Gymnasium's empty {} means none.
+        return self.env.reset(seed=seed, options=options or None)
 
 
 class NetHackMetrics(EpisodeMetrics):
@@ -56,7 +61,9 @@ class NetHackMetrics(EpisodeMetrics):
 
     def summary(self, observation: Any, info: dict[str, Any], terminated: bool, truncated: bool) -> dict[str, Any]:
         how = self.env.unwrapped.nethack.how_done() if terminated else None
+        status = info.get("end_status")
         return {
+            "task_successful": getattr(status, "name", "") == "TASK_SUCCESSFUL",
             "score": int(self.last[0]),
             "max_depth": self.max_depth,
             "turns": int(self.last[2]),
