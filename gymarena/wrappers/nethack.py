@@ -32,6 +32,7 @@ class SeededGame(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
     def __init__(self, env: gymnasium.Env):
         gymnasium.utils.RecordConstructorArgs.__init__(self)
         gymnasium.Wrapper.__init__(self, env)
+        self.step = env.step  # only reset is changed: steps go straight through
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         if seed is not None:
@@ -48,25 +49,25 @@ class NetHackMetrics(EpisodeMetrics):
     def on_reset(self, observation: Any, info: dict[str, Any]) -> None:
         from nle import nethack
 
-        self.fields = [nethack.NLE_BL_SCORE, nethack.NLE_BL_DEPTH, nethack.NLE_BL_TIME]
-        self.last = observation["blstats"][self.fields]
-        self.max_depth = int(self.last[1])
+        self.score, self.depth, self.time = nethack.NLE_BL_SCORE, nethack.NLE_BL_DEPTH, nethack.NLE_BL_TIME
+        self.last = observation["blstats"].copy()  # NLE reuses its arrays: keep a copy
+        self.max_depth = int(self.last[self.depth])
 
     def on_step(self, observation: Any, reward: float, info: dict[str, Any]) -> None:
-        stats = observation["blstats"][self.fields]
-        if stats[2]:  # a live frame (the one after the game ends is all zeros)
-            self.last = stats
-            if stats[1] > self.max_depth:
-                self.max_depth = int(stats[1])
+        stats = observation["blstats"]
+        if stats[self.time]:  # a live frame (the one after the game ends is all zeros)
+            self.last[:] = stats
+            if stats[self.depth] > self.max_depth:
+                self.max_depth = int(stats[self.depth])
 
     def summary(self, observation: Any, info: dict[str, Any], terminated: bool, truncated: bool) -> dict[str, Any]:
         how = self.env.unwrapped.nethack.how_done() if terminated else None
         status = info.get("end_status")
         return {
             "task_successful": getattr(status, "name", "") == "TASK_SUCCESSFUL",
-            "score": int(self.last[0]),
+            "score": int(self.last[self.score]),
             "max_depth": self.max_depth,
-            "turns": int(self.last[2]),
+            "turns": int(self.last[self.time]),
             "end": "step budget" if how is None else how.name.lower(),
             "ascended": bool(info.get("is_ascended", False)),
         }

@@ -1,0 +1,68 @@
+"""Family-specific behaviour: metrics on records, seeding, and the scripted baselines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gymarena
+from gymarena.results import ResultsStore
+from gymarena.runner import EvalRequest, evaluate
+from gymarena.summary import summarise
+
+
+@pytest.fixture
+def store(sqlite_url):
+    """SQLite only: these tests are about simulators, which the database does not change."""
+    with ResultsStore(sqlite_url) as opened:
+        yield opened
+
+
+def test_metaworld_goal_variation_follows_the_episode_seed():
+    env = gymarena.make("metaworld/pick-place-v3")
+    first, _ = env.reset(seed=11)
+    variation = env.get_wrapper_attr("variation")
+    env.reset(seed=12)
+    again, _ = env.reset(seed=11)  # after another episode: same goal, same start
+    assert env.get_wrapper_attr("variation") == variation
+    assert np.array_equal(first, again)
+    assert env.observation_space.contains(first)  # the goal is observed, and inside the space
+
+
+def test_metaworld_expert_succeeds_and_records_its_metrics(store):
+    result = evaluate(EvalRequest(tasks=("metaworld/reach-v3", "metaworld/drawer-close-v3"), seeds=(0,), episodes=3,
+                                  agent="scripted"), store)
+    records = store.episodes(result.run.id)
+    assert all(r.success and r.terminated for r in records)  # episodes end on success
+    assert all(r.extra["success_step"] == r.length and r.extra["goal_variation"] in range(50) for r in records)
+    summaries = summarise(result.run.tasks, records)
+    assert all(s.normalised_score == 1.0 and s.success_rate == 1.0 for s in summaries)  # success-rate scale
+
+
+def test_nethack_games_are_seeded_and_carry_their_metrics(store):
+    request = EvalRequest(tasks=("nethack/Score-v0",), seeds=(3,), episodes=2, backend="local")
+    one = evaluate(request, store)
+    two = evaluate(EvalRequest(tasks=("nethack/Score-v0",), seeds=(3,), episodes=2, backend="local", fresh=True), store)
+    first, second = store.episodes(one.run.id), store.episodes(two.run.id)
+    assert [r.outcome_fields() for r in first] == [r.outcome_fields() for r in second]
+    for record in first:
+        assert set(record.extra) == {"task_successful", "score", "max_depth", "turns", "end", "ascended"}
+        assert record.extra["end"] in {"died", "starving", "poisoning", "step budget", "choking", "drowning",
+                                       "burning", "dissolved", "crushing", "stoning", "turned_slime",
+                                       "genocided", "panicked", "tricked", "quit", "escaped", "ascended"}
+
+
+def test_nethack_scripted_baseline_beats_random_on_score(store):
+    scores = {}
+    for agent in ("random", "scripted"):
+        result = evaluate(EvalRequest(tasks=("nethack/Score-v0",), seeds=(0, 1, 2, 3, 4), episodes=2, agent=agent,
+                                      workers=2), store)
+        scores[agent] = np.mean([r.extra["score"] for r in store.episodes(result.run.id)])
+    assert scores["scripted"] > 1.5 * scores["random"], scores
+
+
+def test_scripted_agent_names_the_families_it_covers(store):
+    from gymarena.errors import AgentLoadError
+
+    with pytest.raises(AgentLoadError, match="no scripted baseline for classic tasks .* families with one: metaworld, nethack"):
+        evaluate(EvalRequest(tasks=("classic/CartPole-v1",), seeds=(0,), episodes=1, agent="scripted"), store)
