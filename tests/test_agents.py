@@ -55,7 +55,7 @@ def test_identity_changes_with_the_code(tmp_path):
     [
         ("nosuchpackage.agents:make_agent", "agent module 'nosuchpackage.agents' of reference 'nosuchpackage.agents:make_agent' cannot be imported"),
         ("gymarena.agents:nothing", "has no attribute 'nothing'"),
-        ("gymarena.agents", "is not 'random', 'package.module:attr' or 'path/to/file.py:attr'"),
+        ("gymarena.agents", "is not 'random', 'scripted', 'package.module:attr' or 'path/to/file.py:attr'"),
         ("missing/file.py:make_agent", "does not exist"),
         (f"{AGENTS_DIR / 'broken_import.py'}:make_agent", "failed to import: ImportError: No module named 'torchh'"),
         (agent_ref("not_callable"), "names a int, not a class or factory"),
