@@ -1,7 +1,8 @@
 """How much does gymarena slow each simulator family down, per step?
 
 Baseline: the raw simulator as its own package offers it (Meta-World's
-``gymnasium.make("Meta-World/MT1", env_name=...)``, NLE's ``gymnasium.make("NetHackScore-v0")``)
+``gymnasium.make("Meta-World/MT1", env_name=...)``, NLE's ``gymnasium.make("NetHackScore-v0")``,
+highway-env's ``gymnasium.make("highway-fast-v0")``)
 in a hand-written loop of seeded resets and uniformly random actions, seeded as
 gymarena's random agent seeds them (so Meta-World replays the same arm motions). Measured:
 ``gymarena.evaluate`` of the same number of episodes with the built-in random agent,
@@ -37,6 +38,12 @@ def _metaworld() -> gymnasium.Env:
     return gymnasium.make("Meta-World/MT1", env_name="reach-v3", seed=0)
 
 
+def _highway() -> gymnasium.Env:
+    import highway_env  # noqa: F401  registers highway-env's ids
+
+    return gymnasium.make("highway-fast-v0")
+
+
 def _nethack() -> gymnasium.Env:
     import nle  # noqa: F401  registers NetHack*-v0
 
@@ -47,6 +54,7 @@ def _nethack() -> gymnasium.Env:
 FAMILIES: dict[str, tuple[str, Callable[[], gymnasium.Env], int]] = {
     "metaworld": ("metaworld/reach-v3", _metaworld, 24),
     "nethack": ("nethack/Score-v0", _nethack, 300),
+    "highway": ("highway/HighwayFast-v0", _highway, 30),
 }
 # Shown for the split, not in the ratio: NetHack without crash isolation.
 LOCAL_TOO = {"nethack"}

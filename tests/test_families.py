@@ -64,5 +64,23 @@ def test_nethack_scripted_baseline_beats_random_on_score(store):
 def test_scripted_agent_names_the_families_it_covers(store):
     from gymarena.errors import AgentLoadError
 
-    with pytest.raises(AgentLoadError, match="no scripted baseline for classic tasks .* families with one: metaworld, nethack"):
+    with pytest.raises(AgentLoadError, match="no scripted baseline for classic tasks .* families with one: highway, metaworld, nethack"):
         evaluate(EvalRequest(tasks=("classic/CartPole-v1",), seeds=(0,), episodes=1, agent="scripted"), store)
+
+
+def test_highway_idm_mobil_baseline_drives_safely_and_metrics_add_up(store):
+    result = evaluate(EvalRequest(tasks=("highway/HighwayFast-v0",), seeds=(0, 1), episodes=2, agent="scripted"), store)
+    records = store.episodes(result.run.id)
+    assert all(r.success and r.extra["safe"] and not r.extra["crashed"] for r in records)
+    for record in records:  # 30 one-second decisions at ~20-30 m/s
+        assert record.length == 30 and 500 < record.extra["distance"] < 1000
+        assert record.extra["distance"] == pytest.approx(record.extra["mean_speed"] * 30, rel=0.1)
+    random = evaluate(EvalRequest(tasks=("highway/HighwayFast-v0",), seeds=(0, 1), episodes=2), store)
+    assert sum(r.success for r in store.episodes(random.run.id)) < len(records)
+
+
+def test_highway_action_space_stays_seeded_across_resets():
+    env = gymarena.make("highway/HighwayFast-v0")
+    space = env.action_space
+    env.reset(seed=1)
+    assert env.action_space is space  # highway-env makes a new one at every reset; the adapter keeps this one

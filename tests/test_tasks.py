@@ -21,7 +21,7 @@ UNSCORED = {"nethack/Gold-v0", "nethack/Eat-v0"}
 
 def test_every_task_id_follows_the_grammar_and_carries_score_references():
     tasks = all_tasks()
-    assert {t.family for t in tasks} >= {"classic", "minigrid", "mujoco", "metaworld", "nethack"}
+    assert {t.family for t in tasks} >= {"classic", "minigrid", "mujoco", "metaworld", "nethack", "highway"}
     for task in tasks:
         match = TASK_ID_PATTERN.match(task.id)
         assert match and match["family"] == task.family

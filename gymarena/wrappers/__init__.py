@@ -56,6 +56,7 @@ FAMILIES: dict[str, Family] = {
         Family("mujoco", "mujoco", ("mujoco",), ("mujoco",), "gymarena.wrappers.mujoco"),
         Family("metaworld", "metaworld", ("metaworld",), ("metaworld", "mujoco"), "gymarena.wrappers.metaworld"),
         Family("nethack", "nethack", ("nle",), ("nle",), "gymarena.wrappers.nethack", crash_prone=True),
+        Family("highway", "highway", ("highway_env",), ("highway-env",), "gymarena.wrappers.highway"),
     )
 }
 

@@ -15,6 +15,7 @@ from gymarena.errors import AgentLoadError
 from gymarena.tasks import TaskSpec
 
 FAMILY_BASELINES = {
+    "highway": "gymarena.baselines.scripted.highway",
     "metaworld": "gymarena.baselines.scripted.metaworld",
     "nethack": "gymarena.baselines.scripted.nethack",
 }

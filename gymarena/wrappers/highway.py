@@ -1,0 +1,72 @@
+"""highway-env (Farama): driving scenarios with IDM/MOBIL background traffic.
+
+highway-env builds a new action space at every reset, so an action space a user (or a
+test) seeded before ``reset`` is silently replaced by an unseeded one. The adapter keeps
+the space made at construction: the env's own spaces are identical across resets.
+
+Per-episode metrics: crashed (at any step), safe (no crash and never off the road: the
+driving tasks' success), distance travelled by the ego vehicle (m), its mean speed
+(m/s), the fraction of steps it spent on the road, and, for goal tasks (parking, exit),
+whether the goal was reached.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium
+import numpy as np
+
+from gymarena.tasks import TaskSpec
+from gymarena.wrappers.episode_metrics import EpisodeMetrics
+from gymarena.wrappers.gymnasium_ids import make_registered
+
+
+class FixedActionSpace(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
+    """Exposes the action space made at construction instead of the one remade each reset."""
+
+    def __init__(self, env: gymnasium.Env):
+        gymnasium.utils.RecordConstructorArgs.__init__(self)
+        gymnasium.Wrapper.__init__(self, env)
+        self.action_space = env.action_space
+        self.step = env.step  # steps go straight through
+
+
+class HighwayMetrics(EpisodeMetrics):
+    def on_reset(self, observation: Any, info: dict[str, Any]) -> None:
+        vehicle = self.env.unwrapped.vehicle
+        self.position = np.array(vehicle.position, dtype=float)
+        self.distance = 0.0
+        self.speeds: list[float] = []
+        self.on_road = 0
+        self.crashed = False
+        self.goal = False
+
+    def on_step(self, observation: Any, reward: float, info: dict[str, Any]) -> None:
+        vehicle = self.env.unwrapped.vehicle
+        position = np.array(vehicle.position, dtype=float)  # a copy: highway-env updates it in place
+        self.distance += float(np.linalg.norm(position - self.position))
+        self.position = position
+        self.speeds.append(float(info.get("speed", vehicle.speed)))
+        self.on_road += bool(vehicle.on_road)
+        self.crashed = self.crashed or bool(info.get("crashed", False))
+        self.goal = self.goal or bool(info.get("is_success", False))
+
+    def summary(self, observation: Any, info: dict[str, Any], terminated: bool, truncated: bool) -> dict[str, Any]:
+        steps = max(1, len(self.speeds))
+        on_road = self.on_road / steps
+        return {
+            "crashed": self.crashed,
+            "safe": not self.crashed and on_road == 1.0,
+            "distance": round(self.distance, 3),
+            "mean_speed": round(float(np.mean(self.speeds)) if self.speeds else 0.0, 3),
+            "time_on_road": round(on_road, 4),
+            "goal_reached": self.goal,
+        }
+
+
+def make(task: TaskSpec, **overrides: Any) -> gymnasium.Env:
+    import highway_env  # noqa: F401  registers the highway-env ids
+
+    env = make_registered(task, **overrides)
+    return HighwayMetrics(FixedActionSpace(env))
