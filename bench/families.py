@@ -2,7 +2,7 @@
 
 Baseline: the raw simulator as its own package offers it (Meta-World's
 ``gymnasium.make("Meta-World/MT1", env_name=...)``, NLE's ``gymnasium.make("NetHackScore-v0")``,
-highway-env's ``gymnasium.make("highway-fast-v0")``)
+highway-env's ``gymnasium.make("highway-fast-v0")``, sumo-rl's ``SumoEnvironment`` on libsumo)
 in a hand-written loop of seeded resets and uniformly random actions, seeded as
 gymarena's random agent seeds them (so Meta-World replays the same arm motions). Measured:
 ``gymarena.evaluate`` of the same number of episodes with the built-in random agent,
@@ -44,6 +44,16 @@ def _highway() -> gymnasium.Env:
     return gymnasium.make("highway-fast-v0")
 
 
+def _traffic() -> gymnasium.Env:
+    from gymarena.wrappers.traffic import prepare_sumo, scenario_files
+
+    prepare_sumo()  # SUMO_HOME and libsumo, as any sumo-rl user must arrange
+    from sumo_rl import SumoEnvironment
+
+    net, routes = scenario_files("single-intersection/single-intersection.rou.xml")
+    return SumoEnvironment(net_file=net, route_file=routes, single_agent=True, num_seconds=3600, sumo_warnings=False)
+
+
 def _nethack() -> gymnasium.Env:
     import nle  # noqa: F401  registers NetHack*-v0
 
@@ -55,6 +65,7 @@ FAMILIES: dict[str, tuple[str, Callable[[], gymnasium.Env], int]] = {
     "metaworld": ("metaworld/reach-v3", _metaworld, 24),
     "nethack": ("nethack/Score-v0", _nethack, 300),
     "highway": ("highway/HighwayFast-v0", _highway, 30),
+    "traffic": ("traffic/SingleIntersection-v0", _traffic, 10),
 }
 # Shown for the split, not in the ratio: NetHack without crash isolation.
 LOCAL_TOO = {"nethack"}
@@ -67,14 +78,14 @@ def raw_steps_per_second(make: Callable[[], gymnasium.Env], episodes: int) -> fl
     for episode in range(episodes):
         seed = episode_seed(0, episode)  # the seeds gymarena's random agent uses: the same actions
         env.action_space.seed(seed)
-        env.reset(seed=seed)
+        env.reset(seed=seed % 2**31)  # SUMO takes 31-bit seeds (gymarena folds them the same way)
         done = False
         while not done:
             _, _, terminated, truncated, _ = env.step(env.action_space.sample())
             steps += 1
             done = terminated or truncated
     elapsed = time.perf_counter() - start
-    env.close()
+    env.close()  # before gymarena makes its own: libsumo runs one simulation per process
     return steps / elapsed
 
 

@@ -64,7 +64,7 @@ def test_nethack_scripted_baseline_beats_random_on_score(store):
 def test_scripted_agent_names_the_families_it_covers(store):
     from gymarena.errors import AgentLoadError
 
-    with pytest.raises(AgentLoadError, match="no scripted baseline for classic tasks .* families with one: highway, metaworld, nethack"):
+    with pytest.raises(AgentLoadError, match="no scripted baseline for classic tasks .* families with one: highway, metaworld, nethack, traffic"):
         evaluate(EvalRequest(tasks=("classic/CartPole-v1",), seeds=(0,), episodes=1, agent="scripted"), store)
 
 
@@ -84,3 +84,16 @@ def test_highway_action_space_stays_seeded_across_resets():
     space = env.action_space
     env.reset(seed=1)
     assert env.action_space is space  # highway-env makes a new one at every reset; the adapter keeps this one
+
+
+def test_traffic_runs_on_libsumo_replays_seeds_and_stores_signal_metrics(store, capfd):
+    request = EvalRequest(tasks=("traffic/SingleIntersection-v0",), seeds=(0,), episodes=1, agent="scripted")
+    first = store.episodes(evaluate(request, store).run.id)
+    again = store.episodes(evaluate(EvalRequest(tasks=request.tasks, seeds=(0,), episodes=1, agent="scripted",
+                                                fresh=True), store).run.id)
+    assert [r.outcome_fields() for r in first] == [r.outcome_fields() for r in again]
+    (record,) = first
+    assert record.length == 720  # one hour, a decision every 5 s
+    assert set(record.extra) == {"mean_waiting_time", "mean_speed", "mean_stopped", "throughput"}
+    assert record.extra["throughput"] > 1000
+    assert "libsumo" not in capfd.readouterr().out  # stdout stays for results

@@ -57,6 +57,7 @@ FAMILIES: dict[str, Family] = {
         Family("metaworld", "metaworld", ("metaworld",), ("metaworld", "mujoco"), "gymarena.wrappers.metaworld"),
         Family("nethack", "nethack", ("nle",), ("nle",), "gymarena.wrappers.nethack", crash_prone=True),
         Family("highway", "highway", ("highway_env",), ("highway-env",), "gymarena.wrappers.highway"),
+        Family("traffic", "traffic", ("sumo_rl", "sumo"), ("sumo-rl", "eclipse-sumo", "libsumo"), "gymarena.wrappers.traffic"),
     )
 }
 

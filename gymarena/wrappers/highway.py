@@ -2,7 +2,7 @@
 
 highway-env builds a new action space at every reset, so an action space a user (or a
 test) seeded before ``reset`` is silently replaced by an unseeded one. The adapter keeps
-the space made at construction: the env's own spaces are identical across resets.
+the spaces made at construction (wrappers/fixed_spaces.py).
 
 Per-episode metrics: crashed (at any step), safe (no crash and never off the road: the
 driving tasks' success), distance travelled by the ego vehicle (m), its mean speed
@@ -19,17 +19,8 @@ import numpy as np
 
 from gymarena.tasks import TaskSpec
 from gymarena.wrappers.episode_metrics import EpisodeMetrics
+from gymarena.wrappers.fixed_spaces import FixedSpaces
 from gymarena.wrappers.gymnasium_ids import make_registered
-
-
-class FixedActionSpace(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
-    """Exposes the action space made at construction instead of the one remade each reset."""
-
-    def __init__(self, env: gymnasium.Env):
-        gymnasium.utils.RecordConstructorArgs.__init__(self)
-        gymnasium.Wrapper.__init__(self, env)
-        self.action_space = env.action_space
-        self.step = env.step  # steps go straight through
 
 
 class HighwayMetrics(EpisodeMetrics):
@@ -69,4 +60,4 @@ def make(task: TaskSpec, **overrides: Any) -> gymnasium.Env:
     import highway_env  # noqa: F401  registers the highway-env ids
 
     env = make_registered(task, **overrides)
-    return HighwayMetrics(FixedActionSpace(env))
+    return HighwayMetrics(FixedSpaces(env))

@@ -18,6 +18,7 @@ FAMILY_BASELINES = {
     "highway": "gymarena.baselines.scripted.highway",
     "metaworld": "gymarena.baselines.scripted.metaworld",
     "nethack": "gymarena.baselines.scripted.nethack",
+    "traffic": "gymarena.baselines.scripted.traffic",
 }
 
 
