@@ -45,13 +45,11 @@ def _highway() -> gymnasium.Env:
 
 
 def _traffic() -> gymnasium.Env:
-    from gymarena.wrappers.traffic import prepare_sumo, scenario_files
+    from gymarena.wrappers.traffic import import_sumo_rl, scenario_files
 
-    prepare_sumo()  # SUMO_HOME and libsumo, as any sumo-rl user must arrange
-    from sumo_rl import SumoEnvironment
-
+    sumo_rl = import_sumo_rl()  # SUMO_HOME and libsumo, as any sumo-rl user must arrange
     net, routes = scenario_files("single-intersection/single-intersection.rou.xml")
-    return SumoEnvironment(net_file=net, route_file=routes, single_agent=True, num_seconds=3600, sumo_warnings=False)
+    return sumo_rl.SumoEnvironment(net_file=net, route_file=routes, single_agent=True, num_seconds=3600, sumo_warnings=False)
 
 
 def _nethack() -> gymnasium.Env:

@@ -74,12 +74,16 @@ def completed_episode_returns(rewards: np.ndarray, dones: np.ndarray) -> np.ndar
     return np.diff(np.concatenate([[0.0], totals]))
 
 
-def dataset_return(rewards: np.ndarray, dones: np.ndarray) -> float:
-    """g(D): the mean return over completed episodes."""
+def _completed_returns(rewards: np.ndarray, dones: np.ndarray) -> np.ndarray:
     returns = completed_episode_returns(rewards, dones)
     if returns.size == 0:
         raise ValueError("the dataset holds no completed episode (no transition has done set), so g(D) is undefined")
-    return float(returns.mean())
+    return returns
+
+
+def dataset_return(rewards: np.ndarray, dones: np.ndarray) -> float:
+    """g(D): the mean return over completed episodes."""
+    return float(_completed_returns(rewards, dones).mean())
 
 
 def trajectory_quality(dataset_g: float, random_g: float, online_best_g: float) -> float:
@@ -273,11 +277,12 @@ def dataset_statistics(
     unique = unique_state_actions(rows, limits, bins, counting)
     reference_unique = unique_state_actions(reference_rows, reference_limits, bins, counting)
     saco, lsaco = state_action_coverage(unique, reference_unique)
-    g = dataset_return(dataset.rewards, dataset.dones)
+    returns = _completed_returns(dataset.rewards, dataset.dones)
+    g = float(returns.mean())
     random_g = dataset_return(random.rewards, random.dones)
     return DatasetStats(
         transitions=len(dataset),
-        episodes=int(completed_episode_returns(dataset.rewards, dataset.dones).size),
+        episodes=int(returns.size),
         dataset_return=g,
         random_return=random_g,
         online_best_return=float(online_best_return),

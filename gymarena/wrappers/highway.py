@@ -2,7 +2,7 @@
 
 highway-env builds a new action space at every reset, so an action space a user (or a
 test) seeded before ``reset`` is silently replaced by an unseeded one. The adapter keeps
-the spaces made at construction (wrappers/fixed_spaces.py).
+the spaces made at construction (wrappers/reset_only.py).
 
 Per-episode metrics: crashed (at any step), safe (no crash and never off the road: the
 driving tasks' success), distance travelled by the ego vehicle (m), its mean speed
@@ -19,7 +19,7 @@ import numpy as np
 
 from gymarena.tasks import TaskSpec
 from gymarena.wrappers.episode_metrics import EpisodeMetrics
-from gymarena.wrappers.fixed_spaces import FixedSpaces
+from gymarena.wrappers.reset_only import FixedSpaces
 from gymarena.wrappers.gymnasium_ids import make_registered
 
 

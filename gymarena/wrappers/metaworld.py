@@ -19,14 +19,14 @@ from gymnasium.wrappers import TimeLimit
 
 from gymarena.tasks import TaskSpec
 from gymarena.wrappers.episode_metrics import EpisodeMetrics
+from gymarena.wrappers.reset_only import ResetOnlyWrapper
 
 
-class SeededGoalVariation(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
+class SeededGoalVariation(ResetOnlyWrapper):
     """Sets one of the benchmark's goal variations at each reset, chosen by the reset seed."""
 
     def __init__(self, env: gymnasium.Env, variations: list[Any]):
-        gymnasium.utils.RecordConstructorArgs.__init__(self, variations=variations)
-        gymnasium.Wrapper.__init__(self, env)
+        super().__init__(env, variations=variations)
         self.variations = variations
         self.unseeded = np.random.default_rng()
         # The multi-task benchmarks make the goal observable; Meta-World recomputes the

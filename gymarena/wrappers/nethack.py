@@ -23,16 +23,12 @@ import numpy as np
 
 from gymarena.tasks import TaskSpec
 from gymarena.wrappers.episode_metrics import EpisodeMetrics
+from gymarena.wrappers.reset_only import ResetOnlyWrapper
 from gymarena.wrappers.gymnasium_ids import make_registered
 
 
-class SeededGame(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
+class SeededGame(ResetOnlyWrapper):
     """Seeds NetHack's RNGs from the reset seed: (core, display, level generator)."""
-
-    def __init__(self, env: gymnasium.Env):
-        gymnasium.utils.RecordConstructorArgs.__init__(self)
-        gymnasium.Wrapper.__init__(self, env)
-        self.step = env.step  # only reset is changed: steps go straight through
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         if seed is not None:

@@ -27,7 +27,7 @@ import numpy as np
 
 from gymarena.tasks import TaskSpec
 from gymarena.wrappers.episode_metrics import EpisodeMetrics
-from gymarena.wrappers.fixed_spaces import FixedSpaces
+from gymarena.wrappers.reset_only import FixedSpaces, ResetOnlyWrapper
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +45,8 @@ def prepare_sumo() -> None:
         log.warning("libsumo is not installed: SUMO runs over TraCI, about 40x slower (pip install libsumo)")
 
 
-class SumoSeed(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
+class SumoSeed(ResetOnlyWrapper):
     """SUMO takes its seed as a signed 32-bit integer: fold larger episode seeds into range."""
-
-    def __init__(self, env: gymnasium.Env):
-        gymnasium.utils.RecordConstructorArgs.__init__(self)
-        gymnasium.Wrapper.__init__(self, env)
-        self.step = env.step  # only reset is changed
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         return self.env.reset(seed=None if seed is None else seed % 2**31, options=options)
@@ -85,11 +80,19 @@ class TrafficMetrics(EpisodeMetrics):
         }
 
 
-def scenario_files(env_id: str) -> tuple[str, str]:
-    """(net file, route file) of a bundled scenario named ``directory/routes.rou.xml``."""
+def import_sumo_rl() -> Any:
+    """sumo-rl, imported after :func:`prepare_sumo`. traci announces "Using libsumo as
+    traci" on stdout at import; stdout carries results (`gymarena eval --json`), so the
+    announcement is dropped."""
+    prepare_sumo()
     with contextlib.redirect_stdout(io.StringIO()):
         import sumo_rl
+    return sumo_rl
 
+
+def scenario_files(env_id: str) -> tuple[str, str]:
+    """(net file, route file) of a bundled scenario named ``directory/routes.rou.xml``."""
+    sumo_rl = import_sumo_rl()
     directory, _, routes = env_id.partition("/")
     base = Path(sumo_rl.__file__).parent / "nets" / directory
     nets = sorted(base.glob("*.net.xml"))
@@ -99,13 +102,8 @@ def scenario_files(env_id: str) -> tuple[str, str]:
 
 
 def make(task: TaskSpec, **overrides: Any) -> gymnasium.Env:
-    prepare_sumo()
-    # traci announces "Using libsumo as traci" on stdout at import: stdout carries results
-    # (`gymarena eval --json`), so the announcement is dropped.
-    with contextlib.redirect_stdout(io.StringIO()):
-        from sumo_rl import SumoEnvironment
-
+    sumo_rl = import_sumo_rl()
     net, routes = scenario_files(task.env_id)
     kwargs = {"single_agent": True, "sumo_warnings": False, **task.kwargs, **overrides}
-    env = SumoEnvironment(net_file=net, route_file=routes, **kwargs)
+    env = sumo_rl.SumoEnvironment(net_file=net, route_file=routes, **kwargs)
     return TrafficMetrics(SumoSeed(FixedSpaces(env)))  # sumo-rl also remakes its spaces at reset
