@@ -19,13 +19,20 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from collections.abc import Callable
 
+import numpy as np
+
 from gymarena.errors import AgentLoadError
 from gymarena.tasks import TaskSpec
 
 
 @runtime_checkable
 class Agent(Protocol):
-    """What the runner needs of an agent. Multi-agent agents map agent ids to values."""
+    """What the runner needs of an agent.
+
+    On multi-agent tasks (``task.agents == "multi"``, a PettingZoo parallel env) the
+    factory receives dicts of spaces keyed by agent id, and ``act`` takes the dict of
+    observations of the agents still playing and returns a dict of their actions.
+    """
 
     def reset(self, seed: int | None = None) -> None:
         """Start an episode; ``seed`` makes any randomness of the agent reproducible."""
@@ -56,10 +63,43 @@ class RandomAgent:
         return self.action_space.sample()
 
 
+class PerAgent:
+    """A multi-agent agent made of one single-agent policy per agent id.
+
+    ``make_policy(agent_id)`` builds each policy; each is reset with its own seed, drawn
+    from the episode seed, and acts on its own observation.
+    """
+
+    def __init__(self, agent_ids: Any, make_policy: Callable[[str], Agent]):
+        self.policies = {agent_id: make_policy(agent_id) for agent_id in agent_ids}
+
+    def reset(self, seed: int | None = None) -> None:
+        seeds = _spawn_seeds(seed, len(self.policies))
+        for policy, policy_seed in zip(self.policies.values(), seeds):
+            policy.reset(seed=policy_seed)
+
+    def act(self, observations: dict[str, Any]) -> dict[str, Any]:
+        return {agent_id: self.policies[agent_id].act(observation) for agent_id, observation in observations.items()}
+
+
+def _spawn_seeds(seed: int | None, count: int) -> list[int | None]:
+    if seed is None:
+        return [None] * count
+    return [int(s) for s in np.random.SeedSequence(seed).generate_state(count, np.uint32)]
+
+
+def random_agent(task: TaskSpec, observation_space: Any, action_space: Any) -> Agent:
+    """Uniformly random actions: one sampler per agent on multi-agent tasks."""
+    if isinstance(action_space, dict):
+        return PerAgent(action_space, lambda agent_id: RandomAgent(task, observation_space[agent_id], action_space[agent_id]))
+    return RandomAgent(task, observation_space, action_space)
+
+
 def _builtin(reference: str) -> tuple[AgentFactory, bytes]:
     """A built-in agent's factory and the code that defines it (its identity)."""
     if reference == "random":
-        return RandomAgent, inspect.getsource(RandomAgent).encode()
+        code = (RandomAgent, PerAgent, _spawn_seeds, random_agent)
+        return random_agent, "".join(inspect.getsource(part) for part in code).encode()
     from gymarena.baselines import scripted
 
     return scripted.make_agent, scripted.source_bytes()

@@ -92,6 +92,8 @@ class TaskSpec:
         intervals = self.decision_intervals
         if not intervals or any(i < 1 for i in intervals) or list(intervals) != sorted(set(intervals)):
             raise ValueError(f"decision intervals must be increasing integers >= 1, got {list(intervals)}")
+        if self.agents == "multi" and intervals != (1,):
+            raise ValueError("multi-agent tasks are played at decision interval 1 only")
         if self.fas is not None and len(intervals) < 2:
             raise ValueError("a task with FAS references needs at least two decision intervals to integrate over")
 

@@ -1,4 +1,5 @@
-"""Every registered task whose simulator is installed passes Gymnasium's checker and
+"""Every registered task whose simulator is installed passes its API's checker
+(Gymnasium's ``check_env``, PettingZoo's ``parallel_api_test`` for multi-agent tasks) and
 replays identically from the same seed (tiny horizons)."""
 
 from __future__ import annotations
@@ -29,11 +30,18 @@ def test_check_env(task):
     env = gymarena.make(task)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # style advice such as "-inf bounds"; errors still raise
-        check_env(env, skip_render_check=True)
+        if task.agents == "multi":
+            from pettingzoo.test import parallel_api_test
+
+            parallel_api_test(env, num_cycles=HORIZON)
+        else:
+            check_env(env, skip_render_check=True)
     env.close()
 
 
 def _rollout(task, seed: int) -> list:
+    if task.agents == "multi":
+        return _parallel_rollout(task, seed)
     env = gymarena.make(task)
     env.action_space.seed(seed)
     observation, _ = env.reset(seed=seed)
@@ -44,6 +52,22 @@ def _rollout(task, seed: int) -> list:
         if terminated or truncated:
             observation, _ = env.reset()
             trace.append(observation)
+    env.close()
+    return trace
+
+
+def _parallel_rollout(task, seed: int) -> list:
+    env = gymarena.make(task)
+    for index, agent in enumerate(env.possible_agents):
+        env.action_space(agent).seed(seed + index)
+    observations, _ = env.reset(seed=seed)
+    trace = [observations]
+    for _ in range(HORIZON):
+        if not env.agents:
+            observations, _ = env.reset()
+            trace.append(observations)
+        actions = {agent: env.action_space(agent).sample() for agent in env.agents}
+        trace.append(env.step(actions)[:4])
     env.close()
     return trace
 

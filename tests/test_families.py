@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -97,3 +99,59 @@ def test_traffic_runs_on_libsumo_replays_seeds_and_stores_signal_metrics(store, 
     assert set(record.extra) == {"mean_waiting_time", "mean_speed", "mean_stopped", "throughput"}
     assert record.extra["throughput"] > 1000
     assert "libsumo" not in capfd.readouterr().out  # stdout stays for results
+
+
+SHORT_GRID = '''
+name = "grid-short"
+version = 1
+seeds = [0, 1]
+episodes = 2
+[[tasks]]
+id = "traffic/Grid2x2Short-v0"
+env_id = "2x2grid/2x2.rou.xml"
+agents = "multi"
+kwargs.num_seconds = 300
+'''
+
+
+def _short_grid(tmp_path) -> str:
+    path = tmp_path / "grid.toml"
+    path.write_text(SHORT_GRID)
+    return str(path)
+
+
+def test_multi_agent_traffic_records_each_signals_return_identically_on_every_backend(store, tmp_path):
+    suite = _short_grid(tmp_path)
+    local = evaluate(EvalRequest(suite=suite, agent="scripted", backend="local"), store)
+    spread = evaluate(EvalRequest(suite=suite, agent="scripted", workers=2, fresh=True), store)
+    records = store.episodes(local.run.id)
+    assert [r.outcome_fields() for r in records] == [r.outcome_fields() for r in store.episodes(spread.run.id)]
+    for record in records:
+        assert set(record.agent_returns) == {"1", "2", "5", "6"}  # the grid's four signals
+        assert record.episode_return == pytest.approx(sum(record.agent_returns.values()))
+        assert record.length == 60 and record.truncated and not record.terminated  # 300 s, a decision every 5 s
+        assert set(record.extra) == {"mean_waiting_time", "mean_speed", "mean_stopped", "throughput"}
+    random = store.episodes(evaluate(EvalRequest(suite=suite), store).run.id)
+    assert len({tuple(r.agent_returns.values()) for r in random}) == len(random)  # episode seeds differ
+
+
+class _Silent:
+    """Answers for one signal only: the runner must name the ones left without an action."""
+
+    def __init__(self, task, observation_spaces, action_spaces):
+        self.first = sorted(action_spaces)[0]
+
+    def reset(self, seed=None):
+        pass
+
+    def act(self, observations):
+        return {self.first: 0}
+
+
+def test_multi_agent_actions_missing_for_some_agents_are_named(store, tmp_path):
+    from gymarena.errors import InvalidActionError
+
+    agent_file = tmp_path / "silent.py"
+    agent_file.write_text(inspect.getsource(_Silent))
+    with pytest.raises(InvalidActionError, match=r"no action for 2, 5, 6 on traffic/Grid2x2Short-v0 \(seed 0, episode 0, step 0\)"):
+        evaluate(EvalRequest(suite=_short_grid(tmp_path), agent=f"{agent_file}:_Silent"), store)

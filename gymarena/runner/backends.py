@@ -8,13 +8,14 @@ because every episode is seeded on its own (see :func:`rollout.episode_seed`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from gymarena.agents import AgentSource
 from gymarena.errors import GymarenaError, SimulatorError
 from gymarena.records import EpisodeKey, EpisodeRecord
-from gymarena.runner.rollout import ActionCheck, action_check, run_episode
+from gymarena.runner.multiagent import action_checks, agent_spaces, run_parallel_episode
+from gymarena.runner.rollout import action_check, run_episode
 from gymarena.tasks import TaskSpec
 
 BACKENDS = ("local", "processes", "isolated")
@@ -24,7 +25,8 @@ class _Loaded(NamedTuple):
     task_id: str
     env: Any
     agent: Any
-    check: ActionCheck
+    check: Any  # an ActionCheck, or one per agent id on multi-agent tasks
+    play: Callable[..., EpisodeRecord]
 
 
 class EpisodeWorker:
@@ -45,15 +47,20 @@ class EpisodeWorker:
             raise
         except Exception as exc:
             raise SimulatorError(f"{task.id} could not be made: {type(exc).__name__}: {exc}") from exc
-        agent = self.agent_source.make(task, env.observation_space, env.action_space)
-        self.current = _Loaded(task.id, env, agent, action_check(env.action_space))
+        if task.agents == "multi":
+            observation_spaces, action_spaces = agent_spaces(env)
+            agent = self.agent_source.make(task, observation_spaces, action_spaces)
+            self.current = _Loaded(task.id, env, agent, action_checks(action_spaces), run_parallel_episode)
+        else:
+            agent = self.agent_source.make(task, env.observation_space, env.action_space)
+            self.current = _Loaded(task.id, env, agent, action_check(env.action_space), run_episode)
 
     def run(self, key: EpisodeKey) -> EpisodeRecord:
         task = self.tasks[key.task_id]
         if self.current is None or self.current.task_id != task.id:
             self._switch_to(task)
         loaded = self.current
-        return run_episode(loaded.env, loaded.agent, task, key, loaded.check, self.agent_source.reference)
+        return loaded.play(loaded.env, loaded.agent, task, key, loaded.check, self.agent_source.reference)
 
     def close(self) -> None:
         if self.current is not None:

@@ -64,7 +64,7 @@ def action_check(space: spaces.Space) -> ActionCheck:
     return space.contains
 
 
-def _where(task: TaskSpec, key: EpisodeKey, step: int) -> str:
+def where(task: TaskSpec, key: EpisodeKey, step: int) -> str:
     return f"{task.id} (seed {key.seed}, episode {key.episode}, step {step})"
 
 
@@ -93,7 +93,7 @@ _Played = tuple[float, float, int, bool, bool, Any]
 def _invalid(env: Any, task: TaskSpec, key: EpisodeKey, step: int, action: Any, agent_name: str) -> InvalidActionError:
     return InvalidActionError(
         f"agent {agent_name} returned an action outside the action space on "
-        f"{_where(task, key, step)}: {action!r} is not in {env.action_space}"
+        f"{where(task, key, step)}: {action!r} is not in {env.action_space}"
     )
 
 
@@ -109,13 +109,13 @@ def _closed_loop(
         try:
             action = act(observation)
         except Exception as exc:
-            raise AgentError(f"agent {agent_name} raised {type(exc).__name__} on {_where(task, key, step)}: {exc}") from exc
+            raise AgentError(f"agent {agent_name} raised {type(exc).__name__} on {where(task, key, step)}: {exc}") from exc
         if not check(action):
             raise _invalid(env, task, key, step, action, agent_name)
         try:
             observation, reward, terminated, truncated, info = step_env(action)
         except Exception as exc:
-            raise SimulatorError(f"{task.id} raised {type(exc).__name__} in step on {_where(task, key, step)}: {exc}") from exc
+            raise SimulatorError(f"{task.id} raised {type(exc).__name__} in step on {where(task, key, step)}: {exc}") from exc
         total += reward
         step += 1
     return total, reward, step, terminated, truncated, info
@@ -130,13 +130,13 @@ def _open_loop(
     step = 0
     terminated = truncated = False
     while not (terminated or truncated):
-        for action in _decide(agent, observation, interval, lambda at=step: _where(task, key, at), agent_name):
+        for action in _decide(agent, observation, interval, lambda at=step: where(task, key, at), agent_name):
             if not check(action):
                 raise _invalid(env, task, key, step, action, agent_name)
             try:
                 observation, reward, terminated, truncated, info = env.step(action)
             except Exception as exc:
-                raise SimulatorError(f"{task.id} raised {type(exc).__name__} in step on {_where(task, key, step)}: {exc}") from exc
+                raise SimulatorError(f"{task.id} raised {type(exc).__name__} in step on {where(task, key, step)}: {exc}") from exc
             total += reward
             step += 1
             if terminated or truncated:
@@ -163,7 +163,7 @@ def run_episode(
     try:
         agent.reset(seed=seed)
     except Exception as exc:
-        raise AgentError(f"agent {agent_name} raised {type(exc).__name__} in reset on {_where(task, key, 0)}: {exc}") from exc
+        raise AgentError(f"agent {agent_name} raised {type(exc).__name__} in reset on {where(task, key, 0)}: {exc}") from exc
     try:
         observation, info = env.reset(seed=seed)
     except Exception as exc:

@@ -52,23 +52,28 @@ class SumoSeed(ResetOnlyWrapper):
         return self.env.reset(seed=None if seed is None else seed % 2**31, options=options)
 
 
-class TrafficMetrics(EpisodeMetrics):
-    def on_reset(self, observation: Any, info: dict[str, Any]) -> None:
+class SignalStats:
+    """The per-episode traffic metrics, accumulated from sumo-rl's system info each decision."""
+
+    def __init__(self) -> None:
+        self.start()
+
+    def start(self) -> None:
         self.waiting: list[float] = []
         self.speeds: list[float] = []
         self.stopped: list[float] = []
         self.present: set[str] = set()
         self.arrived = 0
 
-    def on_step(self, observation: Any, reward: float, info: dict[str, Any]) -> None:
+    def observe(self, info: dict[str, Any], sumo: Any) -> None:
         self.waiting.append(float(info.get("system_mean_waiting_time", 0.0)))
         self.speeds.append(float(info.get("system_mean_speed", 0.0)))
         self.stopped.append(float(info.get("system_total_stopped", 0.0)))
-        now = set(self.env.unwrapped.sumo.vehicle.getIDList())
+        now = set(sumo.vehicle.getIDList())
         self.arrived += len(self.present - now)
         self.present = now
 
-    def summary(self, observation: Any, info: dict[str, Any], terminated: bool, truncated: bool) -> dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
         def mean(values: list[float]) -> float:
             return round(float(np.mean(values)), 4) if values else 0.0
 
@@ -78,6 +83,17 @@ class TrafficMetrics(EpisodeMetrics):
             "mean_stopped": mean(self.stopped),
             "throughput": self.arrived,
         }
+
+
+class TrafficMetrics(EpisodeMetrics):
+    def on_reset(self, observation: Any, info: dict[str, Any]) -> None:
+        self.stats = SignalStats()
+
+    def on_step(self, observation: Any, reward: float, info: dict[str, Any]) -> None:
+        self.stats.observe(info, self.env.unwrapped.sumo)
+
+    def summary(self, observation: Any, info: dict[str, Any], terminated: bool, truncated: bool) -> dict[str, Any]:
+        return self.stats.summary()
 
 
 def import_sumo_rl() -> Any:
@@ -101,9 +117,15 @@ def scenario_files(env_id: str) -> tuple[str, str]:
     return str(nets[0]), str(base / routes)
 
 
-def make(task: TaskSpec, **overrides: Any) -> gymnasium.Env:
+def make(task: TaskSpec, **overrides: Any) -> Any:
+    """A Gymnasium env for single-agent scenarios, a PettingZoo parallel env for multi-agent ones."""
     sumo_rl = import_sumo_rl()
     net, routes = scenario_files(task.env_id)
-    kwargs = {"single_agent": True, "sumo_warnings": False, **task.kwargs, **overrides}
+    single = task.agents == "single"
+    kwargs = {"single_agent": single, "sumo_warnings": False, **task.kwargs, **overrides}
     env = sumo_rl.SumoEnvironment(net_file=net, route_file=routes, **kwargs)
-    return TrafficMetrics(SumoSeed(FixedSpaces(env)))  # sumo-rl also remakes its spaces at reset
+    if single:
+        return TrafficMetrics(SumoSeed(FixedSpaces(env)))  # sumo-rl also remakes its spaces at reset
+    from gymarena.wrappers.traffic_signals import SignalsParallelEnv
+
+    return SignalsParallelEnv(env)
