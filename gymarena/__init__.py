@@ -19,7 +19,8 @@ from gymarena.wrappers import make_env
 
 
 def make(task, **overrides):
-    """The Gymnasium env of a task id (or TaskSpec), with its protocol applied."""
+    """The env of a task id (or TaskSpec), with its protocol applied: a Gymnasium env, or a
+    PettingZoo parallel env for multi-agent tasks."""
     spec = task if isinstance(task, TaskSpec) else get_task(task)
     return make_env(spec, **overrides)
 

@@ -23,7 +23,10 @@ class EpisodeRecord:
 
     ``agent_returns`` holds per-agent or per-role returns of multi-agent tasks;
     ``extra`` holds task-specific metrics (crash, importance weight, ...);
-    ``decision_interval`` is how many primitive steps each decision of the agent lasted.
+    ``decision_interval`` is how many primitive steps each decision of the agent lasted;
+    on tasks played in trials (meta-RL), ``trial`` is the trial's index within its seed and
+    ``phase`` says whether the episode was for ``"adaptation"`` or ``"evaluation"``
+    (both None elsewhere). Only evaluation episodes are scored.
     """
 
     task_id: str
@@ -41,6 +44,14 @@ class EpisodeRecord:
     extra: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     decision_interval: int = 1
+    trial: int | None = None
+    phase: str | None = None
+
+    @property
+    def scored(self) -> bool:
+        """Whether the episode counts in scores: it has an outcome (its simulator did not
+        crash) and it is not an adaptation episode of a meta-RL trial."""
+        return self.error is None and self.phase != "adaptation"
 
     def to_dict(self) -> dict[str, Any]:
         """A shallow dict of the fields (cheap: called once per stored episode)."""

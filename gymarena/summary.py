@@ -22,7 +22,8 @@ class TaskSummary:
     """One task of a run. Return, normalised score and success describe the episodes at
     the task's first decision interval (its native one); a decision-interval sweep adds
     FAS (mean and std over seeds) and the mean curve R(l) over the sweep's intervals.
-    ``failed`` counts episodes whose simulator crashed: stored, but not scored."""
+    ``failed`` counts episodes whose simulator crashed: stored, but not scored. On tasks
+    played in meta-RL trials only evaluation episodes are scored; ``episodes`` counts all."""
 
     task_id: str
     protocol_hash: str
@@ -57,12 +58,14 @@ def summarise_task(task: TaskProtocol, records: Sequence[EpisodeRecord]) -> Task
     """Mean/std of return, normalised score and success rate, each with a 95% CI."""
     rng = np.random.default_rng(SUMMARY_SEED)
     intervals = task.spec.get("decision_intervals", [1])
-    expected = len(task.seeds) * task.episodes_per_seed * len(intervals)
+    trial = task.spec.get("trial")
+    per_unit = trial["adaptation"] + trial["evaluation"] if trial else len(intervals)
+    expected = len(task.seeds) * task.episodes_per_seed * per_unit
     played = len(records)
     failed = sum(r.error is not None for r in records)
     records = [r for r in records if r.error is None]  # a crashed episode has no outcome to score
     extras = {**_fas_fields(task, records, intervals), "failed": failed}
-    records = [r for r in records if r.decision_interval == intervals[0]]
+    records = [r for r in records if r.decision_interval == intervals[0] and r.scored]
     if not records:
         return TaskSummary(task.task_id, task.protocol_hash, played, expected, *([None] * 7), **extras)
     returns = np.array([r.episode_return for r in records])

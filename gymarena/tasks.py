@@ -46,6 +46,26 @@ class ScoreRefs:
 
 
 @dataclass(frozen=True)
+class TrialSpec:
+    """A meta-RL trial: on one task drawn for the trial, ``adaptation`` episodes whose
+    rewards the agent sees, then ``evaluation`` episodes that are scored. The agent keeps
+    its memory across the episodes of a trial (see gymarena/runner/trials.py)."""
+
+    adaptation: int
+    evaluation: int
+
+    def __post_init__(self) -> None:
+        if self.adaptation < 0 or self.evaluation < 1:
+            raise ValueError(
+                f"a trial needs adaptation >= 0 and evaluation >= 1 episodes, got {self.adaptation} and {self.evaluation}"
+            )
+
+    @property
+    def episodes(self) -> int:
+        return self.adaptation + self.evaluation
+
+
+@dataclass(frozen=True)
 class FasRefs:
     """Anchors of the Frequency-Averaged Score (metrics/fas.py): the return that counts as
     full marks and the offset that makes returns non-negative, with their source."""
@@ -63,7 +83,8 @@ class TaskSpec:
     a Gymnasium id or a ``module:Class`` entry point, interpreted by the family's adapter.
     ``decision_intervals`` lists the action-sequence lengths the task is played at: at
     interval l the agent observes once per l primitive steps (the FAS sweep); the default
-    (1,) is ordinary evaluation.
+    (1,) is ordinary evaluation. A task with a ``trial`` is played in meta-RL trials;
+    its ``episodes`` then counts trials per seed.
     """
 
     id: str
@@ -79,6 +100,7 @@ class TaskSpec:
     description: str = ""
     decision_intervals: tuple[int, ...] = (1,)
     fas: FasRefs | None = None
+    trial: TrialSpec | None = None
 
     def __post_init__(self) -> None:
         match = TASK_ID_PATTERN.match(self.id)
@@ -94,6 +116,8 @@ class TaskSpec:
             raise ValueError(f"decision intervals must be increasing integers >= 1, got {list(intervals)}")
         if self.agents == "multi" and intervals != (1,):
             raise ValueError("multi-agent tasks are played at decision interval 1 only")
+        if self.trial is not None and (self.agents != "single" or intervals != (1,)):
+            raise ValueError("tasks played in trials are single-agent, at decision interval 1")
         if self.fas is not None and len(intervals) < 2:
             raise ValueError("a task with FAS references needs at least two decision intervals to integrate over")
 
@@ -104,8 +128,8 @@ class TaskSpec:
     def to_json_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; the inverse is :meth:`from_json_dict`.
 
-        Fields added later are left out at their defaults (the sweep fields, the score
-        quantity), so tasks that do not use them keep the protocol hash they had before.
+        Fields added later are left out at their defaults (the sweep fields, the trial,
+        the score quantity), so tasks that do not use them keep the protocol hash they had before.
         """
         data = dataclasses.asdict(self)
         data["kwargs"] = dict(self.kwargs)
@@ -114,6 +138,8 @@ class TaskSpec:
             del data["decision_intervals"]
         if self.fas is None:
             del data["fas"]
+        if self.trial is None:
+            del data["trial"]
         if self.scores is not None and self.scores.quantity == "return":
             del data["scores"]["quantity"]
         return data
@@ -125,6 +151,8 @@ class TaskSpec:
             data["scores"] = ScoreRefs(**data["scores"])
         if data.get("fas") is not None:
             data["fas"] = FasRefs(**data["fas"])
+        if data.get("trial") is not None:
+            data["trial"] = TrialSpec(**data["trial"])
         if "decision_intervals" in data:
             data["decision_intervals"] = tuple(data["decision_intervals"])
         return cls(**data)

@@ -19,6 +19,7 @@ from gymarena.tasks import (
     FasRefs,
     ScoreRefs,
     TaskSpec,
+    TrialSpec,
     register,
 )
 
@@ -28,10 +29,11 @@ CATALOG_DIR = Path(__file__).parent
 SWEEP_KEYS = {"decision_intervals", "fas"}
 _TASK_KEYS = {
     "id", "env_id", "kwargs", "max_episode_steps", "episodes", "success", "scores",
-    "agents", "description", "family", "extra", *SWEEP_KEYS,
+    "agents", "description", "family", "extra", "trial", *SWEEP_KEYS,
 }
 _SCORE_KEYS = {"random", "reference", "random_source", "reference_source", "quantity"}
 _FAS_KEYS = {"r_max", "offset", "source"}
+_TRIAL_KEYS = {"adaptation", "evaluation"}
 
 
 def sweep_fields(table: SpecTable, default_intervals: tuple[int, ...] | None = None) -> dict[str, Any]:
@@ -102,6 +104,11 @@ def task_from_table(
     agents = table.str("agents", "single")
     if agents not in ("single", "multi"):
         raise table.fail("agents", "'single' or 'multi'")
+    trial = None
+    if table.has("trial"):
+        trial_table = table.table("trial")
+        trial_table.reject_unknown(_TRIAL_KEYS)
+        trial = TrialSpec(trial_table.int("adaptation", minimum=0), trial_table.int("evaluation", minimum=1))
     task = TaskSpec(
         id=task_id,
         family=family,
@@ -114,6 +121,7 @@ def task_from_table(
         scores=scores,
         agents=agents,
         description=table.data.get("description", ""),
+        trial=trial,
     )
     return with_sweep(task, table, sweep_fields(table, default_intervals))
 

@@ -42,7 +42,7 @@ class RunData:
         native = task.spec.get("decision_intervals", [1])[0]
         by_seed: dict[int, list[EpisodeRecord]] = {}
         for record in self.records:
-            if record.task_id == task_id and record.decision_interval == native and record.error is None:
+            if record.task_id == task_id and record.decision_interval == native and record.scored:
                 by_seed.setdefault(record.seed, []).append(record)
         refs = task.spec["scores"]
         return np.array([normalised_episode_scores(refs, v).mean() for _, v in sorted(by_seed.items())])

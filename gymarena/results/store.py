@@ -351,6 +351,8 @@ def _record_from_row(row: EpisodeRow) -> EpisodeRecord:
         extra=row.extra or {},
         error=row.error,
         decision_interval=row.decision_interval,
+        trial=row.trial,
+        phase=row.phase,
     )
 
 

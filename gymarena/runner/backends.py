@@ -16,6 +16,7 @@ from gymarena.errors import GymarenaError, SimulatorError
 from gymarena.records import EpisodeKey, EpisodeRecord
 from gymarena.runner.multiagent import action_checks, agent_spaces, run_parallel_episode
 from gymarena.runner.rollout import action_check, run_episode
+from gymarena.runner.trials import run_trial
 from gymarena.tasks import TaskSpec
 
 BACKENDS = ("local", "processes", "isolated")
@@ -26,7 +27,11 @@ class _Loaded(NamedTuple):
     env: Any
     agent: Any
     check: Any  # an ActionCheck, or one per agent id on multi-agent tasks
-    play: Callable[..., EpisodeRecord]
+    play: Callable[..., list[EpisodeRecord]]
+
+
+def _one(play: Callable[..., EpisodeRecord]) -> Callable[..., list[EpisodeRecord]]:
+    return lambda *args: [play(*args)]
 
 
 class EpisodeWorker:
@@ -50,12 +55,14 @@ class EpisodeWorker:
         if task.agents == "multi":
             observation_spaces, action_spaces = agent_spaces(env)
             agent = self.agent_source.make(task, observation_spaces, action_spaces)
-            self.current = _Loaded(task.id, env, agent, action_checks(action_spaces), run_parallel_episode)
+            self.current = _Loaded(task.id, env, agent, action_checks(action_spaces), _one(run_parallel_episode))
         else:
             agent = self.agent_source.make(task, env.observation_space, env.action_space)
-            self.current = _Loaded(task.id, env, agent, action_check(env.action_space), run_episode)
+            play = run_trial if task.trial is not None else _one(run_episode)
+            self.current = _Loaded(task.id, env, agent, action_check(env.action_space), play)
 
-    def run(self, key: EpisodeKey) -> EpisodeRecord:
+    def run(self, key: EpisodeKey) -> list[EpisodeRecord]:
+        """The records of one unit of work: an episode, or a whole trial on trial tasks."""
         task = self.tasks[key.task_id]
         if self.current is None or self.current.task_id != task.id:
             self._switch_to(task)
@@ -72,7 +79,7 @@ def run_local(agent: AgentSource, tasks: Mapping[str, TaskSpec], keys: Sequence[
     worker = EpisodeWorker(agent, tasks)
     try:
         for key in keys:
-            yield worker.run(key)
+            yield from worker.run(key)
     finally:
         worker.close()
 

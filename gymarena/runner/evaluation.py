@@ -56,12 +56,9 @@ def _attach(request: EvalRequest, store: ResultsStore) -> tuple[RunPlan, int, bo
 
 def _play(request: EvalRequest, store: ResultsStore, plan: RunPlan, run_id: int, progress: Progress | None) -> tuple[int, int]:
     """Play the episodes the run lacks, committing each as it finishes; (skipped, played)."""
-    keys = plan.keys()
-    done = store.finished_keys(run_id)
-    todo = [k for k in keys if k not in done]
-    skipped = len(keys) - len(todo)
+    todo, skipped, total = plan.missing(store.finished_keys(run_id))
     if progress:
-        progress(skipped, len(keys))
+        progress(skipped, total)
     writer = RecordWriter(lambda batch: store.add_episodes(run_id, batch))
     played = 0
     status, error = "failed", None
@@ -70,7 +67,7 @@ def _play(request: EvalRequest, store: ResultsStore, plan: RunPlan, run_id: int,
             writer.put(record)
             played += 1
             if progress:
-                progress(skipped + played, len(keys))
+                progress(skipped + played, total)
         status = "complete"
     except GymarenaError as exc:
         error = str(exc)

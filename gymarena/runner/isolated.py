@@ -40,7 +40,7 @@ def _serve(connection: Connection, agent_reference: str, tasks: Mapping[str, Tas
         return
     while (key := connection.recv()) is not None:
         try:
-            connection.send(("record", worker.run(key)))
+            connection.send(("records", worker.run(key)))
         except Exception as exc:
             connection.send(("error", _as_error(exc, "worker process failed")))
     worker.close()
@@ -138,7 +138,7 @@ def run_isolated(
                 if kind == "error":
                     raise payload
                 slot.key = None
-                yield payload
+                yield from payload
     finally:
         for slot in slots:
             supervisor.stop(slot)

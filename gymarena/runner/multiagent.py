@@ -15,7 +15,7 @@ from typing import Any
 
 from gymarena.errors import AgentError, InvalidActionError, SimulatorError
 from gymarena.records import EpisodeKey, EpisodeRecord
-from gymarena.runner.rollout import ActionCheck, action_check, episode_seed, where
+from gymarena.runner.rollout import ActionCheck, action_check, episode_seed, reset_agent, reset_env, where
 from gymarena.success import METRICS_KEY, EpisodeOutcome, episode_succeeded
 from gymarena.tasks import TaskSpec
 from gymarena.wrappers.episode_metrics import episode_metrics
@@ -69,14 +69,8 @@ def run_parallel_episode(
     """Play one multi-agent episode and return its record (per-agent returns included)."""
     seed = episode_seed(key.seed, key.episode)
     start = perf_counter()
-    try:
-        agent.reset(seed=seed)
-    except Exception as exc:
-        raise AgentError(f"agent {agent_name} raised {type(exc).__name__} in reset on {where(task, key, 0)}: {exc}") from exc
-    try:
-        observations, infos = env.reset(seed=seed)
-    except Exception as exc:
-        raise SimulatorError(f"{task.id} raised {type(exc).__name__} in reset (seed {key.seed}, episode {key.episode}): {exc}") from exc
+    reset_agent(agent, seed, task, key, agent_name)
+    observations, infos = reset_env(env, seed, task, key)
     returns = dict.fromkeys(env.agents, 0.0)
     rewards: dict[str, float] = {}
     terminations: dict[str, bool] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from gymarena.metrics import METRIC_DEFINITIONS
 from gymarena.records import EpisodeKey
 from gymarena.results import RunInfo, TaskProtocol
 from gymarena.runner.backends import BACKENDS
+from gymarena.runner.trials import trial_episode_keys, trial_unit_keys
 from gymarena.suites import load_suite
 from gymarena.tasks import TaskSpec, canonical_json, get_task, protocol_hash
 from gymarena.wrappers import family_of, simulator_versions
@@ -129,15 +131,39 @@ class RunPlan:
         return {t.spec.id: t.spec for t in self.tasks}
 
     def keys(self) -> list[EpisodeKey]:
-        """Every episode of the run, task by task, seed by seed (and decision interval by
-        decision interval in sweeps): fixed quotas per seed."""
-        return [
-            EpisodeKey(t.spec.id, seed, episode, interval)
-            for t in self.tasks
-            for seed in self.seeds
-            for interval in t.spec.decision_intervals
-            for episode in range(t.spec.episodes)
-        ]
+        """Every unit of work of the run, task by task, seed by seed (and decision interval
+        by decision interval in sweeps): fixed quotas per seed. A unit is one episode, or
+        one whole trial on tasks played in trials (keyed by its first episode)."""
+        units: list[EpisodeKey] = []
+        for t in self.tasks:
+            for seed in self.seeds:
+                if t.spec.trial is not None:
+                    units.extend(trial_unit_keys(t.spec, seed))
+                    continue
+                units.extend(
+                    EpisodeKey(t.spec.id, seed, episode, interval)
+                    for interval in t.spec.decision_intervals
+                    for episode in range(t.spec.episodes)
+                )
+        return units
+
+    def episode_keys(self, unit: EpisodeKey) -> list[EpisodeKey]:
+        """The keys of the episode records a unit of work produces."""
+        task = self.specs[unit.task_id]
+        return trial_episode_keys(task, unit) if task.trial is not None else [unit]
+
+    def missing(self, done: set[EpisodeKey]) -> tuple[list[EpisodeKey], int, int]:
+        """(units to play, episodes already stored, episodes in the run) given the stored
+        episode keys. A trial is played again unless every one of its episodes is stored."""
+        todo, stored, total = [], 0, 0
+        for unit in self.keys():
+            episodes = self.episode_keys(unit)
+            total += len(episodes)
+            if all(key in done for key in episodes):
+                stored += len(episodes)
+            else:
+                todo.append(unit)
+        return todo, stored, total
 
     def config(self) -> dict[str, Any]:
         return {
@@ -146,6 +172,7 @@ class RunPlan:
             "seeds": list(self.seeds),
             "tasks": [
                 {"id": t.spec.id, "episodes": t.spec.episodes, "decision_intervals": list(t.spec.decision_intervals)}
+                | ({"trial": dataclasses.asdict(t.spec.trial)} if t.spec.trial else {})
                 for t in self.tasks
             ],
         }

@@ -46,27 +46,27 @@ def _init_worker(agent_reference: str, tasks: Mapping[str, TaskSpec]) -> None:
         _WORKER_START_ERROR = GymarenaError(f"worker process failed to start: {type(exc).__name__}: {exc}")
 
 
-def _run_chunk(keys: list[EpisodeKey]) -> list[EpisodeRecord]:
+def _run_chunk(keys: list[EpisodeKey]) -> list[list[EpisodeRecord]]:
     if _WORKER_START_ERROR is not None:
         raise _WORKER_START_ERROR
     return [_WORKER.run(key) for key in keys]
 
 
 class _ChunkSizer:
-    """Episodes per chunk, from the mean wall time of the episodes seen so far."""
+    """Work units (episodes, or trials) per chunk, from the mean wall time of those seen so far."""
 
     def __init__(self) -> None:
-        self.episodes = 0
+        self.units = 0
         self.seconds = 0.0
 
-    def observe(self, records: list[EpisodeRecord]) -> None:
-        self.episodes += len(records)
-        self.seconds += sum(r.wall_seconds for r in records)
+    def observe(self, results: list[list[EpisodeRecord]]) -> None:
+        self.units += len(results)
+        self.seconds += sum(r.wall_seconds for records in results for r in records)
 
     def size(self) -> int:
-        if self.episodes == 0 or self.seconds <= 0:
+        if self.units == 0 or self.seconds <= 0:
             return 1
-        return max(1, min(MAX_CHUNK, int(CHUNK_SECONDS / (self.seconds / self.episodes))))
+        return max(1, min(MAX_CHUNK, int(CHUNK_SECONDS / (self.seconds / self.units))))
 
 
 def _broken(exc: BrokenProcessPool) -> SimulatorError:
@@ -96,9 +96,10 @@ def run_processes(
                 in_flight.add(pool.submit(_run_chunk, chunk))
             done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
-                records = future.result()
-                sizer.observe(records)
-                yield from records
+                results = future.result()
+                sizer.observe(results)
+                for records in results:
+                    yield from records
     except BrokenProcessPool as exc:
         raise _broken(exc) from None
     finally:

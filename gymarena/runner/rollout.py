@@ -114,6 +114,8 @@ def _closed_loop(
             raise _invalid(env, task, key, step, action, agent_name)
         try:
             observation, reward, terminated, truncated, info = step_env(action)
+        except AgentError:  # raised by an agent's feedback hook (runner/trials.py)
+            raise
         except Exception as exc:
             raise SimulatorError(f"{task.id} raised {type(exc).__name__} in step on {where(task, key, step)}: {exc}") from exc
         total += reward
@@ -144,6 +146,60 @@ def _open_loop(
     return total, reward, step, terminated, truncated, info
 
 
+def reset_agent(agent: Any, seed: int, task: TaskSpec, key: EpisodeKey, agent_name: str, method: str = "reset") -> None:
+    """Call the agent's ``reset`` (or another start hook) with a seed; its errors are the agent's."""
+    try:
+        getattr(agent, method)(seed=seed)
+    except Exception as exc:
+        raise AgentError(f"agent {agent_name} raised {type(exc).__name__} in {method} on {where(task, key, 0)}: {exc}") from exc
+
+
+def reset_env(env: Any, seed: int | None, task: TaskSpec, key: EpisodeKey) -> tuple[Any, Any]:
+    try:
+        return env.reset(seed=seed)
+    except Exception as exc:
+        raise SimulatorError(f"{task.id} raised {type(exc).__name__} in reset (seed {key.seed}, episode {key.episode}): {exc}") from exc
+
+
+def play_episode(
+    env: Any,
+    agent: Any,
+    task: TaskSpec,
+    key: EpisodeKey,
+    check: ActionCheck,
+    agent_name: str,
+    observation: Any,
+    info: Any,
+    loop: Callable[..., _Played] | None = None,
+) -> EpisodeRecord:
+    """Play an episode from the observation its reset gave, and build its record.
+
+    ``loop`` plays the steps; by default one action per step (``decision_interval`` 1)
+    or open-loop action sequences (l > 1). ``episode_seed`` and ``wall_seconds`` are
+    filled in by the caller, who knows how the episode was reset.
+    """
+    start = perf_counter()
+    if loop is None:
+        loop = _closed_loop if key.decision_interval == 1 else _open_loop
+    total, reward, step, terminated, truncated, info = loop(env, agent, task, key, check, agent_name, observation, info)
+    outcome = EpisodeOutcome(float(total), float(reward), step, bool(terminated), bool(truncated), info)
+    return EpisodeRecord(
+        task_id=task.id,
+        seed=key.seed,
+        episode=key.episode,
+        episode_seed=0,
+        episode_return=outcome.episode_return,
+        length=step,
+        success=episode_succeeded(task.success, outcome),
+        terminated=outcome.terminated,
+        truncated=outcome.truncated,
+        env_steps=step,
+        wall_seconds=perf_counter() - start,
+        extra=episode_metrics(info),
+        decision_interval=key.decision_interval,
+    )
+
+
 def run_episode(
     env: Any,
     agent: Any,
@@ -160,29 +216,9 @@ def run_episode(
     """
     seed = episode_seed(key.seed, key.episode)
     start = perf_counter()
-    try:
-        agent.reset(seed=seed)
-    except Exception as exc:
-        raise AgentError(f"agent {agent_name} raised {type(exc).__name__} in reset on {where(task, key, 0)}: {exc}") from exc
-    try:
-        observation, info = env.reset(seed=seed)
-    except Exception as exc:
-        raise SimulatorError(f"{task.id} raised {type(exc).__name__} in reset (seed {key.seed}, episode {key.episode}): {exc}") from exc
-    loop = _closed_loop if key.decision_interval == 1 else _open_loop
-    total, reward, step, terminated, truncated, info = loop(env, agent, task, key, check, agent_name, observation, info)
-    outcome = EpisodeOutcome(float(total), float(reward), step, bool(terminated), bool(truncated), info)
-    return EpisodeRecord(
-        task_id=task.id,
-        seed=key.seed,
-        episode=key.episode,
-        episode_seed=seed,
-        episode_return=outcome.episode_return,
-        length=step,
-        success=episode_succeeded(task.success, outcome),
-        terminated=outcome.terminated,
-        truncated=outcome.truncated,
-        env_steps=step,
-        wall_seconds=perf_counter() - start,
-        extra=episode_metrics(info),
-        decision_interval=key.decision_interval,
-    )
+    reset_agent(agent, seed, task, key, agent_name)
+    observation, info = reset_env(env, seed, task, key)
+    record = play_episode(env, agent, task, key, check, agent_name, observation, info)
+    record.episode_seed = seed
+    record.wall_seconds = perf_counter() - start
+    return record

@@ -1,4 +1,5 @@
-"""Meta-World v3 (Farama): the 50 manipulation tasks, each as MT1 with its 50 goal variations.
+"""Meta-World v3 (Farama): the 50 manipulation tasks, each as MT1 with its 50 goal
+variations, and the held-out test tasks of ML10 played in meta-RL trials.
 
 Meta-World's own ``Meta-World/MT1`` env draws the goal variation from its RNG *before*
 ``reset(seed)`` reseeds it, so an episode's goal depends on the episodes before it. Here the
@@ -7,10 +8,17 @@ the runner requires. The 50 variations come from ``metaworld.MT1(name, seed=benc
 (``benchmark_seed`` is in the task's kwargs, hence in the protocol hash). Episodes end on
 success, as Meta-World's own ``evaluation`` does (``AutoTerminateOnSuccessWrapper``), or at
 500 steps: success at any step is the episode's success.
+
+ML10 test tasks (``kwargs.benchmark = "ML10"``) take their 50 variations from
+``metaworld.ML10(seed=benchmark_seed).test_tasks``, whose goal is hidden from the agent
+(zeros in the observation): it must be found by adaptation. Such a task keeps its
+variation across resets without a seed, so the episodes of a trial (runner/trials.py)
+share one task, as Meta-World's ``toggle_sample_tasks_on_reset(False)`` does.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import gymnasium
@@ -23,11 +31,17 @@ from gymarena.wrappers.reset_only import ResetOnlyWrapper
 
 
 class SeededGoalVariation(ResetOnlyWrapper):
-    """Sets one of the benchmark's goal variations at each reset, chosen by the reset seed."""
+    """Sets one of the benchmark's goal variations at each reset, chosen by the reset seed.
 
-    def __init__(self, env: gymnasium.Env, variations: list[Any]):
-        super().__init__(env, variations=variations)
+    A reset without a seed draws a fresh variation, or with ``keep_unseeded`` keeps the
+    current one (the contract of tasks played in trials).
+    """
+
+    def __init__(self, env: gymnasium.Env, variations: list[Any], keep_unseeded: bool = False):
+        super().__init__(env, variations=variations, keep_unseeded=keep_unseeded)
         self.variations = variations
+        self.keep_unseeded = keep_unseeded
+        self.variation: int | None = None
         self.unseeded = np.random.default_rng()
         # The multi-task benchmarks make the goal observable; Meta-World recomputes the
         # space for that in set_task but keeps the one built at construction (goal bounds
@@ -36,9 +50,10 @@ class SeededGoalVariation(ResetOnlyWrapper):
         env.unwrapped.observation_space = env.unwrapped.sawyer_observation_space
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
-        chooser = np.random.default_rng(seed) if seed is not None else self.unseeded
-        self.variation = int(chooser.integers(len(self.variations)))
-        self.env.unwrapped.set_task(self.variations[self.variation])
+        if seed is not None or not (self.keep_unseeded and self.variation is not None):
+            chooser = np.random.default_rng(seed) if seed is not None else self.unseeded
+            self.variation = int(chooser.integers(len(self.variations)))
+            self.env.unwrapped.set_task(self.variations[self.variation])
         if seed is not None:
             # Meta-World's reset does not seed the Gymnasium RNG it inherits; seed it as
             # Env.reset would, so the env's np_random also follows the episode seed.
@@ -65,15 +80,31 @@ class MetaWorldMetrics(EpisodeMetrics):
         }
 
 
+@cache
+def _ml10_test_tasks(benchmark_seed: int) -> tuple[Any, list[Any]]:
+    """ML10's test classes and test variations, made once per process (~8 s: Meta-World
+    builds every train and test env of the benchmark to draw them)."""
+    import metaworld
+
+    benchmark = metaworld.ML10(seed=benchmark_seed)
+    return benchmark.test_classes, list(benchmark.test_tasks)
+
+
 def make(task: TaskSpec, **overrides: Any) -> gymnasium.Env:
     import metaworld
     from metaworld.wrappers import AutoTerminateOnSuccessWrapper
 
     kwargs = {**task.kwargs, **overrides}
     benchmark_seed = kwargs.pop("benchmark_seed", 0)
-    benchmark = metaworld.MT1(task.env_id, seed=benchmark_seed)
-    env: gymnasium.Env = benchmark.train_classes[task.env_id](**kwargs)
-    env = SeededGoalVariation(env, list(benchmark.train_tasks))
+    held_out = kwargs.pop("benchmark", "MT1") == "ML10"
+    if held_out:
+        classes, variations = _ml10_test_tasks(benchmark_seed)
+        variations = [t for t in variations if t.env_name == task.env_id]
+    else:
+        benchmark = metaworld.MT1(task.env_id, seed=benchmark_seed)
+        classes, variations = benchmark.train_classes, list(benchmark.train_tasks)
+    env: gymnasium.Env = classes[task.env_id](**kwargs)
+    env = SeededGoalVariation(env, variations, keep_unseeded=held_out)
     env = TimeLimit(env, max_episode_steps=task.max_episode_steps or env.unwrapped.max_path_length)
     env = AutoTerminateOnSuccessWrapper(env)
     return MetaWorldMetrics(env)
