@@ -81,6 +81,17 @@ def test_highway_idm_mobil_baseline_drives_safely_and_metrics_add_up(store):
     assert sum(r.success for r in store.episodes(random.run.id)) < len(records)
 
 
+@pytest.mark.parametrize("task", ["highway/Roundabout-v1", "highway/Intersection-v1"])
+def test_highway_path_drivers_are_safer_than_random_and_still_drive(store, task):
+    outcomes = {}
+    for agent in ("random", "scripted"):
+        result = evaluate(EvalRequest(tasks=(task,), seeds=(0, 1, 2, 3, 4), episodes=2, agent=agent), store)
+        outcomes[agent] = store.episodes(result.run.id)
+    safe = {agent: sum(r.success for r in records) for agent, records in outcomes.items()}
+    assert safe["scripted"] >= safe["random"] + 3, safe
+    assert np.mean([r.extra["distance"] for r in outcomes["scripted"]]) > 40  # it drives, it does not just stop
+
+
 def test_highway_action_space_stays_seeded_across_resets():
     env = gymarena.make("highway/HighwayFast-v0")
     space = env.action_space

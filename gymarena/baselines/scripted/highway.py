@@ -5,8 +5,11 @@ meta-actions (change lane, faster, slower, keep).
 
 The default Kinematics observation gives the ego's absolute state and the nearest
 vehicles relative to it, normalised: x by 5 x MAX_SPEED, y by 4 m x the lanes of the
-road, speeds by 2 x MAX_SPEED. Straight multi-lane roads only (highway, merge): elsewhere
-(roundabout, intersection, racetrack, parking, exit) there is no scripted baseline yet.
+road, speeds by 2 x MAX_SPEED. This driver takes the straight multi-lane roads (highway,
+merge); roundabout and intersection have their own (highway_paths.py). Exit (six lane
+changes to the right in 18 s through dense, slower traffic: neither MOBIL nor a keep-right
+variant of it ever reached the exit lane in 20 tries), racetrack (steering from an
+occupancy grid) and parking (goal-conditioned continuous control) have none yet.
 """
 
 from __future__ import annotations
@@ -21,6 +24,20 @@ from gymarena.tasks import TaskSpec
 LANE_WIDTH = 4.0
 LANES = {"highway-fast-v0": 3, "merge-v1": 2}  # lanes of the road the ego starts on
 LANE_LEFT, IDLE, LANE_RIGHT, FASTER, SLOWER = range(5)
+
+
+def idm_acceleration(speed: float, target_speed: float, gap: float | None, front_speed: float | None) -> float:
+    """IDM with highway-env's constants: free-road term minus the interaction term with
+    the vehicle (or obstacle) ``gap`` metres ahead moving at ``front_speed``, if any."""
+    from highway_env.vehicle.behavior import IDMVehicle as idm
+
+    free = idm.COMFORT_ACC_MAX * (1.0 - (max(speed, 0.0) / target_speed) ** idm.DELTA)
+    if gap is None:
+        return free
+    desired = idm.DISTANCE_WANTED + speed * idm.TIME_WANTED + speed * (speed - front_speed) / (
+        2.0 * np.sqrt(idm.COMFORT_ACC_MAX * -idm.COMFORT_ACC_MIN)
+    )
+    return free - idm.COMFORT_ACC_MAX * (max(desired, 0.0) / max(gap, 1e-3)) ** 2
 
 
 class IdmMobilDriver:
@@ -39,15 +56,7 @@ class IdmMobilDriver:
         pass  # deterministic
 
     def acceleration(self, speed: float, gap: float | None, front_speed: float | None) -> float:
-        """IDM: free-road term minus the interaction term with the vehicle ahead (if any)."""
-        idm = self.idm
-        free = idm.COMFORT_ACC_MAX * (1.0 - (max(speed, 0.0) / self.target_speed) ** idm.DELTA)
-        if gap is None:
-            return free
-        desired = idm.DISTANCE_WANTED + speed * idm.TIME_WANTED + speed * (speed - front_speed) / (
-            2.0 * np.sqrt(idm.COMFORT_ACC_MAX * -idm.COMFORT_ACC_MIN)
-        )
-        return free - idm.COMFORT_ACC_MAX * (max(desired, 0.0) / max(gap, 1e-3)) ** 2
+        return idm_acceleration(speed, self.target_speed, gap, front_speed)
 
     def act(self, observation: Any) -> int:
         rows = np.asarray(observation, dtype=float)
@@ -86,10 +95,12 @@ class IdmMobilDriver:
         return IDLE
 
 
-def make_agent(task: TaskSpec, observation_space: Any, action_space: Any) -> IdmMobilDriver:
-    if task.env_id not in LANES:
-        raise AgentLoadError(
-            f"the scripted highway baseline drives straight multi-lane roads ({', '.join(LANES)}); "
-            f"there is none for {task.id} yet"
-        )
-    return IdmMobilDriver(task)
+def make_agent(task: TaskSpec, observation_space: Any, action_space: Any) -> Any:
+    from gymarena.baselines.scripted import highway_paths
+
+    if task.env_id in LANES:
+        return IdmMobilDriver(task)
+    if task.env_id in highway_paths.DRIVERS:
+        return highway_paths.DRIVERS[task.env_id](task)
+    covered = sorted([*LANES, *highway_paths.DRIVERS])
+    raise AgentLoadError(f"the scripted highway baseline drives {', '.join(covered)}; there is none for {task.id} yet")
