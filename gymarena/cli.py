@@ -18,8 +18,8 @@ from gymarena.output import make_console, print_csv, print_json, print_table
 from gymarena.results import open_store, resolve_db_url
 from gymarena.runner import EvalRequest, evaluate, parse_seeds
 from gymarena.views import (
-    RUN_COLUMNS, SUITE_COLUMNS, SUMMARY_COLUMNS, TASK_COLUMNS, TASK_TABLE_COLUMNS,
-    run_row, stored_run_payload, stored_summaries, stored_summary_rows, suite_row,
+    LEADERBOARD_COLUMNS, RUN_COLUMNS, SUITE_COLUMNS, SUMMARY_COLUMNS, TASK_COLUMNS, TASK_TABLE_COLUMNS,
+    leaderboard_row, run_row, stored_run_payload, stored_summaries, stored_summary_rows, suite_row,
     summary_table_columns, summary_table_row, task_row,
 )
 
@@ -189,6 +189,41 @@ def report_command(
         out.print(str(path), highlight=False)
     for task, reason in report.comparison.excluded.items():
         err.print(f"note: {task} is not in the aggregates: {reason}", highlight=False)
+
+
+@app.command("leaderboard")
+def leaderboard_command(
+    suite: str = typer.Option(..., "--suite", help="Suite to rank agents on: a name, name@N or a suite file."),
+    reps: int = typer.Option(2_000, "--reps", help="Bootstrap resamples for the IQM, rank and improvement intervals."),
+    as_json: bool = typer.Option(False, "--json", help="Print the ranking as JSON, per-task scores and apart runs included."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print the ranking table as CSV."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Rank the agents whose complete runs of a suite share its protocol, with 95% intervals."""
+    from gymarena.leaderboard import leaderboard
+    from gymarena.leaderboard.payloads import ranking_payload
+
+    _check_formats(as_json, as_csv)
+    with reported_errors(), open_store(db) as store:
+        ranking = leaderboard(store, suite, reps=reps)
+    if as_json:
+        print_json(ranking_payload(ranking))
+        return
+    rows = [leaderboard_row(e) for e in ranking.entries]
+    if as_csv:
+        print_csv(rows, LEADERBOARD_COLUMNS)
+        return
+    if rows:
+        print_table(out, rows, LEADERBOARD_COLUMNS, title=f"{ranking.suite}: ranked by {', '.join(ranking.ranking)}")
+    else:
+        err.print(f"no complete run of {ranking.suite} under its protocol yet: `gymarena eval --suite {suite}` makes one", highlight=False)
+    for group in ranking.apart:
+        err.print(
+            f"apart (protocol {group.protocol_hash[:12]}, runs {', '.join(map(str, group.run_ids))}): {'; '.join(group.differences)}",
+            highlight=False, soft_wrap=True,
+        )
+    for note in ranking.notes:
+        err.print(f"note: {note}", highlight=False)
 
 
 dataset_app = typer.Typer(help="Offline datasets: exploitation (TQ) and exploration (SACo) statistics.", no_args_is_help=True)

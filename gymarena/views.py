@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from gymarena.leaderboard.ranking import Entry
 from gymarena.output import short_number
 from gymarena.summary import TaskSummary, summarise
 from gymarena.results import ResultsStore, RunInfo
@@ -127,6 +128,28 @@ def summary_table_row(summary: TaskSummary) -> dict[str, Any]:
     if summary.fas is not None:
         row["FAS"] = f"{short_number(summary.fas)} ± {short_number(summary.fas_std)}"
     return row
+
+
+LEADERBOARD_COLUMNS = ["rank", "agent", "kind", "IQM", "IQM 95% CI", "P(> next)", "mean", "success", "runs", "seeds", "episodes", "date"]
+
+
+def leaderboard_row(entry: Entry) -> dict[str, Any]:
+    """One agent of a suite ranking, rounded for the terminal."""
+    rank = str(entry.rank) if entry.rank_low is None else f"{entry.rank} [{entry.rank_low}-{entry.rank_high}]"
+    return {
+        "rank": rank,
+        "agent": f"{entry.agent} {entry.version}" if entry.version != "unversioned" else entry.agent,
+        "kind": entry.kind,
+        "IQM": short_number(entry.iqm.point),
+        "IQM 95% CI": _interval((entry.iqm.low, entry.iqm.high)),
+        "P(> next)": "-" if entry.poi_next is None else short_number(entry.poi_next.point),
+        "mean": short_number(entry.mean_score),
+        "success": _number(entry.success_rate),
+        "runs": entry.runs,
+        "seeds": entry.seeds,
+        "episodes": entry.episodes,
+        "date": entry.date.strftime("%Y-%m-%d"),
+    }
 
 
 def stored_run_payload(store: ResultsStore, run: RunInfo) -> dict[str, Any]:

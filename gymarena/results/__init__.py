@@ -1,7 +1,7 @@
 """The results database: SQLAlchemy models, Alembic migrations and the store API."""
 
 from gymarena.results.location import default_sqlite_path, resolve_db_url
-from gymarena.results.store import AgentIdentity, ResultsStore, RunInfo, TaskProtocol
+from gymarena.results.store import AgentIdentity, ResultsStore, RunInfo, SeedMean, TaskProtocol
 
 
 def open_store(db: str | None = None) -> ResultsStore:
@@ -9,4 +9,4 @@ def open_store(db: str | None = None) -> ResultsStore:
     return ResultsStore(resolve_db_url(db))
 
 
-__all__ = ["AgentIdentity", "ResultsStore", "RunInfo", "TaskProtocol", "default_sqlite_path", "open_store", "resolve_db_url"]
+__all__ = ["AgentIdentity", "ResultsStore", "RunInfo", "SeedMean", "TaskProtocol", "default_sqlite_path", "open_store", "resolve_db_url"]

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, update
+from sqlalchemy import case, create_engine, func, or_, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -65,6 +65,20 @@ class RunInfo:
     finished_at: datetime | None
     episode_count: int
     tasks: tuple[TaskProtocol, ...]
+
+
+@dataclass(frozen=True)
+class SeedMean:
+    """One run's scored episodes of one task and seed at one decision interval, averaged
+    in SQL: what rankings are built from without reading every episode."""
+
+    run_id: int
+    task_id: str
+    seed: int
+    decision_interval: int
+    episodes: int
+    mean_return: float
+    success_rate: float | None
 
 
 def _safe_url(url: str) -> str:
@@ -281,6 +295,35 @@ class ResultsStore:
             return [_record_from_row(row) for row, _ in rows]
 
         return self._read(work)
+
+    def seed_means(self, run_ids: Iterable[int]) -> list[SeedMean]:
+        """Per (run, task, seed, decision interval): scored episodes (no crash, not an
+        adaptation episode), their mean return and success rate (None when no rule)."""
+        run_ids = list(run_ids)
+        if not run_ids:
+            return []
+        success = func.avg(case((EpisodeRow.success.is_(None), None), (EpisodeRow.success, 1.0), else_=0.0))
+        query = (
+            select(
+                EpisodeRow.run_id, EpisodeRow.task_id, EpisodeRow.seed, EpisodeRow.decision_interval,
+                func.count(), func.avg(EpisodeRow.episode_return), success,
+            )
+            .where(
+                EpisodeRow.run_id.in_(run_ids),
+                EpisodeRow.error.is_(None),
+                or_(EpisodeRow.phase.is_(None), EpisodeRow.phase != "adaptation"),
+            )
+            .group_by(EpisodeRow.run_id, EpisodeRow.task_id, EpisodeRow.seed, EpisodeRow.decision_interval)
+        )
+        rows = self._read(lambda s: s.execute(query).all())
+        return [
+            SeedMean(run_id, task_id, seed, interval, count, float(mean), None if rate is None else float(rate))
+            for run_id, task_id, seed, interval, count, mean, rate in rows
+        ]
+
+    def suite_runs(self, suite: str, status: str = "complete") -> list[RunInfo]:
+        """Runs of a suite (``name@version``) with this status, oldest first."""
+        return self._runs((RunRow.suite == suite) & (RunRow.status == status))
 
     def get_run(self, run_id: int) -> RunInfo | None:
         runs = self._runs(RunRow.id == run_id)

@@ -115,7 +115,7 @@ class RunPlan:
     @cached_property
     def protocol_hash(self) -> str:
         """One hash for the whole run: its tasks' protocols, in order."""
-        return hashlib.sha256(canonical_json([t.protocol_hash for t in self.tasks]).encode()).hexdigest()
+        return run_protocol_hash(self.tasks)
 
     @cached_property
     def config_hash(self) -> str:
@@ -179,6 +179,17 @@ class RunPlan:
 
     def simulator_packages(self) -> list[str]:
         return sorted({p for t in self.tasks for p in t.simulator_versions})
+
+
+def run_protocol_hash(tasks: tuple[PlannedTask, ...]) -> str:
+    return hashlib.sha256(canonical_json([t.protocol_hash for t in tasks]).encode()).hexdigest()
+
+
+def suite_protocol(suite: str) -> tuple[PlannedTask, ...]:
+    """The protocol of a suite as installed here: its tasks and seeds under this
+    machine's simulator versions (what a fresh ``gymarena eval --suite`` would run)."""
+    loaded = load_suite(suite)
+    return _planned(list(loaded.tasks), loaded.seeds)
 
 
 def _planned(specs: list[TaskSpec], seeds: tuple[int, ...]) -> tuple[PlannedTask, ...]:
