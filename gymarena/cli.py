@@ -226,6 +226,20 @@ def leaderboard_command(
         err.print(f"note: {note}", highlight=False)
 
 
+@app.command("serve")
+def serve_command(
+    db: Optional[str] = DbOption,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0 for every interface)."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    workers: int = typer.Option(1, "--workers", help="Server processes (each keeps its own ranking cache)."),
+) -> None:
+    """Serve the web leaderboard and its JSON API over a results database (pip install 'gymarena[server]')."""
+    from gymarena.leaderboard.server import serve
+
+    with reported_errors():
+        serve(resolve_db_url(db), host, port, workers)
+
+
 dataset_app = typer.Typer(help="Offline datasets: exploitation (TQ) and exploration (SACo) statistics.", no_args_is_help=True)
 app.add_typer(dataset_app, name="dataset")
 

@@ -12,61 +12,11 @@ from typer.testing import CliRunner
 from gymarena.cli import app
 from gymarena.leaderboard import leaderboard
 from gymarena.runner import EvalRequest, evaluate
-
-SUITE = '''
-name = "tiny"
-version = 1
-seeds = [0, 1, 2, 3]
-episodes = 3
-{ranking}
-[[tasks]]
-id = "classic/CartPole-v1"
-[[tasks]]
-id = "classic/CartPoleShort-v1"
-env_id = "CartPole-v1"
-max_episode_steps = 50
-success = "length >= 50"
-scores = {{ random = 20.0, reference = 50.0, random_source = "measured", reference_source = "the step limit" }}
-[[tasks]]
-id = "classic/Acrobot-v1"
-env_id = "Acrobot-v1"
-max_episode_steps = 50
-'''
-
-BALANCER = '''
-def make_agent(task, observation_space, action_space):
-    return Balancer()
-
-
-class Balancer:
-    def reset(self, seed=None):
-        pass
-
-    def act(self, observation):
-        return int(observation[2] + 0.5 * observation[3] > 0)
-'''
-
-
-def _suite(tmp_path, ranking: str = "") -> str:
-    path = tmp_path / "tiny.toml"
-    path.write_text(SUITE.format(ranking=ranking))
-    return str(path)
-
-
-def _balancer(tmp_path) -> str:
-    path = tmp_path / "balancer.py"
-    path.write_text(BALANCER)
-    return f"{path}:make_agent"
-
-
-def _play(store, suite: str, tmp_path, **options) -> None:
-    evaluate(EvalRequest(suite=suite, **options), store)
-    evaluate(EvalRequest(suite=suite, agent=_balancer(tmp_path), **options), store)
-
+from leaderboard_data import play_both, tiny_suite
 
 def test_agents_are_ranked_by_iqm_with_intervals_and_improvement_over_the_next(store, tmp_path):
-    suite = _suite(tmp_path)
-    _play(store, suite, tmp_path)
+    suite = tiny_suite(tmp_path)
+    play_both(store, suite, tmp_path)
     ranking = leaderboard(store, suite, reps=500)
     assert ranking.tasks == ["classic/CartPole-v1", "classic/CartPoleShort-v1"]  # Acrobot has no references
     assert any("classic/Acrobot-v1" in note for note in ranking.notes)
@@ -81,8 +31,8 @@ def test_agents_are_ranked_by_iqm_with_intervals_and_improvement_over_the_next(s
 
 
 def test_runs_under_another_protocol_are_listed_apart_with_what_differs(store, tmp_path):
-    suite = _suite(tmp_path)
-    _play(store, suite, tmp_path)
+    suite = tiny_suite(tmp_path)
+    play_both(store, suite, tmp_path)
     evaluate(EvalRequest(suite=suite, episodes=2), store)
     evaluate(EvalRequest(suite=suite, seeds=(7, 8)), store)
     ranking = leaderboard(store, suite, reps=200)
@@ -93,16 +43,16 @@ def test_runs_under_another_protocol_are_listed_apart_with_what_differs(store, t
 
 
 def test_each_agent_counts_once_by_its_newest_run(store, tmp_path):
-    suite = _suite(tmp_path)
-    _play(store, suite, tmp_path)
+    suite = tiny_suite(tmp_path)
+    play_both(store, suite, tmp_path)
     evaluate(EvalRequest(suite=suite, fresh=True), store)
     ranking = leaderboard(store, suite, reps=200)
     assert [(e.agent, e.runs) for e in ranking.entries] == [("make_agent", 1), ("random", 2)]
 
 
 def test_suite_ranking_keys_decide_the_order(store, tmp_path):
-    suite = _suite(tmp_path, 'ranking = ["mean:return"]')
-    _play(store, suite, tmp_path)
+    suite = tiny_suite(tmp_path, 'ranking = ["mean:return"]')
+    play_both(store, suite, tmp_path)
     ranking = leaderboard(store, suite, reps=200)
     best, worst = ranking.entries
     assert best.agent == "make_agent" and best.rank_low is None  # the bootstrap interval is for IQM only
@@ -122,9 +72,9 @@ def test_per_seed_means_leave_out_adaptation_episodes(store, tmp_path):
 def test_leaderboard_command_prints_the_ranking(sqlite_url, tmp_path):
     from gymarena.results import ResultsStore
 
-    suite = _suite(tmp_path)
+    suite = tiny_suite(tmp_path)
     with ResultsStore(sqlite_url) as store:
-        _play(store, suite, tmp_path)
+        play_both(store, suite, tmp_path)
     runner = CliRunner()
     table = runner.invoke(app, ["leaderboard", "--suite", suite, "--db", sqlite_url, "--reps", "200"])
     assert table.exit_code == 0, table.output

@@ -65,6 +65,7 @@ class RunInfo:
     finished_at: datetime | None
     episode_count: int
     tasks: tuple[TaskProtocol, ...]
+    agent_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -321,6 +322,48 @@ class ResultsStore:
             for run_id, task_id, seed, interval, count, mean, rate in rows
         ]
 
+    def agent_runs(self, agent_id: int) -> list[RunInfo]:
+        """Every run of one agent identity, oldest first."""
+        return self._runs(RunRow.agent_id == agent_id)
+
+    def suite_labels(self) -> dict[str, int]:
+        """The suites (``name@version``) with complete runs stored, and how many each has."""
+        rows = self._read(
+            lambda s: s.execute(
+                select(RunRow.suite, func.count())
+                .where(RunRow.suite.is_not(None), RunRow.status == "complete")
+                .group_by(RunRow.suite)
+                .order_by(RunRow.suite)
+            ).all()
+        )
+        return {suite: int(count) for suite, count in rows}
+
+    def suite_version(self, suite: str) -> tuple[int, int, str]:
+        """What changes whenever a run of the suite starts, finishes or changes status:
+        (runs, newest run id, latest update), for caches keyed on it."""
+        count, newest, updated = self._read(
+            lambda s: s.execute(
+                select(func.count(), func.max(RunRow.id), func.max(RunRow.updated_at)).where(RunRow.suite == suite)
+            ).one()
+        )
+        return int(count), int(newest or 0), str(updated)
+
+    def episodes_page(self, run_id: int, offset: int, limit: int) -> list[EpisodeRecord]:
+        """A slice of a run's episodes in plan order, for paged tables."""
+
+        def work(session: Session) -> list[EpisodeRecord]:
+            rows = session.execute(
+                select(EpisodeRow)
+                .join(RunTaskRow, (RunTaskRow.run_id == EpisodeRow.run_id) & (RunTaskRow.task_id == EpisodeRow.task_id))
+                .where(EpisodeRow.run_id == run_id)
+                .order_by(RunTaskRow.position, EpisodeRow.seed, EpisodeRow.decision_interval, EpisodeRow.episode)
+                .offset(offset)
+                .limit(limit)
+            ).scalars().all()
+            return [_record_from_row(row) for row in rows]
+
+        return self._read(work)
+
     def suite_runs(self, suite: str, status: str = "complete") -> list[RunInfo]:
         """Runs of a suite (``name@version``) with this status, oldest first."""
         return self._runs((RunRow.suite == suite) & (RunRow.status == status))
@@ -422,4 +465,5 @@ def _run_info(run: RunRow, agent: AgentRow, count: int, tasks: tuple[TaskProtoco
         finished_at=_utc(run.finished_at),
         episode_count=int(count),
         tasks=tasks,
+        agent_id=agent.id,
     )

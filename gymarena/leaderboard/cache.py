@@ -1,0 +1,43 @@
+"""Rankings cached per suite and recomputed only when the suite's runs change.
+
+A ranking reads per-seed means (one SQL aggregate over the ranked runs' episodes) and
+bootstraps them; the cache key is the suite's run count, newest run and latest update
+(one indexed query), so a page view costs that query while nothing changed.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from gymarena.leaderboard.ranking import RANKING_REPS, SuiteRanking, leaderboard, rank_suite
+from gymarena.results import ResultsStore
+
+
+class RankingCache:
+    def __init__(self, reps: int = RANKING_REPS):
+        self.reps = reps
+        self._entries: dict[str, tuple[tuple[int, int, str], SuiteRanking]] = {}
+        self._lock = threading.Lock()
+
+    def ranking(self, store: ResultsStore, suite: str) -> SuiteRanking:
+        """The suite's ranking, from the cache when no run of it changed since."""
+        from gymarena.errors import UnknownSuiteError
+        from gymarena.suites import load_suite
+
+        try:
+            label = load_suite(suite).label
+            compute = lambda: leaderboard(store, label, reps=self.reps)  # noqa: E731
+        except UnknownSuiteError:  # stored runs of a suite this server does not have: rank under their newest protocol
+            if store.suite_version(suite)[0] == 0:
+                raise
+            label = suite
+            compute = lambda: rank_suite(store, label, reps=self.reps)  # noqa: E731
+        version = store.suite_version(label)
+        with self._lock:
+            cached = self._entries.get(label)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        ranking = compute()
+        with self._lock:
+            self._entries[label] = (version, ranking)
+        return ranking

@@ -1,0 +1,58 @@
+"""A tiny suite and two agents of clearly different skill, for leaderboard tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gymarena.runner import EvalRequest, evaluate
+
+SUITE = '''
+name = "tiny"
+version = 1
+seeds = [0, 1, 2, 3]
+episodes = 3
+{ranking}
+[[tasks]]
+id = "classic/CartPole-v1"
+[[tasks]]
+id = "classic/CartPoleShort-v1"
+env_id = "CartPole-v1"
+max_episode_steps = 50
+success = "length >= 50"
+scores = {{ random = 20.0, reference = 50.0, random_source = "measured", reference_source = "the step limit" }}
+[[tasks]]
+id = "classic/Acrobot-v1"
+env_id = "Acrobot-v1"
+max_episode_steps = 50
+'''
+
+BALANCER = '''
+def make_agent(task, observation_space, action_space):
+    return Balancer()
+
+
+class Balancer:
+    def reset(self, seed=None):
+        pass
+
+    def act(self, observation):
+        return int(observation[2] + 0.5 * observation[3] > 0)
+'''
+
+
+def tiny_suite(directory: Path, ranking: str = "") -> str:
+    path = directory / "tiny.toml"
+    path.write_text(SUITE.format(ranking=ranking))
+    return str(path)
+
+
+def balancer(directory: Path) -> str:
+    path = directory / "balancer.py"
+    path.write_text(BALANCER)
+    return f"{path}:make_agent"
+
+
+def play_both(store, suite: str, directory: Path, **options) -> None:
+    """A run of the random agent, then one of the balancer."""
+    evaluate(EvalRequest(suite=suite, **options), store)
+    evaluate(EvalRequest(suite=suite, agent=balancer(directory), **options), store)

@@ -1,0 +1,80 @@
+"""The leaderboard web app: pages, the JSON API that mirrors them, downloads, 404s and
+the ranking cache. (The browser test is tests/test_leaderboard_browser.py.)"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gymarena.leaderboard.app import create_app
+from gymarena.results import ResultsStore
+from gymarena.runner import EvalRequest, evaluate
+from leaderboard_data import play_both, tiny_suite
+
+SUITE = "tiny@1"
+
+
+@pytest.fixture
+def served(db_url, tmp_path):
+    """A client of the app over a database holding two ranked agents, and that database."""
+    suite = tiny_suite(tmp_path)
+    with ResultsStore(db_url) as store:
+        play_both(store, suite, tmp_path)
+    with TestClient(create_app(db_url, reps=200)) as client:
+        yield client, suite
+
+
+def test_every_page_has_its_json_twin(served):
+    client, _ = served
+    ranking = client.get(f"/api/suites/{SUITE}").json()
+    assert [e["agent"] for e in ranking["entries"]] == ["make_agent", "random"]
+    first = ranking["entries"][0]
+    assert first["rank_interval"] == [1, 1] and first["kind"] == "local"
+    page = client.get(f"/suites/{SUITE}")
+    assert page.status_code == 200 and "make_agent" in page.text and "<svg" in page.text  # the IQM plot, inline
+    suites = client.get("/api/suites").json()["suites"]
+    assert {"suite": SUITE, "complete_runs": 2, "tasks": None, "description": "not installed on this server"} in suites
+    assert "quickstart@1" in [s["suite"] for s in suites]  # installed, no runs yet
+    run = client.get(f"/api/runs/{first['run']}").json()
+    agent_id = run["run"]["agent_id"]
+    agent = client.get(f"/api/agents/{agent_id}").json()
+    assert agent["agent"]["name"] == "make_agent"
+    tasks = {t["task"]: t for t in agent["runs"][0]["tasks"]}
+    assert tasks["classic/CartPoleShort-v1"]["normalised"]["point"] == pytest.approx(1.0)
+    assert tasks["classic/Acrobot-v1"]["normalised"] is None  # no score references
+    assert "<svg" in client.get(f"/agents/{agent_id}").text
+
+
+def test_run_page_pages_episodes_and_downloads_them_whole(served):
+    client, _ = served
+    run = client.get("/api/runs/1").json()
+    assert run["pages"] == 1 and len(run["episodes"]) == 36  # 3 tasks x 4 seeds x 3 episodes
+    assert run["run"]["provenance"]["python"]
+    download = client.get("/api/runs/1/episodes.csv")
+    assert download.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(download.text)))
+    assert len(rows) == 36 and rows[0]["task_id"] == "classic/CartPole-v1"
+    assert len(client.get("/api/runs/1/episodes.json").json()["episodes"]) == 36
+    page = client.get("/runs/1")
+    assert "episodes.csv" in page.text and "Provenance" in page.text
+
+
+@pytest.mark.parametrize("path", ["/suites/no-such-suite", "/runs/999", "/agents/999"])
+def test_unknown_things_are_404_in_pages_and_api(served, path):
+    client, _ = served
+    page, api = client.get(path), client.get("/api" + path)
+    assert page.status_code == api.status_code == 404
+    assert "no" in api.json()["detail"] and "<html" in page.text
+
+
+def test_the_cached_ranking_follows_new_results(served, db_url, tmp_path):
+    client, suite = served
+    before = client.get(f"/api/suites/{SUITE}").json()
+    assert client.get(f"/api/suites/{SUITE}").json() == before  # served from the cache
+    with ResultsStore(db_url) as store:
+        evaluate(EvalRequest(suite=suite, agent="random", fresh=True), store)
+    after = client.get(f"/api/suites/{SUITE}").json()
+    assert [e["runs"] for e in after["entries"]] == [1, 2]

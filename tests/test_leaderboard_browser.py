@@ -1,0 +1,83 @@
+"""The leaderboard in a real browser: Playwright driving Debian's Chromium against a
+real uvicorn server. Screenshots go to test-artifacts/ (or $GYMARENA_TEST_ARTIFACTS)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import sync_playwright
+
+from gymarena.leaderboard.app import create_app
+from gymarena.results import ResultsStore
+from leaderboard_data import play_both, tiny_suite
+
+CHROMIUM = "/usr/bin/chromium"
+# Chromium as root in a closed network: no sandbox, and none of its background traffic.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(os.environ.get("GYMARENA_TEST_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts"))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server_url(sqlite_url, tmp_path):
+    with ResultsStore(sqlite_url) as store:
+        play_both(store, tiny_suite(tmp_path), tmp_path)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(sqlite_url, reps=200), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser.new_page(viewport={"width": 1280, "height": 900})
+        browser.close()
+
+
+def _agents(page) -> list[str]:
+    return page.locator("table#ranking tbody a.agent").all_inner_texts()
+
+
+def test_ranking_sorts_and_leads_to_the_agent_and_its_plot(server_url, page):
+    page.goto(f"{server_url}/")
+    page.get_by_role("link", name="tiny@1").click()
+    page.wait_for_selector("table#ranking")
+    assert _agents(page) == ["make_agent", "random"]
+    page.screenshot(path=ARTIFACTS / "ranking.png", full_page=True)
+    iqm = page.locator("table#ranking thead th", has_text="IQM").first
+    iqm.click()  # ascending: the weaker agent first
+    assert _agents(page) == ["random", "make_agent"]
+    assert iqm.get_attribute("aria-sort") == "ascending"
+    iqm.click()
+    assert _agents(page) == ["make_agent", "random"]
+    page.screenshot(path=ARTIFACTS / "ranking-sorted.png", full_page=True)
+    page.get_by_role("link", name="make_agent").click()
+    page.wait_for_selector("figure.plot svg")
+    assert page.locator("h1").inner_text().startswith("make_agent")
+    assert page.locator("figure.plot svg").first.is_visible()
+    assert "classic/CartPoleShort-v1" in page.locator("section.run table").first.inner_text()
+    page.screenshot(path=ARTIFACTS / "agent.png", full_page=True)
