@@ -167,7 +167,8 @@ def test_a_database_from_a_newer_gymarena_is_refused_clearly(sqlite_url):
 
 
 def test_upgrading_a_first_schema_database_keeps_its_episodes(db_url):
-    """A database written before decision intervals existed: its episodes become interval 1."""
+    """A database of the first schema keeps its runs and episodes through every migration
+    (SQLite rebuilds altered tables), and its episodes become decision interval 1."""
     from alembic import command
     from sqlalchemy import create_engine
 
@@ -186,3 +187,7 @@ def test_upgrading_a_first_schema_database_keeps_its_episodes(db_url):
         assert [(r.episode, r.decision_interval) for r in episodes] == [(0, 1), (1, 1)]
         store.add_episodes(run_id, [_record(1)])  # the unique key still refuses a duplicate
         assert store.get_run(run_id).episode_count == 2
+        assert [t.task_id for t in store.get_run(run_id).tasks] == ["classic/CartPole-v1"]  # rebuilt runs kept its tasks
+        if store.engine.dialect.name == "sqlite":  # keys were off while tables were rebuilt, and are on again
+            with store.engine.connect() as connection:
+                assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -60,7 +60,7 @@ def _run_summary(run: RunInfo) -> dict[str, Any]:
         "version": run.agent.version,
         "suite": run.suite,
         "status": run.status,
-        "kind": run.config.get("kind", "local"),
+        "kind": run.kind,
         "episodes": run.episode_count,
         "created": run.created_at.isoformat(),
         "finished": run.finished_at.isoformat() if run.finished_at else None,

@@ -214,7 +214,7 @@ def _entries(store: ResultsStore, runs: Sequence[RunInfo], tasks: list[str], ran
         ranked_run = ranked[run.id]
         entries.append(Entry(
             run_id=run.id, agent=run.agent.name, reference=run.agent.reference, version=run.agent.version,
-            kind=run.config.get("kind", "local"), date=run.finished_at or run.updated_at,
+            kind=run.kind, date=run.finished_at or run.updated_at,
             rank=ranks[run.id],
             rank_low=None if custom else ranked_run.rank_low, rank_high=None if custom else ranked_run.rank_high,
             iqm=ranked_run.estimate, poi_next=poi,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic import command
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
@@ -11,7 +12,7 @@ from gymarena.results.sqlite import WRITE_LOCK
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions; a test keeps the two equal.
-SCHEMA_REVISION = "0003_trials"
+SCHEMA_REVISION = "0004_submissions"
 
 
 MIGRATION_LOCK_KEY = 0x67796D61  # PostgreSQL advisory lock id ("gyma"), held while migrating
@@ -55,19 +56,40 @@ def upgrade_to_head(engine: Engine) -> None:
     """
     if current_revision(engine) == SCHEMA_REVISION:
         return
-    from alembic import command
-
     config = alembic_config(engine)
-    with engine.connect().execution_options(**{WRITE_LOCK: True}) as connection, connection.begin():
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        revision = _revision(connection)
-        if revision == SCHEMA_REVISION:
-            return
-        if revision is not None and revision not in _known_revisions(config):
-            raise SchemaTooNewError(
-                f"the database has schema revision {revision!r}, which this gymarena does not know: "
-                "it was written by a newer gymarena; upgrade gymarena to use it"
-            )
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with engine.connect().execution_options(**{WRITE_LOCK: True}) as connection:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by rebuilding it (copy, drop, rename): with foreign keys
+            # on, dropping ``runs`` would cascade-delete every episode. SQLite's documented
+            # procedure: keys off outside the transaction, checked before commit, back on.
+            _pragma(connection, "foreign_keys=OFF")
+        try:
+            with connection.begin():
+                _upgrade(connection, config, engine)
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise RuntimeError("the migration left rows whose foreign keys point nowhere; nothing was changed")
+        finally:
+            if sqlite:
+                _pragma(connection, "foreign_keys=ON")
+
+
+def _pragma(connection: Connection, setting: str) -> None:
+    """Run a PRAGMA on the driver connection, outside any transaction (SQLAlchemy would
+    begin one, inside which SQLite ignores foreign-key settings)."""
+    connection.connection.driver_connection.execute(f"PRAGMA {setting}")
+
+
+def _upgrade(connection: Connection, config, engine: Engine) -> None:
+    if engine.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    revision = _revision(connection)
+    if revision == SCHEMA_REVISION:
+        return
+    if revision is not None and revision not in _known_revisions(config):
+        raise SchemaTooNewError(
+            f"the database has schema revision {revision!r}, which this gymarena does not know: "
+            "it was written by a newer gymarena; upgrade gymarena to use it"
+        )
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")

@@ -66,6 +66,8 @@ class RunInfo:
     episode_count: int
     tasks: tuple[TaskProtocol, ...]
     agent_id: int = 0
+    kind: str = "local"
+    submission_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -466,4 +468,6 @@ def _run_info(run: RunRow, agent: AgentRow, count: int, tasks: tuple[TaskProtoco
         episode_count=int(count),
         tasks=tasks,
         agent_id=agent.id,
+        kind=run.kind,
+        submission_id=run.submission_id,
     )
