@@ -240,6 +240,60 @@ def serve_command(
         serve(resolve_db_url(db), host, port, workers)
 
 
+admin_app = typer.Typer(help="Leaderboard server administration: API tokens.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+
+
+@admin_app.command("create-token")
+def create_token_command(
+    name: str = typer.Option(..., "--name", help="Who the token is for (unique)."),
+    quota: int = typer.Option(20, "--quota", help="Submissions the token may make in any 24 hours."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Create an API token and print it once: only its hash is stored."""
+    with reported_errors(), open_store(db) as store:
+        token = store.submissions.create_token(name, quota)
+    out.print(token, highlight=False, soft_wrap=True)
+    err.print(f"token for {name!r}: shown this once, stored hashed; {quota} submissions per 24 hours", highlight=False)
+
+
+@admin_app.command("revoke-token")
+def revoke_token_command(
+    name: str = typer.Option(..., "--name", help="Whose token to revoke."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Revoke an API token: requests carrying it are refused from now on."""
+    with reported_errors(), open_store(db) as store:
+        store.submissions.revoke_token(name)
+    err.print(f"revoked the token of {name!r}", highlight=False)
+
+
+submit_app = typer.Typer(help="Submit to a leaderboard server.", no_args_is_help=True)
+app.add_typer(submit_app, name="submit")
+
+ServerOption = typer.Option(..., "--server", help="Leaderboard server URL, e.g. http://127.0.0.1:8000.")
+TokenOption = typer.Option(..., "--token", envvar="GYMARENA_TOKEN", help="Your API token (or $GYMARENA_TOKEN).")
+
+
+@submit_app.command("results")
+def submit_results_command(
+    run: int = typer.Argument(..., help="Id of a complete local run of a suite (see `gymarena results`)."),
+    server: str = ServerOption,
+    token: str = TokenOption,
+    db: Optional[str] = DbOption,
+) -> None:
+    """Upload a local run's episodes and provenance; the server checks and ranks them as self-reported."""
+    from gymarena.leaderboard.client import submit_results
+    from gymarena.leaderboard.uploads import results_payload
+
+    with reported_errors():
+        with open_store(db) as store:
+            payload = results_payload(store, run)
+        answer = submit_results(server, token, payload)
+    out.print(f"submission {answer['submission']}: {answer['status']}, stored as run {answer['run']} ({answer['kind']}); "
+              f"{server.rstrip('/')}/submissions/{answer['submission']}", highlight=False, soft_wrap=True)
+
+
 dataset_app = typer.Typer(help="Offline datasets: exploitation (TQ) and exploration (SACo) statistics.", no_args_is_help=True)
 app.add_typer(dataset_app, name="dataset")
 

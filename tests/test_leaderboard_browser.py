@@ -4,18 +4,14 @@ real uvicorn server. Screenshots go to test-artifacts/ (or $GYMARENA_TEST_ARTIFA
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import sync_playwright
 
 from gymarena.leaderboard.app import create_app
 from gymarena.results import ResultsStore
-from leaderboard_data import play_both, tiny_suite
+from leaderboard_data import play_both, running_server, tiny_suite
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium as root in a closed network: no sandbox, and none of its background traffic.
@@ -24,27 +20,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 ARTIFACTS = Path(os.environ.get("GYMARENA_TEST_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts"))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def server_url(sqlite_url, tmp_path):
     with ResultsStore(sqlite_url) as store:
         play_both(store, tiny_suite(tmp_path), tmp_path)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(sqlite_url, reps=200), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with running_server(create_app(sqlite_url, reps=200)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -15,17 +15,30 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import ValidationError
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from gymarena.errors import GymarenaError, UnknownSuiteError
 from gymarena.leaderboard import pages
 from gymarena.leaderboard.cache import RankingCache
+from gymarena.leaderboard.limits import BodyLimit
+from gymarena.leaderboard.uploads import ResultsUpload, check_results, store_results
 from gymarena.results import ResultsStore
+from gymarena.results.submissions import TokenInfo
 
 HERE = Path(__file__).parent
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # a results upload of ~1M episodes fits
+
+
+def _validation_summary(exc: ValidationError) -> str:
+    """The first few problems pydantic found, each as 'where: what'."""
+    errors = exc.errors()
+    parts = [f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in errors[:5]]
+    return "; ".join(parts) + (f" (and {len(errors) - 5} more)" if len(errors) > 5 else "")
 
 
 def _figure_svg(estimates: dict[str, Any], title: str) -> str:
@@ -44,7 +57,7 @@ def _figure_svg(estimates: dict[str, Any], title: str) -> str:
         return ""
 
 
-def create_app(db_url: str, reps: int | None = None) -> FastAPI:
+def create_app(db_url: str, reps: int | None = None, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
     """The app over the results database at ``db_url`` (created and migrated if needed)."""
     store = ResultsStore(db_url)
     cache = RankingCache(reps) if reps else RankingCache()
@@ -57,6 +70,7 @@ def create_app(db_url: str, reps: int | None = None) -> FastAPI:
     app = FastAPI(title="gymarena leaderboard", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None,
                   lifespan=lifespan)
     app.state.store = store
+    app.add_middleware(BodyLimit, max_bytes=max_upload_bytes)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
 
@@ -106,6 +120,55 @@ def create_app(db_url: str, reps: int | None = None) -> FastAPI:
         return Response(buffer.getvalue(), media_type="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="run-{run_id}-episodes.csv"'})
 
+    def caller(authorization: str | None = Header(default=None)) -> TokenInfo:
+        """The token a write request carries (``Authorization: Bearer TOKEN``), or 401."""
+        scheme, _, token = (authorization or "").partition(" ")
+        found = store.submissions.token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        if found is None:
+            raise HTTPException(401, "a valid token is needed: Authorization: Bearer TOKEN (gymarena admin create-token)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return found
+
+    def within_quota(token: TokenInfo) -> None:
+        if store.submissions.submitted_since(token.id) >= token.daily_quota:
+            raise HTTPException(429, f"token {token.name!r} has used its {token.daily_quota} submissions of the last 24 hours")
+
+    @app.post("/api/submissions/results", status_code=201)
+    async def submit_results_api(request: Request, token: TokenInfo = Depends(caller)) -> JSONResponse:
+        body = await request.body()
+        try:
+            upload = ResultsUpload.model_validate_json(body)
+        except ValidationError as exc:
+            raise HTTPException(422, f"the upload is not valid results: {_validation_summary(exc)}") from None
+        within_quota(token)
+        return await run_in_threadpool(_accept_results, upload, token)
+
+    def _accept_results(upload: ResultsUpload, token: TokenInfo) -> JSONResponse:
+        from gymarena.runner.plan import run_protocol_hash, suite_protocol
+        from gymarena.suites import load_suite
+
+        manifest = {"agent": upload.agent.model_dump(), "episodes": len(upload.episodes)}
+        try:
+            label = load_suite(upload.suite).label
+            planned = suite_protocol(label)
+        except UnknownSuiteError:
+            raise HTTPException(422, f"this server has no suite {upload.suite!r}") from None
+        if label != upload.suite:
+            raise HTTPException(422, f"give the suite with its version ({label}), not {upload.suite!r}")
+        problems = check_results(upload, [task.stored() for task in planned])
+        if problems:
+            submission = store.submissions.create(token.id, "results", label, manifest, "failed", reason="; ".join(problems))
+            return JSONResponse({"submission": submission, "status": "failed", "detail": problems}, status_code=422)
+        submission = store.submissions.create(token.id, "results", label, manifest, "running")
+        run_id = store_results(store, upload, run_protocol_hash(planned), submission)
+        store.submissions.finish(submission, "finished")
+        return JSONResponse({"submission": submission, "status": "finished", "run": run_id, "kind": "self-reported"},
+                            status_code=201)
+
+    @app.get("/api/submissions/{submission_id}")
+    def submission_api(submission_id: int) -> dict[str, Any]:
+        return pages.submission_page(store, submission_id)
+
     # --- pages ----------------------------------------------------------------------
 
     @app.get("/", response_class=HTMLResponse)
@@ -130,6 +193,10 @@ def create_app(db_url: str, reps: int | None = None) -> FastAPI:
             for run in data["runs"]
         }
         return templates.TemplateResponse(request, "agent.html", {"data": data, "figures": figures})
+
+    @app.get("/submissions/{submission_id}", response_class=HTMLResponse)
+    def submission_view(request: Request, submission_id: int) -> Response:
+        return templates.TemplateResponse(request, "submission.html", {"data": pages.submission_page(store, submission_id)})
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse)
     def run_view(request: Request, run_id: int, page: int = 1) -> Response:

@@ -132,3 +132,16 @@ def run_page(store: ResultsStore, run_id: int, page: int = 1) -> dict[str, Any]:
         "page": page,
         "pages": pages,
     }
+
+
+def submission_page(store: ResultsStore, submission_id: int) -> dict[str, Any]:
+    found = store.submissions.get(submission_id)
+    if found is None:
+        raise NotFound(f"there is no submission {submission_id}")
+    return {
+        "submission": found.id, "kind": found.kind, "suite": found.suite, "status": found.status,
+        "reason": found.reason, "log_tail": found.log_tail, "manifest": found.manifest, "run": found.run_id,
+        "archive_sha256": found.archive_sha256,
+        "created": found.created_at.isoformat(), "started": found.started_at.isoformat() if found.started_at else None,
+        "finished": found.finished_at.isoformat() if found.finished_at else None,
+    }

@@ -139,6 +139,13 @@ class ResultsStore:
             raise self._fail("open", exc) from None
         return engine
 
+    @cached_property
+    def submissions(self):
+        """Tokens and submissions of the leaderboard server (results/submissions.py)."""
+        from gymarena.results.submissions import Submissions
+
+        return Submissions(self)
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -193,6 +200,8 @@ class ResultsStore:
         config: dict[str, Any],
         provenance: dict[str, Any],
         tasks: Iterable[TaskProtocol],
+        kind: str = "local",
+        submission_id: int | None = None,
     ) -> int:
         """Insert a run in status 'running' with its tasks and their protocols."""
 
@@ -205,6 +214,8 @@ class ResultsStore:
                 config=config,
                 provenance=provenance,
                 status="running",
+                kind=kind,
+                submission_id=submission_id,
             )
             session.add(run)
             session.flush()

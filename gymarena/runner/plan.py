@@ -181,6 +181,21 @@ class RunPlan:
         return sorted({p for t in self.tasks for p in t.simulator_versions})
 
 
+def task_episode_keys(spec: TaskSpec, seeds: tuple[int, ...]) -> list[EpisodeKey]:
+    """The key of every episode record a complete run of this task holds."""
+    keys: list[EpisodeKey] = []
+    for seed in seeds:
+        if spec.trial is not None:
+            keys.extend(key for unit in trial_unit_keys(spec, seed) for key in trial_episode_keys(spec, unit))
+        else:
+            keys.extend(
+                EpisodeKey(spec.id, seed, episode, interval)
+                for interval in spec.decision_intervals
+                for episode in range(spec.episodes)
+            )
+    return keys
+
+
 def run_protocol_hash(tasks: tuple[PlannedTask, ...]) -> str:
     return hashlib.sha256(canonical_json([t.protocol_hash for t in tasks]).encode()).hexdigest()
 

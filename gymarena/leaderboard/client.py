@@ -1,0 +1,43 @@
+"""The client side of submissions: HTTP calls to a leaderboard server (standard library only)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from gymarena.errors import GymarenaError
+
+TIMEOUT = 600  # seconds: a large upload is checked before the server answers
+
+
+def request(method: str, url: str, token: str | None, body: bytes | None = None,
+            content_type: str = "application/json") -> dict[str, Any]:
+    """Send one request and return the JSON answer; a refusal raises with the server's reason."""
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = content_type
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    call = urllib.request.Request(url, data=body, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(call, timeout=TIMEOUT) as answer:
+            return json.loads(answer.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        raise GymarenaError(f"{url} refused the request ({exc.code}): {_detail(exc)}") from None
+    except urllib.error.URLError as exc:
+        raise GymarenaError(f"cannot reach {url}: {exc.reason}") from None
+
+
+def _detail(exc: urllib.error.HTTPError) -> str:
+    try:
+        payload = json.loads(exc.read())
+    except (ValueError, OSError):
+        return exc.reason
+    detail = payload.get("detail", payload)
+    return detail if isinstance(detail, str) else json.dumps(detail)
+
+
+def submit_results(server: str, token: str, payload: dict[str, Any]) -> dict[str, Any]:
+    return request("POST", f"{server.rstrip('/')}/api/submissions/results", token, json.dumps(payload).encode())

@@ -1,0 +1,201 @@
+"""Self-reported results: what a client uploads, what the server checks, how it is stored.
+
+``gymarena submit results RUN_ID`` sends a complete local run of a suite: the agent's
+identity, the run's config and provenance, its task protocols and every episode record.
+The server accepts it only if
+
+- the suite is installed on the server and every task's protocol hash equals the one the
+  server computes for the suite (same spec, seeds, budget, metrics, simulator versions);
+- it is complete: every (task, seed, decision interval, episode) of the protocol exactly
+  once, nothing else;
+- it is plausible: finite returns, lengths within the task's step limit, env steps equal
+  to lengths, episode seeds as the runner derives them, success as the task's rule says
+  where the rule looks only at return, length or termination, per-agent returns that
+  add up to the episode return.
+
+Accepted results are stored as a run of kind ``self-reported``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gymarena.records import EpisodeKey, EpisodeRecord
+from gymarena.results import AgentIdentity, ResultsStore, TaskProtocol
+
+MAX_EPISODES = 2_000_000
+_RULE_ON_OUTCOME = re.compile(r"^(terminated|return|length)\b")  # rules an upload's own fields decide
+
+
+class AgentUpload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    reference: str = Field(min_length=1, max_length=1000)
+    version: str = Field(max_length=200)
+    content_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class TaskUpload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    task_id: str = Field(max_length=200)
+    protocol_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    spec: dict[str, Any]
+    seeds: list[int] = Field(max_length=10_000)
+    episodes_per_seed: int = Field(ge=1)
+    simulator_versions: dict[str, str]
+    metric_definitions: dict[str, Any]
+
+
+class EpisodeUpload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    task_id: str = Field(max_length=200)
+    seed: int
+    episode: int = Field(ge=0)
+    episode_seed: int = Field(ge=0)
+    episode_return: float
+    length: int = Field(ge=0)
+    success: bool | None
+    terminated: bool
+    truncated: bool
+    env_steps: int = Field(ge=0)
+    wall_seconds: float = Field(ge=0)
+    agent_returns: dict[str, float] | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = Field(default=None, max_length=10_000)
+    decision_interval: int = Field(default=1, ge=1)
+    trial: int | None = None
+    phase: str | None = Field(default=None, pattern=r"^(adaptation|evaluation)$")
+
+
+class ResultsUpload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    suite: str = Field(min_length=1, max_length=200)
+    agent: AgentUpload
+    config: dict[str, Any]
+    provenance: dict[str, Any]
+    tasks: list[TaskUpload] = Field(min_length=1, max_length=1000)
+    episodes: list[EpisodeUpload] = Field(max_length=MAX_EPISODES)
+
+
+def results_payload(store: ResultsStore, run_id: int) -> dict[str, Any]:
+    """What ``gymarena submit results`` sends for a stored run."""
+    from gymarena.errors import GymarenaError
+
+    run = store.get_run(run_id)
+    if run is None:
+        raise GymarenaError(f"there is no run {run_id} in {store.display_url}; `gymarena results` lists the runs")
+    if run.suite is None:
+        raise GymarenaError(f"run {run_id} evaluated single tasks, not a suite; leaderboards rank suites (gymarena eval --suite)")
+    if run.status != "complete":
+        raise GymarenaError(f"run {run_id} is {run.status}; finish it first (gymarena eval --resume {run_id})")
+    return {
+        "suite": run.suite,
+        "agent": dict(run.agent.__dict__),
+        "config": run.config,
+        "provenance": run.provenance,
+        "tasks": [dict(t.__dict__) for t in run.tasks],
+        "episodes": [r.to_dict() for r in store.episodes(run_id)],
+    }
+
+
+def check_results(upload: ResultsUpload, protocol: list[TaskProtocol]) -> list[str]:
+    """Why the upload cannot be ranked under the server's protocol (empty if it can)."""
+    from gymarena.leaderboard.ranking import _differences
+    from gymarena.tasks import TaskSpec
+
+    uploaded = [TaskProtocol(**t.model_dump()) for t in upload.tasks]
+    forged = [t.task_id for t in uploaded if not _hash_matches(t)]
+    if forged:
+        return [f"the protocol hash of {', '.join(forged)} does not match its spec, seeds, budget, metric definitions "
+                "and simulator versions"]
+    if [t.protocol_hash for t in uploaded] != [t.protocol_hash for t in protocol]:
+        return [f"the protocol differs from this server's {upload.suite}: " + "; ".join(_differences(protocol, uploaded))]
+    specs = {t.task_id: TaskSpec.from_json_dict(t.spec) for t in protocol}
+    seeds = {t.task_id: tuple(t.seeds) for t in protocol}
+    return _completeness(upload, specs, seeds) or _plausibility(upload, specs)
+
+
+def _hash_matches(task: TaskProtocol) -> bool:
+    """Whether a task's protocol hash is the hash of its own fields (as the runner makes it)."""
+    from gymarena.tasks import TaskSpec, protocol_hash
+
+    try:
+        spec = TaskSpec.from_json_dict(task.spec)
+    except (TypeError, ValueError):
+        return False
+    return (spec.id == task.task_id and spec.episodes == task.episodes_per_seed
+            and protocol_hash(spec, task.seeds, task.simulator_versions, task.metric_definitions) == task.protocol_hash)
+
+
+def _completeness(upload: ResultsUpload, specs: dict, seeds: dict) -> list[str]:
+    from gymarena.runner.plan import task_episode_keys
+
+    expected = {key for task_id, spec in specs.items() for key in task_episode_keys(spec, seeds[task_id])}
+    given = [EpisodeKey(e.task_id, e.seed, e.episode, e.decision_interval) for e in upload.episodes]
+    problems = []
+    if len(set(given)) != len(given):
+        problems.append(f"{len(given) - len(set(given))} episodes are given more than once")
+    if missing := expected - set(given):
+        problems.append(f"{len(missing)} of the protocol's {len(expected)} episodes are missing, e.g. {_key(min(missing, key=_order))}")
+    if unknown := set(given) - expected:
+        problems.append(f"{len(unknown)} episodes are not in the protocol, e.g. {_key(min(unknown, key=_order))}")
+    return problems
+
+
+def _order(key: EpisodeKey) -> tuple:
+    return key.task_id, key.seed, key.decision_interval, key.episode
+
+
+def _key(key: EpisodeKey) -> str:
+    return f"{key.task_id} seed {key.seed} episode {key.episode}" + (
+        f" at decision interval {key.decision_interval}" if key.decision_interval != 1 else "")
+
+
+def _plausibility(upload: ResultsUpload, specs: dict) -> list[str]:
+    from gymarena.runner.rollout import episode_seed
+    from gymarena.success import EpisodeOutcome, episode_succeeded
+
+    problems: list[str] = []
+    for e in upload.episodes:
+        spec = specs[e.task_id]
+        where = f"{e.task_id} seed {e.seed} episode {e.episode}"
+        if not math.isfinite(e.episode_return):
+            problems.append(f"{where}: the return {e.episode_return} is not a finite number")
+        limit = spec.max_episode_steps
+        if limit is not None and e.length > limit:
+            problems.append(f"{where}: {e.length} steps, over the task's limit of {limit}")
+        if e.env_steps != e.length:
+            problems.append(f"{where}: {e.env_steps} env steps for an episode of {e.length} steps")
+        first = e.episode - e.episode % spec.trial.episodes if spec.trial else e.episode
+        if e.episode_seed != episode_seed(e.seed, first):
+            problems.append(f"{where}: episode seed {e.episode_seed} is not the one the runner derives from seed {e.seed}")
+        if e.agent_returns is not None and not math.isclose(sum(e.agent_returns.values()), e.episode_return, rel_tol=1e-6, abs_tol=1e-6):
+            problems.append(f"{where}: the agents' returns do not add up to the episode return")
+        if e.error is None and _RULE_ON_OUTCOME.match(spec.success):
+            outcome = EpisodeOutcome(e.episode_return, 0.0, e.length, e.terminated, e.truncated, {})
+            if episode_succeeded(spec.success, outcome) != e.success:
+                problems.append(f"{where}: success {e.success} contradicts the task's rule {spec.success!r}")
+        if len(problems) >= 20:
+            problems.append("(and maybe more; the first 20 are listed)")
+            break
+    return problems
+
+
+def store_results(store: ResultsStore, upload: ResultsUpload, protocol_hash: str, submission_id: int) -> int:
+    """Store checked results as a complete self-reported run; returns its id."""
+    agent = upload.agent
+    agent_id = store.ensure_agent(AgentIdentity(agent.name, agent.reference, agent.version, agent.content_hash))
+    config = {**upload.config, "submission": submission_id}
+    run_id = store.create_run(
+        agent_id=agent_id, suite=upload.suite, protocol_hash=protocol_hash,
+        config_hash=hashlib.sha256(f"submission {submission_id}".encode()).hexdigest(), config=config, provenance=upload.provenance,
+        tasks=[TaskProtocol(**t.model_dump()) for t in upload.tasks], kind="self-reported", submission_id=submission_id,
+    )
+    store.add_episodes(run_id, [EpisodeRecord(**e.model_dump()) for e in upload.episodes])
+    store.set_status(run_id, "complete")
+    return run_id

@@ -1,0 +1,175 @@
+"""Leaderboard tokens and submissions: the SQL behind the server's write API and its queue.
+
+Tokens are random strings shown once; only their sha256 is stored, so a leaked database
+does not leak tokens. A submission is uploaded results (stored at once as a
+self-reported run) or an uploaded agent (queued until a worker claims it). Claiming is
+atomic: on PostgreSQL ``SELECT ... FOR UPDATE SKIP LOCKED``, on SQLite a write-locked
+transaction (BEGIN IMMEDIATE), so two workers never take the same submission.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from gymarena.errors import GymarenaError
+from gymarena.results.models import SubmissionRow, TokenRow, utcnow
+
+if TYPE_CHECKING:
+    from gymarena.results.store import ResultsStore
+
+TOKEN_PREFIX = "gya_"
+SUBMISSION_STATUSES = ("queued", "running", "finished", "failed")
+DEFAULT_DAILY_QUOTA = 20
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    name: str
+    daily_quota: int
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SubmissionInfo:
+    id: int
+    token_id: int
+    kind: str
+    suite: str
+    status: str
+    reason: str | None
+    log_tail: str | None
+    manifest: dict[str, Any]
+    archive_sha256: str | None
+    worker: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    run_id: int | None = None
+
+
+class Submissions:
+    def __init__(self, store: ResultsStore):
+        self.store = store
+
+    # -- tokens -------------------------------------------------------------------------
+
+    def create_token(self, name: str, daily_quota: int = DEFAULT_DAILY_QUOTA) -> str:
+        """A new token for ``name``; the returned string is the only copy of it."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+        def work(session: Session) -> None:
+            if session.scalar(select(TokenRow.id).where(TokenRow.name == name)) is not None:
+                raise GymarenaError(f"there is already a token named {name!r}; revoke it first or pick another name")
+            session.add(TokenRow(name=name, token_hash=hash_token(token), daily_quota=daily_quota))
+
+        self.store._write("write to", work)
+        return token
+
+    def revoke_token(self, name: str) -> None:
+        def work(session: Session) -> None:
+            row = session.scalar(select(TokenRow).where(TokenRow.name == name))
+            if row is None:
+                raise GymarenaError(f"there is no token named {name!r}")
+            row.revoked_at = utcnow()
+
+        self.store._write("write to", work)
+
+    def token(self, token: str) -> TokenInfo | None:
+        """The live token with this value (None if unknown or revoked)."""
+        row = self.store._read(lambda s: s.scalar(select(TokenRow).where(TokenRow.token_hash == hash_token(token))))
+        if row is None or row.revoked_at is not None:
+            return None
+        return TokenInfo(row.id, row.name, row.daily_quota, row.created_at, row.revoked_at)
+
+    def submitted_since(self, token_id: int, hours: float = 24) -> int:
+        since = utcnow() - timedelta(hours=hours)
+        return self.store._read(
+            lambda s: s.scalar(
+                select(func.count()).select_from(SubmissionRow)
+                .where(SubmissionRow.token_id == token_id, SubmissionRow.created_at >= since)
+            )
+        )
+
+    # -- submissions --------------------------------------------------------------------
+
+    def create(
+        self, token_id: int, kind: str, suite: str, manifest: dict[str, Any], status: str,
+        archive: bytes | None = None, reason: str | None = None,
+    ) -> int:
+        def work(session: Session) -> int:
+            row = SubmissionRow(
+                token_id=token_id, kind=kind, suite=suite, manifest=manifest, status=status, reason=reason,
+                archive=archive, archive_sha256=hashlib.sha256(archive).hexdigest() if archive is not None else None,
+                finished_at=utcnow() if status in ("finished", "failed") else None,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+        return self.store._write("write to", work)
+
+    def get(self, submission_id: int) -> SubmissionInfo | None:
+        def work(session: Session) -> SubmissionInfo | None:
+            row = session.get(SubmissionRow, submission_id)
+            return None if row is None else self._info(session, row)
+
+        return self.store._read(work)
+
+    def archive(self, submission_id: int) -> bytes | None:
+        return self.store._read(lambda s: s.scalar(select(SubmissionRow.archive).where(SubmissionRow.id == submission_id)))
+
+    def claim(self, worker: str) -> SubmissionInfo | None:
+        """Take the oldest queued agent submission for ``worker`` (status running), or None."""
+        from gymarena.results.sqlite import WRITE_LOCK
+
+        def work(session: Session) -> SubmissionInfo | None:
+            query = (
+                select(SubmissionRow)
+                .where(SubmissionRow.status == "queued", SubmissionRow.kind == "agent")
+                .order_by(SubmissionRow.id)
+                .limit(1)
+            )
+            if session.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            row = session.scalar(query)
+            if row is None:
+                return None
+            row.status, row.worker, row.started_at = "running", worker, utcnow()
+            session.flush()
+            return self._info(session, row)
+
+        engine = self.store.engine.execution_options(**{WRITE_LOCK: True})
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            return work(session)
+
+    def finish(self, submission_id: int, status: str, reason: str | None = None, log_tail: str | None = None) -> None:
+        if status not in ("finished", "failed"):
+            raise ValueError(f"a submission finishes as finished or failed, not {status!r}")
+        self.store._write("write to", lambda s: s.execute(
+            update(SubmissionRow).where(SubmissionRow.id == submission_id)
+            .values(status=status, reason=reason, log_tail=log_tail, finished_at=utcnow())
+        ))
+
+    @staticmethod
+    def _info(session: Session, row: SubmissionRow) -> SubmissionInfo:
+        from gymarena.results.models import RunRow
+        from gymarena.results.store import _utc
+
+        run_id = session.scalar(select(RunRow.id).where(RunRow.submission_id == row.id).order_by(RunRow.id.desc()).limit(1))
+        return SubmissionInfo(
+            row.id, row.token_id, row.kind, row.suite, row.status, row.reason, row.log_tail, row.manifest,
+            row.archive_sha256, row.worker, _utc(row.created_at), _utc(row.started_at), _utc(row.finished_at), run_id,
+        )
