@@ -44,7 +44,9 @@ class Agent(Protocol):
 # Optional: an agent evaluated at decision interval l > 1 (the FAS sweep) may define
 #     act_sequence(observation, length) -> sequence of `length` actions
 # to plan l distinct actions from one observation; without it, ``act``'s action is
-# repeated for the l primitive steps.
+# repeated for the l primitive steps. An agent that holds a process or files may define
+# close(), called when the runner is done with it. Tasks played in trials add
+# begin_trial, begin_episode and observe (gymarena/runner/trials.py).
 
 
 AgentFactory = Callable[[TaskSpec, Any, Any], Agent]

@@ -294,6 +294,63 @@ def submit_results_command(
               f"{server.rstrip('/')}/submissions/{answer['submission']}", highlight=False, soft_wrap=True)
 
 
+@submit_app.command("agent")
+def submit_agent_command(
+    package: Path = typer.Argument(..., help="The agent's directory (with gymarena-agent.toml) or a .tar.gz of it."),
+    suite: str = typer.Option(..., "--suite", help="Suite to be evaluated on, as name@version."),
+    server: str = ServerOption,
+    token: str = TokenOption,
+) -> None:
+    """Upload an agent; the server evaluates it sandboxed on the suite's hidden seeds and ranks it as verified."""
+    from gymarena.leaderboard.client import submit_agent
+    from gymarena.leaderboard.packages import inspect_archive, pack_directory
+
+    with reported_errors():
+        archive = pack_directory(package) if package.is_dir() else package.read_bytes()
+        manifest = inspect_archive(archive)
+        answer = submit_agent(server, token, suite, archive)
+    out.print(f"submission {answer['submission']}: {answer['status']} ({manifest.name} {manifest.version}); "
+              f"{server.rstrip('/')}/submissions/{answer['submission']}", highlight=False, soft_wrap=True)
+
+
+@app.command("worker")
+def worker_command(
+    db: Optional[str] = DbOption,
+    once: bool = typer.Option(False, "--once", help="Stop when the queue is empty instead of waiting for more."),
+    poll: float = typer.Option(2.0, "--poll", help="Seconds between looks at an empty queue."),
+    step_seconds: float = typer.Option(10.0, "--step-seconds", help="Longest the agent may take to answer one call."),
+    episode_seconds: float = typer.Option(900.0, "--episode-seconds", help="Longest wall-clock time per episode."),
+    memory_gb: float = typer.Option(4.0, "--memory-gb", help="Address-space limit of the agent process."),
+    unsafe_no_sandbox: bool = typer.Option(False, "--unsafe-no-sandbox", help="Run agents without bubblewrap: only for code you trust."),
+) -> None:
+    """Evaluate queued agent submissions, each sandboxed, on the suites' hidden seeds."""
+    import logging
+
+    from gymarena.leaderboard.sandbox import Limits
+    from gymarena.leaderboard.worker import WorkerConfig, run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    limits = Limits(memory_bytes=int(memory_gb * 1024**3), step_seconds=step_seconds, episode_seconds=episode_seconds)
+    with reported_errors():
+        done = run_worker(resolve_db_url(db), once=once, unsafe_no_sandbox=unsafe_no_sandbox,
+                          config=WorkerConfig(limits=limits, poll_seconds=poll))
+    err.print(f"evaluated {done} submission(s)", highlight=False)
+
+
+@admin_app.command("rotate-seeds")
+def rotate_seeds_command(
+    suite: str = typer.Option(..., "--suite", help="Suite whose hidden seeds to reveal and replace."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Reveal a suite's hidden seeds (with their salt) and draw new ones; prints the new commitment."""
+    from gymarena.suites import load_suite
+
+    with reported_errors(), open_store(db) as store:
+        loaded = load_suite(suite)
+        commitment = store.submissions.rotate_seeds(loaded.label, len(loaded.seeds))
+    out.print(f"{loaded.label}: new hidden seeds committed as {commitment.commitment}", highlight=False)
+
+
 dataset_app = typer.Typer(help="Offline datasets: exploitation (TQ) and exploration (SACo) statistics.", no_args_is_help=True)
 app.add_typer(dataset_app, name="dataset")
 

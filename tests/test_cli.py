@@ -37,7 +37,8 @@ def test_every_command_has_help_text():
     commands = dict(_leaf_commands(get_command(app)))
     assert set(commands) == {
         ("list",), ("eval",), ("results",), ("dataset", "stats"), ("report",), ("leaderboard",), ("serve",),
-        ("admin", "create-token"), ("admin", "revoke-token"), ("submit", "results"),
+        ("admin", "create-token"), ("admin", "revoke-token"), ("admin", "rotate-seeds"), ("submit", "results"),
+        ("submit", "agent"), ("worker",),
     }
     for path, command in commands.items():
         assert command.help and len(command.help) > 20, path

@@ -26,6 +26,7 @@ from gymarena.errors import GymarenaError, UnknownSuiteError
 from gymarena.leaderboard import pages
 from gymarena.leaderboard.cache import RankingCache
 from gymarena.leaderboard.limits import BodyLimit
+from gymarena.leaderboard.packages import PackageError, inspect_archive
 from gymarena.leaderboard.uploads import ResultsUpload, check_results, store_results
 from gymarena.results import ResultsStore
 from gymarena.results.submissions import TokenInfo
@@ -165,6 +166,30 @@ def create_app(db_url: str, reps: int | None = None, max_upload_bytes: int = MAX
         return JSONResponse({"submission": submission, "status": "finished", "run": run_id, "kind": "self-reported"},
                             status_code=201)
 
+    @app.post("/api/submissions/agent", status_code=202)
+    async def submit_agent_api(request: Request, token: TokenInfo = Depends(caller)) -> JSONResponse:
+        form = await request.form(max_files=1, max_fields=10)
+        suite, upload = form.get("suite"), form.get("archive")
+        if not isinstance(suite, str) or upload is None or isinstance(upload, str):
+            raise HTTPException(422, "send a form with 'suite' (name@version) and 'archive' (the package as .tar.gz)")
+        archive = await upload.read()
+        within_quota(token)
+        return await run_in_threadpool(_accept_agent, suite, archive, token)
+
+    def _accept_agent(suite: str, archive: bytes, token: TokenInfo) -> JSONResponse:
+        from gymarena.suites import load_suite
+
+        try:
+            label = load_suite(suite).label
+        except UnknownSuiteError:
+            raise HTTPException(422, f"this server has no suite {suite!r}") from None
+        try:
+            manifest = inspect_archive(archive)
+        except PackageError as exc:
+            raise HTTPException(422, str(exc)) from None
+        submission = store.submissions.create(token.id, "agent", label, manifest.model_dump(), "queued", archive=archive)
+        return JSONResponse({"submission": submission, "status": "queued"}, status_code=202)
+
     @app.get("/api/submissions/{submission_id}")
     def submission_api(submission_id: int) -> dict[str, Any]:
         return pages.submission_page(store, submission_id)
@@ -178,7 +203,8 @@ def create_app(db_url: str, reps: int | None = None, max_upload_bytes: int = MAX
     @app.get("/suites/{suite}", response_class=HTMLResponse)
     def ranking_view(request: Request, suite: str) -> Response:
         data = pages.ranking_page(store, cache, suite)
-        runs = {e["run"]: store.get_run(e["run"]) for e in data["entries"]}
+        entries = data["entries"] + (data["verified"]["entries"] if data["verified"] else [])
+        runs = {e["run"]: store.get_run(e["run"]) for e in entries}
         figure = _figure_svg({e["agent"]: e["iqm"] for e in data["entries"]},
                              f"{data['suite']}: IQM of normalised scores, 95% stratified-bootstrap CI")
         context = {"data": data, "figure": figure, "agent_ids": {run_id: run.agent_id for run_id, run in runs.items()}}

@@ -19,6 +19,27 @@ class RankingCache:
         self._entries: dict[str, tuple[tuple[int, int, str], SuiteRanking]] = {}
         self._lock = threading.Lock()
 
+    def verified(self, store: ResultsStore, suite: str) -> SuiteRanking | None:
+        """The ranking of verified runs, under the suite's current hidden seeds (None before any)."""
+        from gymarena.runner.plan import suite_protocol
+        from gymarena.suites import load_suite
+
+        loaded = load_suite(suite)
+        seeds = store.submissions.current_hidden_seeds(loaded.label)
+        if seeds is None:
+            return None
+        key = f"{loaded.label} verified {seeds}"
+        version = store.suite_version(loaded.label)
+        with self._lock:
+            cached = self._entries.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        protocol = [task.stored() for task in suite_protocol(loaded.label, tuple(seeds))]
+        ranking = rank_suite(store, loaded.label, protocol, loaded.ranking, self.reps)
+        with self._lock:
+            self._entries[key] = (version, ranking)
+        return ranking
+
     def ranking(self, store: ResultsStore, suite: str) -> SuiteRanking:
         """The suite's ranking, from the cache when no run of it changed since."""
         from gymarena.errors import UnknownSuiteError

@@ -41,3 +41,23 @@ def _detail(exc: urllib.error.HTTPError) -> str:
 
 def submit_results(server: str, token: str, payload: dict[str, Any]) -> dict[str, Any]:
     return request("POST", f"{server.rstrip('/')}/api/submissions/results", token, json.dumps(payload).encode())
+
+
+def submit_agent(server: str, token: str, suite: str, archive: bytes) -> dict[str, Any]:
+    """Upload an agent package (tar.gz) as a multipart form: the server queues it."""
+    import secrets
+
+    boundary = f"gymarena-{secrets.token_hex(12)}"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="suite"\r\n\r\n{suite}\r\n'.encode(),
+        f'--{boundary}\r\nContent-Disposition: form-data; name="archive"; filename="agent.tar.gz"\r\n'
+        f"Content-Type: application/gzip\r\n\r\n".encode(),
+        archive,
+        f"\r\n--{boundary}--\r\n".encode(),
+    ]
+    return request("POST", f"{server.rstrip('/')}/api/submissions/agent", token, b"".join(parts),
+                   content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def submission_status(server: str, submission: int) -> dict[str, Any]:
+    return request("GET", f"{server.rstrip('/')}/api/submissions/{submission}", None)

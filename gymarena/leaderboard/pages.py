@@ -48,7 +48,24 @@ def suites_page(store: ResultsStore) -> dict[str, Any]:
 
 
 def ranking_page(store: ResultsStore, cache: RankingCache, suite: str) -> dict[str, Any]:
-    return ranking_payload(cache.ranking(store, suite))
+    """The suite's ranking under its public seeds, and (in ``verified``) that of the agents
+    the server evaluated itself on its hidden seeds, with the seeds' public commitments."""
+    from gymarena.errors import UnknownSuiteError
+
+    payload = ranking_payload(cache.ranking(store, suite))
+    try:
+        verified = cache.verified(store, suite)
+    except UnknownSuiteError:  # stored runs of a suite this server does not have
+        verified = None
+    if verified is not None:
+        payload["apart"] = [g for g in payload["apart"] if g["protocol_hash"] != verified.protocol_hash]
+    payload["verified"] = ranking_payload(verified) if verified is not None else None
+    payload["hidden_seeds"] = [
+        {"commitment": c.commitment, "drawn": c.created_at.isoformat(),
+         "revealed": c.revealed_at.isoformat() if c.revealed_at else None, "seeds": c.seeds, "salt": c.salt}
+        for c in store.submissions.seed_commitments(payload["suite"])
+    ]
+    return payload
 
 
 def _run_summary(run: RunInfo) -> dict[str, Any]:

@@ -3,6 +3,7 @@ sandboxed agent gets the observation and action spaces of its task without pickl
 
 from __future__ import annotations
 
+import string
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,8 @@ def describe(space: Any) -> dict[str, Any]:
         return {"type": "Dict", "spaces": {k: describe(s) for k, s in space.spaces.items()}}
     if isinstance(space, spaces.Text):
         return {"type": "Text", "min_length": space.min_length, "max_length": space.max_length, "charset": space.characters}
+    if type(space).__name__ == "MissionSpace":  # MiniGrid's mission strings: a Text space stands in
+        return {"type": "Text", "min_length": 0, "max_length": 512, "charset": string.printable, "stands_for": "MissionSpace"}
     raise ValueError(f"a {type(space).__name__} space cannot be sent to a sandboxed agent")
 
 

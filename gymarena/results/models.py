@@ -107,6 +107,21 @@ class SubmissionRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class HiddenSeedsRow(Base):
+    """The seeds a suite version is verified on, kept from submitters: public as
+    sha256(seeds + salt) until rotated, then revealed."""
+
+    __tablename__ = "hidden_seeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    suite: Mapped[str] = mapped_column(String(200), index=True)
+    seeds: Mapped[list[int]] = mapped_column(JSON)
+    salt: Mapped[str] = mapped_column(String(64))
+    commitment: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revealed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class RunTaskRow(Base):
     """The tasks of a run, in order, each with its protocol."""
 

@@ -23,7 +23,7 @@ from gymarena.results.episode_insert import EpisodeInsert
 from gymarena.results.location import prepare_sqlite_path
 from gymarena.results.migrations_runner import SchemaTooNewError, upgrade_to_head
 from gymarena.results.models import AgentRow, EpisodeRow, ProtocolRow, RunRow, RunTaskRow, utcnow
-from gymarena.results.sqlite import configure_sqlite
+from gymarena.results.sqlite import WRITE_LOCK, configure_sqlite
 
 RUN_STATUSES = ("running", "complete", "failed", "interrupted")
 
@@ -158,6 +158,12 @@ class ResultsStore:
     def _session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
 
+    def _write_session(self) -> Session:
+        """A session whose transactions take SQLite's write lock at BEGIN (IMMEDIATE). A
+        deferred transaction that reads, then writes after another process committed,
+        fails at once with "database is locked" instead of waiting its turn."""
+        return Session(self.engine.execution_options(**{WRITE_LOCK: True}), expire_on_commit=False)
+
     def _write(self, action: str, work) -> Any:
         """Run ``work(session)`` in one transaction, reporting failures as store errors.
 
@@ -166,7 +172,7 @@ class ResultsStore:
         """
         for attempt in range(2):
             try:
-                with self._session() as session, session.begin():
+                with self._write_session() as session, session.begin():
                     return work(session)
             except IntegrityError as exc:
                 if attempt == 1:

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from gymarena.errors import GymarenaError
-from gymarena.results.models import SubmissionRow, TokenRow, utcnow
+from gymarena.results.models import HiddenSeedsRow, SubmissionRow, TokenRow, utcnow
 
 if TYPE_CHECKING:
     from gymarena.results.store import ResultsStore
@@ -58,6 +58,22 @@ class SubmissionInfo:
     started_at: datetime | None
     finished_at: datetime | None
     run_id: int | None = None
+
+
+def seed_commitment(seeds: list[int], salt: str) -> str:
+    """sha256 over the seeds (comma-separated, in order) and the salt: published before
+    the seeds are, so anyone can check later that they were not changed."""
+    return hashlib.sha256((",".join(map(str, seeds)) + ":" + salt).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SeedCommitment:
+    suite: str
+    commitment: str
+    created_at: datetime
+    revealed_at: datetime | None
+    seeds: list[int] | None  # only once revealed
+    salt: str | None
 
 
 class Submissions:
@@ -102,6 +118,66 @@ class Submissions:
                 .where(SubmissionRow.token_id == token_id, SubmissionRow.created_at >= since)
             )
         )
+
+    # -- hidden seeds -------------------------------------------------------------------
+
+    def hidden_seeds(self, suite: str, count: int) -> list[int]:
+        """The current hidden seeds of a suite version, drawn (``count`` of them) on first use."""
+
+        def work(session: Session) -> list[int]:
+            row = self._current_seeds(session, suite)
+            if row is None:
+                row = self._draw_seeds(session, suite, count)
+            return list(row.seeds)
+
+        return self.store._write("write to", work)
+
+    def current_hidden_seeds(self, suite: str) -> list[int] | None:
+        """The hidden seeds in use for a suite version, if any were drawn (never draws)."""
+        row = self.store._read(lambda s: self._current_seeds(s, suite))
+        return None if row is None else list(row.seeds)
+
+    def rotate_seeds(self, suite: str, count: int) -> SeedCommitment:
+        """Reveal the current hidden seeds of a suite version and draw new ones."""
+
+        def work(session: Session) -> SeedCommitment:
+            current = self._current_seeds(session, suite)
+            if current is not None:
+                current.revealed_at = utcnow()
+            return self._commitment(self._draw_seeds(session, suite, count))
+
+        return self.store._write("write to", work)
+
+    def seed_commitments(self, suite: str) -> list[SeedCommitment]:
+        """Every hidden-seed set of a suite version, newest first: seeds shown once revealed."""
+        rows = self.store._read(lambda s: s.scalars(
+            select(HiddenSeedsRow).where(HiddenSeedsRow.suite == suite).order_by(HiddenSeedsRow.id.desc())).all())
+        return [self._commitment(row) for row in rows]
+
+    @staticmethod
+    def _current_seeds(session: Session, suite: str) -> HiddenSeedsRow | None:
+        return session.scalar(
+            select(HiddenSeedsRow).where(HiddenSeedsRow.suite == suite, HiddenSeedsRow.revealed_at.is_(None))
+            .order_by(HiddenSeedsRow.id.desc()).limit(1)
+        )
+
+    @staticmethod
+    def _draw_seeds(session: Session, suite: str, count: int) -> HiddenSeedsRow:
+        rng = secrets.SystemRandom()
+        seeds = sorted(rng.sample(range(10_000, 2**31), count))
+        salt = secrets.token_hex(16)
+        row = HiddenSeedsRow(suite=suite, seeds=seeds, salt=salt, commitment=seed_commitment(seeds, salt))
+        session.add(row)
+        session.flush()
+        return row
+
+    @staticmethod
+    def _commitment(row: HiddenSeedsRow) -> SeedCommitment:
+        from gymarena.results.store import _utc
+
+        revealed = row.revealed_at is not None
+        return SeedCommitment(row.suite, row.commitment, _utc(row.created_at), _utc(row.revealed_at),
+                              list(row.seeds) if revealed else None, row.salt if revealed else None)
 
     # -- submissions --------------------------------------------------------------------
 

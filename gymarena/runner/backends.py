@@ -72,6 +72,9 @@ class EpisodeWorker:
     def close(self) -> None:
         if self.current is not None:
             self.current.env.close()
+            close_agent = getattr(self.current.agent, "close", None)
+            if callable(close_agent):  # optional: an agent holding a process or files
+                close_agent()
             self.current = None
 
 

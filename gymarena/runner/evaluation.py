@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gymarena import provenance
+from gymarena.agents import AgentSource
 from gymarena.errors import GymarenaError, RunConfigError
 from gymarena.results import AgentIdentity, ResultsStore, RunInfo, open_store
 from gymarena.runner.backends import run_backend
@@ -26,7 +27,17 @@ class RunResult:
     played: int
 
 
-def _attach(request: EvalRequest, store: ResultsStore) -> tuple[RunPlan, int, bool]:
+@dataclass(frozen=True)
+class RunOrigin:
+    """Who evaluates: a loaded agent instead of ``request.agent`` (the leaderboard worker's
+    sandboxed submissions), and the kind the run is stored as (local, verified)."""
+
+    agent: AgentSource | None = None
+    kind: str = "local"
+    submission_id: int | None = None
+
+
+def _attach(request: EvalRequest, store: ResultsStore, origin: RunOrigin) -> tuple[RunPlan, int, bool]:
     """(plan, run id, resumed): continue the named or an unfinished identical run, else create one."""
     if request.resume is not None:
         run = store.get_run(request.resume)
@@ -35,7 +46,7 @@ def _attach(request: EvalRequest, store: ResultsStore) -> tuple[RunPlan, int, bo
         if run.status == "complete":
             raise RunConfigError(f"run {run.id} is already complete; there is nothing to resume")
         return plan_stored_run(run), run.id, True
-    plan = plan_request(request)
+    plan = plan_request(request, origin.agent)
     if not request.fresh:
         existing = store.find_resumable_run(plan.config_hash)
         if existing is not None:
@@ -50,6 +61,8 @@ def _attach(request: EvalRequest, store: ResultsStore) -> tuple[RunPlan, int, bo
         config=plan.config(),
         provenance=provenance.collect(plan.simulator_packages()),
         tasks=[t.stored() for t in plan.tasks],
+        kind=origin.kind,
+        submission_id=origin.submission_id,
     )
     return plan, run_id, False
 
@@ -93,12 +106,13 @@ def evaluate(
     request: EvalRequest,
     store: ResultsStore | None = None,
     progress: Progress | None = None,
+    origin: RunOrigin = RunOrigin(),
 ) -> RunResult:
     """Run (or resume) an evaluation; every episode is in the store when this returns."""
     own_store = store is None
     store = store or open_store()
     try:
-        plan, run_id, resumed = _attach(request, store)
+        plan, run_id, resumed = _attach(request, store, origin)
         skipped, played = _play(request, store, plan, run_id, progress)
         return RunResult(store.get_run(run_id), resumed, skipped, played)
     finally:

@@ -200,19 +200,20 @@ def run_protocol_hash(tasks: tuple[PlannedTask, ...]) -> str:
     return hashlib.sha256(canonical_json([t.protocol_hash for t in tasks]).encode()).hexdigest()
 
 
-def suite_protocol(suite: str) -> tuple[PlannedTask, ...]:
-    """The protocol of a suite as installed here: its tasks and seeds under this
-    machine's simulator versions (what a fresh ``gymarena eval --suite`` would run)."""
+def suite_protocol(suite: str, seeds: tuple[int, ...] | None = None) -> tuple[PlannedTask, ...]:
+    """The protocol of a suite as installed here: its tasks and seeds (or ``seeds``, such
+    as a leaderboard's hidden ones) under this machine's simulator versions."""
     loaded = load_suite(suite)
-    return _planned(list(loaded.tasks), loaded.seeds)
+    return _planned(list(loaded.tasks), tuple(seeds) if seeds else loaded.seeds)
 
 
 def _planned(specs: list[TaskSpec], seeds: tuple[int, ...]) -> tuple[PlannedTask, ...]:
     return tuple(PlannedTask(s, seeds, simulator_versions(family_of(s).name)) for s in specs)
 
 
-def plan_request(request: EvalRequest) -> RunPlan:
-    """Resolve a new evaluation: suite or task ids, seeds, budget, agent."""
+def plan_request(request: EvalRequest, agent: AgentSource | None = None) -> RunPlan:
+    """Resolve a new evaluation: suite or task ids, seeds, budget, agent (``request.agent``
+    loaded, unless an already loaded ``agent`` is given, as the leaderboard worker does)."""
     if request.suite:
         suite = load_suite(request.suite)
         specs, seeds, label = list(suite.tasks), suite.seeds, suite.label
@@ -221,7 +222,7 @@ def plan_request(request: EvalRequest) -> RunPlan:
     if request.episodes is not None:
         specs = [s.with_episodes(request.episodes) for s in specs]
     seeds = request.seeds or seeds
-    return RunPlan(_planned(specs, seeds), seeds, load_agent(request.agent), label)
+    return RunPlan(_planned(specs, seeds), seeds, agent or load_agent(request.agent), label)
 
 
 def plan_stored_run(run: RunInfo) -> RunPlan:

@@ -1,4 +1,4 @@
-"""Leaderboard submissions: API tokens, submissions, and each run's kind and submission.
+"""Leaderboard submissions: API tokens, submissions, hidden seeds, and each run's kind and submission.
 
 Revision ID: 0004_submissions
 Revises: 0003_trials
@@ -47,6 +47,18 @@ def upgrade() -> None:
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_submissions_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_submissions_token_id'), ['token_id'], unique=False)
+    op.create_table('hidden_seeds',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('suite', sa.String(length=200), nullable=False),
+        sa.Column('seeds', sa.JSON(), nullable=False),
+        sa.Column('salt', sa.String(length=64), nullable=False),
+        sa.Column('commitment', sa.String(length=64), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('revealed_at', sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    with op.batch_alter_table('hidden_seeds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hidden_seeds_suite'), ['suite'], unique=False)
     with op.batch_alter_table('runs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('kind', sa.String(length=20), server_default='local', nullable=False))
         batch_op.add_column(sa.Column('submission_id', sa.Integer(), nullable=True))
@@ -65,5 +77,8 @@ def downgrade() -> None:
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_submissions_token_id'))
         batch_op.drop_index(batch_op.f('ix_submissions_status'))
+    with op.batch_alter_table('hidden_seeds', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_hidden_seeds_suite'))
+    op.drop_table('hidden_seeds')
     op.drop_table('submissions')
     op.drop_table('tokens')

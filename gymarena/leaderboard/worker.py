@@ -1,0 +1,101 @@
+"""The leaderboard worker: takes queued agent submissions and evaluates them sandboxed.
+
+Each submission is claimed atomically (two workers never take the same one), unpacked
+into a private directory, and evaluated on the suite's hidden seeds by the ordinary
+runner, with every agent call going to a sandboxed process (sandbox.py). The run is
+stored as ``verified``. Whatever the agent does, the worker goes on: a broken limit, an
+exception or a protocol breach fails that submission with the reason and the tail of
+the agent's log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import socket
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from gymarena.agents import AgentSource
+from gymarena.errors import GymarenaError
+from gymarena.leaderboard.packages import unpack
+from gymarena.leaderboard.sandbox import Limits, SandboxedAgent, require_sandbox, tail
+from gymarena.results import ResultsStore
+from gymarena.results.submissions import SubmissionInfo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    limits: Limits = Limits()
+    poll_seconds: float = 2.0
+    sandboxed: bool = True
+    name: str = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def verified_seeds(store: ResultsStore, suite: str) -> tuple[int, ...]:
+    """The suite version's hidden seeds: as many as its public ones."""
+    from gymarena.suites import load_suite
+
+    return tuple(store.submissions.hidden_seeds(suite, len(load_suite(suite).seeds)))
+
+
+def evaluate_submission(store: ResultsStore, submission: SubmissionInfo, config: WorkerConfig) -> None:
+    """Evaluate one claimed submission and record how it ended (never raises for the agent's faults)."""
+    from gymarena.runner import EvalRequest, RunOrigin, evaluate
+
+    workspace = Path(tempfile.mkdtemp(prefix=f"gymarena-submission-{submission.id}-"))
+    workspace.chmod(0o755)
+    log_path = workspace / "agent.log"
+    try:
+        archive = store.submissions.archive(submission.id)
+        package = workspace / "package"
+        manifest = unpack(archive, package)
+        source = AgentSource(
+            reference=f"submission:{submission.id}:{manifest.entry_point}",
+            name=manifest.name,
+            version=manifest.version,
+            content_hash=hashlib.sha256(archive).hexdigest(),
+            factory=lambda task, observation_space, action_space: SandboxedAgent(
+                package, manifest.entry_point, task, observation_space, action_space, config.limits, log_path,
+                config.sandboxed),
+        )
+        request = EvalRequest(suite=submission.suite, seeds=verified_seeds(store, submission.suite), backend="local",
+                              fresh=True)
+        evaluate(request, store, origin=RunOrigin(source, "verified", submission.id))
+        store.submissions.finish(submission.id, "finished", log_tail=tail(log_path))
+    except GymarenaError as exc:
+        store.submissions.finish(submission.id, "failed", reason=str(exc), log_tail=tail(log_path))
+    except Exception as exc:  # a fault of ours: say so, and go on with the next one
+        log.exception("submission %s failed in the worker", submission.id)
+        store.submissions.finish(submission.id, "failed", reason=f"worker error: {type(exc).__name__}: {exc}",
+                                 log_tail=tail(log_path))
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
+
+
+def run_worker(db_url: str, once: bool = False, unsafe_no_sandbox: bool = False, config: WorkerConfig | None = None) -> int:
+    """Take and evaluate submissions until stopped (or, with ``once``, until the queue is
+    empty); returns how many were evaluated."""
+    sandboxed = require_sandbox(unsafe_no_sandbox)
+    config = config or WorkerConfig()
+    config = WorkerConfig(config.limits, config.poll_seconds, sandboxed, config.name)
+    if not sandboxed:
+        log.warning("submitted agents run WITHOUT a sandbox (--unsafe-no-sandbox): only for code you trust")
+    done = 0
+    with ResultsStore(db_url) as store:
+        while True:
+            submission = store.submissions.claim(config.name)
+            if submission is None:
+                if once:
+                    return done
+                time.sleep(config.poll_seconds)
+                continue
+            log.info("evaluating submission %s (%s)", submission.id, submission.suite)
+            evaluate_submission(store, submission, config)
+            done += 1

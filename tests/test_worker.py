@@ -1,0 +1,195 @@
+"""Agent submissions end to end: upload, queue, sandboxed evaluation on hidden seeds by
+the worker, verified ranking, failures with reasons, two workers on one queue, and the
+hidden seeds' public commitments."""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import tarfile
+import textwrap
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from gymarena.cli import app as cli
+from gymarena.leaderboard.app import create_app
+from gymarena.leaderboard.packages import pack_directory
+from gymarena.leaderboard.sandbox import Limits
+from gymarena.leaderboard.worker import WorkerConfig, run_worker
+from gymarena.results import ResultsStore
+from gymarena.results.submissions import seed_commitment
+from leaderboard_data import running_server
+
+SUITE = "quickstart@1"
+GOOD = """
+class Agent:
+    def __init__(self, task, observation_space, action_space):
+        self.space = action_space
+
+    def reset(self, seed=None):
+        self.space.seed(seed)
+
+    def act(self, observation):
+        return self.space.sample()
+"""
+SLEEPER = """
+import time
+
+
+class Agent:
+    def __init__(self, task, observation_space, action_space):
+        pass
+
+    def reset(self, seed=None):
+        pass
+
+    def act(self, observation):
+        time.sleep(3600)
+"""
+FAST = WorkerConfig(limits=Limits(step_seconds=3.0, start_seconds=60.0), poll_seconds=0.1)
+
+
+def _package(directory, name: str, code: str):
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "gymarena-agent.toml").write_text(f'name = "{name}"\nversion = "1"\nentry_point = "agent.py:Agent"\n')
+    (directory / "agent.py").write_text(textwrap.dedent(code))
+    return directory
+
+
+def _upload(client, token, archive: bytes, suite: str = SUITE):
+    return client.post("/api/submissions/agent", data={"suite": suite},
+                       files={"archive": ("agent.tar.gz", archive, "application/gzip")},
+                       headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture
+def server(db_url):
+    with ResultsStore(db_url) as store:
+        token = store.submissions.create_token("alice", daily_quota=50)
+    with TestClient(create_app(db_url, reps=200)) as client:
+        yield client, token, db_url
+
+
+def test_a_submitted_agent_is_evaluated_sandboxed_on_hidden_seeds_and_ranked_verified(db_url, tmp_path):
+    with ResultsStore(db_url) as store:
+        token = store.submissions.create_token("bob")
+    package = _package(tmp_path / "mine", "sampler", GOOD)
+    with running_server(create_app(db_url, reps=200)) as url:
+        result = CliRunner().invoke(cli, ["submit", "agent", str(package), "--suite", SUITE, "--server", url, "--token", token])
+        assert result.exit_code == 0, result.output
+        assert "queued (sampler 1)" in result.stdout
+        assert run_worker(db_url, once=True, config=FAST) == 1
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(f"{url}/api/suites/{SUITE}") as answer:
+            page = json.loads(answer.read())
+    (entry,) = page["verified"]["entries"]
+    assert entry["agent"] == "sampler" and entry["kind"] == "verified" and entry["seeds"] == 3
+    assert page["entries"] == []  # nothing under the public seeds
+    (commitment,) = page["hidden_seeds"]
+    assert commitment["seeds"] is None and commitment["revealed"] is None  # not public yet
+    with ResultsStore(db_url) as store:
+        run = store.get_run(entry["run"])
+        hidden = store.submissions.current_hidden_seeds(SUITE)
+        assert run.kind == "verified" and run.config["seeds"] == hidden and not set(hidden) & {0, 1, 2}
+        submission = store.submissions.get(run.submission_id)
+        assert submission.status == "finished" and submission.run_id == run.id
+
+
+def test_a_misbehaving_agent_fails_with_its_reason_and_the_worker_goes_on(server, tmp_path):
+    client, token, db_url = server
+    sleeper = _upload(client, token, pack_directory(_package(tmp_path / "sleeper", "sleeper", SLEEPER))).json()
+    good = _upload(client, token, pack_directory(_package(tmp_path / "good", "good", GOOD))).json()
+    assert sleeper["status"] == good["status"] == "queued"
+    assert run_worker(db_url, once=True, config=FAST) == 2
+    failed = client.get(f"/api/submissions/{sleeper['submission']}").json()
+    assert failed["status"] == "failed" and "did not answer act within 3 s" in failed["reason"]
+    assert "failed" in client.get(f"/submissions/{sleeper['submission']}").text
+    assert client.get(f"/api/submissions/{good['submission']}").json()["status"] == "finished"
+
+
+def _tar(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+MANIFEST = b'name = "x"\nentry_point = "agent.py:Agent"\n'
+
+
+@pytest.mark.parametrize("members, reason", [
+    ({"agent.py": b"class Agent: pass"}, "no gymarena-agent.toml"),
+    ({"gymarena-agent.toml": MANIFEST}, "'agent.py' is not in the package"),
+    ({"gymarena-agent.toml": MANIFEST, "agent.py": b"", "../escape.py": b""}, "a path outside itself"),
+    ({"gymarena-agent.toml": b'name = "x"\nentry_point = "/etc/passwd.py:A"\n', "agent.py": b""}, "entry_point"),
+    ({"gymarena-agent.toml": b"name = [", "agent.py": b""}, "not valid TOML"),
+])
+def test_bad_packages_are_refused_at_upload(server, members, reason):
+    client, token, _ = server
+    answer = _upload(client, token, _tar(members))
+    assert answer.status_code == 422 and reason in answer.json()["detail"]
+
+
+def test_agent_uploads_need_a_token_a_known_suite_and_a_bounded_size(db_url, tmp_path):
+    with ResultsStore(db_url) as store:
+        token = store.submissions.create_token("erin")
+    archive = pack_directory(_package(tmp_path / "a", "a", GOOD))
+    with TestClient(create_app(db_url, reps=200, max_upload_bytes=100_000)) as client:
+        assert _upload(client, "gya_nope", archive).status_code == 401
+        unknown = _upload(client, token, archive, suite="no-such-suite@1")
+        assert unknown.status_code == 422 and "no suite" in unknown.json()["detail"]
+        assert _upload(client, token, archive + b"\0" * 200_000).status_code == 413
+
+
+def _work(db_url: str, name: str) -> None:
+    run_worker(db_url, once=True, config=WorkerConfig(limits=FAST.limits, poll_seconds=0.1, name=name))
+
+
+def test_two_workers_on_one_queue_evaluate_every_submission_exactly_once(server, tmp_path):
+    client, token, db_url = server
+    archive = pack_directory(_package(tmp_path / "a", "shared", GOOD))
+    ids = [_upload(client, token, archive).json()["submission"] for _ in range(4)]
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_work, args=(db_url, f"worker-{i}")) for i in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=600)
+        assert worker.exitcode == 0
+    with ResultsStore(db_url) as store:
+        submissions = [store.submissions.get(i) for i in ids]
+        assert all(s.status == "finished" and s.run_id is not None for s in submissions), [(s.status, s.reason) for s in submissions]
+        runs = [r for r in store.list_runs() if r.submission_id in ids]
+        assert sorted(r.submission_id for r in runs) == ids  # one run each, none twice
+        assert {s.worker for s in submissions} <= {"worker-0", "worker-1"}
+
+
+def test_rotating_reveals_seeds_that_match_their_commitment(server, tmp_path):
+    client, token, db_url = server
+    with ResultsStore(db_url) as store:
+        first = store.submissions.hidden_seeds(SUITE, 3)
+    before = client.get(f"/api/suites/{SUITE}").json()["hidden_seeds"][0]
+    result = CliRunner().invoke(cli, ["admin", "rotate-seeds", "--suite", SUITE, "--db", db_url])
+    assert result.exit_code == 0, result.output
+    revealed = client.get(f"/api/suites/{SUITE}").json()["hidden_seeds"]
+    old = next(c for c in revealed if c["commitment"] == before["commitment"])
+    assert old["seeds"] == first and seed_commitment(old["seeds"], old["salt"]) == before["commitment"]
+    with ResultsStore(db_url) as store:
+        assert store.submissions.current_hidden_seeds(SUITE) != first
+
+
+def test_the_worker_refuses_to_run_untrusted_code_without_a_sandbox(db_url, monkeypatch):
+    from gymarena.errors import GymarenaError
+    from gymarena.leaderboard import sandbox
+
+    monkeypatch.setattr(sandbox, "sandbox_available", lambda: (False, "bwrap is not installed"))
+    with pytest.raises(GymarenaError, match="refuses to start unless given --unsafe-no-sandbox"):
+        run_worker(db_url, once=True)
+    assert run_worker(db_url, once=True, unsafe_no_sandbox=True) == 0
