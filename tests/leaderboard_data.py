@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -84,3 +85,23 @@ def running_server(app) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def acting_agent(act_body: str) -> str:
+    """The source of an agent module whose ``act`` runs ``act_body`` (os, socket, sys and
+    time imported), then returns action 0: the sandbox tests' misbehaving agents."""
+    body = textwrap.indent(textwrap.dedent(act_body), " " * 8)
+    return f"""import os, socket, sys, time
+
+
+class Agent:
+    def __init__(self, task, observation_space, action_space):
+        pass
+
+    def reset(self, seed=None):
+        pass
+
+    def act(self, observation):
+{body}
+        return 0
+"""

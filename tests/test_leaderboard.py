@@ -7,12 +7,13 @@ import json
 
 import numpy as np
 import pytest
+from leaderboard_data import play_both, tiny_suite
 from typer.testing import CliRunner
 
 from gymarena.cli import app
 from gymarena.leaderboard import leaderboard
 from gymarena.runner import EvalRequest, evaluate
-from leaderboard_data import play_both, tiny_suite
+
 
 def test_agents_are_ranked_by_iqm_with_intervals_and_improvement_over_the_next(store, tmp_path):
     suite = tiny_suite(tmp_path)

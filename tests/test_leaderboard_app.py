@@ -8,11 +8,11 @@ import io
 
 import pytest
 from fastapi.testclient import TestClient
+from leaderboard_data import play_both, tiny_suite
 
 from gymarena.leaderboard.app import create_app
 from gymarena.results import ResultsStore
 from gymarena.runner import EvalRequest, evaluate
-from leaderboard_data import play_both, tiny_suite
 
 SUITE = "tiny@1"
 

@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
+from leaderboard_data import play_both, running_server, tiny_suite
 from playwright.sync_api import sync_playwright
 
 from gymarena.leaderboard.app import create_app
 from gymarena.results import ResultsStore
-from leaderboard_data import play_both, running_server, tiny_suite
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium as root in a closed network: no sandbox, and none of its background traffic.

@@ -9,6 +9,7 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from leaderboard_data import running_server
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -18,7 +19,6 @@ from gymarena.leaderboard.uploads import results_payload
 from gymarena.results import ResultsStore
 from gymarena.results.models import TokenRow
 from gymarena.runner import EvalRequest, evaluate
-from leaderboard_data import running_server
 
 HOSTILE = "x'); DROP TABLE runs; -- \" <script>alert(1)</script>"
 

@@ -5,12 +5,16 @@ hidden seeds' public commitments."""
 from __future__ import annotations
 
 import io
+import json
 import multiprocessing
+import re
+import socket
 import tarfile
-import textwrap
+import urllib.request
 
 import pytest
 from fastapi.testclient import TestClient
+from leaderboard_data import acting_agent, running_server
 from typer.testing import CliRunner
 
 from gymarena.cli import app as cli
@@ -20,41 +24,17 @@ from gymarena.leaderboard.sandbox import Limits
 from gymarena.leaderboard.worker import WorkerConfig, run_worker
 from gymarena.results import ResultsStore
 from gymarena.results.submissions import seed_commitment
-from leaderboard_data import running_server
 
 SUITE = "quickstart@1"
-GOOD = """
-class Agent:
-    def __init__(self, task, observation_space, action_space):
-        self.space = action_space
-
-    def reset(self, seed=None):
-        self.space.seed(seed)
-
-    def act(self, observation):
-        return self.space.sample()
-"""
-SLEEPER = """
-import time
-
-
-class Agent:
-    def __init__(self, task, observation_space, action_space):
-        pass
-
-    def reset(self, seed=None):
-        pass
-
-    def act(self, observation):
-        time.sleep(3600)
-"""
+GOOD = acting_agent("pass")
+SLEEPER = acting_agent("time.sleep(3600)")
 FAST = WorkerConfig(limits=Limits(step_seconds=3.0, start_seconds=60.0), poll_seconds=0.1)
 
 
 def _package(directory, name: str, code: str):
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "gymarena-agent.toml").write_text(f'name = "{name}"\nversion = "1"\nentry_point = "agent.py:Agent"\n')
-    (directory / "agent.py").write_text(textwrap.dedent(code))
+    (directory / "agent.py").write_text(code)
     return directory
 
 
@@ -81,9 +61,6 @@ def test_a_submitted_agent_is_evaluated_sandboxed_on_hidden_seeds_and_ranked_ver
         assert result.exit_code == 0, result.output
         assert "queued (sampler 1)" in result.stdout
         assert run_worker(db_url, once=True, config=FAST) == 1
-        import json
-        import urllib.request
-
         with urllib.request.urlopen(f"{url}/api/suites/{SUITE}") as answer:
             page = json.loads(answer.read())
     (entry,) = page["verified"]["entries"]
@@ -193,3 +170,36 @@ def test_the_worker_refuses_to_run_untrusted_code_without_a_sandbox(db_url, monk
     with pytest.raises(GymarenaError, match="refuses to start unless given --unsafe-no-sandbox"):
         run_worker(db_url, once=True)
     assert run_worker(db_url, once=True, unsafe_no_sandbox=True) == 0
+
+
+def test_every_breach_fails_its_submission_with_a_reason_and_the_worker_survives(server, tmp_path):
+    client, token, db_url = server
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    secret = tmp_path / "hidden-seeds.txt"
+    secret.write_text("11 12 13")
+    outside = tmp_path / "escaped.txt"
+    breaches = {
+        "socket": (f"socket.create_connection(('127.0.0.1', {listener.getsockname()[1]}), timeout=2)",
+                   "OSError|Network is unreachable|ConnectionRefusedError"),
+        "write": (f"open({str(outside)!r}, 'w').write('x')", "FileNotFoundError|PermissionError"),
+        "read": (f"open({str(secret)!r}).read()", "FileNotFoundError"),
+        "fork": ("while True:\n    os.fork()", "BlockingIOError|broke the protocol"),
+        "memory": ("import numpy; numpy.ones(10 * 1024**3, dtype=numpy.uint8)", "MemoryError|Unable to allocate"),
+        "sleep": ("time.sleep(10**6)", "did not answer act within 3 s"),
+        "garbage": ("os.write(int(sys.argv[4]), b'\\xff' * 64)", "broke the protocol"),
+    }
+    ids = {name: _upload(client, token, pack_directory(_package(tmp_path / name, name, acting_agent(body)))).json()["submission"]
+           for name, (body, _) in breaches.items()}
+    good = _upload(client, token, pack_directory(_package(tmp_path / "good", "good", GOOD))).json()["submission"]
+    assert run_worker(db_url, once=True, config=FAST) == len(breaches) + 1
+    for name, (_, reason) in breaches.items():
+        status = client.get(f"/api/submissions/{ids[name]}").json()
+        assert status["status"] == "failed" and re.search(reason, status["reason"]), (name, status["reason"])
+    assert client.get(f"/api/submissions/{good}").json()["status"] == "finished"
+    assert not outside.exists()
+    with pytest.raises(socket.timeout):
+        listener.accept()
+    listener.close()

@@ -1,15 +1,21 @@
 """Rankings cached per suite and recomputed only when the suite's runs change.
 
 A ranking reads per-seed means (one SQL aggregate over the ranked runs' episodes) and
-bootstraps them; the cache key is the suite's run count, newest run and latest update
-(one indexed query), so a page view costs that query while nothing changed.
+bootstraps them; the cache key is the suite's complete-run count, newest complete run
+and latest update (one indexed query), so a page view costs that query while no run of
+the suite completed.
 """
 
 from __future__ import annotations
 
 import threading
 
-from gymarena.leaderboard.ranking import RANKING_REPS, SuiteRanking, leaderboard, rank_suite
+from gymarena.leaderboard.ranking import (
+    RANKING_REPS,
+    SuiteRanking,
+    leaderboard,
+    rank_suite,
+)
 from gymarena.results import ResultsStore
 
 
@@ -47,12 +53,12 @@ class RankingCache:
 
         try:
             label = load_suite(suite).label
-            compute = lambda: leaderboard(store, label, reps=self.reps)  # noqa: E731
+            compute = lambda: leaderboard(store, label, reps=self.reps)
         except UnknownSuiteError:  # stored runs of a suite this server does not have: rank under their newest protocol
             if store.suite_version(suite)[0] == 0:
                 raise
             label = suite
-            compute = lambda: rank_suite(store, label, reps=self.reps)  # noqa: E731
+            compute = lambda: rank_suite(store, label, reps=self.reps)
         version = store.suite_version(label)
         with self._lock:
             cached = self._entries.get(label)

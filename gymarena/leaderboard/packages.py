@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import io
 import tarfile
-import tomllib
 from pathlib import Path
 
+import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gymarena.errors import GymarenaError

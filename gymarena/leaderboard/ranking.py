@@ -182,7 +182,9 @@ def _hash_of(protocol: Sequence[TaskProtocol] | None, groups: Mapping[str, list[
     for run_hash, group in groups.items():
         if [t.protocol_hash for t in group[0].tasks] == wanted:
             return run_hash
-    from gymarena.runner.plan import run_protocol_hash  # no run under it yet: compute it as runs do
+    from gymarena.runner.plan import (
+        run_protocol_hash,  # no run under it yet: compute it as runs do
+    )
 
     return run_protocol_hash(protocol)
 

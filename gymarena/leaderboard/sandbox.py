@@ -27,7 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from gymarena.errors import AgentError, GymarenaError
-from gymarena.leaderboard.frames import FrameError, FrameTimeout, read_frame, write_frame
+from gymarena.leaderboard.frames import (
+    FrameError,
+    FrameTimeout,
+    read_frame,
+    write_frame,
+)
 from gymarena.leaderboard.wire_spaces import describe
 from gymarena.tasks import TaskSpec
 
@@ -56,7 +61,7 @@ def sandbox_available() -> tuple[bool, str]:
     for tool, package in (("bwrap", "bubblewrap"), ("setpriv", "util-linux")):
         if shutil.which(tool) is None:
             return False, f"{tool} is not installed (apt-get install {package})"
-    probe = subprocess.run([*_system(), "/usr/bin/true"], capture_output=True, text=True)
+    probe = subprocess.run([*_system(), "/usr/bin/true"], capture_output=True, text=True, check=False)
     if probe.returncode != 0:
         return False, f"bubblewrap cannot make namespaces here: {probe.stderr.strip()}"
     return True, ""

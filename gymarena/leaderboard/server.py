@@ -19,8 +19,8 @@ def app_from_environment():
 
 def serve(db_url: str, host: str, port: int, workers: int = 1) -> None:
     try:
-        import uvicorn
         import fastapi  # noqa: F401
+        import uvicorn
     except ImportError as exc:
         raise MissingExtraError("FastAPI/uvicorn", "server", exc, what="web framework") from None
     from gymarena.results import ResultsStore

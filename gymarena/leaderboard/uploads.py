@@ -111,8 +111,8 @@ def check_results(upload: ResultsUpload, protocol: list[TaskProtocol]) -> list[s
     uploaded = [TaskProtocol(**t.model_dump()) for t in upload.tasks]
     forged = [t.task_id for t in uploaded if not _hash_matches(t)]
     if forged:
-        return [f"the protocol hash of {', '.join(forged)} does not match its spec, seeds, budget, metric definitions "
-                "and simulator versions"]
+        return [(f"the protocol hash of {', '.join(forged)} does not match its spec, seeds, budget, "
+                 "metric definitions and simulator versions")]
     if [t.protocol_hash for t in uploaded] != [t.protocol_hash for t in protocol]:
         return [f"the protocol differs from this server's {upload.suite}: " + "; ".join(_differences(protocol, uploaded))]
     specs = {t.task_id: TaskSpec.from_json_dict(t.spec) for t in protocol}

@@ -17,7 +17,7 @@ import shutil
 import socket
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gymarena.agents import AgentSource
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    limits: Limits = Limits()
+    limits: Limits = field(default_factory=Limits)
     poll_seconds: float = 2.0
     sandboxed: bool = True
     name: str = f"{socket.gethostname()}:{os.getpid()}"

@@ -358,11 +358,13 @@ class ResultsStore:
         return {suite: int(count) for suite, count in rows}
 
     def suite_version(self, suite: str) -> tuple[int, int, str]:
-        """What changes whenever a run of the suite starts, finishes or changes status:
-        (runs, newest run id, latest update), for caches keyed on it."""
+        """What changes whenever a run of the suite completes (or a complete one changes):
+        (complete runs, newest of them, latest update), for ranking caches keyed on it.
+        Episodes streaming into running runs leave it alone: rankings hold complete runs."""
         count, newest, updated = self._read(
             lambda s: s.execute(
-                select(func.count(), func.max(RunRow.id), func.max(RunRow.updated_at)).where(RunRow.suite == suite)
+                select(func.count(), func.max(RunRow.id), func.max(RunRow.updated_at))
+                .where(RunRow.suite == suite, RunRow.status == "complete")
             ).one()
         )
         return int(count), int(newest or 0), str(updated)

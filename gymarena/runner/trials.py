@@ -25,7 +25,14 @@ from typing import Any
 
 from gymarena.errors import AgentError
 from gymarena.records import EpisodeKey, EpisodeRecord
-from gymarena.runner.rollout import ActionCheck, episode_seed, play_episode, reset_agent, reset_env, where
+from gymarena.runner.rollout import (
+    ActionCheck,
+    episode_seed,
+    play_episode,
+    reset_agent,
+    reset_env,
+    where,
+)
 from gymarena.tasks import TaskSpec
 
 ADAPTATION, EVALUATION = "adaptation", "evaluation"
