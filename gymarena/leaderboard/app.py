@@ -205,8 +205,9 @@ def create_app(db_url: str, reps: int | None = None, max_upload_bytes: int = MAX
         data = pages.ranking_page(store, cache, suite)
         entries = data["entries"] + (data["verified"]["entries"] if data["verified"] else [])
         runs = {e["run"]: store.get_run(e["run"]) for e in entries}
-        figure = _figure_svg({e["agent"]: e["iqm"] for e in data["entries"]},
-                             f"{data['suite']}: IQM of normalised scores, 95% stratified-bootstrap CI")
+        figure = cache.memo(f"{data['suite']} figure", (store.suite_version(data["suite"]), data["protocol_hash"]),
+                            lambda: _figure_svg({e["agent"]: e["iqm"] for e in data["entries"]},
+                                                f"{data['suite']}: IQM of normalised scores, 95% stratified-bootstrap CI"))
         context = {"data": data, "figure": figure, "agent_ids": {run_id: run.agent_id for run_id, run in runs.items()}}
         return templates.TemplateResponse(request, "ranking.html", context)
 
