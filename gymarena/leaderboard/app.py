@@ -215,8 +215,10 @@ def create_app(db_url: str, reps: int | None = None, max_upload_bytes: int = MAX
     def agent_view(request: Request, agent_id: int) -> Response:
         data = pages.agent_page(store, agent_id)
         figures = {
-            run["run"]: _figure_svg({t["task"]: t["normalised"] for t in run["tasks"] if t["normalised"]},
-                                    f"run {run['run']}: normalised score per task, 95% bootstrap CI over seeds")
+            run["run"]: cache.memo(
+                f"run figure {run['run']}", (run["status"], run["episodes"]),
+                lambda run=run: _figure_svg({t["task"]: t["normalised"] for t in run["tasks"] if t["normalised"]},
+                                            f"run {run['run']}: normalised score per task, 95% bootstrap CI over seeds"))
             for run in data["runs"]
         }
         return templates.TemplateResponse(request, "agent.html", {"data": data, "figures": figures})

@@ -1,0 +1,266 @@
+"""Does the leaderboard stay fast with 1M stored episodes under concurrent readers and
+writers, and does it lose nothing?
+
+Setup: a PostgreSQL database (``--db``, ``$GYMARENA_BENCH_DB``, else a throwaway cluster
+started here as scripts/test does) filled through the results store with 100 complete
+runs of a two-task suite (5 seeds x 1,000 episodes per task: 10,000 episodes each, 1M in
+all), then ``gymarena serve`` (2 workers) on a local port.
+
+Baseline: one reader requesting the page mix (suites, ranking page and API, agent page,
+run page and API, random ids) one request at a time for 10 s, no writers.
+Measured: ``--readers`` (100) concurrent readers with the same mix for ``--seconds`` (60),
+while ``--writers`` (10) processes stream episodes into new runs of the suite through
+the results store (batches of 50, as an evaluation commits them) and complete them,
+which refreshes the cached ranking under load. Afterwards every written episode is
+counted back from the database.
+
+    python bench/server_load.py            # last line: ratio <p95 under load / p95 of the baseline>
+Target: p95 under load < 100 ms, nothing lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import multiprocessing
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from contextlib import contextmanager
+
+import numpy as np
+
+SUITE = "bench-load@1"
+TASKS = ("classic/CartPole-v1", "minigrid/DoorKey-5x5-v0")
+SEEDS = (0, 1, 2, 3, 4)
+EPISODES_PER_SEED = 1_000
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def throwaway_postgres():
+    """A private PostgreSQL cluster on a free port, removed afterwards (needs Debian's postgresql)."""
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    if not bins:
+        sys.exit("no PostgreSQL here: give --db postgresql://... or apt-get install postgresql")
+    data = tempfile.mkdtemp(prefix="gymarena-bench-pg-")
+    as_postgres = []
+    if os.geteuid() == 0:
+        shutil.chown(data, "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    subprocess.run([*as_postgres, f"{bins[-1]}/initdb", "-D", data, "-A", "trust", "-U", "postgres"], check=True,
+                   capture_output=True)
+    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
+    subprocess.run([*as_postgres, f"{bins[-1]}/pg_ctl", "-D", data, "-l", f"{data}/log", "-w", "-o", options, "start"],
+                   check=True, capture_output=True)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_postgres, f"{bins[-1]}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def _protocol():
+    from gymarena.runner.plan import _planned
+    from gymarena.tasks import get_task
+
+    specs = [get_task(t).with_episodes(EPISODES_PER_SEED) for t in TASKS]
+    return [task.stored() for task in _planned(specs, SEEDS)]
+
+
+def _records(run_index: int, skill: float):
+    """One run's episodes: returns drawn around the agent's skill, success by the task's rule."""
+    from gymarena.records import EpisodeRecord
+    from gymarena.runner.rollout import episode_seed
+
+    rng = np.random.default_rng(run_index)
+    for task in TASKS:
+        cartpole = task.startswith("classic")
+        for seed in SEEDS:
+            for episode in range(EPISODES_PER_SEED):
+                if cartpole:
+                    length = int(np.clip(rng.normal(20 + 480 * skill, 40), 8, 500))
+                    value, success = float(length), None
+                else:
+                    length = int(np.clip(rng.normal(250 - 200 * skill, 30), 10, 250))
+                    value = max(0.0, 1 - 0.9 * length / 250) if length < 250 else 0.0
+                    success = value > 0
+                terminated = length < 500 if cartpole else bool(success)
+                yield EpisodeRecord(task, seed, episode, episode_seed(seed, episode), value, length, success,
+                                    terminated, not terminated, length, 0.01)
+
+
+def _new_run(store, protocol, name: str) -> int:
+    from gymarena.results import AgentIdentity
+
+    agent = store.ensure_agent(AgentIdentity(name, f"bench:{name}", "1", f"{abs(hash(name)):064x}"[-64:]))
+    return store.create_run(agent, SUITE, "b" * 64, f"{random.getrandbits(256):064x}", {"seeds": list(SEEDS)},
+                            {"bench": True}, protocol)
+
+
+def fill(db: str, runs: int) -> None:
+    from gymarena.results import ResultsStore
+
+    protocol = _protocol()
+    with ResultsStore(db) as store:
+        for index in range(runs):
+            run_id = _new_run(store, protocol, f"agent-{index:03d}")
+            records = list(_records(index, skill=index / runs))
+            for start in range(0, len(records), 5_000):
+                store.add_episodes(run_id, records[start:start + 5_000])
+            store.set_status(run_id, "complete")
+
+
+def _writer(db: str, stop_at: float, written: "multiprocessing.Queue", index: int) -> None:
+    """Stream episodes into new runs in batches of 50 until the time is up; report what was written."""
+    from gymarena.results import ResultsStore
+
+    protocol = _protocol()
+    with ResultsStore(db) as store:
+        round_ = 0
+        while time.monotonic() < stop_at:
+            run_id = _new_run(store, protocol, f"writer-{index}-{round_}")
+            records = list(_records(1000 + index * 100 + round_, skill=random.random()))[:2_000]
+            count = 0
+            for start in range(0, len(records), 50):
+                if time.monotonic() >= stop_at:
+                    break
+                store.add_episodes(run_id, records[start:start + 50])
+                count += len(records[start:start + 50])
+            store.set_status(run_id, "complete" if count == len(records) else "interrupted")
+            written.put((run_id, count))
+            round_ += 1
+
+
+def _pages(run_ids: list[int], agent_ids: list[int]) -> list[str]:
+    run, agent = random.choice(run_ids), random.choice(agent_ids)
+    return ["/", f"/suites/{SUITE}", f"/api/suites/{SUITE}", f"/agents/{agent}",
+            f"/runs/{run}?page={random.randint(1, 100)}", f"/api/runs/{run}"]
+
+
+def _reader(base: str, stop_at: float, run_ids: list[int], agent_ids: list[int], latencies: list, errors: list) -> None:
+    while time.monotonic() < stop_at:
+        for path in _pages(run_ids, agent_ids):
+            started = time.perf_counter()
+            try:
+                with urllib.request.urlopen(base + path, timeout=30) as answer:
+                    answer.read()
+            except Exception as exc:
+                errors.append(f"{path}: {exc}")
+                continue
+            latencies.append((path.split("/")[1] + ("/" + path.split("/")[2] if path.startswith("/api") else ""),
+                              time.perf_counter() - started))
+
+
+def _read_phase(base: str, readers: int, seconds: float, run_ids, agent_ids) -> tuple[list, list]:
+    latencies: list = []
+    errors: list = []
+    stop_at = time.monotonic() + seconds
+    threads = [threading.Thread(target=_reader, args=(base, stop_at, run_ids, agent_ids, latencies, errors))
+               for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, errors
+
+
+def _summary(label: str, latencies: list) -> float:
+    times = np.array([t for _, t in latencies]) * 1000
+    p50, p95 = np.percentile(times, [50, 95])
+    print(f"{label}: {len(times):,} requests, p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+    for page in sorted({p for p, _ in latencies}):
+        page_times = np.array([t for p, t in latencies if p == page]) * 1000
+        print(f"  {page or '/':<14} p50 {np.percentile(page_times, 50):7.1f} ms  p95 {np.percentile(page_times, 95):7.1f} ms")
+    return float(p95)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=os.environ.get("GYMARENA_BENCH_DB"))
+    parser.add_argument("--runs", type=int, default=100, help="complete runs stored first (10,000 episodes each)")
+    parser.add_argument("--readers", type=int, default=100)
+    parser.add_argument("--writers", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    with (throwaway_postgres() if args.db is None else _given(args.db)) as db:
+        started = time.perf_counter()
+        fill(db, args.runs)
+        print(f"stored {args.runs * len(TASKS) * len(SEEDS) * EPISODES_PER_SEED:,} episodes in "
+              f"{time.perf_counter() - started:.0f} s")
+        from gymarena.results import ResultsStore
+
+        with ResultsStore(db) as store:
+            runs = [r for r in store.list_runs() if r.suite == SUITE]
+        run_ids, agent_ids = [r.id for r in runs], sorted({r.agent_id for r in runs})
+        port = _free_port()
+        server = subprocess.Popen([sys.executable, "-m", "gymarena", "serve", "--db", db, "--port", str(port),
+                                   "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait(base)
+            _read_phase(base, 2, 5, run_ids, agent_ids)  # warm both server processes' caches
+            baseline = _summary("baseline (1 reader, no writers)", _read_phase(base, 1, 10, run_ids, agent_ids)[0])
+            written: multiprocessing.Queue = multiprocessing.get_context("spawn").Queue()
+            stop_at = time.monotonic() + args.seconds
+            writers = [multiprocessing.get_context("spawn").Process(target=_writer, args=(db, stop_at + 5, written, i))
+                       for i in range(args.writers)]
+            for writer in writers:
+                writer.start()
+            latencies, errors = _read_phase(base, args.readers, args.seconds, run_ids, agent_ids)
+            for writer in writers:
+                writer.join()
+            loaded = _summary(f"under load ({args.readers} readers, {args.writers} writers)", latencies)
+        finally:
+            server.terminate()
+            server.wait()
+        lost = _lost(db, written)
+        print(f"errors: {len(errors)}{' e.g. ' + errors[0] if errors else ''}; episodes lost: {lost}")
+        print(f"target p95 < 100 ms under load: {'met' if loaded < 100 else 'NOT met'} ({loaded:.1f} ms)")
+        print(f"ratio {loaded / baseline:.2f}")
+
+
+def _lost(db: str, written) -> int:
+    from gymarena.results import ResultsStore
+
+    claimed = {}
+    while not written.empty():
+        run_id, count = written.get()
+        claimed[run_id] = count
+    with ResultsStore(db) as store:
+        stored = {r.id: r.episode_count for r in store.list_runs() if r.id in claimed}
+    print(f"writers wrote {sum(claimed.values()):,} episodes into {len(claimed)} runs")
+    return sum(count - stored.get(run_id, 0) for run_id, count in claimed.items())
+
+
+@contextmanager
+def _given(db: str):
+    yield db
+
+
+def _wait(base: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/api/suites", timeout=5).read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit("the server did not start")
+
+
+if __name__ == "__main__":
+    main()
