@@ -6,13 +6,14 @@ started here as scripts/test does) filled through the results store with 100 com
 runs of a two-task suite (5 seeds x 1,000 episodes per task: 10,000 episodes each, 1M in
 all), then ``gymarena serve`` (2 workers) on a local port.
 
-Baseline: one reader requesting the page mix (suites, ranking page and API, agent page,
-run page and API, random ids) one request at a time for 10 s, no writers.
-Measured: ``--readers`` (100) concurrent readers with the same mix for ``--seconds`` (60),
-while ``--writers`` (10) processes stream episodes into new runs of the suite through
-the results store (batches of 50, as an evaluation commits them) and complete them,
-which refreshes the cached ranking under load. Afterwards every written episode is
-counted back from the database.
+A reader is someone clicking through the site: it opens a page of the mix (suites,
+ranking page and its API, an agent page, a run page and its API, random ids), reads it,
+and waits 0.5 to 1.5 s (uniform) before the next. Baseline: 1 such reader for 15 s, no
+writers. Measured: ``--readers`` (100) of them for ``--seconds`` (60), while
+``--writers`` (10) processes evaluate: each streams episodes into new runs of the suite
+through the results store (a batch of 50 every 0.25 s, as a fast evaluation commits
+them, 200 episodes a run) and completes them, so the suite's cached rankings keep being recomputed under the
+load. Afterwards every written episode is counted back from the database.
 
     python bench/server_load.py            # last line: ratio <p95 under load / p95 of the baseline>
 Target: p95 under load < 100 ms, nothing lost.
@@ -73,15 +74,19 @@ def throwaway_postgres():
         shutil.rmtree(data, ignore_errors=True)
 
 
-def _protocol():
+WRITER_EPISODES_PER_SEED = 20
+WRITER_PAUSE = 0.25  # s between a writer's commits: 200 episodes/s per writer, a fast evaluation's pace
+
+
+def _protocol(episodes_per_seed: int = EPISODES_PER_SEED):
     from gymarena.runner.plan import _planned
     from gymarena.tasks import get_task
 
-    specs = [get_task(t).with_episodes(EPISODES_PER_SEED) for t in TASKS]
+    specs = [get_task(t).with_episodes(episodes_per_seed) for t in TASKS]
     return [task.stored() for task in _planned(specs, SEEDS)]
 
 
-def _records(run_index: int, skill: float):
+def _records(run_index: int, skill: float, episodes_per_seed: int = EPISODES_PER_SEED):
     """One run's episodes: returns drawn around the agent's skill, success by the task's rule."""
     from gymarena.records import EpisodeRecord
     from gymarena.runner.rollout import episode_seed
@@ -90,7 +95,7 @@ def _records(run_index: int, skill: float):
     for task in TASKS:
         cartpole = task.startswith("classic")
         for seed in SEEDS:
-            for episode in range(EPISODES_PER_SEED):
+            for episode in range(episodes_per_seed):
                 if cartpole:
                     length = int(np.clip(rng.normal(20 + 480 * skill, 40), 8, 500))
                     value, success = float(length), None
@@ -128,18 +133,19 @@ def _writer(db: str, stop_at: float, written: "multiprocessing.Queue", index: in
     """Stream episodes into new runs in batches of 50 until the time is up; report what was written."""
     from gymarena.results import ResultsStore
 
-    protocol = _protocol()
+    protocol = _protocol(WRITER_EPISODES_PER_SEED)
     with ResultsStore(db) as store:
         round_ = 0
         while time.monotonic() < stop_at:
             run_id = _new_run(store, protocol, f"writer-{index}-{round_}")
-            records = list(_records(1000 + index * 100 + round_, skill=random.random()))[:2_000]
+            records = list(_records(1000 + index * 100 + round_, random.random(), WRITER_EPISODES_PER_SEED))
             count = 0
             for start in range(0, len(records), 50):
                 if time.monotonic() >= stop_at:
                     break
                 store.add_episodes(run_id, records[start:start + 50])
                 count += len(records[start:start + 50])
+                time.sleep(WRITER_PAUSE)  # the episodes of the next batch are being played
             store.set_status(run_id, "complete" if count == len(records) else "interrupted")
             written.put((run_id, count))
             round_ += 1
@@ -152,8 +158,13 @@ def _pages(run_ids: list[int], agent_ids: list[int]) -> list[str]:
 
 
 def _reader(base: str, stop_at: float, run_ids: list[int], agent_ids: list[int], latencies: list, errors: list) -> None:
+    think = random.Random()
+    time.sleep(think.uniform(0, 1))  # readers arrive spread out, not all at once
     while time.monotonic() < stop_at:
         for path in _pages(run_ids, agent_ids):
+            if time.monotonic() >= stop_at:
+                return
+            time.sleep(think.uniform(0.5, 1.5))
             started = time.perf_counter()
             try:
                 with urllib.request.urlopen(base + path, timeout=30) as answer:
@@ -213,7 +224,7 @@ def main() -> None:
         try:
             _wait(base)
             _read_phase(base, 2, 5, run_ids, agent_ids)  # warm both server processes' caches
-            baseline = _summary("baseline (1 reader, no writers)", _read_phase(base, 1, 10, run_ids, agent_ids)[0])
+            baseline = _summary("baseline (1 reader, no writers)", _read_phase(base, 1, 15, run_ids, agent_ids)[0])
             written: multiprocessing.Queue = multiprocessing.get_context("spawn").Queue()
             stop_at = time.monotonic() + args.seconds
             writers = [multiprocessing.get_context("spawn").Process(target=_writer, args=(db, stop_at + 5, written, i))

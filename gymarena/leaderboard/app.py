@@ -61,7 +61,7 @@ def _figure_svg(estimates: dict[str, Any], title: str) -> str:
 def create_app(db_url: str, reps: int | None = None, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
     """The app over the results database at ``db_url`` (created and migrated if needed)."""
     store = ResultsStore(db_url)
-    cache = RankingCache(reps) if reps else RankingCache()
+    cache = RankingCache(reps, serve_stale=True) if reps else RankingCache(serve_stale=True)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -203,13 +203,10 @@ def create_app(db_url: str, reps: int | None = None, max_upload_bytes: int = MAX
     @app.get("/suites/{suite}", response_class=HTMLResponse)
     def ranking_view(request: Request, suite: str) -> Response:
         data = pages.ranking_page(store, cache, suite)
-        entries = data["entries"] + (data["verified"]["entries"] if data["verified"] else [])
-        runs = {e["run"]: store.get_run(e["run"]) for e in entries}
         figure = cache.memo(f"{data['suite']} figure", (store.suite_version(data["suite"]), data["protocol_hash"]),
                             lambda: _figure_svg({e["agent"]: e["iqm"] for e in data["entries"]},
                                                 f"{data['suite']}: IQM of normalised scores, 95% stratified-bootstrap CI"))
-        context = {"data": data, "figure": figure, "agent_ids": {run_id: run.agent_id for run_id, run in runs.items()}}
-        return templates.TemplateResponse(request, "ranking.html", context)
+        return templates.TemplateResponse(request, "ranking.html", {"data": data, "figure": figure})
 
     @app.get("/agents/{agent_id}", response_class=HTMLResponse)
     def agent_view(request: Request, agent_id: int) -> Response:

@@ -8,6 +8,7 @@ the suite completed.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -20,23 +21,49 @@ from gymarena.leaderboard.ranking import (
 )
 from gymarena.results import ResultsStore
 
+log = logging.getLogger(__name__)
+
 
 class RankingCache:
-    def __init__(self, reps: int = RANKING_REPS):
+    """Values recomputed when their version changes. With ``serve_stale`` (the server's
+    setting) a changed value is recomputed in the background, once at a time, while
+    readers keep getting the previous one: a stream of finishing runs never makes page
+    views wait for rankings. Only the very first computation of a key is waited for."""
+
+    def __init__(self, reps: int = RANKING_REPS, serve_stale: bool = False):
         self.reps = reps
+        self.serve_stale = serve_stale
         self._entries: dict[str, tuple[Hashable, Any]] = {}
+        self._refreshing: set[str] = set()
         self._lock = threading.Lock()
 
-    def memo(self, key: str, version: Hashable, compute: Callable[[], Any]) -> Any:
-        """``compute()``, or what it gave last time for ``key`` if ``version`` is unchanged."""
+    def memo(self, key: str, version: Hashable, compute: Callable[[], Any], stale_ok: bool = True) -> Any:
+        """``compute()``, or what it gave last time for ``key`` if ``version`` is unchanged
+        (or, serving stale and ``stale_ok``, while its recomputation runs)."""
         with self._lock:
             cached = self._entries.get(key)
+            if cached is not None and cached[0] != version and self.serve_stale and stale_ok:
+                if key not in self._refreshing:
+                    self._refreshing.add(key)
+                    threading.Thread(target=self._refresh, args=(key, version, compute), daemon=True).start()
+                return cached[1]
         if cached is not None and cached[0] == version:
             return cached[1]
         value = compute()
         with self._lock:
             self._entries[key] = (version, value)
         return value
+
+    def _refresh(self, key: str, version: Hashable, compute: Callable[[], Any]) -> None:
+        try:
+            value = compute()
+            with self._lock:
+                self._entries[key] = (version, value)
+        except Exception:  # the next request after a change tries again
+            log.exception("recomputing %s failed", key)
+        finally:
+            with self._lock:
+                self._refreshing.discard(key)
 
     def verified(self, store: ResultsStore, suite: str) -> SuiteRanking | None:
         """The ranking of verified runs, under the suite's current hidden seeds (None before any)."""

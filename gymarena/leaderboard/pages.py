@@ -7,6 +7,7 @@ API (``/api/...``) returns the same dict, so the two never disagree.
 from __future__ import annotations
 
 import math
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -29,12 +30,18 @@ class NotFound(GymarenaError):
     """A page about something the database does not hold."""
 
 
-def suites_page(store: ResultsStore) -> dict[str, Any]:
-    """Every suite installed here or with runs in the database."""
+@cache
+def _installed_suites() -> dict[str, Any]:
+    """The suite files of this installation (read once: they do not change while serving)."""
     from gymarena.suites import list_suites
 
+    return {suite.label: suite for suite in list_suites()}
+
+
+def suites_page(store: ResultsStore) -> dict[str, Any]:
+    """Every suite installed here or with runs in the database."""
     stored = store.suite_labels()
-    installed = {suite.label: suite for suite in list_suites()}
+    installed = _installed_suites()
     rows = []
     for label in sorted(set(stored) | set(installed)):
         suite = installed.get(label)
@@ -49,21 +56,33 @@ def suites_page(store: ResultsStore) -> dict[str, Any]:
 
 def ranking_page(store: ResultsStore, cache: RankingCache, suite: str) -> dict[str, Any]:
     """The suite's ranking under its public seeds, and (in ``verified``) that of the agents
-    the server evaluated itself on its hidden seeds, with the seeds' public commitments."""
+    the server evaluated itself on its hidden seeds, with the seeds' public commitments.
+    Built once per change of the suite's complete runs or hidden seeds."""
     from gymarena.errors import UnknownSuiteError
 
-    payload = ranking_payload(cache.ranking(store, suite))
+    public = cache.ranking(store, suite)
     try:
         verified = cache.verified(store, suite)
     except UnknownSuiteError:  # stored runs of a suite this server does not have
         verified = None
+    commitments = store.submissions.seed_commitments(public.suite)
+    # Keyed on the ranking objects themselves (cheap to build from them); the cached value
+    # holds them, so their ids cannot be reused while it lives.
+    version = (id(public), id(verified), tuple((c.commitment, c.revealed_at) for c in commitments))
+    payload, _, _ = cache.memo(f"{public.suite} page", version,
+                               lambda: (_ranking_payload(public, verified, commitments), public, verified), stale_ok=False)
+    return payload
+
+
+def _ranking_payload(public: Any, verified: Any, commitments: list) -> dict[str, Any]:
+    payload = ranking_payload(public)
     if verified is not None:
         payload["apart"] = [g for g in payload["apart"] if g["protocol_hash"] != verified.protocol_hash]
     payload["verified"] = ranking_payload(verified) if verified is not None else None
     payload["hidden_seeds"] = [
         {"commitment": c.commitment, "drawn": c.created_at.isoformat(),
          "revealed": c.revealed_at.isoformat() if c.revealed_at else None, "seeds": c.seeds, "salt": c.salt}
-        for c in store.submissions.seed_commitments(payload["suite"])
+        for c in commitments
     ]
     return payload
 

@@ -19,6 +19,7 @@ def entry_payload(entry: Entry) -> dict[str, Any]:
         "rank": entry.rank,
         "rank_interval": None if entry.rank_low is None else [entry.rank_low, entry.rank_high],
         "run": entry.run_id,
+        "agent_id": entry.agent_id,
         "agent": entry.agent,
         "reference": entry.reference,
         "version": entry.version,

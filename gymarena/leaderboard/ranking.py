@@ -36,6 +36,7 @@ class Entry:
     """One agent's place in a suite ranking."""
 
     run_id: int
+    agent_id: int
     agent: str
     reference: str
     version: str
@@ -170,7 +171,7 @@ def rank_suite(
     if protocol and len(tasks) < len(protocol):
         unscored = [t.task_id for t in protocol if not t.spec.get("scores")]
         notes.append(f"not in the scores (no score references): {', '.join(unscored)}")
-    entries = _entries(store, ranked_runs, tasks, tuple(ranking), reps) if tasks else []
+    entries = _entries(store, ranked_runs, tasks, tuple(ranking), reps, notes) if tasks else []
     return SuiteRanking(suite, ranked_hash, tuple(ranking), tasks, entries, apart, notes)
 
 
@@ -189,7 +190,9 @@ def _hash_of(protocol: Sequence[TaskProtocol] | None, groups: Mapping[str, list[
     return run_protocol_hash(protocol)
 
 
-def _entries(store: ResultsStore, runs: Sequence[RunInfo], tasks: list[str], ranking: tuple[str, ...], reps: int) -> list[Entry]:
+def _entries(
+    store: ResultsStore, runs: Sequence[RunInfo], tasks: list[str], ranking: tuple[str, ...], reps: int, notes: list[str]
+) -> list[Entry]:
     if not runs:
         return []
     chosen, counts = _newest_per_agent(runs)
@@ -198,6 +201,12 @@ def _entries(store: ResultsStore, runs: Sequence[RunInfo], tasks: list[str], ran
     for mean in means:
         by_run.setdefault(mean.run_id, []).append(mean)
     scores = {run.id: _task_scores(run, tasks, by_run.get(run.id, [])) for run in chosen}
+    lacking = {run.id for run in chosen if any(s.size == 0 for s in scores[run.id].values())}
+    if lacking:  # a complete run always has them; one that does not cannot be scored on every task
+        notes.append(f"not ranked, for lack of scored episodes on some task: runs {', '.join(map(str, sorted(lacking)))}")
+        chosen = [run for run in chosen if run.id not in lacking]
+        if not chosen:
+            return []
     rng = np.random.default_rng(RANKING_SEED)
     matrices = {str(run_id): [task_scores[t] for t in tasks] for run_id, task_scores in scores.items()}
     ranked = {int(r.name): r for r in aggregate.rank_agents(matrices, rng, "iqm", reps)}
@@ -215,7 +224,7 @@ def _entries(store: ResultsStore, runs: Sequence[RunInfo], tasks: list[str], ran
         outcomes = [m.success_rate for m in run_means if m.success_rate is not None]
         ranked_run = ranked[run.id]
         entries.append(Entry(
-            run_id=run.id, agent=run.agent.name, reference=run.agent.reference, version=run.agent.version,
+            run_id=run.id, agent_id=run.agent_id, agent=run.agent.name, reference=run.agent.reference, version=run.agent.version,
             kind=run.kind, date=run.finished_at or run.updated_at,
             rank=ranks[run.id],
             rank_low=None if custom else ranked_run.rank_low, rank_high=None if custom else ranked_run.rank_high,

@@ -95,6 +95,7 @@ class ResultsStore:
     """Runs, agents, protocols and episodes in one SQL database."""
 
     def __init__(self, url: str):
+        self._complete_means: dict[int, list[SeedMean]] = {}
         self.url = url
         self.display_url = _safe_url(url)
         self.engine = self._connect(url)
@@ -318,10 +319,26 @@ class ResultsStore:
 
     def seed_means(self, run_ids: Iterable[int]) -> list[SeedMean]:
         """Per (run, task, seed, decision interval): scored episodes (no crash, not an
-        adaptation episode), their mean return and success rate (None when no rule)."""
-        run_ids = list(run_ids)
-        if not run_ids:
-            return []
+        adaptation episode), their mean return and success rate (None when no rule).
+
+        A complete run's episodes never change, so its means are kept after the first
+        query (per store object); only unfinished or new runs are aggregated again.
+        """
+        run_ids = list(dict.fromkeys(run_ids))
+        missing = [r for r in run_ids if r not in self._complete_means]
+        if missing:
+            fresh: dict[int, list[SeedMean]] = {r: [] for r in missing}
+            for mean in self._aggregate_seed_means(missing):
+                fresh[mean.run_id].append(mean)
+            complete = self._read(lambda s: set(s.scalars(
+                select(RunRow.id).where(RunRow.id.in_(missing), RunRow.status == "complete")).all()))
+            for run_id in complete:
+                self._complete_means[run_id] = fresh[run_id]
+        else:
+            fresh = {}
+        return [m for r in run_ids for m in (self._complete_means.get(r) or fresh.get(r, []))]
+
+    def _aggregate_seed_means(self, run_ids: list[int]) -> list[SeedMean]:
         success = func.avg(case((EpisodeRow.success.is_(None), None), (EpisodeRow.success, 1.0), else_=0.0))
         query = (
             select(
