@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from gymarena.errors import GymarenaError, UnknownSuiteError
 from gymarena.leaderboard import pages
 from gymarena.leaderboard.cache import RankingCache
+from gymarena.leaderboard.ranking import RANKING_REPS
 from gymarena.leaderboard.limits import BodyLimit
 from gymarena.leaderboard.packages import PackageError, inspect_archive
 from gymarena.leaderboard.uploads import ResultsUpload, check_results, store_results
@@ -33,6 +34,7 @@ from gymarena.results.submissions import TokenInfo
 
 HERE = Path(__file__).parent
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # a results upload of ~1M episodes fits
+REFRESH_SECONDS = 2.0  # a ranking follows new results within about this, plus its computation
 
 
 def _validation_summary(exc: ValidationError) -> str:
@@ -61,7 +63,7 @@ def _figure_svg(estimates: dict[str, Any], title: str) -> str:
 def create_app(db_url: str, reps: int | None = None, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
     """The app over the results database at ``db_url`` (created and migrated if needed)."""
     store = ResultsStore(db_url)
-    cache = RankingCache(reps, serve_stale=True) if reps else RankingCache(serve_stale=True)
+    cache = RankingCache(reps or RANKING_REPS, serve_stale=True, min_refresh_seconds=REFRESH_SECONDS)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -26,15 +27,18 @@ log = logging.getLogger(__name__)
 
 class RankingCache:
     """Values recomputed when their version changes. With ``serve_stale`` (the server's
-    setting) a changed value is recomputed in the background, once at a time, while
-    readers keep getting the previous one: a stream of finishing runs never makes page
-    views wait for rankings. Only the very first computation of a key is waited for."""
+    setting) a changed value is recomputed in the background, once at a time and at most
+    every ``min_refresh_seconds``, while readers keep getting the previous one: a stream
+    of finishing runs never makes page views wait for rankings, nor keeps the server busy
+    recomputing them. Only the very first computation of a key is waited for."""
 
-    def __init__(self, reps: int = RANKING_REPS, serve_stale: bool = False):
+    def __init__(self, reps: int = RANKING_REPS, serve_stale: bool = False, min_refresh_seconds: float = 0.0):
         self.reps = reps
         self.serve_stale = serve_stale
+        self.min_refresh_seconds = min_refresh_seconds
         self._entries: dict[str, tuple[Hashable, Any]] = {}
         self._refreshing: set[str] = set()
+        self._refreshed_at: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def memo(self, key: str, version: Hashable, compute: Callable[[], Any], stale_ok: bool = True) -> Any:
@@ -43,7 +47,8 @@ class RankingCache:
         with self._lock:
             cached = self._entries.get(key)
             if cached is not None and cached[0] != version and self.serve_stale and stale_ok:
-                if key not in self._refreshing:
+                recent = time.monotonic() - self._refreshed_at.get(key, float("-inf")) < self.min_refresh_seconds
+                if key not in self._refreshing and not recent:
                     self._refreshing.add(key)
                     threading.Thread(target=self._refresh, args=(key, version, compute), daemon=True).start()
                 return cached[1]
@@ -64,6 +69,7 @@ class RankingCache:
         finally:
             with self._lock:
                 self._refreshing.discard(key)
+                self._refreshed_at[key] = time.monotonic()
 
     def verified(self, store: ResultsStore, suite: str) -> SuiteRanking | None:
         """The ranking of verified runs, under the suite's current hidden seeds (None before any)."""
