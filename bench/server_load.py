@@ -7,7 +7,8 @@ runs of a two-task suite (5 seeds x 1,000 episodes per task: 10,000 episodes eac
 all), then ``gymarena serve`` (2 workers) on a local port.
 
 A reader is someone clicking through the site: it opens a page of the mix (suites,
-ranking page and its API, an agent page, a run page and its API, random ids), reads it,
+ranking page and its API, an agent page with its plot images, a run page and its API,
+random ids; a page's time includes its images), reads it,
 and waits 0.5 to 1.5 s (uniform) before the next. Baseline: 1 such reader for 15 s, no
 writers. Measured: ``--readers`` (100) of them for ``--seconds`` (60), while
 ``--writers`` (10) processes evaluate: each streams episodes into new runs of the suite
@@ -26,6 +27,7 @@ import glob
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -168,7 +170,10 @@ def _reader(base: str, stop_at: float, run_ids: list[int], agent_ids: list[int],
             started = time.perf_counter()
             try:
                 with urllib.request.urlopen(base + path, timeout=30) as answer:
-                    answer.read()
+                    body = answer.read()
+                for image in re.findall(rb'<img src="([^"]+)"', body):  # as a browser loads the page's plots
+                    with urllib.request.urlopen(base + image.decode(), timeout=30) as answer:
+                        answer.read()
             except Exception as exc:
                 errors.append(f"{path}: {exc}")
                 continue

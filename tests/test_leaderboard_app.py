@@ -46,7 +46,9 @@ def test_every_page_has_its_json_twin(served):
     tasks = {t["task"]: t for t in agent["runs"][0]["tasks"]}
     assert tasks["classic/CartPoleShort-v1"]["normalised"]["point"] == pytest.approx(1.0)
     assert tasks["classic/Acrobot-v1"]["normalised"] is None  # no score references
-    assert "<svg" in client.get(f"/agents/{agent_id}").text
+    assert "scores.svg" in client.get(f"/agents/{agent_id}").text
+    plot = client.get(f"/runs/{first['run']}/scores.svg")
+    assert plot.headers["content-type"].startswith("image/svg+xml") and "<svg" in plot.text
 
 
 def test_run_page_pages_episodes_and_downloads_them_whole(served):

@@ -57,8 +57,10 @@ def test_ranking_sorts_and_leads_to_the_agent_and_its_plot(server_url, page):
     assert _agents(page) == ["make_agent", "random"]
     page.screenshot(path=ARTIFACTS / "ranking-sorted.png", full_page=True)
     page.get_by_role("link", name="make_agent").click()
-    page.wait_for_selector("figure.plot svg")
+    plot = page.locator("figure.plot img").first
+    plot.wait_for()
     assert page.locator("h1").inner_text().startswith("make_agent")
-    assert page.locator("figure.plot svg").first.is_visible()
+    page.wait_for_function("document.querySelector('figure.plot img').complete")
+    assert plot.is_visible() and plot.evaluate("image => image.naturalWidth") > 100  # the SVG loaded and drew
     assert "classic/CartPoleShort-v1" in page.locator("section.run table").first.inner_text()
     page.screenshot(path=ARTIFACTS / "agent.png", full_page=True)

@@ -208,19 +208,29 @@ def create_app(db_url: str, reps: int | None = None, max_upload_bytes: int = MAX
         figure = cache.memo(f"{data['suite']} figure", (store.suite_version(data["suite"]), data["protocol_hash"]),
                             lambda: _figure_svg({e["agent"]: e["iqm"] for e in data["entries"]},
                                                 f"{data['suite']}: IQM of normalised scores, 95% stratified-bootstrap CI"))
-        return templates.TemplateResponse(request, "ranking.html", {"data": data, "figure": figure})
+        # Rendered once per ranking: the cached page holds data and figure, whose ids key it.
+        html, _, _ = cache.memo(f"{data['suite']} html", (id(data), id(figure), str(request.base_url)), lambda: (
+            templates.get_template("ranking.html").render(request=request, data=data, figure=figure), data, figure),
+            stale_ok=False)
+        return HTMLResponse(html)
 
     @app.get("/agents/{agent_id}", response_class=HTMLResponse)
     def agent_view(request: Request, agent_id: int) -> Response:
-        data = pages.agent_page(store, agent_id)
-        figures = {
-            run["run"]: cache.memo(
-                f"run figure {run['run']}", (run["status"], run["episodes"]),
-                lambda run=run: _figure_svg({t["task"]: t["normalised"] for t in run["tasks"] if t["normalised"]},
-                                            f"run {run['run']}: normalised score per task, 95% bootstrap CI over seeds"))
-            for run in data["runs"]
-        }
-        return templates.TemplateResponse(request, "agent.html", {"data": data, "figures": figures})
+        return templates.TemplateResponse(request, "agent.html", {"data": pages.agent_page(store, agent_id)})
+
+    @app.get("/runs/{run_id}/scores.svg")
+    def run_scores_svg(run_id: int) -> Response:
+        """A run's normalised score per task with CIs, drawn by the report code; cached
+        with the run (and by browsers for a minute)."""
+        run = store.get_run(run_id)
+        if run is None:
+            raise pages.NotFound(f"there is no run {run_id}")
+        svg = cache.memo(f"run figure {run_id}", (run.status, run.episode_count), lambda: _figure_svg(
+            {t["task"]: t["normalised"] for t in pages.task_breakdown(run, store.seed_means([run_id])) if t["normalised"]},
+            f"run {run_id}: normalised score per task, 95% bootstrap CI over seeds"), stale_ok=False)
+        if not svg:
+            raise pages.NotFound(f"run {run_id} has no task with score references to plot (or matplotlib is missing)")
+        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=60"})
 
     @app.get("/submissions/{submission_id}", response_class=HTMLResponse)
     def submission_view(request: Request, submission_id: int) -> Response:
