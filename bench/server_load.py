@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 
@@ -172,7 +173,7 @@ def _reader(base: str, stop_at: float, run_ids: list[int], agent_ids: list[int],
                 with urllib.request.urlopen(base + path, timeout=30) as answer:
                     body = answer.read()
                 for image in re.findall(rb'<img src="([^"]+)"', body):  # as a browser loads the page's plots
-                    with urllib.request.urlopen(base + image.decode(), timeout=30) as answer:
+                    with urllib.request.urlopen(urllib.parse.urljoin(base, image.decode()), timeout=30) as answer:
                         answer.read()
             except Exception as exc:
                 errors.append(f"{path}: {exc}")

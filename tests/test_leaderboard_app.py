@@ -84,3 +84,12 @@ def test_the_cached_ranking_follows_new_results(served, db_url, tmp_path):
     while [e["runs"] for e in client.get(f"/api/suites/{SUITE}").json()["entries"]] != [1, 2]:
         assert time.monotonic() < deadline, "the ranking never caught up with the new run"
         time.sleep(0.05)
+
+
+def test_episode_pages_cut_across_tasks_in_plan_order(db_url, tmp_path):
+    with ResultsStore(db_url) as store:
+        run = evaluate(EvalRequest(suite=tiny_suite(tmp_path)), store).run
+        everything = [r.outcome_fields() for r in store.episodes(run.id)]
+        for offset, limit in [(0, 5), (10, 4), (11, 3), (12, 12), (30, 10), (36, 5)]:
+            page = store.episodes_page(run.id, offset, limit)
+            assert [r.outcome_fields() for r in page] == everything[offset:offset + limit], (offset, limit)

@@ -387,18 +387,37 @@ class ResultsStore:
         return int(count), int(newest or 0), str(updated)
 
     def episodes_page(self, run_id: int, offset: int, limit: int) -> list[EpisodeRecord]:
-        """A slice of a run's episodes in plan order, for paged tables."""
+        """A slice of a run's episodes in plan order, for paged tables.
+
+        Counted per task first, then read task by task along the episode key's index
+        (run, task, seed, interval, episode), so a page costs an index range scan, not a
+        sort of the run's episodes."""
 
         def work(session: Session) -> list[EpisodeRecord]:
-            rows = session.execute(
-                select(EpisodeRow)
-                .join(RunTaskRow, (RunTaskRow.run_id == EpisodeRow.run_id) & (RunTaskRow.task_id == EpisodeRow.task_id))
-                .where(EpisodeRow.run_id == run_id)
-                .order_by(RunTaskRow.position, EpisodeRow.seed, EpisodeRow.decision_interval, EpisodeRow.episode)
-                .offset(offset)
-                .limit(limit)
+            order = session.execute(
+                select(RunTaskRow.task_id).where(RunTaskRow.run_id == run_id).order_by(RunTaskRow.position)
             ).scalars().all()
-            return [_record_from_row(row) for row in rows]
+            counts = dict(session.execute(
+                select(EpisodeRow.task_id, func.count()).where(EpisodeRow.run_id == run_id).group_by(EpisodeRow.task_id)
+            ).all())
+            records, skip, wanted = [], offset, limit
+            for task_id in order:
+                count = counts.get(task_id, 0)
+                if skip >= count:
+                    skip -= count
+                    continue
+                rows = session.execute(
+                    select(EpisodeRow)
+                    .where(EpisodeRow.run_id == run_id, EpisodeRow.task_id == task_id)
+                    .order_by(EpisodeRow.seed, EpisodeRow.decision_interval, EpisodeRow.episode)
+                    .offset(skip).limit(wanted)
+                ).scalars().all()
+                records.extend(_record_from_row(row) for row in rows)
+                wanted -= len(rows)
+                skip = 0
+                if wanted <= 0:
+                    break
+            return records
 
         return self._read(work)
 
