@@ -22,7 +22,6 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-import gymnasium
 import numpy as np
 
 from gymarena.tasks import TaskSpec
