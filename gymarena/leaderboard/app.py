@@ -87,7 +87,15 @@ def create_app(db_url: str, reps: int | None = None, max_upload_bytes: int = MAX
             return JSONResponse({"detail": message}, status_code=status)
         return templates.TemplateResponse(request, "error.html", {"status": status, "message": message}, status_code=status)
 
-    # --- JSON API -------------------------------------------------------------------
+    _read_api(app, store, cache)
+    _submission_api(app, store)
+    _pages(app, store, cache, templates)
+    return app
+
+
+
+def _read_api(app: FastAPI, store: ResultsStore, cache: RankingCache) -> None:
+    """The JSON twins of the pages, and the run downloads."""
 
     @app.get("/api/suites")
     def suites_api() -> dict[str, Any]:
@@ -123,6 +131,10 @@ def create_app(db_url: str, reps: int | None = None, max_upload_bytes: int = MAX
         return Response(buffer.getvalue(), media_type="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="run-{run_id}-episodes.csv"'})
 
+
+
+def _submission_api(app: FastAPI, store: ResultsStore) -> None:
+    """Writes: uploaded results and agents (token, quota and size checked), and their status."""
     def caller(authorization: str | None = Header(default=None)) -> TokenInfo:
         """The token a write request carries (``Authorization: Bearer TOKEN``), or 401."""
         scheme, _, token = (authorization or "").partition(" ")
@@ -196,7 +208,10 @@ def create_app(db_url: str, reps: int | None = None, max_upload_bytes: int = MAX
     def submission_api(submission_id: int) -> dict[str, Any]:
         return pages.submission_page(store, submission_id)
 
-    # --- pages ----------------------------------------------------------------------
+
+
+def _pages(app: FastAPI, store: ResultsStore, cache: RankingCache, templates: Jinja2Templates) -> None:
+    """The server-rendered pages."""
 
     @app.get("/", response_class=HTMLResponse)
     def suites_view(request: Request) -> Response:
@@ -240,5 +255,3 @@ def create_app(db_url: str, reps: int | None = None, max_upload_bytes: int = MAX
     def run_view(request: Request, run_id: int, page: int = 1) -> Response:
         data = pages.run_page(store, run_id, page)
         return templates.TemplateResponse(request, "run.html", {"data": data, "columns": pages.EPISODE_COLUMNS})
-
-    return app

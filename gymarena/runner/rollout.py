@@ -170,17 +170,14 @@ def play_episode(
     agent_name: str,
     observation: Any,
     info: Any,
-    loop: Callable[..., _Played] | None = None,
 ) -> EpisodeRecord:
-    """Play an episode from the observation its reset gave, and build its record.
-
-    ``loop`` plays the steps; by default one action per step (``decision_interval`` 1)
-    or open-loop action sequences (l > 1). ``episode_seed`` and ``wall_seconds`` are
-    filled in by the caller, who knows how the episode was reset.
+    """Play an episode from the observation its reset gave, and build its record: one
+    action per step at decision interval 1, open-loop action sequences at l > 1.
+    ``episode_seed`` and ``wall_seconds`` are filled in by the caller, who knows how the
+    episode was reset.
     """
     start = perf_counter()
-    if loop is None:
-        loop = _closed_loop if key.decision_interval == 1 else _open_loop
+    loop = _closed_loop if key.decision_interval == 1 else _open_loop
     total, reward, step, terminated, truncated, info = loop(env, agent, task, key, check, agent_name, observation, info)
     outcome = EpisodeOutcome(float(total), float(reward), step, bool(terminated), bool(truncated), info)
     return EpisodeRecord(
