@@ -45,19 +45,13 @@ def _validation_summary(exc: ValidationError) -> str:
 
 
 def _figure_svg(estimates: dict[str, Any], title: str) -> str:
-    """An interval plot as inline SVG, or nothing when matplotlib is not installed."""
-    from gymarena.errors import MissingExtraError
+    """An interval plot as SVG (reports/interval_svg.py), or nothing without intervals."""
     from gymarena.metrics.aggregate import IntervalEstimate
+    from gymarena.reports.interval_svg import interval_svg
 
     if not estimates:
         return ""
-    try:
-        from gymarena.reports.figures import interval_figure, svg_text
-
-        intervals = {label: IntervalEstimate(v["point"], v["low"], v["high"]) for label, v in estimates.items()}
-        return svg_text(interval_figure(intervals, title))
-    except MissingExtraError:
-        return ""
+    return interval_svg({label: IntervalEstimate(v["point"], v["low"], v["high"]) for label, v in estimates.items()}, title)
 
 
 def create_app(db_url: str, reps: int | None = None, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
@@ -244,7 +238,7 @@ def _pages(app: FastAPI, store: ResultsStore, cache: RankingCache, templates: Ji
             {t["task"]: t["normalised"] for t in pages.task_breakdown(run, store.seed_means([run_id])) if t["normalised"]},
             f"run {run_id}: normalised score per task, 95% bootstrap CI over seeds"), stale_ok=False)
         if not svg:
-            raise pages.NotFound(f"run {run_id} has no task with score references to plot (or matplotlib is missing)")
+            raise pages.NotFound(f"run {run_id} has no task with score references to plot")
         return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=60"})
 
     @app.get("/submissions/{submission_id}", response_class=HTMLResponse)

@@ -138,33 +138,3 @@ def fas_figure(curves: Mapping[str, Mapping[str, tuple[list[tuple[int, float]], 
                     fontsize=10)
     return figure
 
-
-def interval_figure(estimates: Mapping[str, IntervalEstimate], title: str, unit: str = NORMALISED_UNIT) -> Any:
-    """One row per label (an agent, a task): its interval as a bar, the point marked."""
-    labels = list(estimates)
-    figure = _figure(7.0, 0.9 + 0.4 * len(labels))
-    ax = figure.subplots()
-    colours = _colours(len(labels))
-    for row, label in enumerate(labels):
-        estimate = estimates[label]
-        ax.barh(row, max(estimate.high - estimate.low, 1e-9), left=estimate.low, height=0.6, color=colours[row], alpha=0.6)
-        ax.plot([estimate.point, estimate.point], [row - 0.3, row + 0.3], color="black", linewidth=1.5)
-    low = min(0.0, *(e.low for e in estimates.values()))
-    high = max(1.0, *(e.high for e in estimates.values()))
-    margin = 0.05 * (high - low)
-    ax.set_xlim(low - margin, high + margin)  # the whole 0..1 scale, even when every interval is a point
-    ax.set_yticks(range(len(labels)), labels)
-    ax.invert_yaxis()
-    ax.set_xlabel(unit, fontsize=8)
-    ax.grid(axis="x", alpha=0.3)
-    ax.set_title(title, fontsize=9)
-    return figure
-
-
-def svg_text(figure: Any) -> str:
-    """The figure as an SVG document, for pages that embed it."""
-    import io
-
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg")
-    return buffer.getvalue()
