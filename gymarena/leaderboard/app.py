@@ -28,20 +28,13 @@ from gymarena.leaderboard.cache import RankingCache
 from gymarena.leaderboard.ranking import RANKING_REPS
 from gymarena.leaderboard.limits import BodyLimit
 from gymarena.leaderboard.packages import PackageError, inspect_archive
-from gymarena.leaderboard.uploads import ResultsUpload, check_results, store_results
+from gymarena.leaderboard.uploads import ResultsUpload, check_results, store_results, validation_summary
 from gymarena.results import ResultsStore
 from gymarena.results.submissions import TokenInfo
 
 HERE = Path(__file__).parent
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # a results upload of ~1M episodes fits
 REFRESH_SECONDS = 2.0  # a ranking follows new results within about this, plus its computation
-
-
-def _validation_summary(exc: ValidationError) -> str:
-    """The first few problems pydantic found, each as 'where: what'."""
-    errors = exc.errors()
-    parts = [f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in errors[:5]]
-    return "; ".join(parts) + (f" (and {len(errors) - 5} more)" if len(errors) > 5 else "")
 
 
 def _figure_svg(estimates: dict[str, Any], title: str) -> str:
@@ -148,7 +141,7 @@ def _submission_api(app: FastAPI, store: ResultsStore) -> None:
         try:
             upload = ResultsUpload.model_validate_json(body)
         except ValidationError as exc:
-            raise HTTPException(422, f"the upload is not valid results: {_validation_summary(exc)}") from None
+            raise HTTPException(422, f"the upload is not valid results: {validation_summary(exc)}") from None
         within_quota(token)
         return await run_in_threadpool(_accept_results, upload, token)
 

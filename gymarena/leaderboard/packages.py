@@ -19,6 +19,7 @@ import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gymarena.errors import GymarenaError
+from gymarena.leaderboard.uploads import validation_summary
 
 MANIFEST = "gymarena-agent.toml"
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024
@@ -64,8 +65,7 @@ def read_manifest(data: bytes, origin: object = "the package") -> Manifest:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise PackageError(f"{MANIFEST} of {origin} is not valid TOML: {exc}") from None
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'manifest'}: {e['msg']}" for e in exc.errors()[:5])
-        raise PackageError(f"{MANIFEST} of {origin}: {problems}") from None
+        raise PackageError(f"{MANIFEST} of {origin}: {validation_summary(exc, 'manifest')}") from None
 
 
 def _members(archive: tarfile.TarFile) -> list[tarfile.TarInfo]:

@@ -15,6 +15,7 @@ import numpy as np
 from gymarena.errors import GymarenaError
 from gymarena.leaderboard.cache import RankingCache
 from gymarena.leaderboard.payloads import ranking_payload
+from gymarena.leaderboard.ranking import seed_score
 from gymarena.metrics import bootstrap_ci
 from gymarena.records import EpisodeRecord
 from gymarena.results import ResultsStore, RunInfo, SeedMean
@@ -118,11 +119,8 @@ def task_breakdown(run: RunInfo, means: list[SeedMean]) -> list[dict[str, Any]]:
         if seeds:
             weights = np.array([m.episodes for m in seeds], dtype=float)
             row["mean_return"] = float(np.average([m.mean_return for m in seeds], weights=weights))
-            refs = task.spec.get("scores")
-            if refs:
-                success_scale = refs.get("quantity", "return") == "success"
-                values = np.array([(m.success_rate or 0.0) if success_scale else m.mean_return for m in seeds])
-                scores = (values - refs["random"]) / (refs["reference"] - refs["random"])
+            if task.spec.get("scores"):
+                scores = np.array([seed_score(task, m) for m in seeds])
                 low, high = bootstrap_ci(scores, rng)
                 row["normalised"] = {"point": float(scores.mean()), "low": float(low), "high": float(high)}
             rates = [m.success_rate for m in seeds if m.success_rate is not None]

@@ -77,7 +77,8 @@ class SuiteRanking:
     notes: list[str] = field(default_factory=list)
 
 
-def _normalised(task: TaskProtocol, mean: SeedMean) -> float:
+def seed_score(task: TaskProtocol, mean: SeedMean) -> float:
+    """One seed's normalised score on a task: its mean return or success rate, scaled by the task's references."""
     refs = task.spec["scores"]
     value = (mean.success_rate or 0.0) if refs.get("quantity", "return") == "success" else mean.mean_return
     return (value - refs["random"]) / (refs["reference"] - refs["random"])
@@ -91,11 +92,11 @@ def _task_scores(run: RunInfo, tasks: Sequence[str], means: Sequence[SeedMean]) 
         protocol = protocols.get(mean.task_id)
         if mean.task_id not in by_task or mean.decision_interval != protocol.spec.get("decision_intervals", [1])[0]:
             continue
-        by_task[mean.task_id].append((mean.seed, _normalised(protocol, mean)))
+        by_task[mean.task_id].append((mean.seed, seed_score(protocol, mean)))
     return {task: np.array([score for _, score in sorted(values)]) for task, values in by_task.items()}
 
 
-def _differences(reference: Sequence[TaskProtocol], other: Sequence[TaskProtocol]) -> list[str]:
+def protocol_differences(reference: Sequence[TaskProtocol], other: Sequence[TaskProtocol]) -> list[str]:
     """What makes another protocol differ from the ranked one, in words."""
     ours, theirs = {t.task_id: t for t in reference}, {t.task_id: t for t in other}
     found = []
@@ -164,7 +165,7 @@ def rank_suite(
     ranked_hash = _hash_of(protocol, groups)
     ranked_runs = groups.pop(ranked_hash, []) if ranked_hash else []
     apart = [
-        ApartGroup(h, [r.id for r in group], sorted({r.agent.name for r in group}), _differences(protocol, group[0].tasks))
+        ApartGroup(h, [r.id for r in group], sorted({r.agent.name for r in group}), protocol_differences(protocol, group[0].tasks))
         for h, group in groups.items()
     ]
     tasks = [t.task_id for t in protocol or () if t.spec.get("scores")]

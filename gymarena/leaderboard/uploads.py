@@ -23,7 +23,7 @@ import math
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gymarena.records import EpisodeKey, EpisodeRecord
 from gymarena.results import AgentIdentity, ResultsStore, TaskProtocol
@@ -82,6 +82,14 @@ class ResultsUpload(BaseModel):
     episodes: list[EpisodeUpload] = Field(max_length=MAX_EPISODES)
 
 
+def validation_summary(exc: ValidationError, whole: str = "body") -> str:
+    """The first few problems pydantic found, each as 'where: what' (``whole`` when the
+    problem is with the document itself)."""
+    errors = exc.errors()
+    parts = [f"{'.'.join(map(str, e['loc'])) or whole}: {e['msg']}" for e in errors[:5]]
+    return "; ".join(parts) + (f" (and {len(errors) - 5} more)" if len(errors) > 5 else "")
+
+
 def results_payload(store: ResultsStore, run_id: int) -> dict[str, Any]:
     """What ``gymarena submit results`` sends for a stored run."""
     from gymarena.errors import GymarenaError
@@ -105,7 +113,7 @@ def results_payload(store: ResultsStore, run_id: int) -> dict[str, Any]:
 
 def check_results(upload: ResultsUpload, protocol: list[TaskProtocol]) -> list[str]:
     """Why the upload cannot be ranked under the server's protocol (empty if it can)."""
-    from gymarena.leaderboard.ranking import _differences
+    from gymarena.leaderboard.ranking import protocol_differences
     from gymarena.tasks import TaskSpec
 
     uploaded = [TaskProtocol(**t.model_dump()) for t in upload.tasks]
@@ -114,7 +122,7 @@ def check_results(upload: ResultsUpload, protocol: list[TaskProtocol]) -> list[s
         return [(f"the protocol hash of {', '.join(forged)} does not match its spec, seeds, budget, "
                  "metric definitions and simulator versions")]
     if [t.protocol_hash for t in uploaded] != [t.protocol_hash for t in protocol]:
-        return [f"the protocol differs from this server's {upload.suite}: " + "; ".join(_differences(protocol, uploaded))]
+        return [f"the protocol differs from this server's {upload.suite}: " + "; ".join(protocol_differences(protocol, uploaded))]
     specs = {t.task_id: TaskSpec.from_json_dict(t.spec) for t in protocol}
     seeds = {t.task_id: tuple(t.seeds) for t in protocol}
     return _completeness(upload, specs, seeds) or _plausibility(upload, specs)

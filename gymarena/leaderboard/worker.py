@@ -10,6 +10,7 @@ the agent's log.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -84,7 +85,7 @@ def run_worker(db_url: str, once: bool = False, unsafe_no_sandbox: bool = False,
     empty); returns how many were evaluated."""
     sandboxed = require_sandbox(unsafe_no_sandbox)
     config = config or WorkerConfig()
-    config = WorkerConfig(config.limits, config.poll_seconds, sandboxed, config.name)
+    config = dataclasses.replace(config, sandboxed=sandboxed)
     if not sandboxed:
         log.warning("submitted agents run WITHOUT a sandbox (--unsafe-no-sandbox): only for code you trust")
     done = 0

@@ -44,11 +44,14 @@ def prepare_sumo() -> None:
         log.warning("libsumo is not installed: SUMO runs over TraCI, about 40x slower (pip install libsumo)")
 
 
-class SumoSeed(ResetOnlyWrapper):
-    """SUMO takes its seed as a signed 32-bit integer: fold larger episode seeds into range."""
+def sumo_seed(seed: int | None) -> int | None:
+    """SUMO takes its seed as a signed 32-bit integer: larger episode seeds are folded into range."""
+    return None if seed is None else seed % 2**31
 
+
+class SumoSeed(ResetOnlyWrapper):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
-        return self.env.reset(seed=None if seed is None else seed % 2**31, options=options)
+        return self.env.reset(seed=sumo_seed(seed), options=options)
 
 
 class SignalStats:

@@ -19,7 +19,7 @@ from typing import Any
 from pettingzoo import ParallelEnv
 
 from gymarena.success import METRICS_KEY
-from gymarena.wrappers.traffic import SignalStats
+from gymarena.wrappers.traffic import SignalStats, sumo_seed
 
 
 class SignalsParallelEnv(ParallelEnv):
@@ -42,8 +42,7 @@ class SignalsParallelEnv(ParallelEnv):
         return self.action_spaces[agent]
 
     def reset(self, seed: int | None = None, options: dict | None = None):
-        # SUMO takes a signed 32-bit seed: fold larger episode seeds into range.
-        self.sumo_env.reset(seed=None if seed is None else seed % 2**31)
+        self.sumo_env.reset(seed=sumo_seed(seed))
         self.agents = self.possible_agents[:]
         self.stats.start()
         return self._observations(), self._infos(self.sumo_env._compute_info())
