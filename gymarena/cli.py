@@ -231,7 +231,7 @@ def serve_command(
     db: Optional[str] = DbOption,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0 for every interface)."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
-    workers: int = typer.Option(1, "--workers", help="Server processes (each keeps its own ranking cache)."),
+    workers: int = typer.Option(1, "--workers", help="Server processes (rankings are computed once, by a refresher process beside them)."),
 ) -> None:
     """Serve the web leaderboard and its JSON API over a results database (pip install 'gymarena[server]')."""
     from gymarena.leaderboard.server import serve

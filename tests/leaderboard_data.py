@@ -105,3 +105,13 @@ class Agent:
 {body}
         return 0
 """
+
+
+def eventually(read, accept, seconds: float = 30):
+    """``read()`` again until ``accept`` holds of what it returns: the server's ranking
+    refresher stores a suite's page within a few seconds of new results."""
+    deadline = time.monotonic() + seconds
+    while not accept(value := read()):
+        assert time.monotonic() < deadline, f"never accepted: {value!r}"[:2000]
+        time.sleep(0.05)
+    return value

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from leaderboard_data import play_both, tiny_suite
+from leaderboard_data import eventually, play_both, tiny_suite
 
 from gymarena.leaderboard.app import create_app
 from gymarena.results import ResultsStore
@@ -84,6 +90,69 @@ def test_the_cached_ranking_follows_new_results(served, db_url, tmp_path):
     while [e["runs"] for e in client.get(f"/api/suites/{SUITE}").json()["entries"]] != [1, 2]:
         assert time.monotonic() < deadline, "the ranking never caught up with the new run"
         time.sleep(0.05)
+
+
+def test_page_views_read_the_stored_ranking_and_the_refresher_recomputes_it(db_url, tmp_path):
+    """Without an in-process refresher (as under ``gymarena serve``), a page view computes
+    a suite's page only the first time; afterwards it serves what the refresher stored."""
+    from gymarena.leaderboard.refresher import RankingRefresher
+
+    suite = tiny_suite(tmp_path)
+    with ResultsStore(db_url) as store:
+        play_both(store, suite, tmp_path)
+        with TestClient(create_app(db_url, reps=200, refresh_in_process=False)) as client:
+            before = client.get(f"/api/suites/{SUITE}").json()
+            assert store.snapshots.serial(SUITE) == 1
+            evaluate(EvalRequest(suite=suite, agent="random", fresh=True), store)
+            assert client.get(f"/api/suites/{SUITE}").json() == before  # the stored page, not recomputed
+            refresher = RankingRefresher(store, reps=200)
+            assert refresher.refresh(SUITE) is True and refresher.refresh(SUITE) is False  # only when inputs move
+            after = client.get(f"/api/suites/{SUITE}").json()
+            assert [e["runs"] for e in after["entries"]] == [1, 2] and store.snapshots.serial(SUITE) == 2
+
+
+def test_serve_runs_one_refresher_beside_its_workers_and_stops_them_all(sqlite_url, tmp_path):
+    suite = tiny_suite(tmp_path)
+    with ResultsStore(sqlite_url) as store:
+        play_both(store, suite, tmp_path)
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "gymarena", "serve", "--db", sqlite_url, "--port", str(port),
+                               "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/api/suites/{SUITE}"
+    try:
+        first = eventually(lambda: _get_json(url), lambda page: page is not None)
+        assert [e["runs"] for e in first["entries"]] == [1, 1]
+        children = _descendants(server.pid)
+        assert len(children) >= 3  # two workers and the refresher (uvicorn may add a supervisor helper)
+        with ResultsStore(sqlite_url) as store:
+            evaluate(EvalRequest(suite=suite, agent="random", fresh=True), store)
+        eventually(lambda: _get_json(url), lambda page: [e["runs"] for e in page["entries"]] == [1, 2])
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{pid}").exists() for pid in children):
+        assert time.monotonic() < deadline, "serve left processes behind"
+        time.sleep(0.1)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get_json(url: str):
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            return json.loads(answer.read())
+    except OSError:  # not listening yet
+        return None
+
+
+def _descendants(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(c) for c in children] + [d for c in children for d in _descendants(int(c))]
 
 
 def test_episode_pages_cut_across_tasks_in_plan_order(db_url, tmp_path):

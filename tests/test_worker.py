@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 from fastapi.testclient import TestClient
-from leaderboard_data import acting_agent, running_server
+from leaderboard_data import acting_agent, eventually, running_server
 from typer.testing import CliRunner
 
 from gymarena.cli import app as cli
@@ -61,8 +61,8 @@ def test_a_submitted_agent_is_evaluated_sandboxed_on_hidden_seeds_and_ranked_ver
         assert result.exit_code == 0, result.output
         assert "queued (sampler 1)" in result.stdout
         assert run_worker(db_url, once=True, config=FAST) == 1
-        with urllib.request.urlopen(f"{url}/api/suites/{SUITE}") as answer:
-            page = json.loads(answer.read())
+        page = eventually(lambda: json.loads(urllib.request.urlopen(f"{url}/api/suites/{SUITE}").read()),
+                          lambda page: page["verified"] and page["verified"]["entries"])
     (entry,) = page["verified"]["entries"]
     assert entry["agent"] == "sampler" and entry["kind"] == "verified" and entry["seeds"] == 3
     assert page["entries"] == []  # nothing under the public seeds
@@ -152,10 +152,10 @@ def test_rotating_reveals_seeds_that_match_their_commitment(server, tmp_path):
     client, token, db_url = server
     with ResultsStore(db_url) as store:
         first = store.submissions.hidden_seeds(SUITE, 3)
-    before = client.get(f"/api/suites/{SUITE}").json()["hidden_seeds"][0]
+    (before,) = eventually(lambda: client.get(f"/api/suites/{SUITE}").json()["hidden_seeds"], lambda seeds: seeds)
     result = CliRunner().invoke(cli, ["admin", "rotate-seeds", "--suite", SUITE, "--db", db_url])
     assert result.exit_code == 0, result.output
-    revealed = client.get(f"/api/suites/{SUITE}").json()["hidden_seeds"]
+    revealed = eventually(lambda: client.get(f"/api/suites/{SUITE}").json()["hidden_seeds"], lambda seeds: len(seeds) == 2)
     old = next(c for c in revealed if c["commitment"] == before["commitment"])
     assert old["seeds"] == first and seed_commitment(old["seeds"], old["salt"]) == before["commitment"]
     with ResultsStore(db_url) as store:

@@ -24,8 +24,9 @@ from pydantic import ValidationError
 
 from gymarena.errors import GymarenaError, UnknownSuiteError
 from gymarena.leaderboard import pages
-from gymarena.leaderboard.cache import RankingCache
+from gymarena.leaderboard.cache import Memo, StoredPages
 from gymarena.leaderboard.ranking import RANKING_REPS
+from gymarena.leaderboard.refresher import RankingRefresher
 from gymarena.leaderboard.limits import BodyLimit
 from gymarena.leaderboard.packages import PackageError, inspect_archive
 from gymarena.leaderboard.uploads import ResultsUpload, check_results, store_results, validation_summary
@@ -34,27 +35,25 @@ from gymarena.results.submissions import TokenInfo
 
 HERE = Path(__file__).parent
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # a results upload of ~1M episodes fits
-REFRESH_SECONDS = 2.0  # a ranking follows new results within about this, plus its computation
 
 
-def _figure_svg(estimates: dict[str, Any], title: str) -> str:
-    """An interval plot as SVG (reports/interval_svg.py), or nothing without intervals."""
-    from gymarena.metrics.aggregate import IntervalEstimate
-    from gymarena.reports.interval_svg import interval_svg
+def create_app(db_url: str, reps: int | None = None, max_upload_bytes: int = MAX_UPLOAD_BYTES,
+               refresh_in_process: bool = True) -> FastAPI:
+    """The app over the results database at ``db_url`` (created and migrated if needed).
 
-    if not estimates:
-        return ""
-    return interval_svg({label: IntervalEstimate(v["point"], v["low"], v["high"]) for label, v in estimates.items()}, title)
-
-
-def create_app(db_url: str, reps: int | None = None, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
-    """The app over the results database at ``db_url`` (created and migrated if needed)."""
+    Rankings are read from the pages a refresher stores; ``refresh_in_process`` runs it as a
+    thread of this app (``gymarena serve`` runs one refresher process for all its workers)."""
     store = ResultsStore(db_url)
-    cache = RankingCache(reps or RANKING_REPS, serve_stale=True, min_refresh_seconds=REFRESH_SECONDS)
+    refresher = RankingRefresher(store, reps or RANKING_REPS)
+    stored = StoredPages(store, refresher)
+    memo = Memo()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        stop = refresher.start_thread() if refresh_in_process else None
         yield
+        if stop is not None:
+            stop.set()
         store.close()
 
     app = FastAPI(title="gymarena leaderboard", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None,
@@ -74,14 +73,14 @@ def create_app(db_url: str, reps: int | None = None, max_upload_bytes: int = MAX
             return JSONResponse({"detail": message}, status_code=status)
         return templates.TemplateResponse(request, "error.html", {"status": status, "message": message}, status_code=status)
 
-    _read_api(app, store, cache)
+    _read_api(app, store, stored, memo)
     _submission_api(app, store)
-    _pages(app, store, cache, templates)
+    _pages(app, store, stored, memo, templates)
     return app
 
 
 
-def _read_api(app: FastAPI, store: ResultsStore, cache: RankingCache) -> None:
+def _read_api(app: FastAPI, store: ResultsStore, stored: StoredPages, memo: Memo) -> None:
     """The JSON twins of the pages, and the run downloads."""
 
     @app.get("/api/suites")
@@ -89,8 +88,8 @@ def _read_api(app: FastAPI, store: ResultsStore, cache: RankingCache) -> None:
         return pages.suites_page(store)
 
     @app.get("/api/suites/{suite}")
-    def ranking_api(suite: str) -> dict[str, Any]:
-        return pages.ranking_page(store, cache, suite)
+    def ranking_api(suite: str) -> Response:
+        return Response(stored.get(suite).payload, media_type="application/json")  # stored as served
 
     @app.get("/api/agents/{agent_id}")
     def agent_api(agent_id: int) -> dict[str, Any]:
@@ -197,7 +196,7 @@ def _submission_api(app: FastAPI, store: ResultsStore) -> None:
 
 
 
-def _pages(app: FastAPI, store: ResultsStore, cache: RankingCache, templates: Jinja2Templates) -> None:
+def _pages(app: FastAPI, store: ResultsStore, stored: StoredPages, memo: Memo, templates: Jinja2Templates) -> None:
     """The server-rendered pages."""
 
     @app.get("/", response_class=HTMLResponse)
@@ -206,14 +205,9 @@ def _pages(app: FastAPI, store: ResultsStore, cache: RankingCache, templates: Ji
 
     @app.get("/suites/{suite}", response_class=HTMLResponse)
     def ranking_view(request: Request, suite: str) -> Response:
-        data = pages.ranking_page(store, cache, suite)
-        figure = cache.memo(f"{data['suite']} figure", (store.suite_version(data["suite"]), data["protocol_hash"]),
-                            lambda: _figure_svg({e["agent"]: e["iqm"] for e in data["entries"]},
-                                                f"{data['suite']}: IQM of normalised scores, 95% stratified-bootstrap CI"))
-        # Rendered once per ranking: the cached page holds data and figure, whose ids key it.
-        html, _, _ = cache.memo(f"{data['suite']} html", (id(data), id(figure), str(request.base_url)), lambda: (
-            templates.get_template("ranking.html").render(request=request, data=data, figure=figure), data, figure),
-            stale_ok=False)
+        page = stored.get(suite)  # its body was rendered by the refresher; wrapped once per stored page
+        html = memo.get(("ranking html", page.suite, str(request.base_url)), page.serial, lambda: templates.get_template(
+            "ranking.html").render(request=request, suite=page.suite, body=page.html))
         return HTMLResponse(html)
 
     @app.get("/agents/{agent_id}", response_class=HTMLResponse)
@@ -227,9 +221,9 @@ def _pages(app: FastAPI, store: ResultsStore, cache: RankingCache, templates: Ji
         run = store.get_run(run_id)
         if run is None:
             raise pages.NotFound(f"there is no run {run_id}")
-        svg = cache.memo(f"run figure {run_id}", (run.status, run.episode_count), lambda: _figure_svg(
+        svg = memo.get(("run figure", run_id), (run.status, run.episode_count), lambda: pages.interval_figure(
             {t["task"]: t["normalised"] for t in pages.task_breakdown(run, store.seed_means([run_id])) if t["normalised"]},
-            f"run {run_id}: normalised score per task, 95% bootstrap CI over seeds"), stale_ok=False)
+            f"run {run_id}: normalised score per task, 95% bootstrap CI over seeds"))
         if not svg:
             raise pages.NotFound(f"run {run_id} has no task with score references to plot")
         return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=60"})

@@ -1,7 +1,8 @@
 """The data of every leaderboard page, as JSON-ready dicts.
 
 Each function here is one page: the HTML view renders its dict with a template and the
-API (``/api/...``) returns the same dict, so the two never disagree.
+API (``/api/...``) returns the same dict, so the two never disagree. (A suite's ranking
+page is built the same way, by the ranking refresher: leaderboard/refresher.py.)
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from typing import Any
 import numpy as np
 
 from gymarena.errors import GymarenaError
-from gymarena.leaderboard.cache import RankingCache
-from gymarena.leaderboard.payloads import ranking_payload
 from gymarena.leaderboard.ranking import seed_score
 from gymarena.metrics import bootstrap_ci
 from gymarena.records import EpisodeRecord
@@ -55,37 +54,14 @@ def suites_page(store: ResultsStore) -> dict[str, Any]:
     return {"suites": rows}
 
 
-def ranking_page(store: ResultsStore, cache: RankingCache, suite: str) -> dict[str, Any]:
-    """The suite's ranking under its public seeds, and (in ``verified``) that of the agents
-    the server evaluated itself on its hidden seeds, with the seeds' public commitments.
-    Built once per change of the suite's complete runs or hidden seeds."""
-    from gymarena.errors import UnknownSuiteError
+def interval_figure(estimates: dict[str, Any], title: str) -> str:
+    """An interval plot (``{label: {point, low, high}}``) as SVG, or "" without intervals."""
+    from gymarena.metrics.aggregate import IntervalEstimate
+    from gymarena.reports.interval_svg import interval_svg
 
-    public = cache.ranking(store, suite)
-    try:
-        verified = cache.verified(store, suite)
-    except UnknownSuiteError:  # stored runs of a suite this server does not have
-        verified = None
-    commitments = store.submissions.seed_commitments(public.suite)
-    # Keyed on the ranking objects themselves (cheap to build from them); the cached value
-    # holds them, so their ids cannot be reused while it lives.
-    version = (id(public), id(verified), tuple((c.commitment, c.revealed_at) for c in commitments))
-    payload, _, _ = cache.memo(f"{public.suite} page", version,
-                               lambda: (_ranking_payload(public, verified, commitments), public, verified), stale_ok=False)
-    return payload
-
-
-def _ranking_payload(public: Any, verified: Any, commitments: list) -> dict[str, Any]:
-    payload = ranking_payload(public)
-    if verified is not None:
-        payload["apart"] = [g for g in payload["apart"] if g["protocol_hash"] != verified.protocol_hash]
-    payload["verified"] = ranking_payload(verified) if verified is not None else None
-    payload["hidden_seeds"] = [
-        {"commitment": c.commitment, "drawn": c.created_at.isoformat(),
-         "revealed": c.revealed_at.isoformat() if c.revealed_at else None, "seeds": c.seeds, "salt": c.salt}
-        for c in commitments
-    ]
-    return payload
+    if not estimates:
+        return ""
+    return interval_svg({label: IntervalEstimate(v["point"], v["low"], v["high"]) for label, v in estimates.items()}, title)
 
 
 def _run_summary(run: RunInfo) -> dict[str, Any]:

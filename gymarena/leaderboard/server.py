@@ -1,7 +1,13 @@
-"""Running the leaderboard app under uvicorn (``gymarena serve``)."""
+"""Running the leaderboard app under uvicorn (``gymarena serve``).
+
+``serve`` starts one ranking refresher process (leaderboard/refresher.py) and the uvicorn
+worker processes, which only read the pages it stores: rankings are computed once, not
+once per worker, and never in a process that answers page views.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 
 from gymarena.errors import MissingExtraError
@@ -14,7 +20,7 @@ def app_from_environment():
     the environment, as a factory takes no arguments."""
     from gymarena.leaderboard.app import create_app
 
-    return create_app(os.environ[DB_ENV])
+    return create_app(os.environ[DB_ENV], refresh_in_process=False)
 
 
 def serve(db_url: str, host: str, port: int, workers: int = 1) -> None:
@@ -23,9 +29,22 @@ def serve(db_url: str, host: str, port: int, workers: int = 1) -> None:
         import uvicorn
     except ImportError as exc:
         raise MissingExtraError("FastAPI/uvicorn", "server", exc, what="web framework") from None
+    from gymarena.leaderboard.ranking import RANKING_REPS
+    from gymarena.leaderboard.refresher import REFRESH_SECONDS, run_refresher_process
     from gymarena.results import ResultsStore
 
     ResultsStore(db_url).close()  # create or migrate once, before the workers start
     os.environ[DB_ENV] = db_url
-    uvicorn.run("gymarena.leaderboard.server:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, log_level="info")
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    refresher = context.Process(target=run_refresher_process, args=(db_url, RANKING_REPS, REFRESH_SECONDS, stop),
+                                name="gymarena-ranking-refresher", daemon=True)
+    refresher.start()
+    try:
+        uvicorn.run("gymarena.leaderboard.server:app_from_environment", factory=True, host=host, port=port,
+                    workers=workers, log_level="info")
+    finally:
+        stop.set()
+        refresher.join(timeout=30)
+        if refresher.is_alive():
+            refresher.terminate()

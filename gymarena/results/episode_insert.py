@@ -78,8 +78,8 @@ class EpisodeInsert:
         return rows
 
     def execute(self, connection: Connection, run_id: int, created_at: datetime, records: Iterable[Any]) -> int:
-        """Insert the records of one run; returns how many were handed to the database."""
+        """Insert the records of one run; returns how many were inserted (duplicates skipped)."""
         rows = self.parameters(run_id, created_at, records)
-        if rows:
-            connection.exec_driver_sql(self.sql, rows)
-        return len(rows)
+        if not rows:
+            return 0
+        return connection.exec_driver_sql(self.sql, rows).rowcount

@@ -71,6 +71,8 @@ class RunRow(Base):
     # verified: evaluated by a leaderboard worker on hidden seeds.
     kind: Mapped[str] = mapped_column(String(20), server_default="local")
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), nullable=True, index=True)
+    # Kept by the episode insert (rows actually inserted), so listing runs counts nothing.
+    episode_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class TokenRow(Base):
@@ -120,6 +122,23 @@ class HiddenSeedsRow(Base):
     commitment: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revealed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RankingSnapshotRow(Base):
+    """A suite's leaderboard page as last computed (rankings, seed commitments, plot),
+    with the inputs it was computed from (``version``). A refresher writes it; serving
+    processes only read it, so page views never wait for a bootstrap."""
+
+    __tablename__ = "ranking_snapshots"
+
+    suite: Mapped[str] = mapped_column(String(200), primary_key=True)
+    version: Mapped[str] = mapped_column(Text)
+    serial: Mapped[int] = mapped_column(Integer)  # +1 per write: what serving caches key on
+    # Both as served: the API's JSON text and the page's rendered body, so a serving
+    # process neither parses nor renders hundreds of entries when a ranking changes.
+    payload: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class RunTaskRow(Base):

@@ -147,6 +147,13 @@ class ResultsStore:
 
         return Submissions(self)
 
+    @cached_property
+    def snapshots(self):
+        """Stored leaderboard pages, written by the ranking refresher (results/snapshots.py)."""
+        from gymarena.results.snapshots import RankingSnapshots
+
+        return RankingSnapshots(self)
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -254,11 +261,12 @@ class ResultsStore:
         if not records:
             return
         now = utcnow()
-        touch_run = update(RunRow.__table__).where(RunRow.__table__.c.id == run_id).values(updated_at=now)
+        runs = RunRow.__table__
         try:
             with self.engine.begin() as connection:
-                self._episode_insert.execute(connection, run_id, now, records)
-                connection.execute(touch_run)
+                inserted = self._episode_insert.execute(connection, run_id, now, records)
+                connection.execute(update(runs).where(runs.c.id == run_id)
+                                   .values(updated_at=now, episode_count=runs.c.episode_count + inserted))
         except SQLAlchemyError as exc:
             raise self._fail("write to", exc) from None
 
@@ -434,20 +442,12 @@ class ResultsStore:
 
     def _runs(self, condition: Any) -> list[RunInfo]:
         def work(session: Session) -> list[RunInfo]:
-            # Correlated, so each run counts its own episodes through the run_id index.
-            episode_count = (
-                select(func.count()).select_from(EpisodeRow).where(EpisodeRow.run_id == RunRow.id).scalar_subquery()
-            )
-            query = (
-                select(RunRow, AgentRow, episode_count)
-                .join(AgentRow, AgentRow.id == RunRow.agent_id)
-                .order_by(RunRow.id)
-            )
+            query = select(RunRow, AgentRow).join(AgentRow, AgentRow.id == RunRow.agent_id).order_by(RunRow.id)
             if condition is not None:
                 query = query.where(condition)
             results = session.execute(query).all()
-            tasks = self._run_tasks(session, [run.id for run, _, _ in results])
-            return [_run_info(run, agent, count, tasks.get(run.id, ())) for run, agent, count in results]
+            tasks = self._run_tasks(session, [run.id for run, _ in results])
+            return [_run_info(run, agent, tasks.get(run.id, ())) for run, agent in results]
 
         return self._read(work)
 
@@ -506,7 +506,7 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc)
 
 
-def _run_info(run: RunRow, agent: AgentRow, count: int, tasks: tuple[TaskProtocol, ...]) -> RunInfo:
+def _run_info(run: RunRow, agent: AgentRow, tasks: tuple[TaskProtocol, ...]) -> RunInfo:
     return RunInfo(
         id=run.id,
         agent=AgentIdentity(agent.name, agent.reference, agent.version, agent.content_hash),
@@ -520,7 +520,7 @@ def _run_info(run: RunRow, agent: AgentRow, count: int, tasks: tuple[TaskProtoco
         created_at=_utc(run.created_at),
         updated_at=_utc(run.updated_at),
         finished_at=_utc(run.finished_at),
-        episode_count=int(count),
+        episode_count=run.episode_count,
         tasks=tasks,
         agent_id=agent.id,
         kind=run.kind,

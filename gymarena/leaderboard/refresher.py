@@ -1,0 +1,165 @@
+"""Keeping every suite's leaderboard page computed (ranking snapshots).
+
+A suite's page holds two rankings (public seeds, and the verified runs on the current
+hidden seeds), the hidden seeds' commitments and the IQM plot. Computing it bootstraps
+over every ranked run, and rendering it writes a row per agent: hundreds of milliseconds
+to seconds with hundreds of agents, all CPU. So one refresher does both, away from the
+processes that answer page views, and stores the page as served (JSON text and HTML,
+``store.snapshots``); a serving process only fetches it. ``gymarena serve`` runs the
+refresher as its own process; an app built alone (tests, embedding) runs it as a thread.
+
+The refresher polls: every ``interval`` seconds it compares each suite's inputs (complete
+runs, hidden seeds, commitments, the installed protocol) with those the stored page was
+computed from, and recomputes the suites whose inputs moved.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from gymarena.errors import UnknownSuiteError
+from gymarena.leaderboard.payloads import ranking_payload
+from gymarena.leaderboard.ranking import RANKING_REPS, SuiteRanking, rank_suite
+from gymarena.results import ResultsStore
+
+log = logging.getLogger(__name__)
+
+REFRESH_SECONDS = 2.0  # a ranking follows new results within about this, plus its computation
+
+
+@cache
+def _installed_protocol_hash(label: str) -> str:
+    """The run protocol hash of an installed suite (fixed while this process lives)."""
+    from gymarena.runner.plan import run_protocol_hash, suite_protocol
+
+    return run_protocol_hash(suite_protocol(label))
+
+
+def installed_label(suite: str) -> str | None:
+    from gymarena.suites import load_suite
+
+    try:
+        return load_suite(suite).label
+    except UnknownSuiteError:
+        return None
+
+
+def page_inputs(store: ResultsStore, label: str, reps: int) -> str:
+    """Everything a suite's page is computed from, as one string: when it changes, the
+    stored page is stale."""
+    from gymarena import __version__
+
+    installed = _installed_protocol_hash(label) if installed_label(label) == label else "not installed"
+    commitments = [(c.commitment, c.revealed_at.isoformat() if c.revealed_at else None)
+                   for c in store.submissions.seed_commitments(label)]
+    return repr((__version__, reps, installed, store.suite_version(label), commitments))
+
+
+def _rankings(store: ResultsStore, label: str, reps: int) -> tuple[SuiteRanking, SuiteRanking | None]:
+    """The public ranking and, once hidden seeds exist, the verified one."""
+    from gymarena.runner.plan import suite_protocol
+    from gymarena.suites import load_suite
+
+    if installed_label(label) != label:  # stored runs of a suite this server does not have
+        if store.suite_version(label)[0] == 0:
+            raise UnknownSuiteError(f"there is no suite {label!r} on this server nor runs of it in its database")
+        return rank_suite(store, label, reps=reps), None
+    loaded = load_suite(label)
+    public = rank_suite(store, label, [t.stored() for t in suite_protocol(label)], loaded.ranking, reps)
+    seeds = store.submissions.current_hidden_seeds(label)
+    if seeds is None:
+        return public, None
+    protocol = [t.stored() for t in suite_protocol(label, tuple(seeds))]
+    return public, rank_suite(store, label, protocol, loaded.ranking, reps)
+
+
+def compute_page(store: ResultsStore, label: str, reps: int) -> tuple[dict[str, Any], str]:
+    """A suite's page data (what ``/api/suites/{suite}`` returns) and its IQM plot."""
+    from gymarena.leaderboard.pages import interval_figure
+
+    public, verified = _rankings(store, label, reps)
+    payload = ranking_payload(public)
+    if verified is not None:
+        payload["apart"] = [g for g in payload["apart"] if g["protocol_hash"] != verified.protocol_hash]
+    payload["verified"] = ranking_payload(verified) if verified is not None else None
+    payload["hidden_seeds"] = [
+        {"commitment": c.commitment, "drawn": c.created_at.isoformat(),
+         "revealed": c.revealed_at.isoformat() if c.revealed_at else None, "seeds": c.seeds, "salt": c.salt}
+        for c in store.submissions.seed_commitments(label)
+    ]
+    figure = interval_figure({e["agent"]: e["iqm"] for e in payload["entries"]},
+                             f"{label}: IQM of normalised scores, 95% stratified-bootstrap CI")
+    return payload, figure
+
+
+@cache
+def _page_body():
+    """The ranking page's body template (rendered outside requests: relative links only)."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    environment = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                              autoescape=select_autoescape(["html"]))
+    return environment.get_template("ranking_body.html")
+
+
+def render_page(store: ResultsStore, label: str, reps: int) -> tuple[str, str]:
+    """A suite's page as served: its data as JSON text and its rendered HTML body."""
+    payload, figure = compute_page(store, label, reps)
+    text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text, _page_body().render(data=payload, figure=figure)
+
+
+class RankingRefresher:
+    """Recomputes and stores the pages of suites whose inputs changed."""
+
+    def __init__(self, store: ResultsStore, reps: int = RANKING_REPS):
+        self.store = store
+        self.reps = reps
+
+    def refresh(self, label: str) -> bool:
+        """Recompute ``label``'s page if its inputs moved since it was stored; True if it did."""
+        inputs = page_inputs(self.store, label, self.reps)
+        if self.store.snapshots.version(label) == inputs:
+            return False
+        self.store.snapshots.put(label, inputs, *render_page(self.store, label, self.reps))
+        return True
+
+    def suites(self) -> list[str]:
+        """The suites with a page: installed here, or with complete runs stored."""
+        from gymarena.suites import list_suites
+
+        return sorted({s.label for s in list_suites()} | set(self.store.suite_labels()))
+
+    def refresh_all(self) -> int:
+        """One pass over every suite; returns how many pages were recomputed."""
+        recomputed = 0
+        for label in self.suites():
+            try:
+                recomputed += self.refresh(label)
+            except Exception:  # one broken suite must not stop the others' pages
+                log.exception("recomputing the leaderboard page of %s failed", label)
+        return recomputed
+
+    def run(self, stop: threading.Event, interval: float = REFRESH_SECONDS) -> None:
+        """Refresh every ``interval`` seconds until ``stop`` is set."""
+        while not stop.is_set():
+            self.refresh_all()
+            stop.wait(interval)
+
+    def start_thread(self, interval: float = REFRESH_SECONDS) -> threading.Event:
+        """Run in a daemon thread of this process; set the returned event to stop it."""
+        stop = threading.Event()
+        threading.Thread(target=self.run, args=(stop, interval), name="ranking-refresher", daemon=True).start()
+        return stop
+
+
+def run_refresher_process(db_url: str, reps: int, interval: float, stop) -> None:
+    """The refresher process of ``gymarena serve`` (``stop``: a multiprocessing event)."""
+    logging.basicConfig(level=logging.INFO)
+    with ResultsStore(db_url) as store:
+        RankingRefresher(store, reps).run(stop, interval)
