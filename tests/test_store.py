@@ -51,6 +51,22 @@ def test_episodes_round_trip_and_duplicates_are_ignored(store):
     assert store.get_run(run_id).episode_count == 3
 
 
+def test_a_complete_run_keeps_its_seed_means_and_more_episodes_replace_them(db_url):
+    with ResultsStore(db_url) as store:
+        run_id = _run(store)
+        store.add_episodes(run_id, [_record(0, seed=1), _record(1, seed=1), _record(0, seed=2)])
+        aggregated = store.seed_means([run_id])  # running: aggregated from the episodes
+        store.set_status(run_id, "complete")
+    with ResultsStore(db_url) as store:  # a new store object: nothing cached
+        assert store.seed_means([run_id]) == aggregated
+        with store.engine.connect() as connection:  # read from the means stored at completion
+            assert connection.exec_driver_sql("SELECT count(*) FROM seed_means").scalar() == 2
+        store.add_episodes(run_id, [_record(1, seed=2)])
+    with ResultsStore(db_url) as store:
+        by_seed = {m.seed: (m.episodes, m.mean_return) for m in store.seed_means([run_id])}
+        assert by_seed == {1: (2, 0.75), 2: (2, 0.75)}
+
+
 def test_status_transitions(store):
     run_id = _run(store)
     assert store.find_resumable_run("d" * 64) == run_id
@@ -175,6 +191,8 @@ def test_upgrading_a_first_schema_database_keeps_its_episodes(db_url):
     with ResultsStore(db_url) as store:
         run_id = _run(store)
         store.add_episodes(run_id, [_record(0), _record(1)])
+        store.set_status(run_id, "complete")
+        means = store.seed_means([run_id])
     engine = create_engine(db_url)
     config = alembic_config(engine)
     with engine.begin() as connection:  # back to the first schema, episodes kept
@@ -185,6 +203,9 @@ def test_upgrading_a_first_schema_database_keeps_its_episodes(db_url):
         assert current_revision(store.engine) == SCHEMA_REVISION
         episodes = store.episodes(run_id)
         assert [(r.episode, r.decision_interval) for r in episodes] == [(0, 1), (1, 1)]
+        with store.engine.connect() as connection:  # the upgrade stored complete runs' means
+            assert connection.exec_driver_sql("SELECT count(*) FROM seed_means").scalar() == 1
+        assert store.seed_means([run_id]) == means
         store.add_episodes(run_id, [_record(1)])  # the unique key still refuses a duplicate
         assert store.get_run(run_id).episode_count == 2
         assert [t.task_id for t in store.get_run(run_id).tasks] == ["classic/CartPole-v1"]  # rebuilt runs kept its tasks

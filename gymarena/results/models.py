@@ -152,6 +152,22 @@ class RunTaskRow(Base):
     protocol_hash: Mapped[str] = mapped_column(ForeignKey("protocols.hash"), index=True)
 
 
+class SeedMeanRow(Base):
+    """A complete run's scored episodes of one task and seed (at one decision interval),
+    averaged when the run completes: rankings and run pages read these few rows instead
+    of aggregating the run's episodes again."""
+
+    __tablename__ = "seed_means"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seed: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    decision_interval: Mapped[int] = mapped_column(Integer, primary_key=True)
+    episodes: Mapped[int] = mapped_column(Integer)
+    mean_return: Mapped[float] = mapped_column(Float)
+    success_rate: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
 class EpisodeRow(Base):
     """One finished episode. (run, task, seed, decision interval, episode) is unique:
     resume never duplicates."""

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import case, create_engine, func, or_, select, update
+from sqlalchemy import case, create_engine, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from gymarena.records import EpisodeKey, EpisodeRecord
 from gymarena.results.episode_insert import EpisodeInsert
 from gymarena.results.location import prepare_sqlite_path
 from gymarena.results.migrations_runner import SchemaTooNewError, upgrade_to_head
-from gymarena.results.models import AgentRow, EpisodeRow, ProtocolRow, RunRow, RunTaskRow, utcnow
+from gymarena.results.models import AgentRow, EpisodeRow, ProtocolRow, RunRow, RunTaskRow, SeedMeanRow, utcnow
 from gymarena.results.sqlite import WRITE_LOCK, configure_sqlite
 
 RUN_STATUSES = ("running", "complete", "failed", "interrupted")
@@ -267,6 +267,8 @@ class ResultsStore:
                 inserted = self._episode_insert.execute(connection, run_id, now, records)
                 connection.execute(update(runs).where(runs.c.id == run_id)
                                    .values(updated_at=now, episode_count=runs.c.episode_count + inserted))
+                # Means stored at completion no longer hold once a run gets more episodes.
+                connection.execute(delete(SeedMeanRow.__table__).where(SeedMeanRow.__table__.c.run_id == run_id))
         except SQLAlchemyError as exc:
             raise self._fail("write to", exc) from None
 
@@ -280,7 +282,15 @@ class ResultsStore:
         now = utcnow()
         values: dict[str, Any] = {"status": status, "error": error, "updated_at": now}
         values["finished_at"] = now if status == "complete" else None
-        self._write("write to", lambda s: s.execute(update(RunRow).where(RunRow.id == run_id).values(**values)))
+
+        def work(session: Session) -> None:
+            session.execute(update(RunRow).where(RunRow.id == run_id).values(**values))
+            session.execute(delete(SeedMeanRow).where(SeedMeanRow.run_id == run_id))
+            if status == "complete":  # its episodes are final: average them once, here
+                columns = [c.name for c in SeedMeanRow.__table__.columns]
+                session.execute(insert(SeedMeanRow).from_select(columns, _seed_mean_aggregate([run_id])))
+
+        self._write("write to", work)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -329,42 +339,30 @@ class ResultsStore:
         """Per (run, task, seed, decision interval): scored episodes (no crash, not an
         adaptation episode), their mean return and success rate (None when no rule).
 
-        A complete run's episodes never change, so its means are kept after the first
-        query (per store object); only unfinished or new runs are aggregated again.
+        A complete run's means were stored when it completed (``seed_means`` table) and
+        are kept here after the first read (per store object); other runs' are
+        aggregated from their episodes on every call.
         """
         run_ids = list(dict.fromkeys(run_ids))
         missing = [r for r in run_ids if r not in self._complete_means]
+        fresh: dict[int, list[SeedMean]] = {}
         if missing:
-            fresh: dict[int, list[SeedMean]] = {r: [] for r in missing}
-            for mean in self._aggregate_seed_means(missing):
-                fresh[mean.run_id].append(mean)
-            complete = self._read(lambda s: set(s.scalars(
-                select(RunRow.id).where(RunRow.id.in_(missing), RunRow.status == "complete")).all()))
-            for run_id in complete:
-                self._complete_means[run_id] = fresh[run_id]
-        else:
-            fresh = {}
+            stored = self._read(lambda s: s.execute(
+                select(*_seed_key_columns(SeedMeanRow), SeedMeanRow.episodes, SeedMeanRow.mean_return,
+                       SeedMeanRow.success_rate).where(SeedMeanRow.run_id.in_(missing))).all())
+            for row in stored:
+                fresh.setdefault(row[0], []).append(_seed_mean(*row))
+            self._complete_means.update(fresh)
+            unstored = [r for r in missing if r not in fresh]
+            if unstored:
+                aggregated: dict[int, list[SeedMean]] = {r: [] for r in unstored}
+                for row in self._read(lambda s: s.execute(_seed_mean_aggregate(unstored)).all()):
+                    aggregated[row[0]].append(_seed_mean(*row))
+                complete = self._read(lambda s: set(s.scalars(
+                    select(RunRow.id).where(RunRow.id.in_(unstored), RunRow.status == "complete")).all()))
+                self._complete_means.update({r: aggregated[r] for r in complete})
+                fresh.update(aggregated)
         return [m for r in run_ids for m in (self._complete_means.get(r) or fresh.get(r, []))]
-
-    def _aggregate_seed_means(self, run_ids: list[int]) -> list[SeedMean]:
-        success = func.avg(case((EpisodeRow.success.is_(None), None), (EpisodeRow.success, 1.0), else_=0.0))
-        query = (
-            select(
-                EpisodeRow.run_id, EpisodeRow.task_id, EpisodeRow.seed, EpisodeRow.decision_interval,
-                func.count(), func.avg(EpisodeRow.episode_return), success,
-            )
-            .where(
-                EpisodeRow.run_id.in_(run_ids),
-                EpisodeRow.error.is_(None),
-                or_(EpisodeRow.phase.is_(None), EpisodeRow.phase != "adaptation"),
-            )
-            .group_by(EpisodeRow.run_id, EpisodeRow.task_id, EpisodeRow.seed, EpisodeRow.decision_interval)
-        )
-        rows = self._read(lambda s: s.execute(query).all())
-        return [
-            SeedMean(run_id, task_id, seed, interval, count, float(mean), None if rate is None else float(rate))
-            for run_id, task_id, seed, interval, count, mean, rate in rows
-        ]
 
     def agent_runs(self, agent_id: int) -> list[RunInfo]:
         """Every run of one agent identity, oldest first."""
@@ -475,6 +473,28 @@ class ResultsStore:
                 )
             )
         return {run_id: tuple(items) for run_id, items in grouped.items()}
+
+
+def _seed_key_columns(table) -> tuple:
+    return (table.run_id, table.task_id, table.seed, table.decision_interval)
+
+
+def _seed_mean_aggregate(run_ids: list[int]):
+    """Per-seed means of these runs' scored episodes, in ``seed_means`` column order."""
+    success = func.avg(case((EpisodeRow.success.is_(None), None), (EpisodeRow.success, 1.0), else_=0.0))
+    return (
+        select(*_seed_key_columns(EpisodeRow), func.count(), func.avg(EpisodeRow.episode_return), success)
+        .where(
+            EpisodeRow.run_id.in_(run_ids),
+            EpisodeRow.error.is_(None),
+            or_(EpisodeRow.phase.is_(None), EpisodeRow.phase != "adaptation"),
+        )
+        .group_by(*_seed_key_columns(EpisodeRow))
+    )
+
+
+def _seed_mean(run_id: int, task_id: str, seed: int, interval: int, count: int, mean: float, rate: float | None) -> SeedMean:
+    return SeedMean(run_id, task_id, seed, interval, count, float(mean), None if rate is None else float(rate))
 
 
 def _record_from_row(row: EpisodeRow) -> EpisodeRecord:
