@@ -4,17 +4,21 @@ writers, and does it lose nothing?
 Setup: a PostgreSQL database (``--db``, ``$GYMARENA_BENCH_DB``, else a throwaway cluster
 started here as scripts/test does) filled through the results store with 100 complete
 runs of a two-task suite (5 seeds x 1,000 episodes per task: 10,000 episodes each, 1M in
-all), then ``gymarena serve`` (2 workers) on a local port.
+all, vacuumed), then ``gymarena serve --workers 4`` (``--server-workers``; on 2 cores:
+a process blocked on the database or the GIL then holds up fewer requests) on a local
+port.
 
-A reader is someone clicking through the site: it opens a page of the mix (suites,
-ranking page and its API, an agent page with its plot images, a run page and its API,
-random ids; a page's time includes its images), reads it,
-and waits 0.5 to 1.5 s (uniform) before the next. Baseline: 1 such reader for 15 s, no
-writers. Measured: ``--readers`` (100) of them for ``--seconds`` (60), while
+A reader is someone browsing the site: it opens a page of the mix, each equally likely
+(suites, ranking page and its API, an agent page with its plot images, a run page at a
+random page of its episodes and its API, random ids; a page's time includes its images),
+reads it for 0.5 to 1.5 s (uniform), and opens the next. Baseline: 1 reader opening
+pages one after another, without pauses, for 15 s; no writers. Measured: ``--readers`` (100) of them for ``--seconds`` (60), while
 ``--writers`` (10) processes evaluate: each streams episodes into new runs of the suite
 through the results store (a batch of 50 every 0.25 s, as a fast evaluation commits
-them, 200 episodes a run) and completes them, so the suite's cached rankings keep being recomputed under the
-load. Afterwards every written episode is counted back from the database.
+them, 200 episodes a run) and completes them, so the suite's stored rankings keep being
+recomputed under the load. Writers start (import, connect) before the measured minute and
+write from its first second on. Afterwards every written episode is counted back from the
+database.
 
     python bench/server_load.py            # last line: ratio <p95 under load / p95 of the baseline>
 Target: p95 under load < 100 ms, nothing lost.
@@ -130,14 +134,22 @@ def fill(db: str, runs: int) -> None:
             for start in range(0, len(records), 5_000):
                 store.add_episodes(run_id, records[start:start + 5_000])
             store.set_status(run_id, "complete")
+        # A database holding 1M episodes has long been vacuumed and analysed; without this
+        # PostgreSQL's autovacuum would do it (seconds of CPU) in the middle of the measured minute.
+        if store.engine.dialect.name == "postgresql":
+            with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("VACUUM ANALYZE")
 
 
-def _writer(db: str, stop_at: float, written: "multiprocessing.Queue", index: int) -> None:
-    """Stream episodes into new runs in batches of 50 until the time is up; report what was written."""
+def _writer(db: str, seconds: float, written: "multiprocessing.Queue", index: int, start) -> None:
+    """Stream episodes into new runs in batches of 50 for ``seconds``, once every writer is
+    ready (``start``: a barrier); report what was written."""
     from gymarena.results import ResultsStore
 
     protocol = _protocol(WRITER_EPISODES_PER_SEED)
     with ResultsStore(db) as store:
+        start.wait()
+        stop_at = time.monotonic() + seconds
         round_ = 0
         while time.monotonic() < stop_at:
             run_id = _new_run(store, protocol, f"writer-{index}-{round_}")
@@ -154,39 +166,40 @@ def _writer(db: str, stop_at: float, written: "multiprocessing.Queue", index: in
             round_ += 1
 
 
-def _pages(run_ids: list[int], agent_ids: list[int]) -> list[str]:
-    run, agent = random.choice(run_ids), random.choice(agent_ids)
-    return ["/", f"/suites/{SUITE}", f"/api/suites/{SUITE}", f"/agents/{agent}",
-            f"/runs/{run}?page={random.randint(1, 100)}", f"/api/runs/{run}"]
+def _page(run_ids: list[int], agent_ids: list[int], pick: random.Random) -> str:
+    """One page of the mix, each equally likely, about a random run or agent."""
+    run, agent = pick.choice(run_ids), pick.choice(agent_ids)
+    return pick.choice(["/", f"/suites/{SUITE}", f"/api/suites/{SUITE}", f"/agents/{agent}",
+                        f"/runs/{run}?page={pick.randint(1, 100)}", f"/api/runs/{run}"])
 
 
-def _reader(base: str, stop_at: float, run_ids: list[int], agent_ids: list[int], latencies: list, errors: list) -> None:
-    think = random.Random()
-    time.sleep(think.uniform(0, 1))  # readers arrive spread out, not all at once
+def _reader(base: str, stop_at: float, run_ids: list[int], agent_ids: list[int], latencies: list, errors: list,
+            think: bool = True) -> None:
+    pick = random.Random()
+    time.sleep(pick.uniform(0, 1.5))  # readers arrive spread out, not all at once
     while time.monotonic() < stop_at:
-        for path in _pages(run_ids, agent_ids):
-            if time.monotonic() >= stop_at:
-                return
-            time.sleep(think.uniform(0.5, 1.5))
-            started = time.perf_counter()
-            try:
-                with urllib.request.urlopen(base + path, timeout=30) as answer:
-                    body = answer.read()
-                for image in re.findall(rb'<img src="([^"]+)"', body):  # as a browser loads the page's plots
-                    with urllib.request.urlopen(urllib.parse.urljoin(base, image.decode()), timeout=30) as answer:
-                        answer.read()
-            except Exception as exc:
-                errors.append(f"{path}: {exc}")
-                continue
-            latencies.append((path.split("/")[1] + ("/" + path.split("/")[2] if path.startswith("/api") else ""),
+        path = _page(run_ids, agent_ids, pick)
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(base + path, timeout=30) as answer:
+                body = answer.read()
+            for image in re.findall(rb'<img src="([^"]+)"', body):  # as a browser loads the page's plots
+                with urllib.request.urlopen(urllib.parse.urljoin(base, image.decode()), timeout=30) as answer:
+                    answer.read()
+        except Exception as exc:
+            errors.append(f"{path}: {exc}")
+        else:
+            latencies.append((path.split("?")[0].split("/")[1] + ("/" + path.split("/")[2] if path.startswith("/api") else ""),
                               time.perf_counter() - started))
+        if think:
+            time.sleep(pick.uniform(0.5, 1.5))  # reading it
 
 
-def _read_phase(base: str, readers: int, seconds: float, run_ids, agent_ids) -> tuple[list, list]:
+def _read_phase(base: str, readers: int, seconds: float, run_ids, agent_ids, think: bool = True) -> tuple[list, list]:
     latencies: list = []
     errors: list = []
     stop_at = time.monotonic() + seconds
-    threads = [threading.Thread(target=_reader, args=(base, stop_at, run_ids, agent_ids, latencies, errors))
+    threads = [threading.Thread(target=_reader, args=(base, stop_at, run_ids, agent_ids, latencies, errors, think))
                for _ in range(readers)]
     for thread in threads:
         thread.start()
@@ -212,6 +225,7 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=100)
     parser.add_argument("--writers", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--server-workers", type=int, default=4)
     args = parser.parse_args()
     with (throwaway_postgres() if args.db is None else _given(args.db)) as db:
         started = time.perf_counter()
@@ -225,18 +239,21 @@ def main() -> None:
         run_ids, agent_ids = [r.id for r in runs], sorted({r.agent_id for r in runs})
         port = _free_port()
         server = subprocess.Popen([sys.executable, "-m", "gymarena", "serve", "--db", db, "--port", str(port),
-                                   "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                   "--workers", str(args.server_workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:
             _wait(base)
             _read_phase(base, 2, 5, run_ids, agent_ids)  # warm both server processes' caches
-            baseline = _summary("baseline (1 reader, no writers)", _read_phase(base, 1, 15, run_ids, agent_ids)[0])
-            written: multiprocessing.Queue = multiprocessing.get_context("spawn").Queue()
-            stop_at = time.monotonic() + args.seconds
-            writers = [multiprocessing.get_context("spawn").Process(target=_writer, args=(db, stop_at + 5, written, i))
+            baseline = _summary("baseline (1 reader without pauses, no writers)",
+                                _read_phase(base, 1, 15, run_ids, agent_ids, think=False)[0])
+            spawn = multiprocessing.get_context("spawn")
+            written: multiprocessing.Queue = spawn.Queue()
+            start = spawn.Barrier(args.writers + 1)  # writers write from the first measured second on
+            writers = [spawn.Process(target=_writer, args=(db, args.seconds + 5, written, i, start))
                        for i in range(args.writers)]
             for writer in writers:
                 writer.start()
+            start.wait()
             latencies, errors = _read_phase(base, args.readers, args.seconds, run_ids, agent_ids)
             for writer in writers:
                 writer.join()

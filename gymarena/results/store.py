@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import case, create_engine, delete, func, insert, or_, select, update
+from sqlalchemy import case, create_engine, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -396,8 +396,9 @@ class ResultsStore:
         """A slice of a run's episodes in plan order, for paged tables.
 
         Counted per task first, then read task by task along the episode key's index
-        (run, task, seed, interval, episode), so a page costs an index range scan, not a
-        sort of the run's episodes."""
+        (run, task, seed, interval, episode): the offset is skipped over index entries
+        alone, then the page's rows are one short range scan, never a sort of the run's
+        episodes."""
 
         def work(session: Session) -> list[EpisodeRecord]:
             order = session.execute(
@@ -412,11 +413,12 @@ class ResultsStore:
                 if skip >= count:
                     skip -= count
                     continue
+                in_task = (EpisodeRow.run_id == run_id, EpisodeRow.task_id == task_id)
+                key = (EpisodeRow.seed, EpisodeRow.decision_interval, EpisodeRow.episode)
+                # The page's first key, skipping over index entries only; then its rows.
+                first = session.execute(select(*key).where(*in_task).order_by(*key).offset(skip).limit(1)).one()
                 rows = session.execute(
-                    select(EpisodeRow)
-                    .where(EpisodeRow.run_id == run_id, EpisodeRow.task_id == task_id)
-                    .order_by(EpisodeRow.seed, EpisodeRow.decision_interval, EpisodeRow.episode)
-                    .offset(skip).limit(wanted)
+                    select(EpisodeRow).where(*in_task, tuple_(*key) >= tuple_(*first)).order_by(*key).limit(wanted)
                 ).scalars().all()
                 records.extend(_record_from_row(row) for row in rows)
                 wanted -= len(rows)
