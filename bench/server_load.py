@@ -4,8 +4,7 @@ writers, and does it lose nothing?
 Setup: a PostgreSQL database (``--db``, ``$GYMARENA_BENCH_DB``, else a throwaway cluster
 started here as scripts/test does) filled through the results store with 100 complete
 runs of a two-task suite (5 seeds x 1,000 episodes per task: 10,000 episodes each, 1M in
-all, vacuumed), then ``gymarena serve --workers 4`` (``--server-workers``; on 2 cores:
-a process blocked on the database or the GIL then holds up fewer requests) on a local
+all, vacuumed), then ``gymarena serve --workers 2`` (``--server-workers``) on a local
 port.
 
 A reader is someone browsing the site: it opens a page of the mix, each equally likely
@@ -225,7 +224,7 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=100)
     parser.add_argument("--writers", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--server-workers", type=int, default=4)
+    parser.add_argument("--server-workers", type=int, default=2)
     args = parser.parse_args()
     with (throwaway_postgres() if args.db is None else _given(args.db)) as db:
         started = time.perf_counter()

@@ -155,6 +155,25 @@ def _descendants(pid: int) -> list[int]:
     return [int(c) for c in children] + [d for c in children for d in _descendants(int(c))]
 
 
+def test_the_memo_recomputes_on_a_new_version_and_forgets_the_least_recently_used():
+    from gymarena.leaderboard.cache import Memo
+
+    memo, computed = Memo(max_entries=2), []
+
+    def value(name):
+        computed.append(name)
+        return name.upper()
+
+    assert memo.get("a", 1, lambda: value("a")) == memo.get("a", 1, lambda: value("a")) == "A"
+    assert memo.get("a", 2, lambda: value("a2")) == "A2"  # a new version is recomputed
+    memo.get("b", 1, lambda: value("b"))
+    memo.get("a", 2, lambda: value("a3"))  # a is now the most recently used
+    memo.get("c", 1, lambda: value("c"))  # over the bound: b goes
+    memo.get("a", 2, lambda: value("a4"))
+    memo.get("b", 1, lambda: value("b2"))
+    assert computed == ["a", "a2", "b", "c", "b2"]
+
+
 def test_episode_pages_cut_across_tasks_in_plan_order(db_url, tmp_path):
     with ResultsStore(db_url) as store:
         run = evaluate(EvalRequest(suite=tiny_suite(tmp_path)), store).run
