@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -124,9 +126,14 @@ def test_serve_runs_one_refresher_beside_its_workers_and_stops_them_all(sqlite_u
         assert [e["runs"] for e in first["entries"]] == [1, 1]
         children = _descendants(server.pid)
         assert len(children) >= 3  # two workers and the refresher (uvicorn may add a supervisor helper)
+        spawned = [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        refresher = min(spawned, key=_started_at)  # started before uvicorn's workers
+        os.kill(refresher, signal.SIGKILL)  # a refresher that dies is replaced
+        eventually(lambda: set(_descendants(server.pid)) - set(children), lambda new: new)
         with ResultsStore(sqlite_url) as store:
             evaluate(EvalRequest(suite=suite, agent="random", fresh=True), store)
         eventually(lambda: _get_json(url), lambda page: [e["runs"] for e in page["entries"]] == [1, 2])
+        children = _descendants(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -150,8 +157,12 @@ def _get_json(url: str):
         return None
 
 
+def _started_at(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+
+
 def _descendants(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    children = [c for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
     return [int(c) for c in children] + [d for c in children for d in _descendants(int(c))]
 
 

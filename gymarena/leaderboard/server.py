@@ -1,18 +1,22 @@
 """Running the leaderboard app under uvicorn (``gymarena serve``).
 
-``serve`` starts one ranking refresher process (leaderboard/refresher.py) and the uvicorn
-worker processes, which only read the pages it stores: rankings are computed once, not
-once per worker, and never in a process that answers page views.
+``serve`` starts one ranking refresher process (leaderboard/refresher.py, started again if
+it dies) and the uvicorn worker processes, which only read the pages it stores: rankings
+are computed once, not once per worker, and never in a process that answers page views.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
+import threading
 
 from gymarena.errors import MissingExtraError
 
 DB_ENV = "GYMARENA_SERVER_DB"
+
+log = logging.getLogger(__name__)
 
 
 def app_from_environment():
@@ -29,22 +33,40 @@ def serve(db_url: str, host: str, port: int, workers: int = 1) -> None:
         import uvicorn
     except ImportError as exc:
         raise MissingExtraError("FastAPI/uvicorn", "server", exc, what="web framework") from None
-    from gymarena.leaderboard.ranking import RANKING_REPS
-    from gymarena.leaderboard.refresher import REFRESH_SECONDS, run_refresher_process
     from gymarena.results import ResultsStore
 
     ResultsStore(db_url).close()  # create or migrate once, before the workers start
     os.environ[DB_ENV] = db_url
-    context = multiprocessing.get_context("spawn")
-    stop = context.Event()
-    refresher = context.Process(target=run_refresher_process, args=(db_url, RANKING_REPS, REFRESH_SECONDS, stop),
-                                name="gymarena-ranking-refresher", daemon=True)
+    stop = threading.Event()
+    refresher = threading.Thread(target=_keep_refreshing, args=(db_url, stop), name="refresher-watch", daemon=True)
     refresher.start()
     try:
         uvicorn.run("gymarena.leaderboard.server:app_from_environment", factory=True, host=host, port=port,
                     workers=workers, log_level="info")
     finally:
         stop.set()
-        refresher.join(timeout=30)
-        if refresher.is_alive():
-            refresher.terminate()
+        refresher.join(timeout=60)
+
+
+def _keep_refreshing(db_url: str, stop: threading.Event) -> None:
+    """Run the ranking refresher process until ``stop``; one that dies is started again, so
+    the stored rankings never silently stop following new results."""
+    from gymarena.leaderboard.ranking import RANKING_REPS
+    from gymarena.leaderboard.refresher import REFRESH_SECONDS, run_refresher_process
+
+    context = multiprocessing.get_context("spawn")
+    while not stop.is_set():
+        told_to_stop = context.Event()
+        process = context.Process(target=run_refresher_process, args=(db_url, RANKING_REPS, REFRESH_SECONDS, told_to_stop),
+                                  name="gymarena-ranking-refresher", daemon=True)
+        process.start()
+        while process.is_alive() and not stop.is_set():
+            process.join(timeout=1)
+        if stop.is_set():
+            told_to_stop.set()
+            process.join(timeout=30)
+            if process.is_alive():
+                process.terminate()
+            return
+        log.warning("the ranking refresher exited with code %s; starting it again", process.exitcode)
+        stop.wait(1)
