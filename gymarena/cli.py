@@ -240,6 +240,19 @@ def serve_command(
         serve(resolve_db_url(db), host, port, workers)
 
 
+@app.command("install")
+def install_command(
+    family: str = typer.Argument(..., help="The simulator family whose runtime to build, e.g. mario or minigrid."),
+    python: Optional[str] = typer.Option(None, "--python", help="Interpreter of the runtime (default: this one)."),
+) -> None:
+    """Build a family's isolated runtime: a virtual environment of its own (in the user's data
+    directory, or $GYMARENA_RUNTIMES) where its simulator runs, behind an env server."""
+    from gymarena.runtimes.install import install_runtime
+
+    with reported_errors():
+        install_runtime(family, python, say=lambda line: err.print(line, highlight=False))
+
+
 admin_app = typer.Typer(help="Leaderboard server administration: API tokens.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
 

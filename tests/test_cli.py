@@ -38,7 +38,7 @@ def test_every_command_has_help_text():
     assert set(commands) == {
         ("list",), ("eval",), ("results",), ("dataset", "stats"), ("report",), ("leaderboard",), ("serve",),
         ("admin", "create-token"), ("admin", "revoke-token"), ("admin", "rotate-seeds"), ("submit", "results"),
-        ("submit", "agent"), ("worker",),
+        ("submit", "agent"), ("worker",), ("install",),
     }
     for path, command in commands.items():
         assert command.help and len(command.help) > 20, path

@@ -22,8 +22,8 @@ OPTIONAL = ("act_sequence", "begin_trial", "begin_episode", "observe", "close")
 
 def _serve(package: str, entry_point: str, inbound: int, outbound: int) -> None:
     from gymarena.agents import load_agent
-    from gymarena.leaderboard.frames import FrameError, read_frame, write_frame
-    from gymarena.leaderboard.wire_spaces import build
+    from gymarena.wire.frames import FrameError, read_frame, write_frame
+    from gymarena.wire.spaces import build
     from gymarena.tasks import TaskSpec
 
     file, _, attr = entry_point.partition(":")

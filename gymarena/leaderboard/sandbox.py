@@ -27,13 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from gymarena.errors import AgentError, GymarenaError
-from gymarena.leaderboard.frames import (
+from gymarena.wire.frames import (
     FrameError,
     FrameTimeout,
     read_frame,
     write_frame,
 )
-from gymarena.leaderboard.wire_spaces import describe
+from gymarena.wire.spaces import describe
 from gymarena.tasks import TaskSpec
 
 NOBODY = 65534

@@ -11,7 +11,7 @@ import importlib.util
 from dataclasses import dataclass
 from functools import cache
 
-from gymarena.errors import MissingExtraError
+from gymarena.errors import GymarenaError, MissingExtraError
 from gymarena.provenance import package_versions
 from gymarena.tasks import TaskSpec, get_task
 
@@ -32,6 +32,11 @@ class Family:
     packages: tuple[str, ...]
     adapter: str
     crash_prone: bool = False
+    # Isolated families run in their own runtime (``gymarena install FAMILY``) unless told
+    # otherwise; ``runtime_pins`` are requirements its runtime must have (over the versions
+    # of this environment).
+    isolated: bool = False
+    runtime_pins: tuple[str, ...] = ()
 
     def missing_modules(self) -> list[str]:
         return [m for m in self.modules if importlib.util.find_spec(m) is None]
@@ -83,8 +88,25 @@ def simulator_versions(family: str) -> dict[str, str]:
     return FAMILIES[family].simulator_versions()
 
 
-def make_env(task: TaskSpec, **overrides):
-    """Build the environment of a task with its protocol applied (time limit, kwargs)."""
+def make_env(task: TaskSpec, isolated: bool | None = None, **overrides):
+    """Build the environment of a task with its protocol applied (time limit, kwargs): in
+    this process, or (``isolated``, by default for isolated families) in the family's own
+    runtime, behind a ``RemoteEnv``."""
+    if isolated is None:
+        isolated = family_of(task).isolated
+    if not isolated:
+        return make_local_env(task, **overrides)
+    from gymarena.runtimes.registry import require_runtime
+    from gymarena.runtimes.remote_env import RemoteEnv
+
+    if task.agents == "multi":
+        raise GymarenaError(f"{task.id} is a multi-agent task: those run in this process only (no --isolated)")
+    runtime = require_runtime(task.family)
+    return RemoteEnv(task, runtime.python, overrides, label=f"the {task.family} runtime ({runtime.root})")
+
+
+def make_local_env(task: TaskSpec, **overrides):
+    """Build the environment of a task in this process."""
     family = family_of(task)
     missing = family.missing_modules()
     if missing:

@@ -1,5 +1,6 @@
 """Gymnasium spaces described as frame-safe data and rebuilt on the other side, so a
-sandboxed agent gets the observation and action spaces of its task without pickle."""
+sandboxed agent (or the runner, talking to a simulator's runtime) gets the observation
+and action spaces of a task without pickle."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def describe(space: Any) -> dict[str, Any]:
         return {"type": "Text", "min_length": space.min_length, "max_length": space.max_length, "charset": space.characters}
     if type(space).__name__ == "MissionSpace":  # MiniGrid's mission strings: a Text space stands in
         return {"type": "Text", "min_length": 0, "max_length": 512, "charset": string.printable, "stands_for": "MissionSpace"}
-    raise ValueError(f"a {type(space).__name__} space cannot be sent to a sandboxed agent")
+    raise ValueError(f"a {type(space).__name__} space cannot be sent to another process")
 
 
 def build(description: dict[str, Any]) -> Any:

@@ -1,5 +1,6 @@
-"""Length-prefixed frames between the worker and a sandboxed agent: JSON plus raw numpy
-buffers, never pickle (unpickling what an untrusted process sent would run its code).
+"""Length-prefixed frames between two processes: JSON plus raw numpy buffers, never
+pickle (unpickling what an untrusted process sent would run its code, and a simulator's
+runtime may not even have the same Python).
 
 A frame is ``u32 length`` then the payload: ``u32 header length``, a UTF-8 JSON header,
 then the bytes of every array the header references. In the header an array is
