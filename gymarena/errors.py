@@ -68,5 +68,14 @@ class SimulatorError(GymarenaError):
     """An environment that raised while being made, reset or stepped."""
 
 
+class SimulatorCrashed(SimulatorError):
+    """A simulator's own process (its runtime's env server) died in the middle of a call;
+    ``cause`` says how (a signal name or an exit code)."""
+
+    def __init__(self, message: str, cause: str):
+        super().__init__(message)
+        self.cause = cause
+
+
 class DatasetError(GymarenaError):
     """An offline dataset that cannot be found or read."""

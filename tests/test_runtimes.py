@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from gymarena import get_task
-from gymarena.errors import SimulatorError
+from gymarena.errors import SimulatorCrashed, SimulatorError
 from gymarena.runtimes.registry import RuntimeMissingError
-from gymarena.runtimes.remote_env import RemoteEnv, SimulatorCrashed
+from gymarena.runtimes.remote_env import RemoteEnv
 from gymarena.wrappers import make_env, make_local_env
 
 
@@ -66,7 +66,7 @@ def test_a_dead_simulator_process_is_a_clear_error():
     remote = RemoteEnv(get_task("classic/CartPole-v1"), sys.executable)
     remote.reset(seed=0)
     os.kill(remote._process.pid, signal.SIGKILL)
-    with pytest.raises(SimulatorCrashed, match=r"died \(signal SIGKILL\) during step"):
+    with pytest.raises(SimulatorCrashed, match=r"died \(SIGKILL\) during step"):
         remote.step(0)
     with pytest.raises(SimulatorError, match="closed"):
         remote.reset(seed=1)
@@ -97,3 +97,50 @@ def test_install_builds_a_runtime_whose_env_server_plays_a_task(tmp_path, monkey
         assert np.array_equal(observation, local_observation)
     finally:
         env.close()
+
+
+def _runtime_of_this_interpreter(root, family: str, search_path: str = "") -> None:
+    """A recorded runtime whose interpreter is this one (``search_path`` added to its
+    module path): what the runner does with a runtime, without building a virtual
+    environment (the install test does that)."""
+    from gymarena.runtimes.registry import Runtime, write_record
+
+    home = root / family
+    home.mkdir(parents=True)
+    python = home / "python"
+    python.write_text(f'#!/bin/sh\nPYTHONPATH="{search_path}" exec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    write_record(Runtime(family, str(home), str(python), sys.version.split()[0], [], {}, "now"))
+
+
+@pytest.mark.parametrize("backend,workers", [("local", 1), ("processes", 2)])
+def test_an_isolated_evaluation_stores_the_same_episodes(store, tmp_path, monkeypatch, backend, workers):
+    from gymarena.runner import EvalRequest, evaluate
+
+    monkeypatch.setenv("GYMARENA_RUNTIMES", str(tmp_path))
+    _runtime_of_this_interpreter(tmp_path, "minigrid")
+    request = dict(tasks=("minigrid/DoorKey-5x5-v0",), seeds=(0, 1), episodes=2, backend=backend, workers=workers,
+                   fresh=True)
+    isolated = evaluate(EvalRequest(**request, isolated=True), store)
+    in_process = evaluate(EvalRequest(**request, isolated=False), store)
+    assert isolated.run.status == in_process.run.status == "complete"
+    assert [r.outcome_fields() for r in store.episodes(isolated.run.id)] == \
+        [r.outcome_fields() for r in store.episodes(in_process.run.id)]
+
+
+def test_a_dying_env_server_fails_its_episode_and_the_run_goes_on(store, tmp_path, monkeypatch):
+    from conftest import ENVS_DIR
+    from test_isolation import SUITE
+
+    from gymarena.runner import EvalRequest, evaluate
+    from gymarena.runner.rollout import episode_seed
+
+    monkeypatch.setenv("GYMARENA_RUNTIMES", str(tmp_path))
+    _runtime_of_this_interpreter(tmp_path, "classic", search_path=str(ENVS_DIR))
+    suite = tmp_path / "crash.toml"
+    suite.write_text(SUITE.format(seed=episode_seed(0, 1)))  # episode 1 aborts its process
+    result = evaluate(EvalRequest(suite=str(suite), backend="local", isolated=True), store)
+    assert result.run.status == "complete"
+    records = {r.episode: r for r in store.episodes(result.run.id)}
+    assert "the simulator process died (SIGABRT)" in records[1].error
+    assert all(records[e].error is None and records[e].length == 10 for e in (0, 2, 3))

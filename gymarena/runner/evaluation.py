@@ -76,7 +76,8 @@ def _play(request: EvalRequest, store: ResultsStore, plan: RunPlan, run_id: int,
     played = 0
     status, error = "failed", None
     try:
-        for record in run_backend(request.backend_for(plan), plan.agent, plan.specs, todo, request.workers):
+        for record in run_backend(request.backend_for(plan), plan.agent, plan.specs, todo, request.workers,
+                                  request.isolated):
             writer.put(record)
             played += 1
             if progress:

@@ -25,16 +25,16 @@ from gymarena.agents import AgentSource, load_agent
 from gymarena.errors import GymarenaError
 from gymarena.records import EpisodeKey, EpisodeRecord
 from gymarena.runner.backends import EpisodeWorker
-from gymarena.runner.rollout import episode_seed
+from gymarena.runner.rollout import crashed_record
 from gymarena.tasks import TaskSpec
 
 
-def _serve(connection: Connection, agent_reference: str, tasks: Mapping[str, TaskSpec]) -> None:
+def _serve(connection: Connection, agent_reference: str, tasks: Mapping[str, TaskSpec], isolated: bool | None) -> None:
     """Worker process: play the episodes it is sent until it is sent None."""
     try:
         import gymarena  # noqa: F401  registers the catalog in this fresh interpreter
 
-        worker = EpisodeWorker(load_agent(agent_reference), tasks)
+        worker = EpisodeWorker(load_agent(agent_reference), tasks, isolated)
     except Exception as exc:
         connection.send(("error", _as_error(exc, "worker process failed to start")))
         return
@@ -59,16 +59,6 @@ def _death(exitcode: int | None) -> str:
     return f"exit code {exitcode}"
 
 
-def crashed_record(key: EpisodeKey, seconds: float, cause: str) -> EpisodeRecord:
-    """The record of an episode whose simulator process died: failed, with the cause."""
-    return EpisodeRecord(
-        task_id=key.task_id, seed=key.seed, episode=key.episode, episode_seed=episode_seed(key.seed, key.episode),
-        episode_return=0.0, length=0, success=None, terminated=False, truncated=False, env_steps=0,
-        wall_seconds=seconds, error=f"the simulator process died ({cause}) during this episode",
-        decision_interval=key.decision_interval,
-    )
-
-
 @dataclass
 class _Slot:
     """One worker process and the episode it is playing, if any."""
@@ -80,14 +70,16 @@ class _Slot:
 
 
 class _Supervisor:
-    def __init__(self, agent: AgentSource, tasks: Mapping[str, TaskSpec]):
+    def __init__(self, agent: AgentSource, tasks: Mapping[str, TaskSpec], isolated: bool | None):
         self.context = multiprocessing.get_context("spawn")
         self.agent_reference = agent.reference
         self.tasks = dict(tasks)
+        self.isolated = isolated
 
     def start(self) -> _Slot:
         parent, child = self.context.Pipe()
-        process = self.context.Process(target=_serve, args=(child, self.agent_reference, self.tasks), daemon=True)
+        process = self.context.Process(target=_serve, args=(child, self.agent_reference, self.tasks, self.isolated),
+                                       daemon=True)
         process.start()
         child.close()
         return _Slot(process, parent)
@@ -106,12 +98,13 @@ class _Supervisor:
 
 
 def run_isolated(
-    agent: AgentSource, tasks: Mapping[str, TaskSpec], keys: Sequence[EpisodeKey], workers: int
+    agent: AgentSource, tasks: Mapping[str, TaskSpec], keys: Sequence[EpisodeKey], workers: int,
+    isolated: bool | None = None,
 ) -> Iterator[EpisodeRecord]:
     """Episodes one at a time on ``workers`` supervised processes; a crash fails only its episode."""
     if not keys:
         return
-    supervisor = _Supervisor(agent, tasks)
+    supervisor = _Supervisor(agent, tasks, isolated)
     pending = deque(keys)
     slots = [supervisor.start() for _ in range(min(workers, len(keys)))]
     try:

@@ -54,6 +54,7 @@ class EvalRequest:
     backend: str | None = None
     resume: int | None = None
     fresh: bool = False
+    isolated: bool | None = None  # simulators in their family's runtime; None: isolated families only
 
     def __post_init__(self) -> None:
         if self.workers < 1:

@@ -32,14 +32,14 @@ _WORKER: EpisodeWorker | None = None
 _WORKER_START_ERROR: GymarenaError | None = None
 
 
-def _init_worker(agent_reference: str, tasks: Mapping[str, TaskSpec]) -> None:
+def _init_worker(agent_reference: str, tasks: Mapping[str, TaskSpec], isolated: bool | None) -> None:
     # An initializer that raises breaks the whole pool with a vague message, so a
     # failure is kept and raised, with its own message, by the first chunk instead.
     global _WORKER, _WORKER_START_ERROR
     try:
         import gymarena  # noqa: F401  registers the catalog in this fresh interpreter
 
-        _WORKER = EpisodeWorker(load_agent(agent_reference), tasks)
+        _WORKER = EpisodeWorker(load_agent(agent_reference), tasks, isolated)
     except GymarenaError as exc:
         _WORKER_START_ERROR = exc
     except Exception as exc:
@@ -77,7 +77,8 @@ def _broken(exc: BrokenProcessPool) -> SimulatorError:
 
 
 def run_processes(
-    agent: AgentSource, tasks: Mapping[str, TaskSpec], keys: Sequence[EpisodeKey], workers: int
+    agent: AgentSource, tasks: Mapping[str, TaskSpec], keys: Sequence[EpisodeKey], workers: int,
+    isolated: bool | None = None,
 ) -> Iterator[EpisodeRecord]:
     """Episodes on ``workers`` spawned processes; records arrive as chunks finish."""
     if not keys:
@@ -87,7 +88,7 @@ def run_processes(
     in_flight: set[Future] = set()
     pool = ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker, initargs=(agent.reference, dict(tasks)),
+        initializer=_init_worker, initargs=(agent.reference, dict(tasks), isolated),
     )
     try:
         while pending or in_flight:

@@ -219,3 +219,13 @@ def run_episode(
     record.episode_seed = seed
     record.wall_seconds = perf_counter() - start
     return record
+
+
+def crashed_record(key: EpisodeKey, seconds: float, cause: str) -> EpisodeRecord:
+    """The record of an episode whose simulator process died: failed, with the cause."""
+    return EpisodeRecord(
+        task_id=key.task_id, seed=key.seed, episode=key.episode, episode_seed=episode_seed(key.seed, key.episode),
+        episode_return=0.0, length=0, success=None, terminated=False, truncated=False, env_steps=0,
+        wall_seconds=seconds, error=f"the simulator process died ({cause}) during this episode",
+        decision_interval=key.decision_interval,
+    )

@@ -17,14 +17,10 @@ from typing import Any
 
 import gymnasium
 
-from gymarena.errors import SimulatorError
+from gymarena.errors import SimulatorCrashed, SimulatorError
 from gymarena.tasks import TaskSpec
 from gymarena.wire.frames import FrameError, read_frame, write_frame
 from gymarena.wire.spaces import build
-
-
-class SimulatorCrashed(SimulatorError):
-    """The simulator's process died (or stopped answering) in the middle of a call."""
 
 
 def _server_environment() -> dict[str, str]:
@@ -106,5 +102,5 @@ class RemoteEnv(gymnasium.Env):
                 os.close(fd)
             except OSError:
                 pass
-        cause = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
-        return SimulatorCrashed(f"{self.task.id}: the simulator process of {self.label} died ({cause}) during {op}")
+        cause = signal.Signals(-code).name if code < 0 else f"exit code {code}"
+        return SimulatorCrashed(f"{self.task.id}: the simulator process of {self.label} died ({cause}) during {op}", cause)
