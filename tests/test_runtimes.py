@@ -144,3 +144,21 @@ def test_a_dying_env_server_fails_its_episode_and_the_run_goes_on(store, tmp_pat
     records = {r.episode: r for r in store.episodes(result.run.id)}
     assert "the simulator process died (SIGABRT)" in records[1].error
     assert all(records[e].error is None and records[e].length == 10 for e in (0, 2, 3))
+
+
+def test_an_isolated_family_is_listed_and_versioned_by_its_runtime(tmp_path, monkeypatch):
+    """A family that runs isolated by default is available once its runtime is installed,
+    and the versions in its protocol are the runtime's, where its simulator runs."""
+    import dataclasses
+
+    from gymarena.runtimes.registry import Runtime, write_record
+    from gymarena.wrappers import FAMILIES
+
+    monkeypatch.setenv("GYMARENA_RUNTIMES", str(tmp_path))
+    family = dataclasses.replace(FAMILIES["classic"], isolated=True)
+    assert family.availability() == (False, "runs in a runtime of its own: gymarena install classic")
+    assert family.simulator_versions() == {"gymnasium": "not installed"}
+    (tmp_path / "classic").mkdir()
+    write_record(Runtime("classic", str(tmp_path / "classic"), sys.executable, "3.11", [], {"gymnasium": "0.0.1"}, "now"))
+    assert family.availability() == (True, "")
+    assert family.simulator_versions() == {"gymnasium": "0.0.1"}

@@ -42,15 +42,30 @@ class Family:
         return [m for m in self.modules if importlib.util.find_spec(m) is None]
 
     def availability(self) -> tuple[bool, str]:
-        """(available, reason): the reason names the missing module and the install line."""
+        """(available, reason): the reason names what is missing and the install line."""
+        if self.isolated:
+            from gymarena.runtimes.registry import load_runtime
+
+            if load_runtime(self.name) is None:
+                return False, f"runs in a runtime of its own: gymarena install {self.name}"
+            return True, ""
         missing = self.missing_modules()
         if not missing:
             return True, ""
         return False, f"needs {', '.join(missing)}: pip install 'gymarena[{self.extra}]'"
 
     def simulator_versions(self) -> dict[str, str]:
-        """Installed versions of the family's packages (those absent are 'missing')."""
-        return package_versions(("gymnasium", *self.packages))
+        """Installed versions of the family's packages (those absent are 'missing'): of this
+        environment, or for an isolated family, of its runtime, where its simulator runs."""
+        packages = ("gymnasium", *self.packages)
+        if not self.isolated:
+            return package_versions(packages)
+        from gymarena.runtimes.registry import load_runtime
+
+        runtime = load_runtime(self.name)
+        if runtime is None:
+            return {name: "not installed" for name in sorted(set(packages))}
+        return {name: runtime.installed.get(name.lower().replace("_", "-"), "missing") for name in sorted(set(packages))}
 
 
 FAMILIES: dict[str, Family] = {
