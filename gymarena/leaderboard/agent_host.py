@@ -22,38 +22,28 @@ OPTIONAL = ("act_sequence", "begin_trial", "begin_episode", "observe", "close")
 
 def _serve(package: str, entry_point: str, inbound: int, outbound: int) -> None:
     from gymarena.agents import load_agent
-    from gymarena.wire.frames import FrameError, read_frame, write_frame
-    from gymarena.wire.spaces import build
     from gymarena.tasks import TaskSpec
+    from gymarena.wire.requests import Stop, answer_requests
+    from gymarena.wire.spaces import build
 
     file, _, attr = entry_point.partition(":")
     source = load_agent(f"{os.path.join(package, file)}:{attr}")
     agent: Any = None
-    while True:
-        try:
-            request = read_frame(inbound)
-        except FrameError:  # the worker closed the pipe: done
-            return
-        try:
-            if request["op"] == "make":
-                task = TaskSpec.from_json_dict(request["task"])
-                agent = source.make(task, build(request["observation_space"]), build(request["action_space"]))
-                value: Any = [name for name in OPTIONAL if callable(getattr(agent, name, None))]
-            elif request["op"] == "call" and request["method"] in CALLABLE and agent is not None:
-                value = getattr(agent, request["method"])(*request.get("args", []), **request.get("kwargs", {}))
-                if request["method"] == "act_sequence":
-                    value = list(value)
-            elif request["op"] == "stop":
-                return
-            else:
-                raise ValueError(f"unknown request {request.get('op')!r}")
-            answer = {"value": value}
-        except Exception as exc:
-            answer = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()[-2000:]}
-        try:
-            write_frame(outbound, answer)
-        except Exception as exc:  # the agent's value cannot cross (a str action for a Box, an object, ...)
-            write_frame(outbound, {"error": f"the agent returned a value that cannot be sent: {exc}"})
+
+    def handle(request: dict[str, Any]) -> Any:
+        nonlocal agent
+        if request["op"] == "make":
+            task = TaskSpec.from_json_dict(request["task"])
+            agent = source.make(task, build(request["observation_space"]), build(request["action_space"]))
+            return [name for name in OPTIONAL if callable(getattr(agent, name, None))]
+        if request["op"] == "call" and request["method"] in CALLABLE and agent is not None:
+            value = getattr(agent, request["method"])(*request.get("args", []), **request.get("kwargs", {}))
+            return list(value) if request["method"] == "act_sequence" else value
+        if request["op"] == "stop":
+            raise Stop
+        raise ValueError(f"unknown request {request.get('op')!r}")
+
+    answer_requests(inbound, outbound, handle, unsendable="the agent returned a value that cannot be sent")
 
 
 def main() -> None:

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from gymarena.wire.frames import ALLOWED_DTYPES, FrameError, read_frame, write_frame
+from gymarena.wire.frames import ALLOWED_DTYPES
+from gymarena.wire.requests import Stop, answer_requests
 
 
 def frame_safe(value: Any, depth: int = 0) -> Any:
@@ -48,34 +49,29 @@ def _serve(inbound: int, outbound: int) -> None:
     from gymarena.wrappers import family_of, make_local_env, simulator_versions
 
     env: Any = None
-    while True:
-        try:
-            request = read_frame(inbound)
-        except FrameError:  # the runner closed the pipe: done
-            break
-        try:
-            op = request["op"]
-            if op == "make":
-                task = TaskSpec.from_json_dict(request["task"])
-                env = make_local_env(task, **request.get("overrides", {}))
-                value: Any = {"observation_space": describe(env.observation_space),
-                              "action_space": describe(env.action_space),
-                              "simulator_versions": simulator_versions(family_of(task).name),
-                              "python": sys.version.split()[0], "prefix": sys.prefix}
-            elif op == "reset":
-                value = frame_safe(env.reset(seed=request.get("seed"), options=request.get("options")))
-            elif op == "step":
-                value = frame_safe(env.step(request["action"]))
-            elif op == "close":
-                break
-            else:
-                raise ValueError(f"unknown request {op!r}")
-            answer = {"value": value}
-        except Exception as exc:
-            answer = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()[-3000:]}
-        write_frame(outbound, answer)
-    if env is not None:
-        env.close()
+
+    def handle(request: dict[str, Any]) -> Any:
+        nonlocal env
+        op = request["op"]
+        if op == "make":
+            task = TaskSpec.from_json_dict(request["task"])
+            env = make_local_env(task, **request.get("overrides", {}))
+            return {"observation_space": describe(env.observation_space), "action_space": describe(env.action_space),
+                    "simulator_versions": simulator_versions(family_of(task).name),
+                    "python": sys.version.split()[0], "prefix": sys.prefix}
+        if op == "reset":
+            return frame_safe(env.reset(seed=request.get("seed"), options=request.get("options")))
+        if op == "step":
+            return frame_safe(env.step(request["action"]))
+        if op == "close":
+            raise Stop
+        raise ValueError(f"unknown request {op!r}")
+
+    try:
+        answer_requests(inbound, outbound, handle, unsendable="the simulator returned what cannot be sent")
+    finally:
+        if env is not None:
+            env.close()
 
 
 def main() -> None:
