@@ -23,7 +23,7 @@ from pathlib import Path
 
 from gymarena.errors import GymarenaError
 from gymarena.runtimes.registry import Runtime, runtime_path, write_record
-from gymarena.runtimes.remote_env import _server_environment
+from gymarena.runtimes.remote_env import runtime_environment
 
 
 class RuntimeInstallError(GymarenaError):
@@ -70,7 +70,7 @@ def runtime_requirements(family: str) -> list[str]:
 
 
 def _run(step: str, command: list[str]) -> str:
-    result = subprocess.run(command, capture_output=True, text=True, env=_server_environment())
+    result = subprocess.run(command, capture_output=True, text=True, env=runtime_environment())
     if result.returncode != 0:
         tail = (result.stdout + result.stderr).strip()[-3000:]
         raise RuntimeInstallError(f"{step} failed (exit code {result.returncode}): {' '.join(command)}\n{tail}")

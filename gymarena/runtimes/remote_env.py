@@ -23,8 +23,8 @@ from gymarena.wire.frames import FrameError, read_frame, write_frame
 from gymarena.wire.spaces import build
 
 
-def _server_environment() -> dict[str, str]:
-    """The runtime's interpreter must see its own packages only, not this environment's."""
+def runtime_environment() -> dict[str, str]:
+    """Environment variables for a runtime's interpreter: its own packages only, not this environment's."""
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
 
 
@@ -38,7 +38,7 @@ class RemoteEnv(gymnasium.Env):
             self._process = subprocess.Popen(
                 [python, "-m", "gymarena.runtimes.env_server", str(to_server), str(from_server)],
                 pass_fds=(to_server, from_server), stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno(),
-                env=_server_environment(),
+                env=runtime_environment(),
             )
         except OSError as exc:
             for fd in (to_server, from_server, self._to_server, self._from_server):
