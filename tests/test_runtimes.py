@@ -148,9 +148,10 @@ def test_a_dying_env_server_fails_its_episode_and_the_run_goes_on(store, tmp_pat
 
 def test_an_isolated_family_is_listed_and_versioned_by_its_runtime(tmp_path, monkeypatch):
     """A family that runs isolated by default is available once its runtime is installed,
-    and the versions in its protocol are the runtime's, where its simulator runs."""
+    and the versions in its protocol are those its runtime reports, where its simulator runs."""
     import dataclasses
 
+    from gymarena.errors import SimulatorError
     from gymarena.runtimes.registry import Runtime, write_record
     from gymarena.wrappers import FAMILIES
 
@@ -158,7 +159,9 @@ def test_an_isolated_family_is_listed_and_versioned_by_its_runtime(tmp_path, mon
     family = dataclasses.replace(FAMILIES["classic"], isolated=True)
     assert family.availability() == (False, "runs in a runtime of its own: gymarena install classic")
     assert family.simulator_versions() == {"gymnasium": "not installed"}
-    (tmp_path / "classic").mkdir()
-    write_record(Runtime("classic", str(tmp_path / "classic"), sys.executable, "3.11", [], {"gymnasium": "0.0.1"}, "now"))
+    _runtime_of_this_interpreter(tmp_path, "classic")
     assert family.availability() == (True, "")
-    assert family.simulator_versions() == {"gymnasium": "0.0.1"}
+    assert family.simulator_versions() == FAMILIES["classic"].local_simulator_versions()
+    write_record(Runtime("classic", str(tmp_path / "classic"), "/bin/false", "3.11", [], {}, "now"))
+    with pytest.raises(SimulatorError, match="run `gymarena install classic` again"):
+        family.simulator_versions()

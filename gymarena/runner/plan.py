@@ -223,6 +223,10 @@ def plan_request(request: EvalRequest, agent: AgentSource | None = None) -> RunP
     if request.episodes is not None:
         specs = [s.with_episodes(request.episodes) for s in specs]
     seeds = request.seeds or seeds
+    for spec in specs:
+        missing = family_of(spec).external_missing(how_to_install=True)
+        if missing:
+            raise RunConfigError(f"{spec.id} cannot run here: it {missing}")
     return RunPlan(_planned(specs, seeds), seeds, agent or load_agent(request.agent), label)
 
 

@@ -46,7 +46,7 @@ def frame_safe(value: Any, depth: int = 0) -> Any:
 def _serve(inbound: int, outbound: int) -> None:
     from gymarena.tasks import TaskSpec
     from gymarena.wire.spaces import describe
-    from gymarena.wrappers import family_of, make_local_env, simulator_versions
+    from gymarena.wrappers import family_of, make_local_env
 
     env: Any = None
 
@@ -57,7 +57,7 @@ def _serve(inbound: int, outbound: int) -> None:
             task = TaskSpec.from_json_dict(request["task"])
             env = make_local_env(task, **request.get("overrides", {}))
             return {"observation_space": describe(env.observation_space), "action_space": describe(env.action_space),
-                    "simulator_versions": simulator_versions(family_of(task).name),
+                    "simulator_versions": family_of(task).local_simulator_versions(),
                     "python": sys.version.split()[0], "prefix": sys.prefix}
         if op == "reset":
             return frame_safe(env.reset(seed=request.get("seed"), options=request.get("options")))

@@ -9,6 +9,7 @@ connect). To the runner it is an ordinary env. If the server dies, the call rais
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from typing import Any
 import gymnasium
 
 from gymarena.errors import SimulatorCrashed, SimulatorError
+from gymarena.runtimes.registry import Runtime
 from gymarena.tasks import TaskSpec
 from gymarena.wire.frames import FrameError, read_frame, write_frame
 from gymarena.wire.spaces import build
@@ -26,6 +28,25 @@ from gymarena.wire.spaces import build
 def runtime_environment() -> dict[str, str]:
     """Environment variables for a runtime's interpreter: its own packages only, not this environment's."""
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+
+
+VERSIONS_QUERY = (
+    "import json, sys; from gymarena.wrappers import FAMILIES; "
+    "print(json.dumps(FAMILIES[sys.argv[1]].local_simulator_versions()))"
+)
+
+
+def runtime_simulator_versions(runtime: Runtime) -> dict[str, str]:
+    """What fixes the family's simulator as its runtime sees it now (package versions and
+    protocol facts, such as a ROM digest or a game build found through the environment)."""
+    result = subprocess.run([runtime.python, "-c", VERSIONS_QUERY, runtime.family], capture_output=True,
+                            text=True, env=runtime_environment(), timeout=120)
+    if result.returncode != 0:
+        raise SimulatorError(
+            f"the {runtime.family} runtime ({runtime.root}) cannot report its simulator versions; "
+            f"run `gymarena install {runtime.family}` again:\n{result.stderr.strip()[-2000:]}"
+        )
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 class RemoteEnv(gymnasium.Env):

@@ -37,35 +37,57 @@ class Family:
     # of this environment).
     isolated: bool = False
     runtime_pins: tuple[str, ...] = ()
+    # The adapter defines ``protocol_facts() -> dict[str, str]``: what else fixes the
+    # simulator (a ROM's digest, a game build), entered into the protocol beside versions.
+    has_protocol_facts: bool = False
+    # A module for what no registry ships (a game binary): its ``missing()`` says why the
+    # simulator cannot run here ("" when it can), its ``HOW_TO_INSTALL`` how to fix that.
+    external: str = ""
 
     def missing_modules(self) -> list[str]:
         return [m for m in self.modules if importlib.util.find_spec(m) is None]
 
     def availability(self) -> tuple[bool, str]:
-        """(available, reason): the reason names what is missing and the install line."""
+        """(available, reason): the reason names what is missing and how to get it."""
         if self.isolated:
             from gymarena.runtimes.registry import load_runtime
 
             if load_runtime(self.name) is None:
                 return False, f"runs in a runtime of its own: gymarena install {self.name}"
-            return True, ""
-        missing = self.missing_modules()
-        if not missing:
-            return True, ""
-        return False, f"needs {', '.join(missing)}: pip install 'gymarena[{self.extra}]'"
+        else:
+            missing = self.missing_modules()
+            if missing:
+                return False, f"needs {', '.join(missing)}: pip install 'gymarena[{self.extra}]'"
+        reason = self.external_missing()
+        return (False, reason) if reason else (True, "")
+
+    def external_missing(self, how_to_install: bool = False) -> str:
+        """Why what the family needs beyond packages is missing ('' if nothing is), and how to get it."""
+        if not self.external:
+            return ""
+        module = importlib.import_module(self.external)
+        reason = module.missing()
+        return f"{reason}. {module.HOW_TO_INSTALL}" if reason and how_to_install else reason
 
     def simulator_versions(self) -> dict[str, str]:
-        """Installed versions of the family's packages (those absent are 'missing'): of this
-        environment, or for an isolated family, of its runtime, where its simulator runs."""
-        packages = ("gymnasium", *self.packages)
+        """What fixes the simulator: the installed versions of the family's packages (those
+        absent are 'missing') and its protocol facts, of this environment, or for an isolated
+        family, of its runtime, where its simulator runs."""
         if not self.isolated:
-            return package_versions(packages)
+            return self.local_simulator_versions()
         from gymarena.runtimes.registry import load_runtime
+        from gymarena.runtimes.remote_env import runtime_simulator_versions
 
         runtime = load_runtime(self.name)
         if runtime is None:
-            return {name: "not installed" for name in sorted(set(packages))}
-        return {name: runtime.installed.get(name.lower().replace("_", "-"), "missing") for name in sorted(set(packages))}
+            return {name: "not installed" for name in sorted({"gymnasium", *self.packages})}
+        return runtime_simulator_versions(runtime)
+
+    def local_simulator_versions(self) -> dict[str, str]:
+        versions = package_versions(("gymnasium", *self.packages))
+        if self.has_protocol_facts:
+            versions.update(importlib.import_module(self.adapter).protocol_facts())
+        return versions
 
 
 FAMILIES: dict[str, Family] = {
@@ -77,6 +99,16 @@ FAMILIES: dict[str, Family] = {
         Family("metaworld", "metaworld", ("metaworld",), ("metaworld", "mujoco"), "gymarena.wrappers.metaworld"),
         Family("nethack", "nethack", ("nle",), ("nle",), "gymarena.wrappers.nethack", crash_prone=True),
         Family("highway", "highway", ("highway_env",), ("highway-env",), "gymarena.wrappers.highway"),
+        Family("mario", "mario", ("gym_super_mario_bros", "nes_py"), ("gym-super-mario-bros", "nes-py", "numpy"),
+               "gymarena.wrappers.mario", isolated=True, has_protocol_facts=True, runtime_pins=(
+                   # 9.x is Gymnasium-native but needs Python >= 3.13; before it, 7.4.0 (old gym) on numpy 1.
+                   'gym-super-mario-bros>=9.1; python_version >= "3.13"',
+                   'gym-super-mario-bros==7.4.0; python_version < "3.13"',
+                   'numpy<2; python_version < "3.13"',
+               )),
+        Family("sc2", "sc2", ("pysc2",), ("pysc2", "s2clientprotocol", "protobuf"), "gymarena.wrappers.sc2",
+               isolated=True, has_protocol_facts=True, runtime_pins=("pysc2==4.0.0",),
+               external="gymarena.wrappers.sc2_game"),
         Family("traffic", "traffic", ("sumo_rl", "sumo"), ("sumo-rl", "eclipse-sumo", "libsumo"), "gymarena.wrappers.traffic"),
     )
 }

@@ -16,6 +16,7 @@ from gymarena.tasks import TaskSpec
 
 FAMILY_BASELINES = {
     "highway": "gymarena.baselines.scripted.highway",
+    "mario": "gymarena.baselines.scripted.mario",
     "metaworld": "gymarena.baselines.scripted.metaworld",
     "nethack": "gymarena.baselines.scripted.nethack",
     "traffic": "gymarena.baselines.scripted.traffic",
