@@ -245,13 +245,20 @@ def serve_command(
 def install_command(
     family: str = typer.Argument(..., help="The simulator family whose runtime to build, e.g. mario or minigrid."),
     python: Optional[str] = typer.Option(None, "--python", help="Interpreter of the runtime (default: this one)."),
+    if_needed: bool = typer.Option(False, "--if-needed", help="Keep an installed runtime that is current "
+                                   "(same requirements, this gymarena source) instead of rebuilding it."),
 ) -> None:
     """Build a family's isolated runtime: a virtual environment of its own (in the user's data
     directory, or $GYMARENA_RUNTIMES) where its simulator runs, behind an env server."""
-    from gymarena.runtimes.install import install_runtime
+    from gymarena.runtimes.install import install_runtime, outdated_reason
 
+    say = lambda line: err.print(line, highlight=False)  # noqa: E731
     with reported_errors():
-        install_runtime(family, python, say=lambda line: err.print(line, highlight=False))
+        reason = outdated_reason(family, python)
+        if if_needed and not reason:
+            say(f"the {family} runtime is current; kept")
+            return
+        install_runtime(family, python, say=say)
 
 
 admin_app = typer.Typer(help="Leaderboard server administration: API tokens.", no_args_is_help=True)

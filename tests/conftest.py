@@ -56,3 +56,17 @@ def store(db_url: str):
 def agent_ref(name: str) -> str:
     """A file:attr reference to one of the test agents in tests/agents/agents.py."""
     return f"{AGENTS_DIR / 'agents.py'}:{name}"
+
+
+def installed_runtime(family: str):
+    """The family's isolated runtime (scripts/test installs it); skipped without one, except
+    in CI, where a missing runtime is a failure."""
+    from gymarena.runtimes.registry import load_runtime
+
+    runtime = load_runtime(family)
+    if runtime is None:
+        message = f"the {family} runtime is not installed: run `gymarena install {family}` (scripts/test does)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return runtime

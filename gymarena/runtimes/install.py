@@ -22,8 +22,11 @@ from importlib import metadata
 from pathlib import Path
 
 from gymarena.errors import GymarenaError
-from gymarena.runtimes.registry import Runtime, runtime_path, write_record
+from gymarena.runtimes.registry import Runtime, load_runtime, runtime_path, write_record
 from gymarena.runtimes.remote_env import runtime_environment
+
+
+GYMARENA_SOURCE = Path(__file__).resolve().parents[1]  # the package the runtime's env server imports
 
 
 class RuntimeInstallError(GymarenaError):
@@ -102,7 +105,7 @@ def install_runtime(family: str, python: str | None = None, say: Callable[[str],
     _run("checking the env server imports", [interpreter, "-c", "import gymarena.runtimes.env_server, gymarena.wrappers"])
     installed = {p["name"].lower(): p["version"] for p in json.loads(
         _run("listing the installed packages", [interpreter, "-m", "pip", "list", "--format", "json", "--disable-pip-version-check"]))}
-    version = _run("asking the interpreter's version", [interpreter, "-c", "import sys; print(sys.version.split()[0])"]).strip()
+    version = _python_version(interpreter)
     runtime = Runtime(family, str(root), interpreter, version, requirements, installed,
                       datetime.now(timezone.utc).isoformat(timespec="seconds"))
     write_record(runtime)
@@ -110,12 +113,39 @@ def install_runtime(family: str, python: str | None = None, say: Callable[[str],
     return runtime
 
 
+def outdated_reason(family: str, python: str | None = None) -> str:
+    """Why the family's runtime needs (re)building: '' when it is installed, its interpreter
+    is there, and it has the requirements and the gymarena source this install would give it."""
+    runtime = load_runtime(family)
+    if runtime is None:
+        return "not installed"
+    if not Path(runtime.python).exists():
+        return f"its interpreter {runtime.python} is missing"
+    if python is not None:
+        try:
+            wanted = _python_version(python)
+        except (OSError, RuntimeInstallError):
+            return f"{python} could not be asked its version"
+        if wanted != runtime.python_version:
+            return f"it runs Python {runtime.python_version}, not {wanted}"
+    if runtime.requirements != runtime_requirements(family):
+        return "its requirements changed"
+    linked = Path(runtime.root) / "gymarena-source" / "gymarena"
+    if not linked.exists() or linked.resolve() != GYMARENA_SOURCE:
+        return "it runs another gymarena source"
+    return ""
+
+
+def _python_version(interpreter: str) -> str:
+    return _run("asking the interpreter's version", [interpreter, "-c", "import sys; print(sys.version.split()[0])"]).strip()
+
+
 def _link_gymarena(root: Path, interpreter: str) -> None:
     """Make this gymarena source importable in the runtime, and nothing else of this
     environment: a directory holding only a link to the package, named in a .pth file."""
     source = root / "gymarena-source"
     source.mkdir()
-    (source / "gymarena").symlink_to(Path(__file__).resolve().parents[1], target_is_directory=True)
+    (source / "gymarena").symlink_to(GYMARENA_SOURCE, target_is_directory=True)
     site_packages = _run("finding the runtime's site-packages",
                          [interpreter, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).strip()
     (Path(site_packages) / "gymarena-source.pth").write_text(f"{source}\n")

@@ -95,6 +95,10 @@ class SC2Game(gymnasium.Env):
         self.game: Any = None
         self.seed_played: int | None = None
         self._start(None)
+        # pysc2's own check of a call against the interface: SC2Env applies it itself, the
+        # mock does not, so the mock gets it here and rejects what the game would reject.
+        self.features = features.features_from_game_info(game_info=self.game.game_info[0], agent_interface_format=self.interface) \
+            if simulator == "mock" else None
         spec = self.game.action_spec()[0]
         self.argument_sizes = {t.name: tuple(t.sizes) for t in spec.types}
         count = len(spec.functions)
@@ -133,13 +137,19 @@ class SC2Game(gymnasium.Env):
         timestep = self.game.reset()[0]
         return self._observation(timestep), {}
 
-    def step(self, action: dict[str, Any]):
+    def function_call(self, action: dict[str, Any]) -> Any:
+        """pysc2's ``FunctionCall`` for an action (``no_op`` if its function is unavailable)."""
         function = int(action["function"])
         if function not in self._available:
+            return self.no_op
+        return self.FunctionCall(function, [self._argument(arg.name, action) for arg in self.functions[function].args])
+
+    def step(self, action: dict[str, Any]):
+        call = self.function_call(action)
+        if call is self.no_op and int(action["function"]) != call.function:
             self.unavailable += 1
-            call = self.no_op
-        else:
-            call = self.FunctionCall(function, [self._argument(arg.name, action) for arg in self.functions[function].args])
+        if self.features is not None:
+            self.features.transform_action(None, call, skip_available=True)
         timestep = self.game.step([call])[0]
         last = timestep.step_type.name == "LAST"
         info = {"unavailable_actions": self.unavailable, "game_loop": int(np.asarray(timestep.observation["game_loop"]).ravel()[0])}

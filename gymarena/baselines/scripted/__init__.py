@@ -18,6 +18,7 @@ FAMILY_BASELINES = {
     "highway": "gymarena.baselines.scripted.highway",
     "mario": "gymarena.baselines.scripted.mario",
     "metaworld": "gymarena.baselines.scripted.metaworld",
+    "sc2": "gymarena.baselines.scripted.sc2",
     "nethack": "gymarena.baselines.scripted.nethack",
     "traffic": "gymarena.baselines.scripted.traffic",
 }
