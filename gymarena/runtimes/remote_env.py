@@ -76,6 +76,7 @@ class RemoteEnv(gymnasium.Env):
         self.server_prefix: str = made["prefix"]  # the environment the simulator runs in
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        super().reset(seed=seed)  # this side's np_random follows the seed too, as Gymnasium expects
         observation, info = self._call({"op": "reset", "seed": seed, "options": options})
         return observation, info
 
