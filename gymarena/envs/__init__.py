@@ -1,0 +1,1 @@
+"""Environments written for gymarena where no maintained package offers one."""
