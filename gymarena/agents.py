@@ -53,7 +53,9 @@ AgentFactory = Callable[[TaskSpec, Any, Any], Agent]
 
 
 class RandomAgent:
-    """Uniformly random actions from the action space, seeded per episode."""
+    """Uniformly random actions from the action space, seeded per episode; within the
+    observation's ``action_mask`` when it has one (PettingZoo's convention for envs whose
+    valid actions change with the state)."""
 
     def __init__(self, task: TaskSpec, observation_space: Any, action_space: Any):
         self.action_space = action_space
@@ -62,6 +64,8 @@ class RandomAgent:
         self.action_space.seed(seed)
 
     def act(self, observation: Any) -> Any:
+        if isinstance(observation, dict) and "action_mask" in observation:
+            return self.action_space.sample(mask=observation["action_mask"])
         return self.action_space.sample()
 
 

@@ -66,10 +66,19 @@ def _parallel_rollout(task, seed: int) -> list:
         if not env.agents:
             observations, _ = env.reset()
             trace.append(observations)
-        actions = {agent: env.action_space(agent).sample() for agent in env.agents}
-        trace.append(env.step(actions)[:4])
+        actions = {agent: _sample(env.action_space(agent), observations[agent]) for agent in env.agents}
+        step = env.step(actions)
+        observations = step[0]
+        trace.append(step[:4])
     env.close()
     return trace
+
+
+def _sample(space, observation):
+    """A random action, within the observation's action mask when it has one (PettingZoo's convention)."""
+    if isinstance(observation, dict) and "action_mask" in observation:
+        return space.sample(mask=observation["action_mask"])
+    return space.sample()
 
 
 def _flatten(item) -> list:

@@ -15,6 +15,7 @@ win reward reaches them too, as in the paper. Observations carry a structured pa
 
 from __future__ import annotations
 
+import copy
 import string
 from typing import Any
 
@@ -76,25 +77,26 @@ class SocialDeductionEnv(ParallelEnv):
             "action_mask": mask,
             "text": spaces.Text(TEXT_LIMIT, min_length=0, charset=CHARSET),
         })
-        self._action_space = MaskedDict({
+        action_space = MaskedDict({
             "action": spaces.Discrete(actions),
             "message": spaces.Text(self.rules.message_chars, min_length=0, charset=CHARSET),
             "belief": spaces.Box(0.0, 1.0, (players,), np.float32),
             "vote": spaces.Discrete(players + 1),
         })
+        # One space object per player, so that seeding one player's sampler leaves the others alone.
+        self._action_spaces = {name: copy.deepcopy(action_space) for name in self.possible_agents}
 
     def observation_space(self, agent: str) -> gymnasium.Space:
         return self._observation_space
 
     def action_space(self, agent: str) -> gymnasium.Space:
-        return self._action_space
+        return self._action_spaces[agent]
 
     def reset(self, seed: int | None = None, options: dict | None = None):
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         self.game = Game(self.rules, seed)
         self.agents = list(self.possible_agents)
-        self._action_space.seed(seed)
         return self._observations(), {name: self._info(name) for name in self.agents}
 
     def step(self, actions: dict[str, Any]):
