@@ -119,8 +119,9 @@ class Game:
                 mask[action] = 1
         if player.impostor:
             if player.kill_timer == 0:
+                reachable = self.in_room(player)
                 for index, other in enumerate(self.players.values()):
-                    if other in self.in_room(player):
+                    if other in reachable and not other.impostor:
                         mask[FIRST_KILL + index] = 1
         else:
             if player.open_tasks_here():
