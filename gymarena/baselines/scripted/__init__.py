@@ -19,6 +19,7 @@ FAMILY_BASELINES = {
     "mario": "gymarena.baselines.scripted.mario",
     "metaworld": "gymarena.baselines.scripted.metaworld",
     "sc2": "gymarena.baselines.scripted.sc2",
+    "social": "gymarena.baselines.scripted.social",
     "nethack": "gymarena.baselines.scripted.nethack",
     "traffic": "gymarena.baselines.scripted.traffic",
 }
