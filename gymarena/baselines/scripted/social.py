@@ -28,7 +28,7 @@ SPOKE = re.compile(r'^\[\d+\] Player (\w+) \(to all\): "(.*)"$')
 WITNESSED = re.compile(r"You notice Player (\w+) killing Player (\w+)!")
 DISCOVERED = re.compile(r"discovered the dead body of (.+) in room \((\d+),(\d+)\)")
 LEAVING = re.compile(r"You see Player (\w+) leaving to room \((\d+),(\d+)\)")
-VOTE_THRESHOLD = 3.0  # suspicion needed to vote rather than skip
+VOTE_THRESHOLD = 4.0  # suspicion needed to vote rather than skip: a witnessed kill, or a reported one
 
 
 class ScriptedPlayer:
