@@ -202,5 +202,15 @@ class ScriptedPlayer:
 
 def make_agent(task: TaskSpec, observation_space: Any, action_space: Any) -> PerAgent:
     """Every player scripted (crewmates listening to the discussion)."""
+    return _players(task, action_space, listens=True)
+
+
+def make_deaf_agent(task: TaskSpec, observation_space: Any, action_space: Any) -> PerAgent:
+    """Every player scripted, crewmates ignoring what the others say (only what they saw
+    themselves counts): ``--agent gymarena.baselines.scripted.social:make_deaf_agent``."""
+    return _players(task, action_space, listens=False)
+
+
+def _players(task: TaskSpec, action_space: Any, listens: bool) -> PerAgent:
     rules = Rules.from_kwargs(**task.kwargs)
-    return PerAgent(action_space, lambda name: ScriptedPlayer(list(rules.names), rules.max_width))
+    return PerAgent(action_space, lambda name: ScriptedPlayer(list(rules.names), rules.max_width, listens))
