@@ -225,4 +225,5 @@ def _subset(batch: Batch, rows: np.ndarray) -> Batch:
     view.x, view.lane, view.v, view.a = batch.x[rows], batch.lane[rows], batch.v[rows], batch.a[rows]
     view.active, view.crashed, view.steps = batch.active[rows], batch.crashed[rows], batch.steps[rows]
     view.last_lane_change = batch.last_lane_change[rows]
+    view.rows_in_batch = rows  # where these tests sit in the full batch
     return view
