@@ -82,9 +82,9 @@ def test_nade_with_epsilon_one_is_nde_trajectory_for_trajectory():
 class ScriptedChallenge(AdversarialBVs):
     """NADE whose challenge is given: only hard braking (-4) of BV 1 crashes the AV."""
 
-    def challenges(self, batch):
-        challenge = np.zeros((batch.tests, 1, self.ndd.maneuvers))
-        challenge[:, 0, 2] = 1.0  # maneuver 2 = the first acceleration bin, -4
+    def surrogate_challenges(self, batch):
+        challenge = np.zeros((1, batch.tests, 1, self.ndd.maneuvers))
+        challenge[:, :, 0, 2] = 1.0  # maneuver 2 = the first acceleration bin, -4
         return challenge, np.zeros((batch.tests, 1), dtype=np.int64)
 
 
@@ -123,3 +123,28 @@ def test_nde_and_nade_estimates_agree_for_a_frequent_crash():
     se = np.sqrt(nde.values.var() / nde.values.size + nade.values.var() / nade.values.size)
     assert nde.crashed.sum() > 30 and nade.crashed.sum() > nde.crashed.mean() * 4000 * 5  # NADE finds crashes far more often
     assert abs(mu_nde - mu_nade) < 3.5 * se, (mu_nde, mu_nade, se)
+
+
+def test_the_qp_returns_simplex_coefficients_and_recovers_known_ones():
+    from gymarena.envs.cav.adaptive import fit_betas
+
+    rng = np.random.default_rng(0)
+    features = rng.random((400, 3))
+    truth = np.array([0.2, 0.0, 0.8])
+    beta = fit_betas(features, features @ truth + rng.normal(0, 0.01, 400))
+    assert np.allclose(beta, truth, atol=0.02) and beta.sum() == pytest.approx(1.0) and np.all(beta >= 0)
+    # a target outside the hull of the features still gets simplex coefficients
+    beta = fit_betas(features, 3.0 * features[:, 1])
+    assert beta.sum() == pytest.approx(1.0) and np.all(beta >= 0) and beta[1] > 0.9
+    with pytest.raises(ValueError, match="features must be"):
+        fit_betas(features, np.zeros(5))
+
+
+def test_adaptive_testing_refits_betas_between_batches():
+    from gymarena.envs.cav.adaptive import run_adaptive
+
+    run = run_adaptive(1200, AVS["cautious"], load_ndd(), seed=1, batch_size=400)
+    assert len(run.betas) == 3 and np.allclose(run.betas[0], 1 / 3)
+    assert not np.allclose(run.betas[1], run.betas[0])  # refitted on the first batch's critical decisions
+    assert all(b.sum() == pytest.approx(1.0) and np.all(b >= 0) for b in run.betas)
+    assert run.outcomes.crashed.size == 1200 and np.all(run.outcomes.weights > 0)

@@ -46,12 +46,15 @@ class AdversarialBVs:
     def start(self, batch: Batch) -> None:
         self.weights = np.ones(batch.tests)
         self.controlled = np.zeros(batch.tests, dtype=np.int64)
-        self.rows = np.arange(batch.tests)
+        # One entry per controlled decision: (row in the batch, step, each surrogate's challenge
+        # of the maneuver drawn): the adaptive mode's regression data.
+        self.decisions: list[tuple[np.ndarray, int, np.ndarray]] = []
 
     def decide(self, sim: Batch, speed, gap, range_rate, gap_left, gap_right, uniforms):
         p = self.ndd.probabilities(speed, gap, range_rate, gap_left, gap_right)  # (tests, BVs, maneuvers)
         maneuvers = sample_maneuvers(p, uniforms)
-        challenge, candidate = self.challenges(sim)  # (tests, K, maneuvers), (tests, K) BV index or -1
+        per_surrogate, candidate = self.surrogate_challenges(sim)  # (surrogates, tests, K, maneuvers), (tests, K)
+        challenge = np.tensordot(self.betas, per_surrogate, axes=1)
         exposure = np.take_along_axis(p, np.maximum(candidate, 0)[..., None], axis=1)
         criticality = np.where(candidate[..., None] >= 0, exposure * challenge, 0.0)
         totals = criticality.sum(axis=-1)
@@ -70,25 +73,24 @@ class AdversarialBVs:
             target = self._target_rows(sim, which)
             self.weights[target] *= ratio
             self.controlled[target] += 1
+            chosen = per_surrogate[:, which, best[which], drawn].T  # (decisions, surrogates)
+            self.decisions.append((target, sim.step_count, chosen))
         return maneuvers
 
     def _target_rows(self, sim: Batch, which: np.ndarray) -> np.ndarray:
         """Rows of the full batch for rows ``which`` of the (active) sub-batch."""
         return getattr(sim, "rows_in_batch", np.arange(sim.tests))[which]
 
-    def challenges(self, sim: Batch) -> tuple[np.ndarray, np.ndarray]:
-        """For the ``candidates`` BVs nearest the AV (within ``reach`` m and one lane): the
-        beta-weighted crash indicator of each maneuver under the surrogates; -1 pads."""
+    def surrogate_challenges(self, sim: Batch) -> tuple[np.ndarray, np.ndarray]:
+        """For the ``candidates`` BVs nearest the AV (within ``reach`` m and one lane): each
+        surrogate's crash indicator for each maneuver (surrogates, tests, K, maneuvers); the
+        candidates' BV indices (-1 pads)."""
         x, lane, v = sim.x, sim.lane, sim.v
         dx = x[:, 1:] - x[:, :1]
         near = (np.abs(dx) <= self.reach) & (np.abs(lane[:, 1:] - lane[:, :1]) <= 1)
         order = np.argsort(np.where(near, np.abs(dx), np.inf), axis=1)[:, : self.candidates]
         candidate = np.where(np.take_along_axis(near, order, axis=1), order, -1)
-        challenge = np.zeros(candidate.shape + (self.ndd.maneuvers,))
-        for beta, surrogate in zip(self.betas, self.surrogates):
-            if beta > 0:
-                challenge += beta * self._rollouts(sim, candidate, surrogate)
-        return challenge, candidate
+        return np.stack([self._rollouts(sim, candidate, surrogate) for surrogate in self.surrogates]), candidate
 
     def _rollouts(self, sim: Batch, candidate: np.ndarray, surrogate: IDMMobil) -> np.ndarray:
         road = sim.road

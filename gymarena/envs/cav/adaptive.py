@@ -1,0 +1,86 @@
+"""Adaptive testing (Yang et al., "Adaptive Testing Environment Generation for Connected and
+Automated Vehicles with Dense Reinforcement Learning"): NADE whose challenge combines
+several surrogate models of the AV with coefficients beta (beta >= 0, sum beta = 1),
+refitted as tests accumulate so the testing environment adapts to the AV under test.
+
+The fit is dense: its data are the critical decisions only (those where a BV was
+steered). Each gives each surrogate's challenge of the maneuver drawn (features) and
+what the AV under test then did: 1 if it crashed within the rollout horizon of that
+decision, else 0 (target). Beta solves the quadratic program
+
+    minimise || F beta - y ||^2   subject to   beta >= 0, sum(beta) = 1
+
+with quadprog (through qpsolvers). Each batch of tests runs with the betas fitted on the
+batches before it, so every test's importance weight is exact for the distribution that
+produced it and the estimate stays unbiased.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gymarena.envs.cav.avs import IDMMobil
+from gymarena.envs.cav.nade import AdversarialBVs
+from gymarena.envs.cav.ndd import NDD
+from gymarena.envs.cav.sim import Policy, Road, initial_batch, step
+from gymarena.envs.cav.testing import Outcomes
+
+# Surrogates from cautious to aggressive drivers (the middle one is NADE's surrogate).
+SURROGATES = (
+    IDMMobil(time_headway=2.0, min_gap=8.0, desired_speed=30.0, max_acceleration=1.5),
+    IDMMobil(),
+    IDMMobil(time_headway=0.8, min_gap=2.0, desired_speed=38.0),
+)
+
+
+def fit_betas(features: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """The simplex coefficients that best predict ``targets`` from ``features`` (least squares)."""
+    import qpsolvers
+
+    features = np.asarray(features, dtype=float)
+    targets = np.asarray(targets, dtype=float)
+    if features.ndim != 2 or features.shape[0] != targets.shape[0]:
+        raise ValueError(f"features must be (decisions, surrogates) matching targets, got {features.shape} and {targets.shape}")
+    k = features.shape[1]
+    # A tiny ridge keeps the problem strictly convex when surrogates agree (identical columns).
+    regularised = np.vstack([features, 1e-6 * np.eye(k)])
+    padded = np.concatenate([targets, np.full(k, 1e-6 / k)])
+    beta = qpsolvers.solve_ls(regularised, padded, A=np.ones((1, k)), b=np.array([1.0]), lb=np.zeros(k), solver="quadprog")
+    if beta is None:
+        raise RuntimeError("the QP solver found no coefficients")
+    beta = np.clip(beta, 0.0, None)
+    return beta / beta.sum()
+
+
+@dataclass
+class AdaptiveRun:
+    outcomes: Outcomes
+    betas: list[np.ndarray] = field(default_factory=list)  # the betas each batch ran with
+
+
+def run_adaptive(tests: int, policy: Policy, ndd: NDD, surrogates: tuple[IDMMobil, ...] = SURROGATES,
+                 road: Road = Road(), seed: int = 0, batch_size: int = 2048, epsilon: float = 0.1) -> AdaptiveRun:
+    betas = np.full(len(surrogates), 1.0 / len(surrogates))
+    features: list[np.ndarray] = []
+    targets: list[np.ndarray] = []
+    crashed, weights, steps, used = [], [], [], []
+    for index, start in enumerate(range(0, tests, batch_size)):
+        size = min(batch_size, tests - start)
+        controller = AdversarialBVs(ndd, epsilon=epsilon, surrogates=surrogates, betas=betas)
+        batch = initial_batch(road, size, np.random.default_rng([seed, index]))
+        controller.start(batch)
+        while batch.active.any():
+            step(batch, policy, controller)
+        used.append(betas.copy())
+        crashed.append(batch.crashed.copy())
+        weights.append(controller.weights.copy())
+        steps.append(batch.steps.copy())
+        horizon_steps = int(round(controller.horizon / road.dt))
+        for rows, at, chosen in controller.decisions:
+            features.append(chosen)
+            targets.append(batch.crashed[rows] & (batch.steps[rows] - at <= horizon_steps))
+        if features:
+            betas = fit_betas(np.concatenate(features), np.concatenate(targets).astype(float))
+    return AdaptiveRun(Outcomes(np.concatenate(crashed), np.concatenate(weights), np.concatenate(steps)), used)
