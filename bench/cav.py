@@ -1,0 +1,104 @@
+"""CAV testing: tests per second, crash-rate estimates and evaluation efficiency of NDE,
+NADE and adaptive testing for built-in AVs.
+
+    python bench/cav.py [--avs idm,aggressive] [--nde-tests 400000] [--nade-tests 20000]
+                        [--adaptive-tests 20000] [--reps 300]
+
+For each AV: the naturalistic (NDE) estimate mu_NDE with its 90% CI (the named
+baseline), the NADE and adaptive estimates with theirs (are they inside NDE's?), the
+tests each needs to reach a relative half-width of 0.3 at 90% confidence (NDE: the closed
+form z^2 (1 - mu) / (0.3^2 mu) at mu_NDE, and its own measured path; NADE and adaptive:
+measured, with 95% bootstrap CIs), and the efficiency (NDE's closed form / the
+method's). Tests per second of each mode are printed as they finish. The last line is
+NADE's efficiency for the first AV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gymarena.envs.cav.adaptive import run_adaptive  # noqa: E402
+from gymarena.envs.cav.avs import AVS  # noqa: E402
+from gymarena.envs.cav.nade import AdversarialBVs  # noqa: E402
+from gymarena.envs.cav.ndd import load_ndd  # noqa: E402
+from gymarena.envs.cav.testing import NaturalisticBVs, run_tests  # noqa: E402
+from gymarena.metrics.efficiency import (  # noqa: E402
+    TestOutcomes,
+    naturalistic_tests_needed,
+    tests_needed,
+    tests_needed_bootstrap,
+    z_value,
+)
+
+
+def interval(values: np.ndarray, naturalistic: bool) -> tuple[float, float, float]:
+    """(mean, low, high) at 90%: Bernoulli for naturalistic tests, sample sd for weighted."""
+    n, mu = values.size, float(values.mean())
+    sd = np.sqrt(mu * (1 - mu)) if naturalistic else float(values.std(ddof=1))
+    half = z_value(0.9) * sd / np.sqrt(n)
+    return mu, mu - half, mu + half
+
+
+def needed_with_ci(values: np.ndarray, naturalistic: bool, reps: int, seed: int) -> tuple[float | None, float, float]:
+    outcomes = TestOutcomes.from_array(values)
+    if outcomes.n_crashes == 0:
+        return None, np.inf, np.inf
+    needed = tests_needed(outcomes, naturalistic=naturalistic)
+    samples, _ = tests_needed_bootstrap(outcomes, np.random.default_rng(seed), reps, naturalistic=naturalistic)
+    low, high = np.percentile(samples, [2.5, 97.5])
+    return needed, low, high
+
+
+def timed(label: str, tests: int, run):
+    start = time.perf_counter()
+    result = run()
+    seconds = time.perf_counter() - start
+    print(f"  {label}: {tests} tests in {seconds:.1f} s ({tests / seconds:.0f} tests/s)", flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--avs", default="idm,aggressive")
+    parser.add_argument("--nde-tests", type=int, default=400_000)
+    parser.add_argument("--nade-tests", type=int, default=20_000)
+    parser.add_argument("--adaptive-tests", type=int, default=20_000)
+    parser.add_argument("--reps", type=int, default=300)
+    args = parser.parse_args()
+    ndd = load_ndd()
+    first_efficiency = None
+    for name in args.avs.split(","):
+        policy = AVS[name]
+        print(f"AV {name}:", flush=True)
+        nde = timed("NDE", args.nde_tests, lambda: run_tests(args.nde_tests, policy, NaturalisticBVs(ndd), seed=1))
+        nade = timed("NADE", args.nade_tests,
+                     lambda: run_tests(args.nade_tests, policy, AdversarialBVs(ndd), seed=2, batch_size=4096))
+        adaptive = timed("adaptive", args.adaptive_tests,
+                         lambda: run_adaptive(args.adaptive_tests, policy, ndd, seed=3)).outcomes
+        mu, low, high = interval(nde.values, naturalistic=True)
+        closed = naturalistic_tests_needed(mu) if 0 < mu < 1 else np.inf
+        print(f"  NDE estimate {mu:.3e} [{low:.3e}, {high:.3e}] ({int(nde.crashed.sum())} crashes); "
+              f"tests needed: closed form {closed:,.0f}, measured "
+              f"{needed_with_ci(nde.values, True, args.reps, 4)[0]}")
+        for label, outcomes in (("NADE", nade), ("adaptive", adaptive)):
+            m, lo, hi = interval(outcomes.values, naturalistic=False)
+            needed, n_low, n_high = needed_with_ci(outcomes.values, False, args.reps, 5)
+            inside = "inside" if low <= m <= high else "OUTSIDE"
+            efficiency = closed / needed if needed else 0.0
+            print(f"  {label} estimate {m:.3e} [{lo:.3e}, {hi:.3e}] ({inside} NDE's CI; {int(outcomes.crashed.sum())} "
+                  f"crashes); tests needed {needed} [{n_low:,.0f}, {n_high:,.0f}]; efficiency {efficiency:.0f}x "
+                  f"[{closed / n_high if n_high else 0:.0f}, {closed / n_low if n_low else 0:.0f}]")
+            if label == "NADE" and first_efficiency is None:
+                first_efficiency = efficiency
+    print(f"ratio {first_efficiency:.1f}")
+
+
+if __name__ == "__main__":
+    main()
