@@ -261,6 +261,72 @@ def install_command(
         install_runtime(family, python, say=say)
 
 
+cav_app = typer.Typer(help="CAV safety testing: crash-rate estimation with NDE, NADE and adaptive testing.",
+                      no_args_is_help=True)
+app.add_typer(cav_app, name="cav")
+
+
+@cav_app.command("test")
+def cav_test_command(
+    agent: str = typer.Option("idm", "--agent", help="The AV under test: idm, cautious, aggressive, or an agent "
+                              "reference whose agent has act_batch(observations) or act(observation)."),
+    mode: str = typer.Option("nde", "--mode", help="nde (naturalistic), nade (importance-sampled) or adaptive."),
+    tests: int = typer.Option(200_000, "--tests", help="Tests to play (the most, with --until-rhw)."),
+    until_rhw: Optional[float] = typer.Option(None, "--until-rhw", help="Stop once the relative half-width (90%) is this small."),
+    seed: int = typer.Option(0, "--seed"),
+    batch_size: int = typer.Option(4096, "--batch-size", help="Tests simulated at once (and committed together)."),
+    epsilon: float = typer.Option(0.1, "--epsilon", help="NADE's defensive share of the NDD in the importance distribution."),
+    ndd: Optional[str] = typer.Option(None, "--ndd", help="An NDD file of your own (format gymarena-ndd/1)."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Estimate an AV's crash rate; every test is stored as an episode of a run."""
+    from gymarena.envs.cav.runs import run_cav_tests
+
+    with reported_errors(), open_store(db) as store:
+        run_id, summary = run_cav_tests(store, agent, mode, tests, until_rhw, seed, batch_size, epsilon, ndd,
+                                        say=lambda line: err.print(line, highlight=False))
+    out.print(f"run {run_id}: {summary.line()}", highlight=False)
+
+
+@cav_app.command("compare")
+def cav_compare_command(
+    run_a: int = typer.Argument(..., help="A testing run (e.g. NDE)."),
+    run_b: int = typer.Argument(..., help="Another (e.g. NADE)."),
+    plot: Optional[str] = typer.Option(None, "--plot", help="Write the RHW curves to this image (needs matplotlib)."),
+    reps: int = typer.Option(300, "--reps", help="Bootstrap resamples for the CIs."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Estimates side by side, whether they agree (unbiasedness), and the efficiency of B over A."""
+    from gymarena.envs.cav.runs import compare, plot_paths
+
+    with reported_errors(), open_store(db) as store:
+        result, paths = compare(store, run_a, run_b, reps)
+    for run_id, summary, needed in zip((run_a, run_b), result.summaries, result.needed):
+        out.print(f"run {run_id}: {summary.line()}; tests needed {needed[0]:,.0f} (95% CI {needed[1]:,.0f} to {needed[2]:,.0f})",
+                  highlight=False)
+    agree = "agree" if abs(result.z) < 2 else "DISAGREE"
+    out.print(f"the estimates differ by {result.z:+.2f} standard errors: they {agree}", highlight=False)
+    out.print(f"efficiency of run {run_b} over run {run_a}: {result.efficiency[0]:.1f}x "
+              f"(95% CI {result.efficiency[1]:.1f} to {result.efficiency[2]:.1f})", highlight=False)
+    if plot:
+        out.print(f"RHW curves: {plot_paths(paths, [f'run {run_a}', f'run {run_b}'], plot)}", highlight=False)
+
+
+@cav_app.command("replay")
+def cav_replay_command(
+    run: int = typer.Argument(..., help="A testing run."),
+    test: Optional[int] = typer.Option(None, "--test", help="The test to draw (default: the run's first crash)."),
+    output: str = typer.Option("crash.gif", "--out", help="A .gif (animation) or .png (strip of frames)."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Play a stored test again and draw what the AV did."""
+    from gymarena.envs.cav.runs import replay
+
+    with reported_errors(), open_store(db) as store:
+        test, path = replay(store, run, test, output)
+    out.print(f"test {test} of run {run}: {path}", highlight=False)
+
+
 admin_app = typer.Typer(help="Leaderboard server administration: API tokens.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
 

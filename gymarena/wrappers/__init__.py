@@ -109,6 +109,7 @@ FAMILIES: dict[str, Family] = {
         Family("sc2", "sc2", ("pysc2",), ("pysc2", "s2clientprotocol", "protobuf"), "gymarena.wrappers.sc2",
                isolated=True, has_protocol_facts=True, runtime_pins=("pysc2==4.0.0",),
                external="gymarena.wrappers.sc2_game"),
+        Family("cav", "cav", ("qpsolvers",), ("qpsolvers", "quadprog"), "gymarena.wrappers.cav", has_protocol_facts=True),
         Family("social", "social", ("pettingzoo",), ("pettingzoo",), "gymarena.wrappers.social", has_protocol_facts=True),
         Family("traffic", "traffic", ("sumo_rl", "sumo"), ("sumo-rl", "eclipse-sumo", "libsumo"), "gymarena.wrappers.traffic"),
     )

@@ -30,13 +30,15 @@ from typing import Any
 
 import numpy as np
 
+from gymarena.errors import GymarenaError
+
 FORMAT = "gymarena-ndd/1"
 DEFAULT_NDD = Path(__file__).parent / "data" / "ndd-default.json"
 LEFT, RIGHT = 0, 1  # maneuver indices; accelerations follow from FIRST_ACCELERATION
 FIRST_ACCELERATION = 2
 
 
-class NDDError(ValueError):
+class NDDError(GymarenaError, ValueError):
     """An NDD file that cannot be used; the message says which field is wrong and how."""
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gymarena.envs.cav.ndd import NDD
-from gymarena.envs.cav.sim import Policy, Road, initial_batch, step
+from gymarena.envs.cav.sim import Batch, Policy, Road, initial_batch, step
 
 
 def sample_maneuvers(probabilities: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
@@ -45,17 +45,29 @@ class Outcomes:
         return np.where(self.crashed, self.weights, 0.0)
 
 
+def play_batch(size: int, policy: Policy, controller, road: Road, seed: int, index: int,
+               watch: int | None = None) -> tuple[Batch, list[tuple[np.ndarray, np.ndarray, bool]]]:
+    """Play batch ``index`` of a run to its end; with ``watch``, also the positions, lanes
+    and crash state of that test at every step (to draw it)."""
+    batch = initial_batch(road, size, np.random.default_rng([seed, index]))
+    if hasattr(controller, "start"):
+        controller.start(batch)
+    trace = []
+    while batch.active.any():
+        if watch is not None and batch.active[watch]:
+            trace.append((batch.x[watch].copy(), batch.lane[watch].copy(), False))
+        step(batch, policy, controller)
+    if watch is not None:
+        trace.append((batch.x[watch].copy(), batch.lane[watch].copy(), bool(batch.crashed[watch])))
+    return batch, trace
+
+
 def run_tests(tests: int, policy: Policy, controller, road: Road = Road(), seed: int = 0,
               batch_size: int = 8192) -> Outcomes:
     crashed, weights, steps = [], [], []
     for index, start in enumerate(range(0, tests, batch_size)):
         size = min(batch_size, tests - start)
-        rng = np.random.default_rng([seed, index])
-        batch = initial_batch(road, size, rng)
-        if hasattr(controller, "start"):
-            controller.start(batch)
-        while batch.active.any():
-            step(batch, policy, controller)
+        batch, _ = play_batch(size, policy, controller, road, seed, index)
         crashed.append(batch.crashed.copy())
         weights.append(controller.weights.copy() if hasattr(controller, "weights") else np.ones(size))
         steps.append(batch.steps.copy())

@@ -1,0 +1,104 @@
+"""`gymarena cav test|compare|replay`: testing runs stored in the results database."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from gymarena.cli import app
+from gymarena.results import ResultsStore
+
+runner = CliRunner()
+
+
+def cav(*args: str):
+    return runner.invoke(app, ["cav", *args])
+
+
+@pytest.fixture
+def db(tmp_path):
+    return str(tmp_path / "cav.sqlite")
+
+
+def test_a_testing_run_stores_every_test_with_its_outcome(db):
+    result = cav("test", "--agent", "cautious", "--mode", "nade", "--tests", "1500", "--batch-size", "500", "--db", db)
+    assert result.exit_code == 0, result.output
+    assert "run 1: 1,500 tests" in result.output and "crash rate" in result.output
+    with ResultsStore(f"sqlite:///{db}") as store:
+        run = store.get_run(1)
+        records = store.episodes(1)
+    assert run.status == "complete" and run.config["mode"] == "nade" and run.agent.reference == "cav:cautious"
+    assert [t.task_id for t in run.tasks] == ["cav/Highway2Lane-NADE-v0"]
+    assert len(records) == 1500 and {r.extra["batch"] for r in records} == {0, 1, 2}
+    crashed = [r for r in records if r.extra["crash"]]
+    assert crashed and all(r.extra["outcome"] == r.extra["weight"] and r.success is False for r in crashed)
+    assert all(r.extra["outcome"] == 0 for r in records if not r.extra["crash"])
+
+
+def test_until_rhw_stops_once_precise_enough(db):
+    result = cav("test", "--agent", "cautious", "--mode", "nade", "--tests", "40000", "--until-rhw", "0.5",
+                 "--batch-size", "1000", "--db", db)
+    assert result.exit_code == 0, result.output
+    with ResultsStore(f"sqlite:///{db}") as store:
+        tests = len(store.episodes(1))
+    assert tests < 40000 and tests % 1000 == 0
+    rhw = float(result.output.split("relative half-width ")[-1].split(",")[0])
+    assert rhw <= 0.5
+
+
+def test_compare_and_replay_a_crash(db, tmp_path):
+    assert cav("test", "--agent", "cautious", "--mode", "nde", "--tests", "6000", "--db", db).exit_code == 0
+    assert cav("test", "--agent", "cautious", "--mode", "nade", "--tests", "2000", "--db", db).exit_code == 0
+    result = cav("compare", "1", "2", "--reps", "50", "--plot", str(tmp_path / "rhw.png"), "--db", db)
+    assert result.exit_code == 0, result.output
+    assert "standard errors" in result.output and "efficiency of run 2 over run 1" in result.output
+    assert (tmp_path / "rhw.png").stat().st_size > 1000
+    result = cav("replay", "2", "--out", str(tmp_path / "crash.gif"), "--db", db)
+    assert result.exit_code == 0, result.output
+    from PIL import Image
+
+    with Image.open(tmp_path / "crash.gif") as gif:
+        assert gif.n_frames > 5
+        gif.seek(gif.n_frames - 1)
+        last = np.asarray(gif.convert("RGB"))
+    assert np.any(np.all(last == (230, 40, 40), axis=-1))  # the AV drawn red: it crashed
+
+
+def test_bad_input_is_a_clear_error(db, tmp_path):
+    assert "unknown testing mode 'fast'" in cav("test", "--mode", "fast", "--db", db).output
+    bad = tmp_path / "ndd.json"
+    bad.write_text('{"format": "gymarena-ndd/1"}')
+    assert "the field 'acceleration_bins' is missing" in cav("test", "--ndd", str(bad), "--tests", "10", "--db", db).output
+    assert "is not a CAV testing run" in cav("replay", "7", "--db", db).output
+
+
+BATCH_AGENT = '''
+import numpy as np
+
+class AlwaysBrake:
+    """An AV that brakes hard whatever happens: its own act_batch runs vectorised."""
+
+    def __init__(self, task, observation_space, action_space):
+        pass
+
+    def reset(self, seed=None):
+        pass
+
+    def act(self, observation):
+        return np.array([-4.0, 0.0])
+
+    def act_batch(self, observations):
+        return np.full(len(observations), -4.0), np.zeros(len(observations), dtype=int)
+'''
+
+
+def test_a_users_av_is_tested_through_its_agent_reference(db, tmp_path):
+    (tmp_path / "myav.py").write_text(BATCH_AGENT)
+    result = cav("test", "--agent", f"{tmp_path / 'myav.py'}:AlwaysBrake", "--tests", "300", "--db", db)
+    assert result.exit_code == 0, result.output
+    with ResultsStore(f"sqlite:///{db}") as store:
+        records = store.episodes(1)
+    assert len(records) == 300
+    assert all(r.extra["distance"] < 150 for r in records)  # stopped within v^2 / 8 m: the user's AV drove
+    assert all(r.extra["crash"] or r.truncated for r in records)  # never finished the segment
