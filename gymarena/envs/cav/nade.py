@@ -85,7 +85,7 @@ class AdversarialBVs:
         """For the ``candidates`` BVs nearest the AV (within ``reach`` m and one lane): each
         surrogate's crash indicator for each maneuver (surrogates, tests, K, maneuvers); the
         candidates' BV indices (-1 pads)."""
-        x, lane, v = sim.x, sim.lane, sim.v
+        x, lane = sim.x, sim.lane
         dx = x[:, 1:] - x[:, :1]
         near = (np.abs(dx) <= self.reach) & (np.abs(lane[:, 1:] - lane[:, :1]) <= 1)
         order = np.argsort(np.where(near, np.abs(dx), np.inf), axis=1)[:, : self.candidates]
