@@ -4,9 +4,12 @@ several surrogate models of the AV with coefficients beta (beta >= 0, sum beta =
 refitted as tests accumulate so the testing environment adapts to the AV under test.
 
 The fit is dense: its data are the critical decisions only (those where a BV was
-steered). Each gives each surrogate's challenge of the maneuver drawn (features) and
-what the AV under test then did: 1 if it crashed within the rollout horizon of that
-decision, else 0 (target). Beta solves the quadratic program
+steered). Each gives each surrogate's criticality of the state (sum over maneuvers of
+NDD probability x challenge: that surrogate's crash probability from the state) as
+features, and the AV's observed value of the state as target: the decision's likelihood
+ratio p_NDD/q if the AV crashed within the rollout horizon, else 0 (an unbiased estimate
+of the AV's crash probability from the state under the NDD). Beta solves the quadratic
+program
 
     minimise || F beta - y ||^2   subject to   beta >= 0, sum(beta) = 1
 
@@ -78,9 +81,9 @@ def run_adaptive(tests: int, policy: Policy, ndd: NDD, surrogates: tuple[IDMMobi
         weights.append(controller.weights.copy())
         steps.append(batch.steps.copy())
         horizon_steps = int(round(controller.horizon / road.dt))
-        for rows, at, chosen in controller.decisions:
-            features.append(chosen)
-            targets.append(batch.crashed[rows] & (batch.steps[rows] - at <= horizon_steps))
+        for rows, at, criticality, ratio in controller.decisions:
+            features.append(criticality)
+            targets.append(ratio * (batch.crashed[rows] & (batch.steps[rows] - at <= horizon_steps)))
         if features:
             betas = fit_betas(np.concatenate(features), np.concatenate(targets).astype(float))
     return AdaptiveRun(Outcomes(np.concatenate(crashed), np.concatenate(weights), np.concatenate(steps)), used)

@@ -46,9 +46,9 @@ class AdversarialBVs:
     def start(self, batch: Batch) -> None:
         self.weights = np.ones(batch.tests)
         self.controlled = np.zeros(batch.tests, dtype=np.int64)
-        # One entry per controlled decision: (row in the batch, step, each surrogate's challenge
-        # of the maneuver drawn): the adaptive mode's regression data.
-        self.decisions: list[tuple[np.ndarray, int, np.ndarray]] = []
+        # One entry per controlled decision: (rows in the batch, step, each surrogate's criticality
+        # of the state, likelihood ratio p/q of the maneuver drawn): the adaptive mode's data.
+        self.decisions: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]] = []
 
     def decide(self, sim: Batch, speed, gap, range_rate, gap_left, gap_right, uniforms):
         p = self.ndd.probabilities(speed, gap, range_rate, gap_left, gap_right)  # (tests, BVs, maneuvers)
@@ -73,8 +73,10 @@ class AdversarialBVs:
             target = self._target_rows(sim, which)
             self.weights[target] *= ratio
             self.controlled[target] += 1
-            chosen = per_surrogate[:, which, best[which], drawn].T  # (decisions, surrogates)
-            self.decisions.append((target, sim.step_count, chosen))
+            # Each surrogate's criticality of the state (its crash probability from here under the
+            # NDD), and the AV's observed value of it: the decision's likelihood ratio if it crashed soon.
+            state_criticality = (per_surrogate[:, which, best[which], :] * p_bv[None]).sum(axis=-1).T
+            self.decisions.append((target, sim.step_count, state_criticality, ratio))
         return maneuvers
 
     def _target_rows(self, sim: Batch, which: np.ndarray) -> np.ndarray:

@@ -137,9 +137,9 @@ def run_cav_tests(store: ResultsStore, av: str, mode: str, tests: int, until_rhw
             played += size
             if mode == "adaptive":
                 horizon = int(round(controller.horizon / road.dt))
-                for rows, at, chosen in controller.decisions:
-                    features.append(chosen)
-                    targets.append(batch.crashed[rows] & (batch.steps[rows] - at <= horizon))
+                for rows, at, criticality, ratio in controller.decisions:
+                    features.append(criticality)
+                    targets.append(ratio * (batch.crashed[rows] & (batch.steps[rows] - at <= horizon)))
                 if features:
                     betas = fit_betas(np.concatenate(features), np.concatenate(targets).astype(float))
             summary = summarise(np.concatenate(values), naturalistic=mode == "nde")
