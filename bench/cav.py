@@ -52,7 +52,7 @@ def needed_with_ci(values: np.ndarray, naturalistic: bool, reps: int, seed: int)
         return None, np.inf, np.inf
     needed = tests_needed(outcomes, naturalistic=naturalistic)
     samples, _ = tests_needed_bootstrap(outcomes, np.random.default_rng(seed), reps, naturalistic=naturalistic)
-    low, high = np.percentile(samples, [2.5, 97.5])
+    low, high = np.percentile(samples, [2.5, 97.5], method="nearest")  # inf (never reached) stays inf
     return needed, low, high
 
 
