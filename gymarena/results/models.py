@@ -73,6 +73,8 @@ class RunRow(Base):
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), nullable=True, index=True)
     # Kept by the episode insert (rows actually inserted), so listing runs counts nothing.
     episode_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What a kind of run computes about itself at its end (CAV testing: the crash-rate estimate).
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class TokenRow(Base):

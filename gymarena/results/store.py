@@ -68,6 +68,7 @@ class RunInfo:
     agent_id: int = 0
     kind: str = "local"
     submission_id: int | None = None
+    summary: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -289,6 +290,14 @@ class ResultsStore:
             if status == "complete":  # its episodes are final: average them once, here
                 columns = [c.name for c in SeedMeanRow.__table__.columns]
                 session.execute(insert(SeedMeanRow).from_select(columns, _seed_mean_aggregate([run_id])))
+
+        self._write("write to", work)
+
+    def set_summary(self, run_id: int, summary: dict[str, Any]) -> None:
+        """Keep what a run computed about itself (JSON values)."""
+
+        def work(session: Session) -> None:
+            session.execute(update(RunRow).where(RunRow.id == run_id).values(summary=summary, updated_at=utcnow()))
 
         self._write("write to", work)
 
@@ -547,4 +556,5 @@ def _run_info(run: RunRow, agent: AgentRow, tasks: tuple[TaskProtocol, ...]) -> 
         agent_id=agent.id,
         kind=run.kind,
         submission_id=run.submission_id,
+        summary=run.summary,
     )

@@ -5,8 +5,8 @@ whose episodes are its tests, committed batch by batch (a crash midway loses at 
 batch being played). Each test's record holds ``crash``, ``weight``, ``outcome`` (weight x
 1[crash], what the estimate averages), ``controlled`` decisions and where it was played
 (``batch``, ``row``; adaptive runs also the ``betas`` its batch used), so any test can be
-replayed and drawn. The estimate, its 90% CI, the RHW path and the tests needed are
-computed from those records (:func:`summarise`).
+replayed and drawn. At its end the run keeps its summary (``RunInfo.summary``): the
+estimate, its 90% CI, the relative half-width, the tests needed and the RHW path.
 """
 
 from __future__ import annotations
@@ -83,6 +83,19 @@ class Summary:
     tests_needed: int | None
     naturalistic: bool
 
+    def to_json(self, values: np.ndarray) -> dict[str, Any]:
+        """The run's stored summary, with its RHW path at up to ~200 log-spaced test counts."""
+        from gymarena.metrics.efficiency import relative_half_width
+
+        path = []
+        if self.crashes:
+            rhw = relative_half_width(TestOutcomes.from_array(values), naturalistic=self.naturalistic)
+            counts = np.unique(np.geomspace(1, values.size, num=200).astype(int))
+            path = [[int(n), None if np.isnan(rhw[n - 1]) else round(float(rhw[n - 1]), 6)] for n in counts]
+        return {"tests": self.tests, "crashes": self.crashes, "crash_rate": self.crash_rate,
+                "ci90": [self.low, self.high], "relative_half_width": self.relative_half_width,
+                "tests_needed": self.tests_needed, "naturalistic": self.naturalistic, "rhw_path": path}
+
     def line(self) -> str:
         rhw = "undefined" if self.relative_half_width is None else f"{self.relative_half_width:.3f}"
         needed = "not reached" if self.tests_needed is None else f"{self.tests_needed:,}"
@@ -150,7 +163,10 @@ def run_cav_tests(store: ResultsStore, av: str, mode: str, tests: int, until_rhw
         status = "complete"
     finally:
         store.set_status(run_id, status)
-    return run_id, summarise(np.concatenate(values), naturalistic=mode == "nde")
+    everything = np.concatenate(values)
+    summary = summarise(everything, naturalistic=mode == "nde")
+    store.set_summary(run_id, summary.to_json(everything))
+    return run_id, summary
 
 
 def _controller(mode: str, ndd: NDD, epsilon: float, betas: np.ndarray):
