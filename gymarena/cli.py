@@ -273,7 +273,7 @@ def cav_test_command(
     mode: str = typer.Option("nde", "--mode", help="nde (naturalistic), nade (importance-sampled) or adaptive."),
     tests: int = typer.Option(200_000, "--tests", help="Tests to play (the most, with --until-rhw)."),
     until_rhw: Optional[float] = typer.Option(None, "--until-rhw", help="Stop once the relative half-width (90%) is this small."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", help="Seed of the run: batch i of tests is drawn from (seed, i)."),
     batch_size: int = typer.Option(4096, "--batch-size", help="Tests simulated at once (and committed together)."),
     epsilon: float = typer.Option(0.1, "--epsilon", help="NADE's defensive share of the NDD in the importance distribution."),
     ndd: Optional[str] = typer.Option(None, "--ndd", help="An NDD file of your own (format gymarena-ndd/1)."),

@@ -38,7 +38,7 @@ def test_every_command_has_help_text():
     assert set(commands) == {
         ("list",), ("eval",), ("results",), ("dataset", "stats"), ("report",), ("leaderboard",), ("serve",),
         ("admin", "create-token"), ("admin", "revoke-token"), ("admin", "rotate-seeds"), ("submit", "results"),
-        ("submit", "agent"), ("worker",), ("install",),
+        ("submit", "agent"), ("worker",), ("install",), ("cav", "test"), ("cav", "compare"), ("cav", "replay"),
     }
     for path, command in commands.items():
         assert command.help and len(command.help) > 20, path
