@@ -195,16 +195,19 @@ def test_listening_and_speaking_rewards_follow_the_crews_belief_in_the_impostor(
     assert speaker.rewards["speaking"] == pytest.approx(-change if speaker.impostor else change)
 
 
-def test_plurality_ejects_and_any_tie_ejects_no_one():
-    def meeting() -> Game:
-        game = arranged()
-        run_ticks(game, 6)
-        step(game, red=kill("green", game))
-        step(game, blue={"action": REPORT})
-        while game.phase == DISCUSSION:
-            step(game)
-        return game
+def voting_after_a_kill() -> Game:
+    """Red kills green at tick 6, blue reports, the discussion passes: the vote is next."""
+    game = arranged()
+    run_ticks(game, 6)
+    step(game, red=kill("green", game))
+    step(game, blue={"action": REPORT})
+    while game.phase == DISCUSSION:
+        step(game)
+    return game
 
+
+def test_plurality_ejects_and_any_tie_ejects_no_one():
+    meeting = voting_after_a_kill
     game = meeting()  # 2 votes for orange, 2 skips: a tie with skip
     step(game, red=vote_for("orange", game), blue=vote_for("orange", game))
     assert game.players["orange"].alive and game.phase == GAMEPLAY
@@ -221,12 +224,7 @@ def test_plurality_ejects_and_any_tie_ejects_no_one():
 
 
 def test_votes_for_the_dead_are_rejected_naming_player_phase_and_choice():
-    game = arranged()
-    run_ticks(game, 6)
-    step(game, red=kill("green", game))
-    step(game, blue={"action": REPORT})
-    while game.phase == DISCUSSION:
-        step(game)
+    game = voting_after_a_kill()
     with pytest.raises(InvalidMove, match=r"blue cannot vote for green \(vote 1\) in the voting phase at tick \d+"):
         step(game, blue=vote_for("green", game))
 

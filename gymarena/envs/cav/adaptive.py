@@ -57,6 +57,25 @@ def fit_betas(features: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return beta / beta.sum()
 
 
+class BetaFitter:
+    """The dense data of every batch so far, and the betas fitted on them."""
+
+    def __init__(self, surrogates: int):
+        self.betas = np.full(surrogates, 1.0 / surrogates)
+        self.features: list[np.ndarray] = []
+        self.targets: list[np.ndarray] = []
+
+    def observe(self, controller: AdversarialBVs, batch, road: Road) -> np.ndarray:
+        """Add a finished batch's critical decisions and refit; the new betas."""
+        horizon = int(round(controller.horizon / road.dt))
+        for rows, at, criticality, ratio in controller.decisions:
+            self.features.append(criticality)
+            self.targets.append(ratio * (batch.crashed[rows] & (batch.steps[rows] - at <= horizon)))
+        if self.features:
+            self.betas = fit_betas(np.concatenate(self.features), np.concatenate(self.targets).astype(float))
+        return self.betas
+
+
 @dataclass
 class AdaptiveRun:
     outcomes: Outcomes
@@ -65,12 +84,11 @@ class AdaptiveRun:
 
 def run_adaptive(tests: int, policy: Policy, ndd: NDD, surrogates: tuple[IDMMobil, ...] = SURROGATES,
                  road: Road = Road(), seed: int = 0, batch_size: int = 2048, epsilon: float = 0.1) -> AdaptiveRun:
-    betas = np.full(len(surrogates), 1.0 / len(surrogates))
-    features: list[np.ndarray] = []
-    targets: list[np.ndarray] = []
+    fitter = BetaFitter(len(surrogates))
     crashed, weights, steps, used = [], [], [], []
     for index, start in enumerate(range(0, tests, batch_size)):
         size = min(batch_size, tests - start)
+        betas = fitter.betas
         controller = AdversarialBVs(ndd, epsilon=epsilon, surrogates=surrogates, betas=betas)
         batch = initial_batch(road, size, np.random.default_rng([seed, index]))
         controller.start(batch)
@@ -80,10 +98,5 @@ def run_adaptive(tests: int, policy: Policy, ndd: NDD, surrogates: tuple[IDMMobi
         crashed.append(batch.crashed.copy())
         weights.append(controller.weights.copy())
         steps.append(batch.steps.copy())
-        horizon_steps = int(round(controller.horizon / road.dt))
-        for rows, at, criticality, ratio in controller.decisions:
-            features.append(criticality)
-            targets.append(ratio * (batch.crashed[rows] & (batch.steps[rows] - at <= horizon_steps)))
-        if features:
-            betas = fit_betas(np.concatenate(features), np.concatenate(targets).astype(float))
+        fitter.observe(controller, batch, road)
     return AdaptiveRun(Outcomes(np.concatenate(crashed), np.concatenate(weights), np.concatenate(steps)), used)

@@ -24,7 +24,7 @@ import numpy as np
 from gymarena import provenance
 from gymarena.agents import AgentSource, load_agent
 from gymarena.envs.cav import avs
-from gymarena.envs.cav.adaptive import SURROGATES, fit_betas
+from gymarena.envs.cav.adaptive import SURROGATES, BetaFitter
 from gymarena.envs.cav.env import lane_change_of
 from gymarena.envs.cav.nade import AdversarialBVs
 from gymarena.envs.cav.ndd import NDD, load_ndd
@@ -129,15 +129,14 @@ def run_cav_tests(store: ResultsStore, av: str, mode: str, tests: int, until_rhw
     policy = policy_for(task)
     run_id = _create_run(store, task, source, mode, seed, batch_size, epsilon, ndd_path, until_rhw)
     road = Road()
-    betas = np.full(len(SURROGATES), 1.0 / len(SURROGATES))
-    features: list[np.ndarray] = []
-    targets: list[np.ndarray] = []
+    fitter = BetaFitter(len(SURROGATES))
     values: list[np.ndarray] = []
     played = 0
     status = "failed"
     try:
         for index, start in enumerate(range(0, tests, batch_size)):
             size = min(batch_size, tests - start)
+            betas = fitter.betas
             controller = _controller(mode, ndd, epsilon, betas)
             began = time.perf_counter()
             batch, _ = play_batch(size, policy, controller, road, seed, index)
@@ -149,12 +148,7 @@ def run_cav_tests(store: ResultsStore, av: str, mode: str, tests: int, until_rhw
             values.append(np.where(batch.crashed, weights, 0.0))
             played += size
             if mode == "adaptive":
-                horizon = int(round(controller.horizon / road.dt))
-                for rows, at, criticality, ratio in controller.decisions:
-                    features.append(criticality)
-                    targets.append(ratio * (batch.crashed[rows] & (batch.steps[rows] - at <= horizon)))
-                if features:
-                    betas = fit_betas(np.concatenate(features), np.concatenate(targets).astype(float))
+                fitter.observe(controller, batch, road)
             summary = summarise(np.concatenate(values), naturalistic=mode == "nde")
             say(f"{played:,} tests: crash rate {summary.crash_rate:.3e}, relative half-width "
                 f"{'undefined' if summary.relative_half_width is None else f'{summary.relative_half_width:.3f}'}")
