@@ -114,7 +114,8 @@ def eval_command(
     seeds: Optional[str] = typer.Option(None, "--seeds", help="Seeds such as 0-4 or 0,3,7. Default: the suite's, else 0-4."),
     episodes: Optional[int] = typer.Option(None, "--episodes", help="Episodes per seed. Default: each task's own budget."),
     workers: int = typer.Option(1, "--workers", help="Worker processes; more than 1 uses the processes backend."),
-    backend: Optional[str] = typer.Option(None, "--backend", help="local, processes or isolated (a crashing simulator fails only its episode). Default: isolated for crash-prone simulators (NetHack), else from --workers."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="local, processes, isolated (a crashing simulator fails only its episode) or ray. Default: isolated for crash-prone simulators (NetHack), else from --workers."),
+    address: Optional[str] = typer.Option(None, "--address", help="With --backend ray: the Ray cluster (auto, or ray://host:port). Default: a local Ray instance of --workers CPUs."),
     isolated: Optional[bool] = typer.Option(None, "--isolated/--in-process", help="Run the simulators in their family's own runtime (gymarena install FAMILY), or in the worker processes. Default: isolated only for families that need it (Super Mario Bros, StarCraft II)."),
     resume: Optional[int] = typer.Option(None, "--resume", help="Continue the stored run with this id."),
     fresh: bool = typer.Option(False, "--fresh", help="Start a new run even if an unfinished identical one exists."),
@@ -126,7 +127,7 @@ def eval_command(
         request = EvalRequest(
             suite=suite, tasks=tuple(task or ()), agent=agent,
             seeds=parse_seeds(seeds) if seeds else None, episodes=episodes,
-            workers=workers, backend=backend, resume=resume, fresh=fresh, isolated=isolated,
+            workers=workers, backend=backend, resume=resume, fresh=fresh, isolated=isolated, address=address,
         )
         with open_store(db) as store:
             err.print(f"results database: {store.display_url}", highlight=False)

@@ -22,7 +22,7 @@ from gymarena.runner.rollout import action_check, crashed_record, run_episode
 from gymarena.runner.trials import run_trial
 from gymarena.tasks import TaskSpec
 
-BACKENDS = ("local", "processes", "isolated")
+BACKENDS = ("local", "processes", "isolated", "ray")
 
 
 class _Loaded(NamedTuple):
@@ -103,10 +103,11 @@ def run_local(
 
 def run_backend(
     backend: str, agent: AgentSource, tasks: Mapping[str, TaskSpec], keys: Sequence[EpisodeKey], workers: int,
-    isolated: bool | None = None,
+    isolated: bool | None = None, address: str | None = None,
 ) -> Iterator[EpisodeRecord]:
     """The records of ``keys`` played on ``backend``; ``isolated`` puts every simulator in its
-    family's runtime (True), none (False), or those of isolated families (None)."""
+    family's runtime (True), none (False), or those of isolated families (None); ``address``
+    names the Ray cluster of the ray backend (default: a local instance)."""
     if backend == "local":
         return run_local(agent, tasks, keys, isolated)
     if backend == "processes":
@@ -117,4 +118,8 @@ def run_backend(
         from gymarena.runner.isolated import run_isolated
 
         return run_isolated(agent, tasks, keys, workers, isolated)
+    if backend == "ray":
+        from gymarena.runner.ray_backend import run_ray
+
+        return run_ray(agent, tasks, keys, workers, isolated, address)
     raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")

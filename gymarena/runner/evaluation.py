@@ -77,7 +77,7 @@ def _play(request: EvalRequest, store: ResultsStore, plan: RunPlan, run_id: int,
     status, error = "failed", None
     try:
         for record in run_backend(request.backend_for(plan), plan.agent, plan.specs, todo, request.workers,
-                                  request.isolated):
+                                  request.isolated, request.address):
             writer.put(record)
             played += 1
             if progress:

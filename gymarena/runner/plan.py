@@ -55,6 +55,7 @@ class EvalRequest:
     resume: int | None = None
     fresh: bool = False
     isolated: bool | None = None  # simulators in their family's runtime; None: isolated families only
+    address: str | None = None  # the Ray cluster of the ray backend (auto, ray://host:port); None: a local one
 
     def __post_init__(self) -> None:
         if self.workers < 1:
@@ -63,6 +64,8 @@ class EvalRequest:
             raise RunConfigError(f"--episodes must be at least 1, got {self.episodes}")
         if self.backend is not None and self.backend not in BACKENDS:
             raise RunConfigError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
+        if self.address is not None and self.backend != "ray":
+            raise RunConfigError("--address names a Ray cluster: use it with --backend ray")
         if self.backend == "local" and self.workers > 1:
             raise RunConfigError("the local backend runs in one process; drop --workers or use --backend processes")
         if self.resume is not None:

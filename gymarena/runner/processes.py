@@ -52,10 +52,12 @@ def _run_chunk(keys: list[EpisodeKey]) -> list[list[EpisodeRecord]]:
     return [_WORKER.run(key) for key in keys]
 
 
-class _ChunkSizer:
-    """Work units (episodes, or trials) per chunk, from the mean wall time of those seen so far."""
+class ChunkSizer:
+    """Work units (episodes, or trials) per chunk, from the mean wall time of those seen so
+    far, so a chunk carries about ``target_seconds`` of work."""
 
-    def __init__(self) -> None:
+    def __init__(self, target_seconds: float = 0.05) -> None:
+        self.target_seconds = target_seconds
         self.units = 0
         self.seconds = 0.0
 
@@ -66,7 +68,7 @@ class _ChunkSizer:
     def size(self) -> int:
         if self.units == 0 or self.seconds <= 0:
             return 1
-        return max(1, min(MAX_CHUNK, int(CHUNK_SECONDS / (self.seconds / self.units))))
+        return max(1, min(MAX_CHUNK, int(self.target_seconds / (self.seconds / self.units))))
 
 
 def _broken(exc: BrokenProcessPool) -> SimulatorError:
@@ -84,7 +86,7 @@ def run_processes(
     if not keys:
         return
     pending = deque(keys)  # plan order, so a worker mostly stays on one task
-    sizer = _ChunkSizer()
+    sizer = ChunkSizer(CHUNK_SECONDS)
     in_flight: set[Future] = set()
     pool = ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("spawn"),
