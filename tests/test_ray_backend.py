@@ -34,7 +34,7 @@ def test_ray_stores_the_same_episodes_as_the_local_backend(store):
     assert _outcomes(store, on_ray.run.id) == _outcomes(store, local.run.id)
 
 
-KILLER = '''
+ONCE = '''
 import os
 import numpy as np
 from pathlib import Path
@@ -42,9 +42,9 @@ from pathlib import Path
 MARKER = Path({marker!r})
 
 
-class KillsOneWorker:
-    """Kills its Ray worker the first time it starts episode 2 (a crash mid-chunk); later
-    attempts play normally."""
+class FailsOnce:
+    """Fails at the start of its episode {episode}, once (a marker file remembers it); later
+    attempts, on a retried chunk or a resumed run, play normally."""
 
     def __init__(self, task, observation_space, action_space):
         self.space = action_space
@@ -53,21 +53,29 @@ class KillsOneWorker:
     def reset(self, seed=None):
         self.episodes += 1
         self.rng = np.random.default_rng(seed)
-        if self.episodes == 2 and not MARKER.exists():
-            MARKER.write_text("killed")
-            os.kill(os.getpid(), 9)
+        if self.episodes == {episode} and not MARKER.exists():
+            MARKER.write_text("failed")
+            {failure}
 
     def act(self, observation):
         return int(self.rng.integers(self.space.n))
 '''
+KILL_THE_WORKER = "os.kill(os.getpid(), 9)"
+RAISE = "raise RuntimeError('policy network exploded')"
+
+
+def fails_once(tmp_path, failure: str, episode: int) -> tuple[str, object]:
+    """(agent reference, marker path) of a FailsOnce agent written into tmp_path."""
+    marker = tmp_path / "failed"
+    agent_file = tmp_path / "fails_once.py"
+    agent_file.write_text(ONCE.format(marker=str(marker), episode=episode, failure=failure))
+    return f"{agent_file}:FailsOnce", marker
 
 
 def test_a_killed_worker_is_retried_and_nothing_is_stored_twice_or_lost(store, tmp_path):
-    marker = tmp_path / "killed"
-    agent_file = tmp_path / "killer.py"
-    agent_file.write_text(KILLER.format(marker=str(marker)))
+    agent, marker = fails_once(tmp_path, KILL_THE_WORKER, episode=2)
     request = dict(tasks=("classic/CartPole-v1",), seeds=(0, 1, 2), episodes=4, fresh=True)
-    result = evaluate(EvalRequest(**request, agent=f"{agent_file}:KillsOneWorker", backend="ray", workers=2), store)
+    result = evaluate(EvalRequest(**request, agent=agent, backend="ray", workers=2), store)
     assert marker.exists(), "the test agent never killed its worker"
     assert result.run.status == "complete"
     records = store.episodes(result.run.id)
@@ -78,36 +86,9 @@ def test_a_killed_worker_is_retried_and_nothing_is_stored_twice_or_lost(store, t
         [r.outcome_fields() for r in sorted(store.episodes(seeded.run.id), key=lambda r: (r.seed, r.episode))]
 
 
-RAISES_ONCE = '''
-import numpy as np
-from pathlib import Path
-
-MARKER = Path({marker!r})
-
-
-class RaisesOnce:
-    """Raises in its third episode, once: the run stops, and its resumption plays on."""
-
-    def __init__(self, task, observation_space, action_space):
-        self.space = action_space
-        self.episodes = 0
-
-    def reset(self, seed=None):
-        self.episodes += 1
-        self.rng = np.random.default_rng(seed)
-        if self.episodes == 3 and not MARKER.exists():
-            MARKER.write_text("raised")
-            raise RuntimeError("policy network exploded")
-
-    def act(self, observation):
-        return int(self.rng.integers(self.space.n))
-'''
-
-
 def test_a_run_stopped_on_ray_resumes_on_another_backend(store, tmp_path):
-    agent_file = tmp_path / "raises.py"
-    agent_file.write_text(RAISES_ONCE.format(marker=str(tmp_path / "raised")))
-    request = dict(tasks=TASKS, seeds=(0, 1), episodes=3, fresh=True, agent=f"{agent_file}:RaisesOnce")
+    agent, _ = fails_once(tmp_path, RAISE, episode=3)
+    request = dict(tasks=TASKS, seeds=(0, 1), episodes=3, fresh=True, agent=agent)
     with pytest.raises(AgentError, match="policy network exploded"):
         evaluate(EvalRequest(**request, backend="ray", workers=1), store)
     (run,) = store.list_runs()
