@@ -443,6 +443,23 @@ dataset_app = typer.Typer(help="Offline datasets: exploitation (TQ) and explorat
 app.add_typer(dataset_app, name="dataset")
 
 
+@dataset_app.command("record")
+def dataset_record_command(
+    task: str = typer.Option(..., "--task", help="The task to play, e.g. classic/CartPole-v1."),
+    agent: str = typer.Option("random", "--agent", help="'random', 'scripted', 'package.module:attr' or 'path/to/file.py:attr'."),
+    episodes: int = typer.Option(10, "--episodes", help="Episodes per seed."),
+    seeds: str = typer.Option("0", "--seeds", help="Seeds such as 0-4 or 0,3,7."),
+    dataset_id: str = typer.Option(..., "--id", help="The Minari dataset id, e.g. cartpole/random-v0."),
+) -> None:
+    """Record an agent's episodes into a Minari dataset (MINARI_DATASETS_PATH), as gymarena eval plays them."""
+    from gymarena.recording import record_dataset
+
+    with reported_errors():
+        dataset = record_dataset(task, agent, dataset_id, parse_seeds(seeds), episodes,
+                                 say=lambda line: err.print(line, highlight=False))
+    out.print(f"dataset {dataset_id}: {dataset.total_episodes} episodes, {dataset.total_steps} steps", highlight=False)
+
+
 @dataset_app.command("stats")
 def dataset_stats_command(
     dataset: str = typer.Argument(..., help="Minari dataset id (under MINARI_DATASETS_PATH) or .npz file."),
