@@ -28,22 +28,20 @@ from gymarena.envs.cav.adaptive import run_adaptive  # noqa: E402
 from gymarena.envs.cav.avs import AVS  # noqa: E402
 from gymarena.envs.cav.nade import AdversarialBVs  # noqa: E402
 from gymarena.envs.cav.ndd import load_ndd  # noqa: E402
+from gymarena.envs.cav.runs import summarise  # noqa: E402
 from gymarena.envs.cav.testing import NaturalisticBVs, run_tests  # noqa: E402
 from gymarena.metrics.efficiency import (  # noqa: E402
     TestOutcomes,
     naturalistic_tests_needed,
     tests_needed,
     tests_needed_bootstrap,
-    z_value,
 )
 
 
 def interval(values: np.ndarray, naturalistic: bool) -> tuple[float, float, float]:
-    """(mean, low, high) at 90%: Bernoulli for naturalistic tests, sample sd for weighted."""
-    n, mu = values.size, float(values.mean())
-    sd = np.sqrt(mu * (1 - mu)) if naturalistic else float(values.std(ddof=1))
-    half = z_value(0.9) * sd / np.sqrt(n)
-    return mu, mu - half, mu + half
+    """(mean, low, high) at 90%, as `gymarena cav test` reports them."""
+    summary = summarise(values, naturalistic)
+    return summary.crash_rate, summary.low, summary.high
 
 
 def needed_with_ci(values: np.ndarray, naturalistic: bool, reps: int, seed: int) -> tuple[float | None, float, float]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import os
 import platform
 import re
@@ -104,6 +106,12 @@ def own_dependencies() -> list[str]:
             names.append(match.group(0))
     installed = package_versions(names)
     return [name for name in names if installed[name] != "missing"]
+
+
+def source_digest(directory: Path, names: Iterable[str]) -> str:
+    """sha256 over files that gymarena ships as a simulator (its own game, the CAV simulator
+    and its NDD): their versions are their content."""
+    return hashlib.sha256(b"".join((directory / name).read_bytes() for name in names)).hexdigest()
 
 
 def package_versions(packages: Iterable[str]) -> dict[str, str]:

@@ -7,10 +7,10 @@ gymarena rather than with a package, and a rule change must not pass for the sam
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
+from gymarena.provenance import source_digest
 from gymarena.tasks import TaskSpec
 
 GAME_SOURCES = ("rules.py", "game.py", "text.py", "env.py", "metrics.py")
@@ -18,8 +18,7 @@ GAME_SOURCES = ("rules.py", "game.py", "text.py", "env.py", "metrics.py")
 
 def protocol_facts() -> dict[str, str]:
     directory = Path(__file__).resolve().parents[1] / "envs" / "social_deduction"
-    digest = hashlib.sha256(b"".join((directory / name).read_bytes() for name in GAME_SOURCES)).hexdigest()
-    return {"social deduction game sha256": digest}
+    return {"social deduction game sha256": source_digest(directory, GAME_SOURCES)}
 
 
 def make(task: TaskSpec, **overrides: Any):

@@ -28,7 +28,7 @@ from gymarena.envs.cav.avs import IDMMobil
 from gymarena.envs.cav.nade import AdversarialBVs
 from gymarena.envs.cav.ndd import NDD
 from gymarena.envs.cav.sim import Policy, Road, initial_batch, step
-from gymarena.envs.cav.testing import Outcomes
+from gymarena.envs.cav.testing import NaturalisticBVs, Outcomes
 
 # Surrogates from cautious to aggressive drivers (the middle one is NADE's surrogate).
 SURROGATES = (
@@ -36,6 +36,21 @@ SURROGATES = (
     IDMMobil(),
     IDMMobil(time_headway=0.8, min_gap=2.0, desired_speed=38.0),
 )
+
+
+MODES = ("nde", "nade", "adaptive")
+
+
+def make_controller(mode: str, ndd: NDD, epsilon: float = 0.1, betas: np.ndarray | None = None):
+    """The BV controller of a testing mode: NDD sampling, NADE with its IDM surrogate, or
+    NADE over the adaptive surrogates at ``betas`` (equal ones if not given)."""
+    if mode == "nde":
+        return NaturalisticBVs(ndd)
+    if mode == "nade":
+        return AdversarialBVs(ndd, epsilon=epsilon)
+    if mode == "adaptive":
+        return AdversarialBVs(ndd, epsilon=epsilon, surrogates=SURROGATES, betas=betas)
+    raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
 
 
 def fit_betas(features: np.ndarray, targets: np.ndarray) -> np.ndarray:

@@ -20,11 +20,10 @@ import gymnasium
 import numpy as np
 
 from gymarena.envs.cav.avs import ACCELERATION_LIMITS, OBSERVATION_SIZE
-from gymarena.envs.cav.nade import AdversarialBVs
+from gymarena.envs.cav.adaptive import MODES, make_controller
 from gymarena.envs.cav.ndd import DEFAULT_NDD, load_ndd
 from gymarena.envs.cav.render import draw_frame
 from gymarena.envs.cav.sim import Road, av_observations, initial_batch, step
-from gymarena.envs.cav.testing import NaturalisticBVs
 from gymarena.success import METRICS_KEY
 
 
@@ -37,8 +36,8 @@ class CavEnv(gymnasium.Env):
 
     def __init__(self, mode: str = "nde", ndd: str | None = None, epsilon: float = 0.1, lanes: int = 2,
                  distance: float = 400.0, render_mode: str | None = None):
-        if mode not in ("nde", "nade", "adaptive"):
-            raise ValueError(f"mode must be 'nde', 'nade' or 'adaptive', got {mode!r}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         self.mode, self.epsilon, self.render_mode = mode, epsilon, render_mode
         self.ndd = load_ndd(ndd or DEFAULT_NDD)
         self.road = Road(lanes=lanes, distance=distance)
@@ -49,14 +48,8 @@ class CavEnv(gymnasium.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self.batch = initial_batch(self.road, 1, self.np_random)
-        if self.mode == "nde":
-            self.controller = NaturalisticBVs(self.ndd)
-        elif self.mode == "nade":
-            self.controller = AdversarialBVs(self.ndd, self.epsilon)
-        else:  # one test cannot adapt: the surrogates with equal betas (`gymarena cav test` refits them)
-            from gymarena.envs.cav.adaptive import SURROGATES
-
-            self.controller = AdversarialBVs(self.ndd, self.epsilon, surrogates=SURROGATES)
+        # (adaptive: one test cannot adapt, so equal betas; `gymarena cav test` refits them)
+        self.controller = make_controller(self.mode, self.ndd, self.epsilon)
         if hasattr(self.controller, "start"):
             self.controller.start(self.batch)
         return av_observations(self.batch)[0], {}

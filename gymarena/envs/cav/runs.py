@@ -24,12 +24,11 @@ import numpy as np
 from gymarena import provenance
 from gymarena.agents import AgentSource, load_agent
 from gymarena.envs.cav import avs
-from gymarena.envs.cav.adaptive import SURROGATES, BetaFitter
+from gymarena.envs.cav.adaptive import SURROGATES, BetaFitter, make_controller
 from gymarena.envs.cav.env import lane_change_of
-from gymarena.envs.cav.nade import AdversarialBVs
-from gymarena.envs.cav.ndd import NDD, load_ndd
+from gymarena.envs.cav.ndd import load_ndd
 from gymarena.envs.cav.sim import Policy, Road
-from gymarena.envs.cav.testing import NaturalisticBVs, play_batch
+from gymarena.envs.cav.testing import play_batch
 from gymarena.errors import GymarenaError
 from gymarena.metrics.efficiency import TestOutcomes, naturalistic_tests_needed, tests_needed, z_value
 from gymarena.records import EpisodeRecord
@@ -137,7 +136,7 @@ def run_cav_tests(store: ResultsStore, av: str, mode: str, tests: int, until_rhw
         for index, start in enumerate(range(0, tests, batch_size)):
             size = min(batch_size, tests - start)
             betas = fitter.betas
-            controller = _controller(mode, ndd, epsilon, betas)
+            controller = make_controller(mode, ndd, epsilon, betas)
             began = time.perf_counter()
             batch, _ = play_batch(size, policy, controller, road, seed, index)
             seconds = (time.perf_counter() - began) / size
@@ -161,14 +160,6 @@ def run_cav_tests(store: ResultsStore, av: str, mode: str, tests: int, until_rhw
     summary = summarise(everything, naturalistic=mode == "nde")
     store.set_summary(run_id, summary.to_json(everything))
     return run_id, summary
-
-
-def _controller(mode: str, ndd: NDD, epsilon: float, betas: np.ndarray):
-    if mode == "nde":
-        return NaturalisticBVs(ndd)
-    if mode == "nade":
-        return AdversarialBVs(ndd, epsilon=epsilon)
-    return AdversarialBVs(ndd, epsilon=epsilon, surrogates=SURROGATES, betas=betas)
 
 
 def _create_run(store, task, source: AgentSource, mode, seed, batch_size, epsilon, ndd_path, until_rhw) -> int:
@@ -229,7 +220,7 @@ def replay(store: ResultsStore, run_id: int, test: int | None, out: str) -> tupl
     config = run.config
     ndd = load_ndd(config["ndd"]) if config.get("ndd") else load_ndd()
     betas = np.array(record.extra.get("betas", [1.0 / len(SURROGATES)] * len(SURROGATES)))
-    controller = _controller(config["mode"], ndd, config["epsilon"], betas)
+    controller = make_controller(config["mode"], ndd, config["epsilon"], betas)
     task = dataclasses.replace(get_task(MODES[config["mode"]]), episodes=len(records))
     _, policy_for = av_source(config["agent"])
     batch_tests = sum(1 for r in records if r.extra["batch"] == record.extra["batch"])

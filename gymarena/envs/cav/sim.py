@@ -188,12 +188,12 @@ def step(batch: Batch, policy: Policy, controller: BVController) -> None:
     if rows.size == 0:
         return
     if batch.step_count % road.decision_steps == 0:
-        sub = _subset(batch, rows)
+        sub = _active(batch, rows)
         states = bv_states(sub)
         uniforms = batch.rng.random(size=(batch.tests, road.vehicles - 1))[rows]
         maneuvers = controller.decide(sub, *states, uniforms=uniforms)
         apply_maneuvers(batch, maneuvers, controller.accelerations, rows)
-    observations = av_observations(_subset(batch, rows))
+    observations = av_observations(_active(batch, rows))
     acceleration, lane_change = policy(observations)
     acceleration = np.clip(np.asarray(acceleration, dtype=float), *ACCELERATION_LIMITS)
     lane_change = np.asarray(lane_change, dtype=np.int64)
@@ -216,6 +216,12 @@ def step(batch: Batch, policy: Policy, controller: BVController) -> None:
     done = crash | (batch.x[rows, 0] >= road.distance) | (batch.steps[rows] >= road.max_steps)
     batch.active[rows[done]] = False
     batch.step_count += 1
+
+
+def _active(batch: Batch, rows: np.ndarray) -> Batch:
+    """The batch itself while every test is running (no copies on the hot path), else a
+    read-only view of the running ones."""
+    return batch if rows.size == batch.tests else _subset(batch, rows)
 
 
 def _subset(batch: Batch, rows: np.ndarray) -> Batch:
