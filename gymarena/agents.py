@@ -4,7 +4,10 @@ An agent reference is ``random`` or ``scripted`` (built in: the family's hand-wr
 baseline, see gymarena/baselines/scripted), ``package.module:attr`` or
 ``path/to/file.py:attr``. ``attr`` names either a factory
 ``make_agent(task, observation_space, action_space) -> Agent`` or an Agent class, whose
-constructor takes those three arguments or none.
+constructor takes those three arguments or none; a factory with a ``content_digest``
+(bytes) adds it to the agent's identity (the checkpoints it loads, say). A
+Stable-Baselines3 checkpoint is ``path/to/model.zip`` or ``model.zip:ALGORITHM``
+(gymarena/baselines/trained.py); its identity is the file.
 """
 
 from __future__ import annotations
@@ -223,6 +226,8 @@ def load_agent(reference: str) -> AgentSource:
     if reference in BUILTIN_AGENTS:
         factory, source = _builtin(reference)
         return AgentSource(reference, reference, __version__, _hash_bytes(source), factory)
+    if reference.endswith(".zip") or reference.rpartition(":")[0].endswith(".zip"):
+        return _checkpoint_source(reference)
     if ":" not in reference:
         raise AgentLoadError(
             f"agent reference {reference!r} is not 'random', 'scripted', 'package.module:attr' or 'path/to/file.py:attr'"
@@ -241,5 +246,18 @@ def load_agent(reference: str) -> AgentSource:
     except AttributeError:
         raise AgentLoadError(f"agent reference {reference!r}: {location} has no attribute {attr!r}") from None
     version = str(getattr(target, "version", None) or getattr(module, "__version__", None) or "unversioned")
-    content_hash = _hash_bytes(reference.encode(), _module_bytes(module))
+    content_hash = _hash_bytes(reference.encode(), _module_bytes(module), getattr(target, "content_digest", b""))
     return AgentSource(reference, attr, version, content_hash, _as_factory(target, reference))
+
+
+def _checkpoint_source(reference: str) -> AgentSource:
+    """A Stable-Baselines3 checkpoint file as an agent (``model.zip`` or ``model.zip:ALGORITHM``)."""
+    from gymarena.baselines.trained import file_agent
+
+    location, _, algorithm = reference.partition(".zip:")
+    path = Path(location + ".zip" if algorithm else location).expanduser()
+    if not path.is_file():
+        raise AgentLoadError(f"checkpoint {str(path)!r} of agent reference {reference!r} does not exist")
+    factory = file_agent(path, algorithm or None)
+    resolved = f"{path.resolve()}:{algorithm}" if algorithm else str(path.resolve())
+    return AgentSource(resolved, path.stem, "checkpoint", _hash_bytes(path.read_bytes()), factory)

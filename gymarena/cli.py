@@ -460,6 +460,31 @@ def dataset_record_command(
     out.print(f"dataset {dataset_id}: {dataset.total_episodes} episodes, {dataset.total_steps} steps", highlight=False)
 
 
+@dataset_app.command("make-suite")
+def dataset_make_suite_command(
+    task: str = typer.Option(..., "--task", help="A task with a DQN recipe, e.g. classic/CartPole-v1 (gymarena baselines list)."),
+    transitions: int = typer.Option(100_000, "--transitions", help="Transitions per dataset; the online DQN run trains for as many."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the online run and of the collection."),
+    prefix: Optional[str] = typer.Option(None, "--prefix", help="Minari namespace of the five datasets. Default: the task's name, e.g. cartpole-v1."),
+    as_json: bool = typer.Option(False, "--json", help="Print the statistics as JSON."),
+) -> None:
+    """The five datasets of Schweighofer et al. (random, mixed, replay, noisy, expert) from one online DQN run, with TQ and SACo."""
+    from gymarena.dataset_suite import make_suite
+
+    with reported_errors():
+        result = make_suite(task, transitions, seed, prefix, say=lambda line: err.print(line, highlight=False))
+    if as_json:
+        print_json({"task": result.task, "transitions": result.transitions, "online_best_return": result.online_best_return,
+                    "online_evaluations": result.online_history, "wall_seconds": round(result.wall_seconds, 1),
+                    "datasets": {kind: {"id": result.dataset_ids[kind], **stats} for kind, stats in result.statistics.items()}})
+        return
+    rows = [{"dataset": result.dataset_ids[kind], "episodes": stats["episodes"], "return": stats["dataset_return"],
+             "TQ": stats["tq"], "SACo": stats["saco"], "unique pairs": stats["unique_state_actions"]}
+            for kind, stats in result.statistics.items()]
+    print_table(out, rows, ["dataset", "episodes", "return", "TQ", "SACo", "unique pairs"],
+                title=f"{result.task}: {result.transitions} transitions each, best online return {result.online_best_return:.4g}")
+
+
 @dataset_app.command("stats")
 def dataset_stats_command(
     dataset: str = typer.Argument(..., help="Minari dataset id (under MINARI_DATASETS_PATH) or .npz file."),
@@ -489,6 +514,41 @@ def dataset_stats_command(
     else:
         rows = [{"statistic": key.replace("_", " "), "value": value} for key, value in payload.items()]
         print_table(out, rows, ["statistic", "value"], title=f"dataset {dataset}")
+
+
+baselines_app = typer.Typer(help="Trained baselines (Stable-Baselines3): recipes, training, reference results.", no_args_is_help=True)
+app.add_typer(baselines_app, name="baselines")
+
+
+@baselines_app.command("list")
+def baselines_list_command(
+    as_json: bool = typer.Option(False, "--json", help="Print the recipes as JSON."),
+) -> None:
+    """The recipes, their budgets and the seeds whose checkpoints are here."""
+    from gymarena.baselines.catalog import recipe_rows
+
+    with reported_errors():
+        rows = recipe_rows()
+    if as_json:
+        print_json(rows)
+    else:
+        print_table(out, rows, ["recipe", "task", "algorithm", "steps", "checkpoints", "about"], title="baseline recipes")
+
+
+@baselines_app.command("train")
+def baselines_train_command(
+    recipes: List[str] = typer.Argument(None, help="Recipe names (gymarena baselines list); none with --all."),
+    all_recipes: bool = typer.Option(False, "--all", help="Train every recipe."),
+    seeds: str = typer.Option("0", "--seeds", help="Training seeds such as 0-2 or 0,3."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Override the recipe's budget (env steps), e.g. for a smoke test."),
+    root: Optional[Path] = typer.Option(None, "--root", help="Where checkpoints go. Default: $GYMARENA_BASELINES, else ~/.cache/gymarena/baselines."),
+) -> None:
+    """Train recipes and write their checkpoints (model.zip + training.json per seed)."""
+    from gymarena.baselines.catalog import train_recipes
+
+    with reported_errors():
+        train_recipes(recipes or [], all_recipes, parse_seeds(seeds), steps, root,
+                      say=lambda line: err.print(line, highlight=False))
 
 
 def main() -> None:

@@ -1,0 +1,38 @@
+"""The recipe families (one module per algorithm) and the registry of their recipes."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from gymarena.baselines.training import Recipe
+from gymarena.errors import GymarenaError
+
+ALGORITHM_MODULES = {"ppo": "gymarena.baselines.ppo", "dqn": "gymarena.baselines.dqn", "sac": "gymarena.baselines.sac"}
+
+
+def module(algorithm: str) -> ModuleType:
+    """The module holding an algorithm's ``build`` and recipes."""
+    return importlib.import_module(ALGORITHM_MODULES[algorithm])
+
+
+def recipes() -> dict[str, Recipe]:
+    """Every recipe by name, in the order their modules list them."""
+    return {r.name: r for algorithm in ALGORITHM_MODULES for r in module(algorithm).RECIPES}
+
+
+def get_recipe(name: str) -> Recipe:
+    known = recipes()
+    try:
+        return known[name]
+    except KeyError:
+        raise GymarenaError(f"no baseline recipe {name!r}; known: {', '.join(known)}") from None
+
+
+def recipe_for_task(task_id: str, algorithm: str) -> Recipe:
+    """The recipe of an algorithm on a task (``dataset make-suite`` uses the DQN one)."""
+    for r in module(algorithm).RECIPES:
+        if r.task == task_id:
+            return r
+    tasks = ", ".join(r.task for r in module(algorithm).RECIPES)
+    raise GymarenaError(f"no {algorithm.upper()} recipe for {task_id}; tasks with one: {tasks}")

@@ -1,0 +1,127 @@
+"""Trained baselines as agents: a Stable-Baselines3 checkpoint acting greedily.
+
+Two ways in:
+
+- ``gymarena eval --agent path/to/model.zip`` (or ``model.zip:ppo`` to name the
+  algorithm): any SB3 checkpoint whose observation space is the task's policy view
+  (:func:`~gymarena.baselines.observations.policy_view`). Its identity is the file's hash.
+- ``gymarena eval --agent gymarena.baselines.trained:ppo`` (``dqn``, ``sac``; ``ppo_seed1``
+  for another training seed): per task, the checkpoint of that algorithm's recipe for the
+  task (trained by ``gymarena baselines train``). Its identity covers every checkpoint of
+  the algorithm and seed, so a retrained checkpoint is a different agent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from gymarena.baselines.observations import policy_view
+from gymarena.baselines.training import algorithm_class, find_checkpoint
+from gymarena.errors import AgentLoadError
+from gymarena.tasks import TaskSpec
+
+_POLICY_MODULES = {"stable_baselines3.dqn.policies": "dqn", "stable_baselines3.sac.policies": "sac",
+                   "stable_baselines3.td3.policies": "td3", "stable_baselines3.common.policies": "ppo"}
+
+
+def checkpoint_algorithm(path: Path) -> str:
+    """The algorithm of an SB3 checkpoint, told by the module of its policy class (PPO also
+    loads A2C's actor-critic checkpoints: the same policy)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = json.loads(archive.read("data"))
+        module = data["policy_class"]["__module__"]
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise AgentLoadError(f"{path} is not a Stable-Baselines3 checkpoint ({type(exc).__name__}: {exc})") from None
+    try:
+        return _POLICY_MODULES[module]
+    except KeyError:
+        raise AgentLoadError(f"{path}: cannot tell the algorithm of a {module} policy; name it: {path}:ALGORITHM") from None
+
+
+class CheckpointAgent:
+    """Greedy actions of an SB3 model, on the policy view of the task's observations."""
+
+    def __init__(self, model: Any, observation_space: Any, source: str):
+        self.model = model
+        self.view = policy_view(observation_space)
+        expected, got = model.observation_space, self.view.space
+        if getattr(expected, "shape", None) != getattr(got, "shape", None) or type(expected) is not type(got):
+            raise AgentLoadError(f"{source} was trained on observations {expected}, but this task's policy view is {got}")
+
+    def reset(self, seed: int | None = None) -> None:
+        """Greedy policies keep no state between episodes."""
+
+    def act(self, observation: Any) -> Any:
+        action, _ = self.model.predict(self.view.transform(observation), deterministic=True)
+        return action
+
+
+def load_model(path: Path, algorithm: str | None = None) -> Any:
+    """An SB3 model from a checkpoint file, on the CPU."""
+    algorithm = algorithm or checkpoint_algorithm(path)
+    try:
+        return algorithm_class(algorithm).load(path, device="cpu")
+    except Exception as exc:
+        raise AgentLoadError(f"{path} did not load as a {algorithm.upper()} checkpoint: {type(exc).__name__}: {exc}") from None
+
+
+def file_agent(path: Path, algorithm: str | None = None):
+    """The factory of ``--agent model.zip[:algorithm]``."""
+    model = load_model(path, algorithm)
+
+    def make_agent(task: TaskSpec, observation_space: Any, action_space: Any) -> CheckpointAgent:
+        return CheckpointAgent(model, observation_space, str(path))
+
+    return make_agent
+
+
+class RecipeAgents:
+    """The factory of ``gymarena.baselines.trained:ALGORITHM[_seedN]``: per task, the checkpoint
+    of the algorithm's recipe for it."""
+
+    def __init__(self, algorithm: str, seed: int):
+        from gymarena.baselines.algorithms import module
+
+        self.algorithm, self.seed = algorithm, seed
+        self.recipes = {r.task: r for r in module(algorithm).RECIPES}
+        self.version = f"{algorithm}-seed{seed}"
+
+    def checkpoint(self, task_id: str) -> Path:
+        recipe = self.recipes.get(task_id)
+        if recipe is None:
+            raise AgentLoadError(f"there is no {self.algorithm.upper()} recipe for {task_id}; "
+                                 f"tasks with one: {', '.join(self.recipes)}")
+        path = find_checkpoint(recipe.name, self.seed)
+        if path is None:
+            raise AgentLoadError(f"no checkpoint of {recipe.name} seed {self.seed}; train it with "
+                                 f"`gymarena baselines train {recipe.name} --seeds {self.seed}`")
+        return path
+
+    @property
+    def content_digest(self) -> bytes:
+        """Every checkpoint of this algorithm and seed there is: the agent's identity."""
+        digest = hashlib.sha256()
+        for task_id in sorted(self.recipes):
+            path = find_checkpoint(self.recipes[task_id].name, self.seed)
+            digest.update(task_id.encode() + (path.read_bytes() if path else b"-"))
+        return digest.digest()
+
+    def __call__(self, task: TaskSpec, observation_space: Any, action_space: Any) -> CheckpointAgent:
+        path = self.checkpoint(task.id)
+        return CheckpointAgent(load_model(path, self.algorithm), observation_space, str(path))
+
+
+_RECIPE_AGENT = re.compile(r"^(ppo|dqn|sac)(?:_seed(\d+))?$")
+
+
+def __getattr__(name: str) -> RecipeAgents:  # ppo, dqn, sac, ppo_seed1, ...
+    match = _RECIPE_AGENT.match(name)
+    if match is None:
+        raise AttributeError(name)
+    return RecipeAgents(match.group(1), int(match.group(2) or 0))

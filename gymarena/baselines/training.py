@@ -1,0 +1,188 @@
+"""Training a recipe: the env it learns on, the checkpoint it leaves, what it measured.
+
+A recipe (:class:`Recipe`, defined in :mod:`ppo`, :mod:`dqn`, :mod:`sac`) names a task,
+an algorithm and a dataclass of its arguments. :func:`train` learns it for one seed on the
+task's own environment (built by ``make_env``, so with the task's protocol), seen through
+:func:`~gymarena.baselines.observations.policy_view`, and writes
+
+    ROOT/RECIPE/seedN/model.zip       the Stable-Baselines3 checkpoint
+    ROOT/RECIPE/seedN/training.json   recipe, arguments, budget, wall time, versions
+
+ROOT is ``GYMARENA_BASELINES`` or ``~/.cache/gymarena/baselines``; checkpoints shipped with
+gymarena live in the package (:func:`shipped_root`) and are found there first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from gymarena.baselines.observations import PolicyObservation
+from gymarena.errors import GymarenaError
+from gymarena.tasks import TaskSpec, get_task
+
+CHECKPOINT_FILE = "model.zip"
+TRAINING_FILE = "training.json"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One trained baseline: an algorithm's arguments for one task."""
+
+    name: str
+    task: str
+    algorithm: str
+    args: Any  # the algorithm module's argument dataclass
+    about: str  # the recipe function's docstring: budget and wall time
+
+    @property
+    def total_steps(self) -> int:
+        return self.args.total_steps
+
+
+def recipe(task: str, algorithm: str, make_args: Callable[[], Any]) -> Recipe:
+    """A recipe from the function that makes its arguments (its docstring says the budget)."""
+    name = make_args.__name__.replace("_", "-")
+    return Recipe(name, task, algorithm, make_args(), (make_args.__doc__ or "").strip())
+
+
+def algorithm_class(algorithm: str) -> type:
+    """The Stable-Baselines3 class of an algorithm name."""
+    try:
+        import stable_baselines3
+    except ImportError:
+        raise GymarenaError("trained baselines need Stable-Baselines3 and torch: pip install 'gymarena[baselines]'") from None
+    classes = {"ppo": stable_baselines3.PPO, "dqn": stable_baselines3.DQN, "sac": stable_baselines3.SAC,
+               "a2c": stable_baselines3.A2C, "td3": stable_baselines3.TD3}
+    try:
+        return classes[algorithm]
+    except KeyError:
+        raise GymarenaError(f"unknown algorithm {algorithm!r}; known: {', '.join(sorted(classes))}") from None
+
+
+class ActionRepeat(gym.Wrapper):
+    """Each action is played ``repeat`` times; the rewards are summed (SAC-J's J)."""
+
+    def __init__(self, env: gym.Env, repeat: int):
+        super().__init__(env)
+        if repeat < 1:
+            raise GymarenaError(f"action repeat must be at least 1, not {repeat}")
+        self.repeat = repeat
+
+    def step(self, action: Any):
+        total = 0.0
+        for _ in range(self.repeat):
+            observation, reward, terminated, truncated, info = self.env.step(action)
+            total += float(reward)
+            if terminated or truncated:
+                break
+        return observation, total, terminated, truncated, info
+
+
+def policy_env(task: TaskSpec, action_repeat: int = 1) -> gym.Env:
+    """The task's env as a policy learns on it."""
+    from gymarena.wrappers import make_env
+
+    env = PolicyObservation(make_env(task))
+    return ActionRepeat(env, action_repeat) if action_repeat > 1 else env
+
+
+def greedy_return(model: Any, task: TaskSpec, seeds: range) -> float:
+    """Mean return of the deterministic policy, one episode per seed, at action repeat 1."""
+    env = policy_env(task)
+    try:
+        returns = []
+        for seed in seeds:
+            observation, _ = env.reset(seed=seed)
+            total, done = 0.0, False
+            while not done:
+                action, _ = model.predict(observation, deterministic=True)
+                observation, reward, terminated, truncated, _ = env.step(action)
+                total += float(reward)
+                done = terminated or truncated
+            returns.append(total)
+        return float(np.mean(returns))
+    finally:
+        env.close()
+
+
+EVALUATION_SEEDS = range(10_000, 10_010)  # apart from the training seeds and every suite's
+
+
+def build_model(recipe: Recipe, seed: int, total_steps: int | None = None,
+                wrap: Callable[[gym.Env], gym.Env] | None = None) -> Any:
+    """The untrained model of a recipe on its task's env (vectorised as its arguments say),
+    each env wrapped by ``wrap`` when given; returns the model and its arguments."""
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from gymarena.baselines import algorithms
+
+    task = get_task(recipe.task)
+    args = recipe.args if total_steps is None else dataclasses.replace(recipe.args, total_steps=total_steps)
+    repeat = getattr(args, "action_repeat", 1)
+    env = make_vec_env(lambda: (wrap or _same)(policy_env(task, repeat)), n_envs=getattr(args, "n_envs", 1), seed=seed)
+    return algorithms.module(recipe.algorithm).build(env, args, seed), args
+
+
+def _same(env: gym.Env) -> gym.Env:
+    return env
+
+
+def default_root() -> Path:
+    """Where trained checkpoints are written and looked for."""
+    return Path(os.environ.get("GYMARENA_BASELINES") or Path.home() / ".cache" / "gymarena" / "baselines").expanduser()
+
+
+def shipped_root() -> Path:
+    """Checkpoints that ship with gymarena."""
+    return Path(__file__).parent / "checkpoints"
+
+
+def checkpoint_dir(root: Path, recipe_name: str, seed: int) -> Path:
+    return root / recipe_name / f"seed{seed}"
+
+
+def find_checkpoint(recipe_name: str, seed: int, root: Path | None = None) -> Path | None:
+    """The checkpoint of a recipe and seed: in ``root`` (or the default root), else shipped."""
+    for base in (root or default_root(), shipped_root()):
+        path = checkpoint_dir(base, recipe_name, seed) / CHECKPOINT_FILE
+        if path.is_file():
+            return path
+    return None
+
+
+def train(recipe: Recipe, seed: int, root: Path | None = None, total_steps: int | None = None,
+          say: Callable[[str], None] = print) -> Path:
+    """Train one seed of a recipe and write its checkpoint and training record; returns the checkpoint."""
+    from gymarena import provenance
+    from gymarena.wrappers import family_of, simulator_versions
+
+    model, args = build_model(recipe, seed, total_steps)
+    started = time.perf_counter()
+    model.learn(total_timesteps=args.total_steps // getattr(args, "action_repeat", 1))  # SB3 counts decisions
+    wall_seconds = time.perf_counter() - started
+    model.get_env().close()  # libsumo runs one simulation per process: free it before evaluating
+    task = get_task(recipe.task)
+    final = greedy_return(model, task, EVALUATION_SEEDS)
+    directory = checkpoint_dir(root or default_root(), recipe.name, seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    model.save(directory / CHECKPOINT_FILE)
+    record = {
+        "recipe": recipe.name, "task": recipe.task, "algorithm": recipe.algorithm, "seed": seed,
+        "args": dataclasses.asdict(args), "total_steps": args.total_steps,
+        "wall_seconds": round(wall_seconds, 1), "greedy_return": final,
+        "greedy_return_seeds": [EVALUATION_SEEDS.start, EVALUATION_SEEDS.stop - 1],
+        "provenance": provenance.collect(sorted(simulator_versions(family_of(task).name))),
+    }
+    (directory / TRAINING_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    say(f"{recipe.name} seed {seed}: {args.total_steps} steps in {wall_seconds:.0f} s, greedy return {final:.4g}")
+    return directory / CHECKPOINT_FILE

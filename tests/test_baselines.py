@@ -1,0 +1,119 @@
+"""Trained baselines: recipes train to checkpoints that evaluate as agents, with identities."""
+
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+pytest.importorskip("stable_baselines3")
+
+from gymarena.agents import load_agent  # noqa: E402
+from gymarena.baselines.algorithms import get_recipe, recipes  # noqa: E402
+from gymarena.baselines.catalog import train_recipes  # noqa: E402
+from gymarena.baselines.observations import policy_view  # noqa: E402
+from gymarena.baselines.training import ActionRepeat, TRAINING_FILE  # noqa: E402
+from gymarena.errors import AgentLoadError, GymarenaError  # noqa: E402
+from gymarena.runner import EvalRequest, evaluate  # noqa: E402
+from gymarena.tasks import get_task  # noqa: E402
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    monkeypatch.setenv("GYMARENA_BASELINES", str(tmp_path / "baselines"))
+    return tmp_path / "baselines"
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+def test_every_recipe_names_a_known_task_and_states_its_budget_and_wall_time():
+    for recipe in recipes().values():
+        get_task(recipe.task)
+        assert recipe.total_steps > 0
+        assert "steps" in recipe.about and ("min" in recipe.about or " s " in recipe.about), recipe.name
+
+
+def test_a_trained_checkpoint_evaluates_as_a_file_and_as_the_algorithms_agent(root, store):
+    [checkpoint] = train_recipes(["ppo-cartpole"], False, (3,), 512, None, say=quiet)
+    assert checkpoint == root / "ppo-cartpole" / "seed3" / "model.zip"
+    record = json.loads((checkpoint.parent / TRAINING_FILE).read_text())
+    assert record["total_steps"] == 512 and record["seed"] == 3 and record["wall_seconds"] >= 0
+    assert record["args"]["n_steps"] == 32 and "python" in record["provenance"]
+
+    by_file = evaluate(EvalRequest(tasks=("classic/CartPole-v1",), agent=str(checkpoint), seeds=(0, 1), episodes=2), store)
+    by_recipe = evaluate(EvalRequest(tasks=("classic/CartPole-v1",), agent="gymarena.baselines.trained:ppo_seed3",
+                                     seeds=(0, 1), episodes=2), store)
+    returns = [[r.episode_return for r in store.episodes(result.run.id)] for result in (by_file, by_recipe)]
+    assert returns[0] == returns[1]  # the same greedy policy
+    assert record["greedy_return"] != 0
+
+
+def test_a_retrained_checkpoint_is_a_different_agent(root):
+    train_recipes(["ppo-cartpole"], False, (0,), 256, None, say=quiet)
+    first = load_agent("gymarena.baselines.trained:ppo").content_hash
+    assert load_agent("gymarena.baselines.trained:ppo").content_hash == first
+    train_recipes(["ppo-cartpole"], False, (0,), 512, None, say=quiet)
+    assert load_agent("gymarena.baselines.trained:ppo").content_hash != first
+
+
+def test_minigrid_policies_see_the_flattened_image_and_a_text_only_space_is_refused():
+    space = gym.spaces.Dict({"image": gym.spaces.Box(0, 255, (7, 7, 3), np.uint8), "direction": gym.spaces.Discrete(4)})
+    view = policy_view(space)
+    assert view.space.shape == (147,)
+    observation = {"image": np.arange(147, dtype=np.uint8).reshape(7, 7, 3), "direction": 2}
+    assert np.array_equal(view.transform(observation), np.arange(147))
+    with pytest.raises(GymarenaError, match="observes"):
+        policy_view(gym.spaces.Dict({"mission": gym.spaces.Text(10)}))
+
+
+def test_a_minigrid_recipe_trains_and_plays_from_the_dict_observation(root, store):
+    train_recipes(["ppo-minigrid-empty"], False, (0,), 256, None, say=quiet)
+    result = evaluate(EvalRequest(tasks=("minigrid/Empty-8x8-v0",), agent="gymarena.baselines.trained:ppo",
+                                  seeds=(0,), episodes=1), store)
+    assert result.run.status == "complete"
+
+
+def test_clear_errors_for_missing_checkpoints_wrong_tasks_and_bad_requests(root, tmp_path, store):
+    with pytest.raises(AgentLoadError, match="train it with `gymarena baselines train ppo-cartpole --seeds 1`"):
+        load_agent("gymarena.baselines.trained:ppo_seed1").make(get_task("classic/CartPole-v1"), None, None)
+    with pytest.raises(AgentLoadError, match="no PPO recipe for classic/Pendulum-v1"):
+        load_agent("gymarena.baselines.trained:ppo").make(get_task("classic/Pendulum-v1"), None, None)
+    [checkpoint] = train_recipes(["ppo-cartpole"], False, (0,), 256, None, say=quiet)
+    agent = load_agent(str(checkpoint))
+    with pytest.raises(AgentLoadError, match="was trained on observations"):
+        agent.make(get_task("mujoco/Hopper-v5"), gym.spaces.Box(-1, 1, (11,)), gym.spaces.Box(-1, 1, (3,)))
+    with pytest.raises(AgentLoadError, match="does not exist"):
+        load_agent(str(tmp_path / "nothing.zip"))
+    (tmp_path / "junk.zip").write_bytes(b"not a zip")
+    with pytest.raises(AgentLoadError, match="not a Stable-Baselines3 checkpoint"):
+        load_agent(str(tmp_path / "junk.zip"))
+    with pytest.raises(GymarenaError, match="name the recipes to train, or give --all"):
+        train_recipes([], False, (0,), None, None, say=quiet)
+    with pytest.raises(GymarenaError, match="no baseline recipe 'ppo-pong'"):
+        get_recipe("ppo-pong")
+
+
+class SixSteps(gym.Env):
+    """Reward 1 per step, terminated after the sixth."""
+
+    observation_space = gym.spaces.Discrete(7)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, seed=None, options=None):
+        self.t = 0
+        return 0, {}
+
+    def step(self, action):
+        self.t += 1
+        return self.t, 1.0, self.t == 6, False, {}
+
+
+def test_action_repeat_sums_rewards_and_stops_at_the_end_of_the_episode():
+    env = ActionRepeat(SixSteps(), 4)
+    env.reset(seed=0)
+    assert env.step(0)[:3] == (4, 4.0, False)
+    assert env.step(0)[:3] == (6, 2.0, True)
