@@ -551,6 +551,34 @@ def baselines_train_command(
                       say=lambda line: err.print(line, highlight=False))
 
 
+@baselines_app.command("evaluate")
+def baselines_evaluate_command(
+    algorithms: str = typer.Option("ppo,dqn,sac", "--algorithms", help="Comma-separated algorithms whose checkpoints to evaluate."),
+    seeds: str = typer.Option("0-2", "--seeds", help="Training seeds such as 0-2."),
+    export: Optional[Path] = typer.Option(None, "--export", help="Also write each run as a gzipped document in this directory."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Evaluate trained checkpoints: whole suites where an algorithm covers every task, else each recipe's task."""
+    from gymarena.baselines.publish import evaluate_baselines
+
+    with reported_errors(), open_store(db) as store:
+        evaluate_baselines(store, [a.strip() for a in algorithms.split(",") if a.strip()], parse_seeds(seeds), export,
+                           say=lambda line: err.print(line, highlight=False))
+
+
+@baselines_app.command("publish")
+def baselines_publish_command(
+    db: Optional[str] = DbOption,
+    source: Optional[Path] = typer.Option(None, "--from", help="A directory of run documents (default: the ones shipped with gymarena)."),
+) -> None:
+    """Store the published baseline runs in a results database (once), as leaderboard reference entries."""
+    from gymarena.baselines.publish import PUBLISHED_DIR, publish
+
+    with reported_errors(), open_store(db) as store:
+        run_ids = publish(store, source or PUBLISHED_DIR, say=lambda line: err.print(line, highlight=False))
+        out.print(f"{len(run_ids)} baseline runs in {store.display_url}", highlight=False)
+
+
 def main() -> None:
     """Console entry point."""
     sys.exit(app())

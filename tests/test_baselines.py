@@ -80,7 +80,7 @@ def test_a_minigrid_recipe_trains_and_plays_from_the_dict_observation(root, stor
 def test_clear_errors_for_missing_checkpoints_wrong_tasks_and_bad_requests(root, tmp_path, store):
     with pytest.raises(AgentLoadError, match="train it with `gymarena baselines train ppo-cartpole --seeds 1`"):
         load_agent("gymarena.baselines.trained:ppo_seed1").make(get_task("classic/CartPole-v1"), None, None)
-    with pytest.raises(AgentLoadError, match="no PPO recipe for classic/Pendulum-v1"):
+    with pytest.raises(AgentLoadError, match="no ppo recipe for classic/Pendulum-v1"):
         load_agent("gymarena.baselines.trained:ppo").make(get_task("classic/Pendulum-v1"), None, None)
     [checkpoint] = train_recipes(["ppo-cartpole"], False, (0,), 256, None, say=quiet)
     agent = load_agent(str(checkpoint))
@@ -117,3 +117,28 @@ def test_action_repeat_sums_rewards_and_stops_at_the_end_of_the_episode():
     env.reset(seed=0)
     assert env.step(0)[:3] == (4, 4.0, False)
     assert env.step(0)[:3] == (6, 2.0, True)
+
+
+def test_baseline_runs_export_and_publish_once_into_a_fresh_database(root, tmp_path, store, sqlite_url):
+    from gymarena.baselines.publish import evaluate_baselines, publish
+    from gymarena.leaderboard.ranking import leaderboard
+    from gymarena.results import open_store
+
+    train_recipes(["ppo-cartpole", "ppo-minigrid-doorkey"], False, (0,), 256, None, say=quiet)
+    said = []
+    [run_id] = evaluate_baselines(store, ["ppo"], (0,), tmp_path / "published", say=said.append)
+    assert store.get_run(run_id).suite == "quickstart@1"  # PPO has a recipe for each of its tasks
+    assert any("skipped ppo seed 0 on minigrid/Empty-8x8-v0: no checkpoint of ppo-minigrid-empty" in line for line in said)
+    [document] = (tmp_path / "published").iterdir()
+    assert document.name == "ppo-seed0-quickstart.json.gz"
+
+    with open_store(sqlite_url.replace(".db", "-fresh.db")) as fresh:
+        [published] = publish(fresh, tmp_path / "published", say=quiet)
+        assert publish(fresh, tmp_path / "published", say=quiet) == [published]  # not stored twice
+        run = fresh.get_run(published)
+        original = store.get_run(run_id)
+        assert run.status == "complete" and run.protocol_hash == original.protocol_hash
+        assert run.agent.content_hash == original.agent.content_hash
+        assert [r.episode_return for r in fresh.episodes(published)] == [r.episode_return for r in store.episodes(run_id)]
+        ranking = leaderboard(fresh, "quickstart", reps=200)
+        assert [entry.agent for entry in ranking.entries] == ["ppo_seed0"]

@@ -36,7 +36,8 @@ def _leaf_commands(group, prefix=()):
 def test_every_command_has_help_text():
     commands = dict(_leaf_commands(get_command(app)))
     assert set(commands) == {
-        ("list",), ("eval",), ("results",), ("dataset", "stats"), ("dataset", "record"), ("report",), ("leaderboard",), ("serve",),
+        ("list",), ("eval",), ("results",), ("dataset", "stats"), ("dataset", "record"), ("dataset", "make-suite"),
+        ("baselines", "list"), ("baselines", "train"), ("baselines", "evaluate"), ("baselines", "publish"), ("report",), ("leaderboard",), ("serve",),
         ("admin", "create-token"), ("admin", "revoke-token"), ("admin", "rotate-seeds"), ("submit", "results"),
         ("submit", "agent"), ("worker",), ("install",), ("cav", "test"), ("cav", "compare"), ("cav", "replay"),
     }

@@ -6,9 +6,10 @@ Two ways in:
   algorithm): any SB3 checkpoint whose observation space is the task's policy view
   (:func:`~gymarena.baselines.observations.policy_view`). Its identity is the file's hash.
 - ``gymarena eval --agent gymarena.baselines.trained:ppo`` (``dqn``, ``sac``; ``ppo_seed1``
-  for another training seed): per task, the checkpoint of that algorithm's recipe for the
-  task (trained by ``gymarena baselines train``). Its identity covers every checkpoint of
-  the algorithm and seed, so a retrained checkpoint is a different agent.
+  for another training seed; a recipe name such as ``sac_hopper_j4`` for one recipe): per
+  task, the checkpoint of the recipe for the task (trained by ``gymarena baselines
+  train``). Its identity covers every checkpoint it can load, so a retrained checkpoint is
+  a different agent.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gymarena.baselines.observations import policy_view
-from gymarena.baselines.training import algorithm_class, find_checkpoint
+from gymarena.baselines.training import Recipe, algorithm_class, find_checkpoint
 from gymarena.errors import AgentLoadError
 from gymarena.tasks import TaskSpec
 
@@ -82,21 +83,30 @@ def file_agent(path: Path, algorithm: str | None = None):
 
 
 class RecipeAgents:
-    """The factory of ``gymarena.baselines.trained:ALGORITHM[_seedN]``: per task, the checkpoint
-    of the algorithm's recipe for it."""
+    """The factory of ``gymarena.baselines.trained:NAME[_seedN]``: per task, the checkpoint of
+    a recipe for it. NAME is an algorithm (``ppo``: its first recipe for each task) or one
+    recipe (``sac_hopper_j4``: that recipe's task only)."""
 
-    def __init__(self, algorithm: str, seed: int):
-        from gymarena.baselines.algorithms import module
+    def __init__(self, name: str, seed: int):
+        from gymarena.baselines.algorithms import ALGORITHM_MODULES, module, recipes
 
-        self.algorithm, self.seed = algorithm, seed
-        self.recipes = {r.task: r for r in module(algorithm).RECIPES}
-        self.version = f"{algorithm}-seed{seed}"
+        self.name, self.seed = name, seed
+        if name in ALGORITHM_MODULES:
+            chosen = module(name).RECIPES
+        else:
+            recipe = recipes().get(name.replace("_", "-"))
+            if recipe is None:
+                raise AttributeError(name)
+            chosen = [recipe]
+        self.recipes: dict[str, Recipe] = {}
+        for recipe in chosen:
+            self.recipes.setdefault(recipe.task, recipe)
+        self.version = f"{name}-seed{seed}"
 
     def checkpoint(self, task_id: str) -> Path:
         recipe = self.recipes.get(task_id)
         if recipe is None:
-            raise AgentLoadError(f"there is no {self.algorithm.upper()} recipe for {task_id}; "
-                                 f"tasks with one: {', '.join(self.recipes)}")
+            raise AgentLoadError(f"there is no {self.name} recipe for {task_id}; tasks with one: {', '.join(self.recipes)}")
         path = find_checkpoint(recipe.name, self.seed)
         if path is None:
             raise AgentLoadError(f"no checkpoint of {recipe.name} seed {self.seed}; train it with "
@@ -105,7 +115,7 @@ class RecipeAgents:
 
     @property
     def content_digest(self) -> bytes:
-        """Every checkpoint of this algorithm and seed there is: the agent's identity."""
+        """Every checkpoint this agent can load: its identity."""
         digest = hashlib.sha256()
         for task_id in sorted(self.recipes):
             path = find_checkpoint(self.recipes[task_id].name, self.seed)
@@ -114,14 +124,14 @@ class RecipeAgents:
 
     def __call__(self, task: TaskSpec, observation_space: Any, action_space: Any) -> CheckpointAgent:
         path = self.checkpoint(task.id)
-        return CheckpointAgent(load_model(path, self.algorithm), observation_space, str(path))
+        return CheckpointAgent(load_model(path, self.recipes[task.id].algorithm), observation_space, str(path))
 
 
-_RECIPE_AGENT = re.compile(r"^(ppo|dqn|sac)(?:_seed(\d+))?$")
+_SEEDED = re.compile(r"^(?P<name>[a-z0-9_]+?)(?:_seed(?P<seed>\d+))?$")
 
 
-def __getattr__(name: str) -> RecipeAgents:  # ppo, dqn, sac, ppo_seed1, ...
-    match = _RECIPE_AGENT.match(name)
-    if match is None:
+def __getattr__(name: str) -> RecipeAgents:  # ppo, dqn_seed1, sac_hopper_j4, ...
+    match = _SEEDED.match(name)
+    if match is None or name.startswith("__"):
         raise AttributeError(name)
-    return RecipeAgents(match.group(1), int(match.group(2) or 0))
+    return RecipeAgents(match.group("name"), int(match.group("seed") or 0))

@@ -91,8 +91,9 @@ def validation_summary(exc: ValidationError, whole: str = "body") -> str:
 
 
 def results_payload(store: ResultsStore, run_id: int) -> dict[str, Any]:
-    """What ``gymarena submit results`` sends for a stored run."""
+    """What ``gymarena submit results`` sends for a stored run: the exported run."""
     from gymarena.errors import GymarenaError
+    from gymarena.results.exchange import export_run
 
     run = store.get_run(run_id)
     if run is None:
@@ -101,14 +102,7 @@ def results_payload(store: ResultsStore, run_id: int) -> dict[str, Any]:
         raise GymarenaError(f"run {run_id} evaluated single tasks, not a suite; leaderboards rank suites (gymarena eval --suite)")
     if run.status != "complete":
         raise GymarenaError(f"run {run_id} is {run.status}; finish it first (gymarena eval --resume {run_id})")
-    return {
-        "suite": run.suite,
-        "agent": dict(run.agent.__dict__),
-        "config": run.config,
-        "provenance": run.provenance,
-        "tasks": [dict(t.__dict__) for t in run.tasks],
-        "episodes": [r.to_dict() for r in store.episodes(run_id)],
-    }
+    return export_run(store, run_id)
 
 
 def check_results(upload: ResultsUpload, protocol: list[TaskProtocol]) -> list[str]:

@@ -312,14 +312,14 @@ class ResultsStore:
 
     def find_resumable_run(self, config_hash: str) -> int | None:
         """The newest unfinished run with this config, which a new eval continues."""
-        return self._read(
-            lambda s: s.scalar(
-                select(RunRow.id)
-                .where(RunRow.config_hash == config_hash, RunRow.status != "complete")
-                .order_by(RunRow.id.desc())
-                .limit(1)
-            )
-        )
+        return self._newest_run(RunRow.config_hash == config_hash, RunRow.status != "complete")
+
+    def find_complete_run(self, config_hash: str) -> int | None:
+        """The newest complete run with this config (an imported run is not imported twice)."""
+        return self._newest_run(RunRow.config_hash == config_hash, RunRow.status == "complete")
+
+    def _newest_run(self, *conditions: Any) -> int | None:
+        return self._read(lambda s: s.scalar(select(RunRow.id).where(*conditions).order_by(RunRow.id.desc()).limit(1)))
 
     def finished_keys(self, run_id: int) -> set[EpisodeKey]:
         rows = self._read(

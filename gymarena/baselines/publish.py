@@ -1,0 +1,103 @@
+"""Reference entries for any results database: the trained baselines' evaluations.
+
+``gymarena baselines evaluate`` plays every trained checkpoint of an algorithm and seed on
+what it can fill: each suite whose every task has a recipe of the algorithm (a leaderboard
+entry), else each recipe's task alone on the default seeds. With ``--export DIR`` each run
+is also written as a document (``gymarena/results/exchange.py``); the documents in
+``gymarena/baselines/published/`` were made so, and ``gymarena baselines publish --db URL``
+stores them in any database, so a fresh leaderboard has reference entries without training.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from gymarena.baselines.algorithms import ALGORITHM_MODULES, module
+from gymarena.baselines.training import find_checkpoint
+from gymarena.errors import GymarenaError
+from gymarena.results import ResultsStore
+from gymarena.results.exchange import export_run, import_run
+from gymarena.runner import EvalRequest, evaluate
+from gymarena.suites import list_suites
+
+PUBLISHED_DIR = Path(__file__).parent / "published"
+
+
+def agent_reference(algorithm: str, seed: int) -> str:
+    return f"gymarena.baselines.trained:{algorithm}_seed{seed}"
+
+
+def evaluation_requests(algorithm: str, seed: int) -> list[EvalRequest]:
+    """The suites an algorithm's recipes cover whole, then its other recipes' tasks alone."""
+    first_recipes = {}
+    for recipe in module(algorithm).RECIPES:
+        first_recipes.setdefault(recipe.task, recipe)
+    agent = agent_reference(algorithm, seed)
+    requests, covered = [], set()
+    for suite in list_suites():
+        task_ids = {task.id for task in suite.tasks}
+        if task_ids <= first_recipes.keys():
+            requests.append(EvalRequest(suite=suite.name, agent=agent))
+            covered |= task_ids
+    requests += [EvalRequest(tasks=(task_id,), agent=agent) for task_id in first_recipes if task_id not in covered]
+    return requests
+
+
+def _missing_checkpoints(request: EvalRequest, algorithm: str, seed: int) -> list[str]:
+    from gymarena.suites import load_suite
+
+    task_ids = [t.id for t in load_suite(request.suite).tasks] if request.suite else list(request.tasks)
+    recipes = {}
+    for recipe in module(algorithm).RECIPES:
+        recipes.setdefault(recipe.task, recipe)
+    return [recipes[t].name for t in task_ids if find_checkpoint(recipes[t].name, seed) is None]
+
+
+def document_name(algorithm: str, seed: int, request: EvalRequest) -> str:
+    subject = request.suite or request.tasks[0].replace("/", "-")
+    return f"{algorithm}-seed{seed}-{subject}.json.gz"
+
+
+def evaluate_baselines(store: ResultsStore, algorithms: Sequence[str], seeds: Sequence[int], export: Path | None,
+                       say: Callable[[str], None] = print) -> list[int]:
+    """Evaluate every trained checkpoint of the algorithms and seeds; returns the run ids."""
+    unknown = [a for a in algorithms if a not in ALGORITHM_MODULES]
+    if unknown:
+        raise GymarenaError(f"unknown algorithm(s) {', '.join(unknown)}; choose from {', '.join(ALGORITHM_MODULES)}")
+    run_ids = []
+    for algorithm in algorithms:
+        for seed in seeds:
+            for request in evaluation_requests(algorithm, seed):
+                subject = request.suite or request.tasks[0]
+                missing = _missing_checkpoints(request, algorithm, seed)
+                if missing:
+                    say(f"skipped {algorithm} seed {seed} on {subject}: no checkpoint of {', '.join(missing)}")
+                    continue
+                result = evaluate(request, store)
+                run_ids.append(result.run.id)
+                say(f"{algorithm} seed {seed} on {subject}: run {result.run.id}")
+                if export is not None:
+                    export.mkdir(parents=True, exist_ok=True)
+                    path = export / document_name(algorithm, seed, request)
+                    path.write_bytes(gzip.compress(json.dumps(export_run(store, result.run.id), sort_keys=True).encode(), mtime=0))
+    return run_ids
+
+
+def publish(store: ResultsStore, source: Path = PUBLISHED_DIR, say: Callable[[str], None] = print) -> list[int]:
+    """Store every published baseline run in ``store`` (once: publishing twice adds nothing)."""
+    paths = sorted(source.glob("*.json.gz"))
+    if not paths:
+        raise GymarenaError(f"no published baseline results in {source}")
+    run_ids = []
+    for path in paths:
+        try:
+            document = json.loads(gzip.decompress(path.read_bytes()))
+        except (OSError, ValueError) as exc:
+            raise GymarenaError(f"{path}: not a gzipped run document ({exc})") from None
+        run_id, new = import_run(store, document, f"gymarena baselines: {path.name}")
+        run_ids.append(run_id)
+        say(f"{path.name}: {'stored as' if new else 'already stored as'} run {run_id}")
+    return run_ids
