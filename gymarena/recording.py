@@ -4,7 +4,9 @@ The episodes are played exactly as ``gymarena eval`` plays them (the same per-ep
 seeds, action checks and protocol), with Minari's ``DataCollector`` around the env, and the
 dataset's metadata says where it came from: the task's protocol hash, the agent's
 identity, the seeds and the provenance of the machine (keys ``gymarena_*``). Datasets go
-where Minari puts them (``MINARI_DATASETS_PATH``, else ``~/.minari/datasets``).
+where Minari puts them (``MINARI_DATASETS_PATH``, else ``~/.minari/datasets``). An
+observation Minari cannot store (MiniGrid's dict with a text mission) is stored as the
+view a trained policy gets of it (its image, flattened); the agent still sees all of it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from gymarena import provenance
 from gymarena.agents import load_agent
+from gymarena.baselines.observations import PolicyView, policy_view
 from gymarena.errors import GymarenaError
 from gymarena.records import EpisodeKey
 from gymarena.runner.plan import PlannedTask
@@ -40,7 +43,9 @@ def record_dataset(task_id: str, agent_reference: str, dataset_id: str, seeds: t
         raise GymarenaError(f"a dataset {dataset_id!r} exists already (`minari delete {dataset_id}` removes it)")
     planned = PlannedTask(task, tuple(seeds), simulator_versions(family_of(task).name))
     source = load_agent(agent_reference)
-    env = minari.DataCollector(make_env(task), record_infos=False)
+    base = make_env(task)
+    view = _recorded_view(base.observation_space)
+    env = minari.DataCollector(base, record_infos=False, **(_view_options(view) if view else {}))
     try:
         agent = source.make(task, env.observation_space, env.action_space)
         check = action_check(env.action_space)
@@ -64,5 +69,29 @@ def record_dataset(task_id: str, agent_reference: str, dataset_id: str, seeds: t
         "gymarena_agent": json.dumps({"reference": source.reference, "name": source.name, "version": source.version,
                                       "content_hash": source.content_hash}),
         "gymarena_provenance": json.dumps(provenance.collect(sorted(planned.simulator_versions))),
+        "gymarena_observation": view.description if view else "the observation as the agent saw it",
     })
     return dataset
+
+
+def _recorded_view(space: Any) -> PolicyView | None:
+    """None when Minari can store the observations as they are; else the policy view (the
+    agent still sees the whole observation: MiniGrid's text mission has no Minari format)."""
+    from minari.serialization import serialize_space
+
+    try:
+        serialize_space(space)
+        return None
+    except NotImplementedError:
+        return policy_view(space)
+
+
+def _view_options(view: PolicyView) -> dict[str, Any]:
+    """DataCollector options that store ``view`` of each observation."""
+    from minari import StepDataCallback
+
+    class ViewedStep(StepDataCallback):
+        def __call__(self, env: Any, obs: Any, info: Any, *args: Any, **kwargs: Any):
+            return super().__call__(env, view.transform(obs), info, *args, **kwargs)
+
+    return {"step_data_callback": ViewedStep, "observation_space": view.space}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+import types
 
 import pytest
 
@@ -40,3 +42,28 @@ def test_recording_refuses_what_it_cannot_do():
         record_dataset("classic/CartPole-v1", "random", "cartpole/random-v0", (0,), 1, say=lambda _: None)
     with pytest.raises(GymarenaError, match="not a plain single-agent task"):
         record_dataset("social/Impostor-5p1i-v0", "random", "social/random-v0", (0,), 1, say=lambda _: None)
+
+
+def test_minigrid_episodes_are_recorded_as_the_policy_view_while_the_agent_sees_the_whole_observation(monkeypatch):
+    seen = []
+
+    class Watching:
+        def __init__(self, task, observation_space, action_space):
+            self.action_space = action_space
+
+        def reset(self, seed=None):
+            self.action_space.seed(seed)
+
+        def act(self, observation):
+            seen.append(observation)
+            return self.action_space.sample()
+
+    module = types.ModuleType("watching_agent")
+    module.Watching = Watching
+    monkeypatch.setitem(sys.modules, "watching_agent", module)
+    dataset = record_dataset("minigrid/Empty-8x8-v0", "watching_agent:Watching", "empty/watching-v0", (0,), 1, say=lambda _: None)
+    assert "mission" in seen[0]  # the agent got the dict
+    episode = next(dataset.iterate_episodes())
+    assert episode.observations.shape == (len(seen) + 1, 147)
+    assert (episode.observations[0] == seen[0]["image"].reshape(-1)).all()
+    assert "image" in dataset.storage.metadata["gymarena_observation"]
