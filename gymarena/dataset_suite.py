@@ -13,7 +13,8 @@ datasets of one task that differ only in how they were collected:
 Each holds ``transitions`` transitions (the online run trains for as many), recorded on the
 task's env seen as the policy sees it (:func:`~gymarena.baselines.observations.policy_view`:
 MiniGrid's flattened 7x7 view). TQ's reference is the best greedy evaluation during the
-online run (10 episodes at each of 10 points), SACo's is the replay dataset. An episode cut
+online run (10 episodes at each of 10 points and of the final policy), SACo's is the
+replay dataset. An episode cut
 by the transition budget is kept as a partial episode (counted for coverage, not for returns).
 """
 
@@ -126,23 +127,28 @@ def tail(episodes: list[Episode], transitions: int) -> list[Episode]:
 
 
 class OnlineEvaluation:
-    """An SB3 callback evaluating the greedy policy every ``every`` steps; keeps the best mean return."""
+    """Greedy evaluations of the online run: every ``every`` steps (an SB3 callback) and of
+    the final policy; keeps the best mean return."""
 
     def __init__(self, task: TaskSpec, every: int):
         from stable_baselines3.common.callbacks import BaseCallback
 
-        from gymarena.baselines.training import EVALUATION_SEEDS, greedy_return
-
-        outer = self
+        self.task = task
         self.history: list[tuple[int, float]] = []
+        evaluate = self.evaluate
 
         class Callback(BaseCallback):
             def _on_step(self) -> bool:
                 if self.num_timesteps % every == 0:
-                    outer.history.append((self.num_timesteps, greedy_return(self.model, task, EVALUATION_SEEDS)))
+                    evaluate(self.model)
                 return True
 
         self.callback = Callback()
+
+    def evaluate(self, model: Any) -> None:
+        from gymarena.baselines.training import EVALUATION_SEEDS, greedy_return
+
+        self.history.append((model.num_timesteps, greedy_return(model, self.task, EVALUATION_SEEDS)))
 
     @property
     def best(self) -> float:
@@ -201,6 +207,7 @@ def make_suite(task_id: str, transitions: int, seed: int = 0, prefix: str | None
     say(f"training {recipe.name} for {transitions} steps")
     model.learn(total_timesteps=transitions, callback=evaluation.callback)
     model.get_env().close()
+    evaluation.evaluate(model)  # the final policy (learning may update it after the last periodic evaluation)
     say(f"online evaluations: {', '.join(f'{value:.4g}' for _, value in evaluation.history)}")
 
     def greedy(observation: Any) -> Any:

@@ -50,7 +50,7 @@ def test_the_five_datasets_have_the_papers_shape():
     assert stats["random"]["tq"] == 0.0
     assert stats["expert"]["dataset_return"] > stats["random"]["dataset_return"]
     assert stats["expert"]["unique_state_actions"] < stats["random"]["unique_state_actions"]
-    assert len(result.online_history) == 10 and result.online_best_return == max(v for _, v in result.online_history)
+    assert len(result.online_history) == 11 and result.online_best_return == max(v for _, v in result.online_history)
 
     random, expert, mixed = (_states(result.dataset_ids[k]) for k in ("random", "expert", "mixed"))
     # mixed = the first 2,400 random transitions, then the last 600 expert ones

@@ -3,28 +3,41 @@ training a selection of them."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from gymarena.baselines.algorithms import get_recipe, recipes
-from gymarena.baselines.training import default_root, shipped_root, train, CHECKPOINT_FILE
+from gymarena.baselines.training import CHECKPOINT_FILE, TRAINING_FILE, default_root, shipped_root, train
 from gymarena.errors import GymarenaError
 
 
-def trained_seeds(recipe_name: str, root: Path | None = None) -> list[int]:
-    """Training seeds with a checkpoint of the recipe, in the root or shipped."""
-    seeds: set[int] = set()
-    for base in (root or default_root(), shipped_root()):
+def trained_checkpoints(recipe_name: str, root: Path | None = None) -> dict[int, Path]:
+    """Training seed -> checkpoint of the recipe, in the root (first) or shipped."""
+    found: dict[int, Path] = {}
+    for base in (shipped_root(), root or default_root()):
         for path in (base / recipe_name).glob(f"seed*/{CHECKPOINT_FILE}"):
-            seeds.add(int(path.parent.name.removeprefix("seed")))
-    return sorted(seeds)
+            found[int(path.parent.name.removeprefix("seed"))] = path
+    return dict(sorted(found.items()))
 
 
 def recipe_rows(root: Path | None = None) -> list[dict[str, Any]]:
-    return [{"recipe": r.name, "task": r.task, "algorithm": r.algorithm, "steps": r.total_steps,
-             "checkpoints": ",".join(map(str, trained_seeds(r.name, root))) or "-", "about": r.about}
-            for r in recipes().values()]
+    """One row per recipe: its budget, the seeds trained here, their greedy returns and wall time."""
+    rows = []
+    for r in recipes().values():
+        records = []
+        for path in trained_checkpoints(r.name, root).values():
+            try:
+                records.append(json.loads((path.parent / TRAINING_FILE).read_text()))
+            except (OSError, ValueError):
+                continue
+        rows.append({"recipe": r.name, "task": r.task, "algorithm": r.algorithm, "steps": r.total_steps,
+                     "checkpoints": ",".join(str(record["seed"]) for record in records) or "-",
+                     "greedy return": " ".join(f"{record['greedy_return']:.4g}" for record in records) or "-",
+                     "wall s": " ".join(f"{record['wall_seconds']:.0f}" for record in records) or "-",
+                     "about": r.about})
+    return rows
 
 
 def train_recipes(names: Sequence[str], all_recipes: bool, seeds: Sequence[int], steps: int | None,

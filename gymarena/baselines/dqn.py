@@ -60,9 +60,11 @@ def dqn_mountaincar() -> DQNArgs:
 
 
 def _minigrid(total_steps: int) -> DQNArgs:
-    return DQNArgs(total_steps=total_steps, learning_rate=5e-4, batch_size=64, learning_starts=1_000,
-                   target_update_interval=1_000, train_freq=4, exploration_fraction=0.3, exploration_final_eps=0.05,
-                   net_arch=(128, 128))
+    # Tried on Empty-8x8 (60k steps, 2 seeds): these reach 0.95; lr 1e-4, gamma 0.99, 128x128,
+    # target update 1k and 50% exploration left both greedy policies circling (return 0).
+    return DQNArgs(total_steps=total_steps, learning_rate=2.5e-4, batch_size=128, learning_starts=2_000,
+                   gamma=0.95, target_update_interval=500, train_freq=4, exploration_fraction=0.4,
+                   exploration_final_eps=0.02, net_arch=(256, 256))
 
 
 def dqn_minigrid_empty() -> DQNArgs:
