@@ -142,3 +142,24 @@ def test_baseline_runs_export_and_publish_once_into_a_fresh_database(root, tmp_p
         assert [r.episode_return for r in fresh.episodes(published)] == [r.episode_return for r in store.episodes(run_id)]
         ranking = leaderboard(fresh, "quickstart", reps=200)
         assert [entry.agent for entry in ranking.entries] == ["ppo_seed0"]
+
+
+def test_the_published_baseline_runs_load_into_a_fresh_database_and_rank_on_quickstart(sqlite_url):
+    from gymarena.baselines.algorithms import ALGORITHM_MODULES
+    from gymarena.baselines.publish import PUBLISHED_DIR, document_name, evaluation_requests, publish
+    from gymarena.leaderboard.ranking import leaderboard
+    from gymarena.results import open_store
+
+    documents = sorted(PUBLISHED_DIR.glob("*.json.gz"))
+    expected = {document_name(algorithm, seed, request) for algorithm in ALGORITHM_MODULES for seed in range(3)
+                for request in evaluation_requests(algorithm, seed)}
+    assert {d.name for d in documents} == expected  # every recipe, 3 training seeds, published
+    with open_store(sqlite_url) as store:
+        run_ids = publish(store, say=quiet)
+        assert len(set(run_ids)) == len(documents)
+        runs = [store.get_run(run_id) for run_id in run_ids]
+        assert all(run.status == "complete" and run.episode_count > 0 for run in runs)
+        ranking = leaderboard(store, "quickstart", reps=200)
+        # ranked when this machine's simulator versions are the publisher's, listed apart (with the difference) if not
+        agents = {entry.agent for entry in ranking.entries} | {a for group in ranking.apart for a in group.agents}
+        assert {f"{algorithm}_seed{seed}" for algorithm in ("ppo", "dqn") for seed in range(3)} <= agents
