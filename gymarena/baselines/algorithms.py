@@ -29,10 +29,17 @@ def get_recipe(name: str) -> Recipe:
         raise GymarenaError(f"no baseline recipe {name!r}; known: {', '.join(known)}") from None
 
 
+def task_recipes(algorithm: str) -> dict[str, Recipe]:
+    """Task id -> the algorithm's first recipe for it (the one its agent and make-suite use)."""
+    chosen: dict[str, Recipe] = {}
+    for r in module(algorithm).RECIPES:
+        chosen.setdefault(r.task, r)
+    return chosen
+
+
 def recipe_for_task(task_id: str, algorithm: str) -> Recipe:
     """The recipe of an algorithm on a task (``dataset make-suite`` uses the DQN one)."""
-    for r in module(algorithm).RECIPES:
-        if r.task == task_id:
-            return r
-    tasks = ", ".join(r.task for r in module(algorithm).RECIPES)
-    raise GymarenaError(f"no {algorithm.upper()} recipe for {task_id}; tasks with one: {tasks}")
+    chosen = task_recipes(algorithm)
+    if task_id not in chosen:
+        raise GymarenaError(f"no {algorithm.upper()} recipe for {task_id}; tasks with one: {', '.join(chosen)}")
+    return chosen[task_id]

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from gymarena.baselines.algorithms import ALGORITHM_MODULES, module
+from gymarena.baselines.algorithms import ALGORITHM_MODULES, task_recipes
 from gymarena.baselines.training import find_checkpoint
 from gymarena.errors import GymarenaError
 from gymarena.results import ResultsStore
@@ -32,9 +32,7 @@ def agent_reference(algorithm: str, seed: int) -> str:
 
 def evaluation_requests(algorithm: str, seed: int) -> list[EvalRequest]:
     """The suites an algorithm's recipes cover whole, then its other recipes' tasks alone."""
-    first_recipes = {}
-    for recipe in module(algorithm).RECIPES:
-        first_recipes.setdefault(recipe.task, recipe)
+    first_recipes = task_recipes(algorithm)
     agent = agent_reference(algorithm, seed)
     requests, covered = [], set()
     for suite in list_suites():
@@ -50,9 +48,7 @@ def _missing_checkpoints(request: EvalRequest, algorithm: str, seed: int) -> lis
     from gymarena.suites import load_suite
 
     task_ids = [t.id for t in load_suite(request.suite).tasks] if request.suite else list(request.tasks)
-    recipes = {}
-    for recipe in module(algorithm).RECIPES:
-        recipes.setdefault(recipe.task, recipe)
+    recipes = task_recipes(algorithm)
     return [recipes[t].name for t in task_ids if find_checkpoint(recipes[t].name, seed) is None]
 
 

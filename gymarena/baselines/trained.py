@@ -88,19 +88,17 @@ class RecipeAgents:
     recipe (``sac_hopper_j4``: that recipe's task only)."""
 
     def __init__(self, name: str, seed: int):
-        from gymarena.baselines.algorithms import ALGORITHM_MODULES, module, recipes
+        from gymarena.baselines.algorithms import ALGORITHM_MODULES, recipes, task_recipes
 
         self.name, self.seed = name, seed
+        self.recipes: dict[str, Recipe]
         if name in ALGORITHM_MODULES:
-            chosen = module(name).RECIPES
+            self.recipes = task_recipes(name)
         else:
             recipe = recipes().get(name.replace("_", "-"))
             if recipe is None:
                 raise AttributeError(name)
-            chosen = [recipe]
-        self.recipes: dict[str, Recipe] = {}
-        for recipe in chosen:
-            self.recipes.setdefault(recipe.task, recipe)
+            self.recipes = {recipe.task: recipe}
         self.version = f"{name}-seed{seed}"
 
     def checkpoint(self, task_id: str) -> Path:
