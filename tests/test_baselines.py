@@ -137,7 +137,7 @@ def test_baseline_runs_export_and_publish_once_into_a_fresh_database(root, tmp_p
         assert publish(fresh, tmp_path / "published", say=quiet) == [published]  # not stored twice
         run = fresh.get_run(published)
         original = store.get_run(run_id)
-        assert run.status == "complete" and run.protocol_hash == original.protocol_hash
+        assert run.status == "complete" and run.kind == "imported" and run.protocol_hash == original.protocol_hash
         assert run.agent.content_hash == original.agent.content_hash
         assert [r.episode_return for r in fresh.episodes(published)] == [r.episode_return for r in store.episodes(run_id)]
         ranking = leaderboard(fresh, "quickstart", reps=200)

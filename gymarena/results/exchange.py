@@ -36,7 +36,8 @@ def export_run(store: ResultsStore, run_id: int) -> dict[str, Any]:
 
 
 def import_run(store: ResultsStore, document: dict[str, Any], origin: str) -> tuple[int, bool]:
-    """Store an exported run as a complete local run; returns its id and whether it is new.
+    """Store an exported run as a complete run of kind ``imported`` (its config says from
+    where); returns its id and whether it is new.
 
     Importing the same document again finds the first copy instead of adding a second; an
     import cut short is continued, never duplicated (episodes already stored are skipped).
@@ -57,7 +58,7 @@ def import_run(store: ResultsStore, document: dict[str, Any], origin: str) -> tu
         protocol = hashlib.sha256(canonical_json([t.protocol_hash for t in tasks]).encode()).hexdigest()  # as runs hash it
         run_id = store.create_run(agent_id=agent_id, suite=document["suite"], protocol_hash=protocol,
                                   config_hash=config_hash, config={**document["config"], "imported_from": origin},
-                                  provenance=document["provenance"], tasks=tasks)
+                                  provenance=document["provenance"], tasks=tasks, kind="imported")
     store.add_episodes(run_id, [EpisodeRecord(**episode) for episode in document["episodes"]])
     store.set_status(run_id, "complete")
     return run_id, True

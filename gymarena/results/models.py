@@ -68,7 +68,8 @@ class RunRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # local: evaluated by the user into this database; self-reported: uploaded results;
-    # verified: evaluated by a leaderboard worker on hidden seeds.
+    # verified: evaluated by a leaderboard worker on hidden seeds; imported: a run document
+    # stored with `import_run` (gymarena's published baselines among them).
     kind: Mapped[str] = mapped_column(String(20), server_default="local")
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), nullable=True, index=True)
     # Kept by the episode insert (rows actually inserted), so listing runs counts nothing.
