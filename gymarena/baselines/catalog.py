@@ -9,16 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from gymarena.baselines.algorithms import get_recipe, recipes
-from gymarena.baselines.training import CHECKPOINT_FILE, TRAINING_FILE, default_root, shipped_root, train
+from gymarena.baselines.training import CHECKPOINT_FILE, TRAINING_FILE, default_root, train
 from gymarena.errors import GymarenaError
 
 
 def trained_checkpoints(recipe_name: str, root: Path | None = None) -> dict[int, Path]:
-    """Training seed -> checkpoint of the recipe, in the root (first) or shipped."""
-    found: dict[int, Path] = {}
-    for base in (shipped_root(), root or default_root()):
-        for path in (base / recipe_name).glob(f"seed*/{CHECKPOINT_FILE}"):
-            found[int(path.parent.name.removeprefix("seed"))] = path
+    """Training seed -> checkpoint of the recipe in the root."""
+    found = {int(path.parent.name.removeprefix("seed")): path
+             for path in ((root or default_root()) / recipe_name).glob(f"seed*/{CHECKPOINT_FILE}")}
     return dict(sorted(found.items()))
 
 

@@ -8,8 +8,9 @@ task's own environment (built by ``make_env``, so with the task's protocol), see
     ROOT/RECIPE/seedN/model.zip       the Stable-Baselines3 checkpoint
     ROOT/RECIPE/seedN/training.json   recipe, arguments, budget, wall time, versions
 
-ROOT is ``GYMARENA_BASELINES`` or ``~/.cache/gymarena/baselines``; checkpoints shipped with
-gymarena live in the package (:func:`shipped_root`) and are found there first.
+ROOT is ``GYMARENA_BASELINES`` or ``~/.cache/gymarena/baselines``. Checkpoints do not ship
+with gymarena (``gymarena baselines train`` makes them); their evaluations do
+(:mod:`gymarena.baselines.publish`).
 """
 
 from __future__ import annotations
@@ -142,22 +143,14 @@ def default_root() -> Path:
     return Path(os.environ.get("GYMARENA_BASELINES") or Path.home() / ".cache" / "gymarena" / "baselines").expanduser()
 
 
-def shipped_root() -> Path:
-    """Checkpoints that ship with gymarena."""
-    return Path(__file__).parent / "checkpoints"
-
-
 def checkpoint_dir(root: Path, recipe_name: str, seed: int) -> Path:
     return root / recipe_name / f"seed{seed}"
 
 
 def find_checkpoint(recipe_name: str, seed: int, root: Path | None = None) -> Path | None:
-    """The checkpoint of a recipe and seed: in ``root`` (or the default root), else shipped."""
-    for base in (root or default_root(), shipped_root()):
-        path = checkpoint_dir(base, recipe_name, seed) / CHECKPOINT_FILE
-        if path.is_file():
-            return path
-    return None
+    """The checkpoint of a recipe and seed in ``root`` (or the default root), if trained."""
+    path = checkpoint_dir(root or default_root(), recipe_name, seed) / CHECKPOINT_FILE
+    return path if path.is_file() else None
 
 
 def train(recipe: Recipe, seed: int, root: Path | None = None, total_steps: int | None = None,

@@ -93,16 +93,14 @@ def validation_summary(exc: ValidationError, whole: str = "body") -> str:
 def results_payload(store: ResultsStore, run_id: int) -> dict[str, Any]:
     """What ``gymarena submit results`` sends for a stored run: the exported run."""
     from gymarena.errors import GymarenaError
-    from gymarena.results.exchange import export_run
+    from gymarena.results.exchange import run_document, stored_run
 
-    run = store.get_run(run_id)
-    if run is None:
-        raise GymarenaError(f"there is no run {run_id} in {store.display_url}; `gymarena results` lists the runs")
+    run = stored_run(store, run_id)
     if run.suite is None:
         raise GymarenaError(f"run {run_id} evaluated single tasks, not a suite; leaderboards rank suites (gymarena eval --suite)")
     if run.status != "complete":
         raise GymarenaError(f"run {run_id} is {run.status}; finish it first (gymarena eval --resume {run_id})")
-    return export_run(store, run_id)
+    return run_document(store, run)
 
 
 def check_results(upload: ResultsUpload, protocol: list[TaskProtocol]) -> list[str]:

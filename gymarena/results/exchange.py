@@ -14,25 +14,35 @@ from typing import Any
 
 from gymarena.errors import GymarenaError
 from gymarena.records import EpisodeRecord
-from gymarena.results.store import AgentIdentity, ResultsStore, TaskProtocol
+from gymarena.results.store import AgentIdentity, ResultsStore, RunInfo, TaskProtocol
 from gymarena.tasks import canonical_json
 
 DOCUMENT_KEYS = ("suite", "agent", "config", "provenance", "tasks", "episodes")
 
 
-def export_run(store: ResultsStore, run_id: int) -> dict[str, Any]:
-    """A stored run and all its episodes as one JSON-ready document."""
+def stored_run(store: ResultsStore, run_id: int) -> RunInfo:
+    """A run by id, or an error naming the database and how to list its runs."""
     run = store.get_run(run_id)
     if run is None:
         raise GymarenaError(f"there is no run {run_id} in {store.display_url}; `gymarena results` lists the runs")
+    return run
+
+
+def run_document(store: ResultsStore, run: RunInfo) -> dict[str, Any]:
+    """A stored run and all its episodes as one JSON-ready document."""
     return {
         "suite": run.suite,
         "agent": dict(run.agent.__dict__),
         "config": run.config,
         "provenance": run.provenance,
         "tasks": [dict(t.__dict__) for t in run.tasks],
-        "episodes": [r.to_dict() for r in store.episodes(run_id)],
+        "episodes": [r.to_dict() for r in store.episodes(run.id)],
     }
+
+
+def export_run(store: ResultsStore, run_id: int) -> dict[str, Any]:
+    """The document of a stored run (:func:`run_document`)."""
+    return run_document(store, stored_run(store, run_id))
 
 
 def import_run(store: ResultsStore, document: dict[str, Any], origin: str) -> tuple[int, bool]:
