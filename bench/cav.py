@@ -28,7 +28,7 @@ from gymarena.envs.cav.adaptive import run_adaptive  # noqa: E402
 from gymarena.envs.cav.avs import AVS  # noqa: E402
 from gymarena.envs.cav.nade import AdversarialBVs  # noqa: E402
 from gymarena.envs.cav.ndd import load_ndd  # noqa: E402
-from gymarena.envs.cav.runs import summarise  # noqa: E402
+from gymarena.cavtest import summarise  # noqa: E402
 from gymarena.envs.cav.testing import NaturalisticBVs, run_tests  # noqa: E402
 from gymarena.metrics.efficiency import (  # noqa: E402
     TestOutcomes,

@@ -27,7 +27,7 @@ import gymnasium
 
 import gymarena
 from gymarena.results import ResultsStore
-from gymarena.runner.rollout import episode_seed
+from gymarena.protocol import episode_seed
 
 REPEATS = 3
 
@@ -55,13 +55,13 @@ def _traffic() -> gymnasium.Env:
 def _nethack() -> gymnasium.Env:
     import nle  # noqa: F401  registers NetHack*-v0
 
-    return gymnasium.make("NetHackScore-v0")
+    return gymnasium.make("NetHackScore-v0", fix_moon_phase=True)  # as the -v1 tasks pin the clock
 
 
 # family: (gymarena task, raw env maker, episodes per timing)
 FAMILIES: dict[str, tuple[str, Callable[[], gymnasium.Env], int]] = {
     "metaworld": ("metaworld/reach-v3", _metaworld, 24),
-    "nethack": ("nethack/Score-v0", _nethack, 300),
+    "nethack": ("nethack/Score-v1", _nethack, 300),
     "highway": ("highway/HighwayFast-v0", _highway, 30),
     "traffic": ("traffic/SingleIntersection-v0", _traffic, 10),
 }

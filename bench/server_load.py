@@ -85,17 +85,16 @@ WRITER_PAUSE = 0.25  # s between a writer's commits: 200 episodes/s per writer, 
 
 
 def _protocol(episodes_per_seed: int = EPISODES_PER_SEED):
-    from gymarena.runner.plan import _planned
+    from gymarena.protocol import installed_protocol
     from gymarena.tasks import get_task
 
-    specs = [get_task(t).with_episodes(episodes_per_seed) for t in TASKS]
-    return [task.stored() for task in _planned(specs, SEEDS)]
+    return installed_protocol([get_task(t).with_episodes(episodes_per_seed) for t in TASKS], SEEDS)
 
 
 def _records(run_index: int, skill: float, episodes_per_seed: int = EPISODES_PER_SEED):
     """One run's episodes: returns drawn around the agent's skill, success by the task's rule."""
     from gymarena.records import EpisodeRecord
-    from gymarena.runner.rollout import episode_seed
+    from gymarena.protocol import episode_seed
 
     rng = np.random.default_rng(run_index)
     for task in TASKS:
@@ -114,12 +113,13 @@ def _records(run_index: int, skill: float, episodes_per_seed: int = EPISODES_PER
                                     terminated, not terminated, length, 0.01)
 
 
-def _new_run(store, protocol, name: str) -> int:
-    from gymarena.results import AgentIdentity
+def _start(protocol, name: str):
+    """What a bench run is stored under: every run of the bench shares the fill's protocol,
+    so the ranking holds them all (writers play fewer episodes of it)."""
+    from gymarena.results import AgentIdentity, RunStart
 
-    agent = store.ensure_agent(AgentIdentity(name, f"bench:{name}", "1", f"{abs(hash(name)):064x}"[-64:]))
-    return store.create_run(agent, SUITE, "b" * 64, f"{random.getrandbits(256):064x}", {"seeds": list(SEEDS)},
-                            {"bench": True}, protocol)
+    agent = AgentIdentity(name, f"bench:{name}", "1", f"{abs(hash(name)):064x}"[-64:])
+    return RunStart(agent, protocol, {"seeds": list(SEEDS)}, {"bench": True}, suite=SUITE)
 
 
 def fill(db: str, runs: int) -> None:
@@ -128,11 +128,10 @@ def fill(db: str, runs: int) -> None:
     protocol = _protocol()
     with ResultsStore(db) as store:
         for index in range(runs):
-            run_id = _new_run(store, protocol, f"agent-{index:03d}")
             records = list(_records(index, skill=index / runs))
-            for start in range(0, len(records), 5_000):
-                store.add_episodes(run_id, records[start:start + 5_000])
-            store.set_status(run_id, "complete")
+            with store.recording(_start(protocol, f"agent-{index:03d}")) as run:
+                for start in range(0, len(records), 5_000):
+                    run.add(records[start:start + 5_000])
         # A database holding 1M episodes has long been vacuumed and analysed; without this
         # PostgreSQL's autovacuum would do it (seconds of CPU) in the middle of the measured minute.
         if store.engine.dialect.name == "postgresql":
@@ -142,26 +141,21 @@ def fill(db: str, runs: int) -> None:
 
 def _writer(db: str, seconds: float, written: "multiprocessing.Queue", index: int, start) -> None:
     """Stream episodes into new runs in batches of 50 for ``seconds``, once every writer is
-    ready (``start``: a barrier); report what was written."""
+    ready (``start``: a barrier), finishing the run in hand; report what was written."""
     from gymarena.results import ResultsStore
 
-    protocol = _protocol(WRITER_EPISODES_PER_SEED)
+    protocol = _protocol()
     with ResultsStore(db) as store:
         start.wait()
         stop_at = time.monotonic() + seconds
         round_ = 0
         while time.monotonic() < stop_at:
-            run_id = _new_run(store, protocol, f"writer-{index}-{round_}")
             records = list(_records(1000 + index * 100 + round_, random.random(), WRITER_EPISODES_PER_SEED))
-            count = 0
-            for start in range(0, len(records), 50):
-                if time.monotonic() >= stop_at:
-                    break
-                store.add_episodes(run_id, records[start:start + 50])
-                count += len(records[start:start + 50])
-                time.sleep(WRITER_PAUSE)  # the episodes of the next batch are being played
-            store.set_status(run_id, "complete" if count == len(records) else "interrupted")
-            written.put((run_id, count))
+            with store.recording(_start(protocol, f"writer-{index}-{round_}")) as run:
+                for first in range(0, len(records), 50):
+                    run.add(records[first:first + 50])
+                    time.sleep(WRITER_PAUSE)  # the episodes of the next batch are being played
+            written.put((run.run_id, len(records)))
             round_ += 1
 
 

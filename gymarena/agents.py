@@ -25,6 +25,7 @@ from collections.abc import Callable
 import numpy as np
 
 from gymarena.errors import AgentLoadError
+from gymarena.records import AgentIdentity
 from gymarena.tasks import TaskSpec
 
 
@@ -126,6 +127,11 @@ class AgentSource:
     version: str
     content_hash: str
     factory: AgentFactory
+
+    @property
+    def identity(self) -> AgentIdentity:
+        """What runs of this agent are stored under."""
+        return AgentIdentity(self.name, self.reference, self.version, self.content_hash)
 
     def make(self, task: TaskSpec, observation_space: Any, action_space: Any) -> Agent:
         """A fresh agent for one task, checked against the Agent protocol."""

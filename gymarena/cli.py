@@ -18,9 +18,9 @@ from gymarena.output import make_console, print_csv, print_json, print_table
 from gymarena.results import open_store, resolve_db_url
 from gymarena.runner import EvalRequest, evaluate, parse_seeds
 from gymarena.views import (
-    LEADERBOARD_COLUMNS, RUN_COLUMNS, SUITE_COLUMNS, SUMMARY_COLUMNS, TASK_COLUMNS, TASK_TABLE_COLUMNS,
-    leaderboard_row, run_row, stored_run_payload, stored_summaries, stored_summary_rows, suite_row,
-    summary_table_columns, summary_table_row, task_row,
+    LEADERBOARD_COLUMNS, RUN_COLUMNS, SCORE_COLUMNS, SUITE_COLUMNS, TASK_COLUMNS, TASK_TABLE_COLUMNS,
+    leaderboard_row, run_row, run_scores, score_rows, score_table_columns, score_table_row, stored_run_payload,
+    suite_row, task_row,
 )
 
 app = typer.Typer(
@@ -142,9 +142,9 @@ def eval_command(
             if as_json:
                 print_json(stored_run_payload(store, result.run))
             else:
-                rows = [summary_table_row(s) for s in stored_summaries(store, result.run)]
+                rows = [score_table_row(s) for s in run_scores(store, result.run)]
                 title = f"run {result.run.id}: {result.run.agent.reference} ({result.run.status})"
-                print_table(out, rows, summary_table_columns(rows), title=title)
+                print_table(out, rows, score_table_columns(rows), title=title)
 
 
 @app.command("results")
@@ -167,10 +167,10 @@ def results_command(
         if as_json:
             print_json({"database": store.display_url, "runs": [stored_run_payload(store, r) for r in runs]})
         elif as_csv:
-            print_csv(stored_summary_rows(store, runs), SUMMARY_COLUMNS)
+            print_csv(score_rows(store, runs), SCORE_COLUMNS)
         elif run is not None:
-            rows = [summary_table_row(s) for s in stored_summaries(store, runs[0])]
-            print_table(out, rows, summary_table_columns(rows), title=f"run {run}: {runs[0].agent.reference} ({runs[0].status})")
+            rows = [score_table_row(s) for s in run_scores(store, runs[0])]
+            print_table(out, rows, score_table_columns(rows), title=f"run {run}: {runs[0].agent.reference} ({runs[0].status})")
         else:
             print_table(out, [run_row(r) for r in runs], RUN_COLUMNS, title=f"runs in {store.display_url}")
 
@@ -281,7 +281,7 @@ def cav_test_command(
     db: Optional[str] = DbOption,
 ) -> None:
     """Estimate an AV's crash rate; every test is stored as an episode of a run."""
-    from gymarena.envs.cav.runs import run_cav_tests
+    from gymarena.cavtest import run_cav_tests
 
     with reported_errors(), open_store(db) as store:
         run_id, summary = run_cav_tests(store, agent, mode, tests, until_rhw, seed, batch_size, epsilon, ndd,
@@ -298,14 +298,14 @@ def cav_compare_command(
     db: Optional[str] = DbOption,
 ) -> None:
     """Estimates side by side, whether they agree (unbiasedness), and the efficiency of B over A."""
-    from gymarena.envs.cav.runs import compare, plot_paths
+    from gymarena.cavtest import compare, plot_paths
 
     with reported_errors(), open_store(db) as store:
         result, paths = compare(store, run_a, run_b, reps)
     for run_id, summary, needed in zip((run_a, run_b), result.summaries, result.needed):
         out.print(f"run {run_id}: {summary.line()}; tests needed {needed[0]:,.0f} (95% CI {needed[1]:,.0f} to {needed[2]:,.0f})",
                   highlight=False)
-    agree = "agree" if abs(result.z) < 2 else "DISAGREE"
+    agree = "agree" if result.agree else "DISAGREE"
     out.print(f"the estimates differ by {result.z:+.2f} standard errors: they {agree}", highlight=False)
     out.print(f"efficiency of run {run_b} over run {run_a}: {result.efficiency[0]:.1f}x "
               f"(95% CI {result.efficiency[1]:.1f} to {result.efficiency[2]:.1f})", highlight=False)
@@ -321,7 +321,7 @@ def cav_replay_command(
     db: Optional[str] = DbOption,
 ) -> None:
     """Play a stored test again and draw what the AV did."""
-    from gymarena.envs.cav.runs import replay
+    from gymarena.cavtest import replay
 
     with reported_errors(), open_store(db) as store:
         test, path = replay(store, run, test, output)

@@ -21,7 +21,7 @@ from gymarena.agents import load_agent
 from gymarena.baselines.observations import PolicyView, policy_view
 from gymarena.errors import GymarenaError
 from gymarena.records import EpisodeKey
-from gymarena.runner.plan import PlannedTask
+from gymarena.protocol import installed_protocol
 from gymarena.runner.rollout import action_check, run_episode
 from gymarena.tasks import get_task
 from gymarena.wrappers import family_of, make_env, simulator_versions
@@ -41,7 +41,7 @@ def record_dataset(task_id: str, agent_reference: str, dataset_id: str, seeds: t
         raise GymarenaError(f"{task.id} is not a plain single-agent task; datasets record those only")
     if dataset_id in minari.list_local_datasets():
         raise GymarenaError(f"a dataset {dataset_id!r} exists already (`minari delete {dataset_id}` removes it)")
-    planned = PlannedTask(task, tuple(seeds), simulator_versions(family_of(task).name))
+    (planned,) = installed_protocol([task], seeds)
     source = load_agent(agent_reference)
     base = make_env(task)
     view = _recorded_view(base.observation_space)
@@ -64,7 +64,7 @@ def record_dataset(task_id: str, agent_reference: str, dataset_id: str, seeds: t
         env.close()
     dataset.storage.update_metadata({
         "gymarena_task": task.id,
-        "gymarena_protocol_hash": planned.protocol_hash,
+        "gymarena_protocol_hash": planned.hash,
         "gymarena_seeds": json.dumps(list(seeds)),
         "gymarena_agent": json.dumps({"reference": source.reference, "name": source.name, "version": source.version,
                                       "content_hash": source.content_hash}),

@@ -1,9 +1,20 @@
-"""EpisodeRecord: the one row every evaluated episode produces."""
+"""What a run records: who played (AgentIdentity), and the one row every episode produces."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+
+@dataclass(frozen=True)
+class AgentIdentity:
+    """Who a run's episodes belong to: the agent's name, its reference (how it was loaded),
+    version and the digest of its code. Stored once per distinct (reference, code)."""
+
+    name: str
+    reference: str
+    version: str
+    content_hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +76,25 @@ class EpisodeRecord:
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(EpisodeRecord))
+
+
+@dataclass(frozen=True)
+class SeedMean:
+    """One run's episodes of one task and seed at one decision interval, averaged in SQL:
+    what scores are computed from without reading every episode (gymarena/scoring.py).
+
+    ``recorded`` counts every stored record, ``failed`` those whose simulator crashed,
+    ``episodes`` the scored ones (no crash, not adaptation), which the means average.
+    """
+
+    run_id: int
+    task_id: str
+    seed: int
+    decision_interval: int
+    recorded: int
+    failed: int
+    episodes: int
+    mean_return: float
+    mean_square_return: float
+    success_rate: float | None
+

@@ -6,16 +6,11 @@ expected, so every accessor here takes a ``where`` label such as ``tasks[2].epis
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 from gymarena.errors import SuiteFormatError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+from gymarena.parsed_files import parse_toml, tomllib
 
 
 class SpecTable:
@@ -106,7 +101,7 @@ def read_spec_file(path: Path) -> SpecTable:
     except OSError as exc:
         raise SuiteFormatError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
     try:
-        data = tomllib.loads(text)
+        data = parse_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise SuiteFormatError(f"{path}: not valid TOML: {exc}") from None
     return SpecTable(path, "", data)

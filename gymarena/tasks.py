@@ -1,4 +1,4 @@
-"""Tasks: the frozen TaskSpec, protocol hashes and the task registry.
+"""Tasks: the frozen TaskSpec and the task registry (a task under seeds is a protocol: protocol.py).
 
 A task id (``family/Name-vN``) never changes meaning: a change of protocol is a new
 version. The registry is filled from the catalog files in ``gymarena/catalog/`` and
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import hashlib
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -156,29 +154,6 @@ class TaskSpec:
         if "decision_intervals" in data:
             data["decision_intervals"] = tuple(data["decision_intervals"])
         return cls(**data)
-
-
-def canonical_json(value: Any) -> str:
-    """The JSON text that hashes identically for equal values (sorted keys, no spaces)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-
-
-def protocol_hash(
-    task: TaskSpec,
-    seeds: Iterable[int],
-    simulator_versions: Mapping[str, str],
-    metric_definitions: Mapping[str, Any],
-) -> str:
-    """sha256 over what makes two results comparable: the spec, the seed set, the episode
-    budget (inside the spec), the metric definitions and the simulator's versions."""
-    payload = {
-        "task": task.to_json_dict(),
-        "seeds": sorted(seeds),
-        "episodes_per_seed": task.episodes,
-        "metrics": dict(metric_definitions),
-        "simulator": dict(simulator_versions),
-    }
-    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
 
 
 # --- the registry ----------------------------------------------------------------------

@@ -11,8 +11,8 @@ from typing import Any
 
 from gymarena.leaderboard.ranking import Entry
 from gymarena.output import short_number
-from gymarena.summary import TaskSummary, summarise
 from gymarena.results import ResultsStore, RunInfo
+from gymarena.scoring import Estimate, TaskScore, score_run
 from gymarena.suites import Suite
 from gymarena.tasks import TaskSpec
 from gymarena.wrappers import task_availability
@@ -21,10 +21,11 @@ TASK_COLUMNS = ["id", "family", "available", "reason", "episodes", "success", "r
 TASK_TABLE_COLUMNS = ["id", "available", "reason", "episodes", "success", "random", "reference"]
 SUITE_COLUMNS = ["suite", "tasks", "seeds", "available", "description"]
 RUN_COLUMNS = ["run", "agent", "suite", "status", "episodes", "created", "protocol"]
-SUMMARY_COLUMNS = [
-    "run", "task", "episodes", "mean_return", "std_return", "return_ci_low", "return_ci_high",
-    "normalised", "normalised_ci_low", "normalised_ci_high", "success_rate", "success_ci_low", "success_ci_high",
-    "fas", "fas_std", "failed",
+# Per-task scores as CSV: one flat row per (run, task), the same numbers as the JSON form.
+SCORE_COLUMNS = [
+    "run", "task", "seeds", "episodes", "expected_episodes", "scored", "failed",
+    "mean_return", "mean_return_low", "mean_return_high", "return_std",
+    "normalised", "normalised_low", "normalised_high", "success", "success_low", "success_high", "fas", "fas_std",
 ]
 
 
@@ -57,7 +58,7 @@ def run_row(run: RunInfo) -> dict[str, Any]:
     return {
         "run": run.id,
         "agent": run.agent.reference,
-        "suite": run.suite or ", ".join(t.task_id for t in run.tasks),
+        "suite": run.suite or ", ".join(run.protocol.task_ids),
         "status": run.status,
         "episodes": run.episode_count,
         "created": run.created_at.strftime("%Y-%m-%d %H:%M:%S"),
@@ -65,68 +66,54 @@ def run_row(run: RunInfo) -> dict[str, Any]:
     }
 
 
-def _split(interval: tuple[float, float] | None) -> tuple[float | None, float | None]:
-    return interval if interval is not None else (None, None)
+def score_row(run_id: int, score: TaskScore) -> dict[str, Any]:
+    """A task's score as one flat row (CSV, report tables): the JSON form's numbers."""
+    data = score.to_json()
+    row = {"run": run_id, **{k: data[k] for k in ("task", "seeds", "episodes", "expected_episodes", "scored", "failed")},
+           "return_std": data["return_std"]}
+    for name in ("mean_return", "normalised", "success"):
+        estimate = data[name] or {}
+        row[name], row[f"{name}_low"], row[f"{name}_high"] = estimate.get("point"), estimate.get("low"), estimate.get("high")
+    row["fas"], row["fas_std"] = (data["fas"]["point"], data["fas"]["std"]) if data["fas"] else (None, None)
+    return row
 
 
-def summary_row(run_id: int, summary: TaskSummary) -> dict[str, Any]:
-    return_low, return_high = _split(summary.return_ci)
-    norm_low, norm_high = _split(summary.normalised_ci)
-    success_low, success_high = _split(summary.success_ci)
-    return {
-        "run": run_id,
-        "task": summary.task_id,
-        "episodes": summary.episodes,
-        "mean_return": summary.mean_return,
-        "std_return": summary.std_return,
-        "return_ci_low": return_low,
-        "return_ci_high": return_high,
-        "normalised": summary.normalised_score,
-        "normalised_ci_low": norm_low,
-        "normalised_ci_high": norm_high,
-        "success_rate": summary.success_rate,
-        "success_ci_low": success_low,
-        "success_ci_high": success_high,
-        "fas": summary.fas,
-        "fas_std": summary.fas_std,
-        "failed": summary.failed,
-    }
+SCORE_TABLE_COLUMNS = ["task", "episodes", "seeds", "return", "return 95% CI", "normalised", "normalised 95% CI",
+                       "success", "success 95% CI"]
 
 
-SUMMARY_TABLE_COLUMNS = ["task", "episodes", "return", "return 95% CI", "normalised", "normalised 95% CI", "success", "success 95% CI"]
-
-
-def summary_table_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
+def score_table_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
     """The table's columns: FAS only when some task ran a decision-interval sweep."""
-    return SUMMARY_TABLE_COLUMNS + (["FAS"] if any("FAS" in row for row in rows) else [])
+    return SCORE_TABLE_COLUMNS + (["FAS"] if any("FAS" in row for row in rows) else [])
 
 
 def _number(value: float | None) -> str:
     return "-" if value is None else short_number(value)
 
 
-def _interval(interval: tuple[float, float] | None) -> str:
-    return "-" if interval is None else f"[{short_number(interval[0])}, {short_number(interval[1])}]"
+def _interval(low: float | None, high: float | None) -> str:
+    return "-" if low is None or high is None else f"[{short_number(low)}, {short_number(high)}]"
 
 
-def summary_table_row(summary: TaskSummary) -> dict[str, Any]:
-    """The compact, rounded form of a summary for terminal tables."""
-    done = summary.episodes if summary.episodes == summary.expected_episodes else f"{summary.episodes}/{summary.expected_episodes}"
-    if summary.failed:
-        done = f"{done} ({summary.failed} crashed)"
-    mean_std = "-" if summary.mean_return is None else f"{short_number(summary.mean_return)} ± {short_number(summary.std_return)}"
+def _estimate(estimate: Estimate | None) -> tuple[str, str]:
+    return ("-", "-") if estimate is None else (short_number(estimate.point), _interval(estimate.low, estimate.high))
+
+
+def score_table_row(score: TaskScore) -> dict[str, Any]:
+    """The compact, rounded form of a task's score for terminal tables."""
+    done = score.episodes if score.episodes == score.expected_episodes else f"{score.episodes}/{score.expected_episodes}"
+    if score.failed:
+        done = f"{done} ({score.failed} crashed)"
+    returns = "-" if score.mean_return is None else f"{short_number(score.mean_return.point)} ± {_number(score.return_std)}"
+    normalised, normalised_ci = _estimate(score.normalised)
+    success, success_ci = _estimate(score.success)
     row = {
-        "task": summary.task_id,
-        "episodes": done,
-        "return": mean_std,
-        "return 95% CI": _interval(summary.return_ci),
-        "normalised": _number(summary.normalised_score),
-        "normalised 95% CI": _interval(summary.normalised_ci),
-        "success": _number(summary.success_rate),
-        "success 95% CI": _interval(summary.success_ci),
+        "task": score.task_id, "episodes": done, "seeds": score.seeds, "return": returns,
+        "return 95% CI": "-" if score.mean_return is None else _interval(score.mean_return.low, score.mean_return.high),
+        "normalised": normalised, "normalised 95% CI": normalised_ci, "success": success, "success 95% CI": success_ci,
     }
-    if summary.fas is not None:
-        row["FAS"] = f"{short_number(summary.fas)} ± {short_number(summary.fas_std)}"
+    if score.fas is not None:
+        row["FAS"] = f"{short_number(score.fas.point)} ± {short_number(score.fas.std)}"
     return row
 
 
@@ -141,7 +128,7 @@ def leaderboard_row(entry: Entry) -> dict[str, Any]:
         "agent": f"{entry.agent} {entry.version}" if entry.version != "unversioned" else entry.agent,
         "kind": entry.kind,
         "IQM": short_number(entry.iqm.point),
-        "IQM 95% CI": _interval((entry.iqm.low, entry.iqm.high)),
+        "IQM 95% CI": _interval(entry.iqm.low, entry.iqm.high),
         "P(> next)": "-" if entry.poi_next is None else short_number(entry.poi_next.point),
         "mean": short_number(entry.mean_score),
         "success": _number(entry.success_rate),
@@ -152,30 +139,31 @@ def leaderboard_row(entry: Entry) -> dict[str, Any]:
     }
 
 
+def run_scores(store: ResultsStore, run: RunInfo) -> list[TaskScore]:
+    """A stored run's per-task scores (gymarena/scoring.py), from its per-seed means."""
+    return score_run(run.protocol, store.seed_means([run.id]))
+
+
 def stored_run_payload(store: ResultsStore, run: RunInfo) -> dict[str, Any]:
-    """Everything stored about a run, episodes included, for ``--json``."""
-    records = store.episodes(run.id)
-    summaries = summarise(run.tasks, records)
+    """Everything stored about a run, scores and episodes included, for ``--json``."""
     return {
         "id": run.id,
         "status": run.status,
         "error": run.error,
+        "kind": run.kind,
         "agent": vars(run.agent),
         "suite": run.suite,
         "protocol_hash": run.protocol_hash,
         "config": run.config,
         "provenance": run.provenance,
+        "summary": run.summary,
         "created_at": run.created_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "tasks": [vars(t) for t in run.tasks],
-        "summaries": [s.to_dict() for s in summaries],
-        "episodes": [r.to_dict() for r in records],
+        "tasks": run.protocol.to_json(),
+        "scores": [score.to_json() for score in run_scores(store, run)],
+        "episodes": [r.to_dict() for r in store.episodes(run.id)],
     }
 
 
-def stored_summaries(store: ResultsStore, run: RunInfo) -> list[TaskSummary]:
-    return summarise(run.tasks, store.episodes(run.id))
-
-
-def stored_summary_rows(store: ResultsStore, runs: Sequence[RunInfo]) -> list[dict[str, Any]]:
-    return [summary_row(run.id, s) for run in runs for s in stored_summaries(store, run)]
+def score_rows(store: ResultsStore, runs: Sequence[RunInfo]) -> list[dict[str, Any]]:
+    return [score_row(run.id, score) for run in runs for score in run_scores(store, run)]

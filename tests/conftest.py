@@ -53,6 +53,12 @@ def store(db_url: str):
         yield opened
 
 
+def leave_run(store: ResultsStore, run_id: int, status: str) -> None:
+    """Leave a run in ``status`` as a killed or crashed process would (no recorder ends it)."""
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE runs SET status = :status WHERE id = :id"), {"status": status, "id": run_id})
+
+
 def agent_ref(name: str) -> str:
     """A file:attr reference to one of the test agents in tests/agents/agents.py."""
     return f"{AGENTS_DIR / 'agents.py'}:{name}"

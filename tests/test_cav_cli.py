@@ -32,7 +32,7 @@ def test_a_testing_run_stores_every_test_with_its_outcome(db):
     summary = run.summary
     assert summary["tests"] == 1500 and summary["ci90"][0] <= summary["crash_rate"] <= summary["ci90"][1]
     assert summary["crashes"] == sum(r.extra["crash"] for r in store_records(db)) and summary["rhw_path"][-1][0] == 1500
-    assert [t.task_id for t in run.tasks] == ["cav/Highway2Lane-NADE-v0"]
+    assert run.protocol.task_ids == ["cav/Highway2Lane-NADE-v0"]
     assert len(records) == 1500 and {r.extra["batch"] for r in records} == {0, 1, 2}
     crashed = [r for r in records if r.extra["crash"]]
     assert crashed and all(r.extra["outcome"] == r.extra["weight"] and r.success is False for r in crashed)

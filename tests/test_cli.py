@@ -95,9 +95,9 @@ def test_eval_then_results_json_round_trips_the_numbers(sqlite_url):
     stored = json.loads(gymarena("results", "--json", db=sqlite_url).stdout)
     (again,) = stored["runs"]
     assert again["episodes"] == run["episodes"]
-    assert again["summaries"] == run["summaries"]
+    assert again["scores"] == run["scores"]
     mean = sum(e["episode_return"] for e in run["episodes"] if e["task_id"] == "classic/CartPole-v1") / 6
-    assert again["summaries"][0]["mean_return"] == pytest.approx(mean)
+    assert again["scores"][0]["mean_return"]["point"] == pytest.approx(mean)  # equal quotas: the episodes' mean
     table = gymarena("results", "--run", str(run["id"]), db=sqlite_url)
     assert table.returncode == 0 and "classic/CartPole-v1" in table.stdout
     rows = list(csv.DictReader(io.StringIO(gymarena("results", "--csv", db=sqlite_url).stdout)))

@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import text
 
 from gymarena.metrics.fas import FAS_GRID, fas_over_seeds, frequency_averaged_score, returns_by_interval
-from gymarena.summary import summarise
+from gymarena.views import run_scores
 from gymarena.runner import EvalRequest, evaluate
 from gymarena.suites import load_suite
 
-from conftest import agent_ref
+from conftest import agent_ref, leave_run
 
 
 def test_the_paper_grid_has_sixteen_lengths_from_one_to_thirty():
@@ -96,10 +96,10 @@ def test_sweep_plays_every_interval_and_scores_a_constant_agent_exactly(store, s
         for episode in (0, 1):
             returns = {r.episode_return for r in records if (r.seed, r.episode) == (seed, episode)}
             assert len(returns) == 1
-    summary = summarise(result.run.tasks, records)[0]
-    r = np.mean([rec.episode_return for rec in records])
-    assert summary.fas == pytest.approx((r + 1550) * 29 / (1350 * 30))
-    assert summary.episodes == summary.expected_episodes == 12
+    score = run_scores(store, result.run)[0]
+    per_seed = [np.mean([rec.episode_return for rec in records if rec.seed == s]) for s in (0, 1)]
+    assert score.fas.point == pytest.approx(np.mean([(r + 1550) * 29 / (1350 * 30) for r in per_seed]))
+    assert score.episodes == score.expected_episodes == 12
 
 
 def test_act_sequence_is_asked_once_per_interval_steps(store, sweep_suite, tmp_path, monkeypatch):
@@ -118,7 +118,7 @@ def test_a_sweep_resumes_the_intervals_it_did_not_finish(store, sweep_suite):
     assert {k.decision_interval for k in store.finished_keys(first.run.id)} == {1, 4, 30}
     with store.engine.begin() as connection:  # as if the run had been killed before l=30
         connection.execute(text("DELETE FROM episodes WHERE decision_interval = 30"))
-    store.set_status(first.run.id, "interrupted")
+    leave_run(store, first.run.id, "interrupted")
     again = evaluate(request, store)
     assert again.resumed and again.skipped == 8 and again.played == 4
     after = {(r.seed, r.decision_interval, r.episode): r.episode_return for r in store.episodes(first.run.id)}

@@ -6,8 +6,8 @@ import pytest
 
 from gymarena.runner import EvalRequest, evaluate
 from gymarena.runner.plan import plan_request
-from gymarena.runner.rollout import episode_seed
-from gymarena.summary import summarise
+from gymarena.protocol import episode_seed
+from gymarena.views import run_scores
 
 SUITE = """
 name = "crash-test"
@@ -38,16 +38,17 @@ def test_an_aborting_simulator_fails_only_its_episode(store, crash_suite, worker
     assert sorted(records) == [0, 1, 2, 3]
     assert "the simulator process died (SIGABRT)" in records[1].error
     assert all(records[e].error is None and records[e].length == 10 for e in (0, 2, 3))
-    summary = summarise(result.run.tasks, list(records.values()))[0]
-    assert summary.failed == 1 and summary.mean_return == 10.0  # the crashed episode is not scored
+    score = run_scores(store, result.run)[0]
+    assert score.failed == 1 and score.episodes == 4 and score.scored == 3  # the crashed episode is not scored
+    assert score.mean_return.point == 10.0
 
 
 def test_crash_prone_families_default_to_the_isolated_backend():
-    nethack = EvalRequest(tasks=("nethack/Score-v0",))
+    nethack = EvalRequest(tasks=("nethack/Score-v1",))
     assert nethack.backend_for(plan_request(nethack)) == "isolated"
     cartpole = EvalRequest(tasks=("classic/CartPole-v1",), workers=2)
     assert cartpole.backend_for(plan_request(cartpole)) == "processes"
-    chosen = EvalRequest(tasks=("nethack/Score-v0",), backend="local")
+    chosen = EvalRequest(tasks=("nethack/Score-v1",), backend="local")
     assert chosen.backend_for(plan_request(chosen)) == "local"
 
 

@@ -7,9 +7,6 @@ import pytest
 from scipy import stats
 
 from gymarena.metrics import bootstrap_ci, mean_and_std, normalised_scores, success_rate
-from gymarena.summary import summarise_task
-from gymarena.records import EpisodeRecord
-from gymarena.results import TaskProtocol
 
 
 def test_mean_and_population_std():
@@ -53,17 +50,3 @@ def test_bootstrap_covers_the_true_mean_about_95_percent_of_the_time():
         low, high = bootstrap_ci(rng.normal(0.0, 1.0, size=50), rng, resamples=1000)
         hits += low <= 0.0 <= high
     assert 0.90 <= hits / 400 <= 0.98
-
-
-def test_task_summary():
-    task = TaskProtocol("t/X-v0", "h" * 64, {"scores": {"random": 0.0, "reference": 10.0}}, [0, 1], 2, {})
-    records = [
-        EpisodeRecord("t/X-v0", seed, episode, 0, ret, 5, ret > 4, True, False, 5, 0.0)
-        for seed, episode, ret in [(0, 0, 2.0), (0, 1, 4.0), (1, 0, 6.0), (1, 1, 8.0)]
-    ]
-    summary = summarise_task(task, records)
-    assert summary.episodes == summary.expected_episodes == 4
-    assert summary.mean_return == 5.0 and summary.normalised_score == 0.5 and summary.success_rate == 0.5
-    assert summary.return_ci[0] <= 5.0 <= summary.return_ci[1]
-    empty = summarise_task(task, [])
-    assert empty.episodes == 0 and empty.mean_return is None

@@ -29,7 +29,7 @@ def test_a_recorded_dataset_holds_the_episodes_eval_plays_and_says_where_they_co
     assert [float(e.rewards.sum()) for e in recorded] == pytest.approx([r.episode_return for r in evaluated])
     assert [len(e.actions) for e in recorded] == [r.length for r in evaluated]
     metadata = dataset.storage.metadata
-    assert metadata["gymarena_protocol_hash"] == result.run.tasks[0].protocol_hash
+    assert metadata["gymarena_protocol_hash"] == result.run.protocol.tasks[0].hash
     assert json.loads(metadata["gymarena_seeds"]) == [0, 1]
     assert json.loads(metadata["gymarena_agent"])["reference"] == "random"
     assert "python" in json.loads(metadata["gymarena_provenance"])

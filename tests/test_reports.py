@@ -49,11 +49,11 @@ def test_aggregates_are_the_metrics_of_per_seed_normalised_scores(store, two_run
     rows = {(r["run"], r["metric"]): r for r in _rows(tmp_path / "aggregates.csv")}
     run = store.get_run(two_runs[0])
     columns = []
-    for task in run.tasks:
-        refs = task.spec["scores"]
+    for task in run.protocol:
+        refs = task.spec.scores
         episodes = [r for r in store.episodes(run.id) if r.task_id == task.task_id]
         per_seed = [np.mean([e.episode_return for e in episodes if e.seed == s]) for s in (0, 1, 2, 3)]
-        columns.append((np.array(per_seed) - refs["random"]) / (refs["reference"] - refs["random"]))
+        columns.append((np.array(per_seed) - refs.random) / (refs.reference - refs.random))
     matrix = np.column_stack(columns)
     assert float(rows[(str(run.id), "iqm")]["point"]) == pytest.approx(stats.trim_mean(matrix, 0.25, axis=None))
     assert float(rows[(str(run.id), "mean")]["point"]) == pytest.approx(matrix.mean())

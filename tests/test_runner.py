@@ -6,9 +6,9 @@ import pytest
 
 from gymarena.errors import AgentError, InvalidActionError, RunConfigError, SimulatorError
 from gymarena.runner import EvalRequest, evaluate, parse_seeds
-from gymarena.runner.rollout import episode_seed
+from gymarena.protocol import episode_seed
 
-from conftest import agent_ref
+from conftest import agent_ref, leave_run
 
 CARTPOLE = ("classic/CartPole-v1",)
 
@@ -55,7 +55,7 @@ def test_same_seeds_same_records_across_backends(sqlite_url):
 def test_a_second_identical_eval_resumes_an_unfinished_run(store):
     request = EvalRequest(tasks=CARTPOLE, seeds=(0, 1), episodes=3)
     first = evaluate(request, store)
-    store.set_status(first.run.id, "interrupted")  # as a killed process leaves it
+    leave_run(store, first.run.id, "interrupted")  # as a killed process leaves it
     again = evaluate(request, store)
     assert again.resumed and again.run.id == first.run.id
     assert again.skipped == 6 and again.played == 0
@@ -106,9 +106,9 @@ def test_run_provenance_and_protocol(store):
     provenance = result.run.provenance
     assert provenance["gymarena"] == "0.1.0" and provenance["python"].startswith("3.")
     assert provenance["packages"]["minigrid"] != "missing" and provenance["cpu"]
-    (task,) = result.run.tasks
+    (task,) = result.run.protocol
     assert task.simulator_versions["minigrid"] == provenance["packages"]["minigrid"]
-    assert len(task.protocol_hash) == 64
+    assert len(task.hash) == 64 and result.run.protocol_hash == result.run.protocol.hash
 
 
 def test_resume_by_id_continues_and_refuses_changed_agent_code(store, tmp_path):
@@ -116,12 +116,12 @@ def test_resume_by_id_continues_and_refuses_changed_agent_code(store, tmp_path):
     agent_file.write_text("from gymarena.agents import RandomAgent as make_agent\n")
     request = EvalRequest(tasks=CARTPOLE, seeds=(0, 1), episodes=2, agent=f"{agent_file}:make_agent")
     first = evaluate(request, store)
-    store.set_status(first.run.id, "failed")
+    leave_run(store, first.run.id, "failed")
     resumed = evaluate(EvalRequest(resume=first.run.id), store)
     assert resumed.resumed and resumed.run.id == first.run.id and resumed.run.status == "complete"
     with pytest.raises(RunConfigError, match="already complete"):
         evaluate(EvalRequest(resume=first.run.id), store)
-    store.set_status(first.run.id, "failed")
+    leave_run(store, first.run.id, "failed")
     agent_file.write_text("from gymarena.agents import RandomAgent as make_agent\n# edited\n")
     with pytest.raises(RunConfigError, match="code of agent .* changed since the run started"):
         evaluate(EvalRequest(resume=first.run.id), store)

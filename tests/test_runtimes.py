@@ -133,7 +133,7 @@ def test_a_dying_env_server_fails_its_episode_and_the_run_goes_on(store, tmp_pat
     from test_isolation import SUITE
 
     from gymarena.runner import EvalRequest, evaluate
-    from gymarena.runner.rollout import episode_seed
+    from gymarena.protocol import episode_seed
 
     monkeypatch.setenv("GYMARENA_RUNTIMES", str(tmp_path))
     _runtime_of_this_interpreter(tmp_path, "classic", search_path=str(ENVS_DIR))

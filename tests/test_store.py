@@ -10,7 +10,8 @@ from alembic.script import ScriptDirectory
 
 from gymarena.errors import ResultsStoreError
 from gymarena.records import EpisodeRecord
-from gymarena.results import AgentIdentity, ResultsStore, TaskProtocol, resolve_db_url
+from gymarena.results import AgentIdentity, ResultsStore, RunProtocol, RunStart, TaskProtocol, resolve_db_url
+from gymarena.tasks import get_task
 from gymarena.results.migrations_runner import SCHEMA_REVISION, alembic_config, current_revision
 from gymarena.results.models import Base
 
@@ -26,11 +27,27 @@ def test_schema_revision_is_the_migration_head(store):
     assert ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head() == SCHEMA_REVISION
 
 
+PROTOCOL = RunProtocol((TaskProtocol(get_task("classic/CartPole-v1").with_episodes(2), (0,), {"gymnasium": "1.2.0"}),))
+START = RunStart(AgentIdentity("a", "pkg:a", "1", "0" * 64), PROTOCOL, {"seeds": [0]}, {"python": "3"})
+
+
+def _write(store: ResultsStore, records: list[EpisodeRecord], end: type[BaseException] | None = KeyboardInterrupt,
+           resume: bool | int = True) -> int:
+    """Record episodes into the run of START (resuming it), ending it complete (end=None)
+    or as the exception ``end`` ends it."""
+    try:
+        with store.recording(START, resume=resume) as run:
+            run.add(records)
+            if end is not None:
+                raise end()
+    except BaseException as exc:
+        if end is None or not isinstance(exc, end):
+            raise
+    return run.run_id
+
+
 def _run(store: ResultsStore) -> int:
-    agent_id = store.ensure_agent(AgentIdentity("a", "pkg:a", "1", "0" * 64))
-    assert store.ensure_agent(AgentIdentity("a", "pkg:a", "1", "0" * 64)) == agent_id
-    task = TaskProtocol("classic/CartPole-v1", "f" * 64, {"family": "classic"}, [0], 2, {"gymnasium": "1.2.0"})
-    return store.create_run(agent_id, None, "e" * 64, "d" * 64, {"seeds": [0]}, {"python": "3"}, [task])
+    return _write(store, [])
 
 
 def _record(episode: int, seed: int = 2**32 - 1) -> EpisodeRecord:
@@ -42,9 +59,8 @@ def _record(episode: int, seed: int = 2**32 - 1) -> EpisodeRecord:
 
 
 def test_episodes_round_trip_and_duplicates_are_ignored(store):
-    run_id = _run(store)
-    store.add_episodes(run_id, [_record(0), _record(1)])
-    store.add_episodes(run_id, [_record(1), _record(2)])  # a resumed worker re-sending episode 1
+    run_id = _write(store, [_record(0), _record(1)])
+    assert _write(store, [_record(1), _record(2)]) == run_id  # a resumed run re-sending episode 1
     stored = store.episodes(run_id)
     assert [r.episode for r in stored] == [0, 1, 2]
     assert stored[1] == _record(1)  # large seeds, JSON fields and floats survive
@@ -53,15 +69,14 @@ def test_episodes_round_trip_and_duplicates_are_ignored(store):
 
 def test_a_complete_run_keeps_its_seed_means_and_more_episodes_replace_them(db_url):
     with ResultsStore(db_url) as store:
-        run_id = _run(store)
-        store.add_episodes(run_id, [_record(0, seed=1), _record(1, seed=1), _record(0, seed=2)])
-        aggregated = store.seed_means([run_id])  # running: aggregated from the episodes
-        store.set_status(run_id, "complete")
+        run_id = _write(store, [_record(0, seed=1), _record(1, seed=1), _record(0, seed=2)])
+        aggregated = store.seed_means([run_id])  # interrupted: aggregated from the episodes
+        _write(store, [], end=None)
     with ResultsStore(db_url) as store:  # a new store object: nothing cached
         assert store.seed_means([run_id]) == aggregated
         with store.engine.connect() as connection:  # read from the means stored at completion
             assert connection.exec_driver_sql("SELECT count(*) FROM seed_means").scalar() == 2
-        store.add_episodes(run_id, [_record(1, seed=2)])
+        _write(store, [_record(1, seed=2)], resume=run_id)
     with ResultsStore(db_url) as store:
         by_seed = {m.seed: (m.episodes, m.mean_return) for m in store.seed_means([run_id])}
         assert by_seed == {1: (2, 0.75), 2: (2, 0.75)}
@@ -69,11 +84,12 @@ def test_a_complete_run_keeps_its_seed_means_and_more_episodes_replace_them(db_u
 
 def test_status_transitions(store):
     run_id = _run(store)
-    assert store.find_resumable_run("d" * 64) == run_id
-    store.set_status(run_id, "complete")
+    assert store.get_run(run_id).status == "interrupted"
+    assert store.find_resumable_run(START.config_hash) == run_id
+    _write(store, [], end=None)
     run = store.get_run(run_id)
     assert run.status == "complete" and run.finished_at is not None
-    assert store.find_resumable_run("d" * 64) is None
+    assert store.find_resumable_run(START.config_hash) is None
 
 
 def test_reopening_an_existing_database_keeps_its_rows(sqlite_url):
@@ -159,8 +175,10 @@ def test_a_row_inserted_by_another_process_meanwhile_is_found_on_retry(store, mo
     unique key rejects ours and the retried read finds theirs."""
     from sqlalchemy.orm import Session
 
+    from gymarena.results.recorder import _agent_id
+
     identity = AgentIdentity("a", "pkg:a", "1", "0" * 64)
-    theirs = store.ensure_agent(identity)
+    theirs = store._write("write to", lambda session: _agent_id(session, identity))
     real_scalar = Session.scalar
     calls = []
 
@@ -169,7 +187,7 @@ def test_a_row_inserted_by_another_process_meanwhile_is_found_on_retry(store, mo
         return None if len(calls) == 1 else real_scalar(self, *args, **kwargs)
 
     monkeypatch.setattr(Session, "scalar", first_read_misses)
-    assert store.ensure_agent(identity) == theirs
+    assert store._write("write to", lambda session: _agent_id(session, identity)) == theirs
     assert len(calls) == 2
 
 
@@ -189,9 +207,7 @@ def test_upgrading_a_first_schema_database_keeps_its_episodes(db_url):
     from sqlalchemy import create_engine
 
     with ResultsStore(db_url) as store:
-        run_id = _run(store)
-        store.add_episodes(run_id, [_record(0), _record(1)])
-        store.set_status(run_id, "complete")
+        run_id = _write(store, [_record(0), _record(1)], end=None)
         means = store.seed_means([run_id])
     engine = create_engine(db_url)
     config = alembic_config(engine)
@@ -206,9 +222,9 @@ def test_upgrading_a_first_schema_database_keeps_its_episodes(db_url):
         with store.engine.connect() as connection:  # the upgrade stored complete runs' means
             assert connection.exec_driver_sql("SELECT count(*) FROM seed_means").scalar() == 1
         assert store.seed_means([run_id]) == means
-        store.add_episodes(run_id, [_record(1)])  # the unique key still refuses a duplicate
+        _write(store, [_record(1)], end=None, resume=run_id)  # the unique key still refuses a duplicate
         assert store.get_run(run_id).episode_count == 2
-        assert [t.task_id for t in store.get_run(run_id).tasks] == ["classic/CartPole-v1"]  # rebuilt runs kept its tasks
+        assert store.get_run(run_id).protocol.task_ids == ["classic/CartPole-v1"]  # rebuilt runs kept its tasks
         if store.engine.dialect.name == "sqlite":  # keys were off while tables were rebuilt, and are on again
             with store.engine.connect() as connection:
                 assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

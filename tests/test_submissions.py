@@ -97,12 +97,13 @@ def _other_seeds(payload):
 
 def _other_seeds_rehashed(payload):
     """A run under other seeds, honestly hashed: not the server's protocol."""
-    from gymarena.tasks import TaskSpec, protocol_hash
+    from gymarena.protocol import TaskProtocol
+    from gymarena.tasks import TaskSpec
 
     _other_seeds(payload)
     for task in payload["tasks"]:
-        spec = TaskSpec.from_json_dict(task["spec"])
-        task["protocol_hash"] = protocol_hash(spec, task["seeds"], task["simulator_versions"], task["metric_definitions"])
+        task["protocol_hash"] = TaskProtocol(TaskSpec.from_json_dict(task["spec"]), tuple(task["seeds"]),
+                                             task["simulator_versions"], task["metric_definitions"]).hash
 
 
 def _over_the_step_limit(payload):

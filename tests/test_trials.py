@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from gymarena.records import EpisodeKey
 from gymarena.results import ResultsStore
 from gymarena.runner import EvalRequest, evaluate
 from gymarena.runner.plan import plan_request
-from gymarena.summary import summarise
+from gymarena.views import run_scores
 
 TRIAL_SUITE = '''
 name = "trials"
@@ -103,10 +104,12 @@ def test_a_trial_agent_is_never_reset_and_sees_rewards_only_while_adapting(store
 def test_only_evaluation_episodes_are_scored(store, suite):
     result = evaluate(EvalRequest(suite=suite), store)
     records = store.episodes(result.run.id)
-    (summary,) = summarise(result.run.tasks, records)
+    (score,) = run_scores(store, result.run)
     evaluation = [r.episode_return for r in records if r.phase == "evaluation"]
-    assert summary.episodes == summary.expected_episodes == 12 and len(evaluation) == 4
-    assert summary.mean_return == pytest.approx(sum(evaluation) / 4)
+    assert score.episodes == score.expected_episodes == 12 and score.scored == len(evaluation) == 4
+    per_seed = [np.mean([r.episode_return for r in records if r.phase == "evaluation" and r.seed == s])
+                for s in sorted({r.seed for r in records})]
+    assert score.mean_return.point == pytest.approx(np.mean(per_seed))
 
 
 def test_ordinary_agents_are_reset_before_every_episode_of_a_trial(store, suite):
@@ -120,7 +123,7 @@ def test_a_partly_stored_trial_is_played_again_whole(suite):
     plan = plan_request(EvalRequest(suite=suite))
     task = "classic/CartPoleTrials-v1"
     stored = {EpisodeKey(task, 0, e) for e in (0, 1, 2, 3, 4)}  # trial 1 of seed 0 lacks its evaluation episode
-    todo, done, total = plan.missing(stored)
+    todo, done, total = plan.protocol.missing(stored)
     assert total == 12 and done == 3
     assert todo == [EpisodeKey(task, 0, 3), EpisodeKey(task, 1, 0), EpisodeKey(task, 1, 3)]
 
@@ -142,5 +145,6 @@ def test_ml10_test_task_keeps_its_hidden_goal_through_a_trial(store):
     for trial in (0, 1):
         variations = {r.extra["goal_variation"] for r in records if r.trial == trial}
         assert len(variations) == 1
-    (summary,) = summarise(result.run.tasks, records)
-    assert summary.success_rate == summary.normalised_score  # success-rate scale, evaluation episodes only
+    (score,) = run_scores(store, result.run)
+    assert score.success.point == score.normalised.point  # success-rate scale, evaluation episodes only
+    assert score.scored == 6

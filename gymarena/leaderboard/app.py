@@ -145,7 +145,7 @@ def _submission_api(app: FastAPI, store: ResultsStore) -> None:
         return await run_in_threadpool(_accept_results, upload, token)
 
     def _accept_results(upload: ResultsUpload, token: TokenInfo) -> JSONResponse:
-        from gymarena.runner.plan import run_protocol_hash, suite_protocol
+        from gymarena.protocol import suite_protocol
         from gymarena.suites import load_suite
 
         manifest = {"agent": upload.agent.model_dump(), "episodes": len(upload.episodes)}
@@ -156,12 +156,12 @@ def _submission_api(app: FastAPI, store: ResultsStore) -> None:
             raise HTTPException(422, f"this server has no suite {upload.suite!r}") from None
         if label != upload.suite:
             raise HTTPException(422, f"give the suite with its version ({label}), not {upload.suite!r}")
-        problems = check_results(upload, [task.stored() for task in planned])
+        problems = check_results(upload, planned)
         if problems:
             submission = store.submissions.create(token.id, "results", label, manifest, "failed", reason="; ".join(problems))
             return JSONResponse({"submission": submission, "status": "failed", "detail": problems}, status_code=422)
         submission = store.submissions.create(token.id, "results", label, manifest, "running")
-        run_id = store_results(store, upload, run_protocol_hash(planned), submission)
+        run_id = store_results(store, upload, planned, submission)
         store.submissions.finish(submission, "finished")
         return JSONResponse({"submission": submission, "status": "finished", "run": run_id, "kind": "self-reported"},
                             status_code=201)

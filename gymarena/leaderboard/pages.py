@@ -14,10 +14,9 @@ from typing import Any
 import numpy as np
 
 from gymarena.errors import GymarenaError
-from gymarena.leaderboard.ranking import seed_score
-from gymarena.metrics import bootstrap_ci
-from gymarena.records import EpisodeRecord
-from gymarena.results import ResultsStore, RunInfo, SeedMean
+from gymarena.records import EpisodeRecord, SeedMean
+from gymarena.results import ResultsStore, RunInfo
+from gymarena.scoring import score_run
 
 EPISODES_PER_PAGE = 100
 EPISODE_COLUMNS = [
@@ -55,13 +54,19 @@ def suites_page(store: ResultsStore) -> dict[str, Any]:
 
 
 def interval_figure(estimates: dict[str, Any], title: str) -> str:
-    """An interval plot (``{label: {point, low, high}}``) as SVG, or "" without intervals."""
+    """An interval plot (``{label: {point, low, high}}``) as SVG, or "" without estimates;
+    an estimate without an interval (one seed) is drawn as its point."""
     from gymarena.metrics.aggregate import IntervalEstimate
     from gymarena.reports.interval_svg import interval_svg
 
     if not estimates:
         return ""
-    return interval_svg({label: IntervalEstimate(v["point"], v["low"], v["high"]) for label, v in estimates.items()}, title)
+
+    def bounds(v: dict[str, Any]) -> IntervalEstimate:
+        low, high = (v["low"], v["high"]) if v["low"] is not None else (v["point"], v["point"])
+        return IntervalEstimate(v["point"], low, high)
+
+    return interval_svg({label: bounds(v) for label, v in estimates.items()}, title)
 
 
 def _run_summary(run: RunInfo) -> dict[str, Any]:
@@ -82,28 +87,9 @@ def _run_summary(run: RunInfo) -> dict[str, Any]:
 
 
 def task_breakdown(run: RunInfo, means: list[SeedMean]) -> list[dict[str, Any]]:
-    """Per task of a run: mean return, and the normalised score and success rate with
-    95% bootstrap CIs over seeds (from the per-seed means, not the episodes)."""
-    rng = np.random.default_rng(0)
-    rows = []
-    for task in run.tasks:
-        native = task.spec.get("decision_intervals", [1])[0]
-        seeds = sorted((m for m in means if m.task_id == task.task_id and m.decision_interval == native), key=lambda m: m.seed)
-        episodes = sum(m.episodes for m in seeds)
-        row: dict[str, Any] = {"task": task.task_id, "seeds": len(seeds), "episodes": episodes,
-                               "mean_return": None, "normalised": None, "success_rate": None}
-        if seeds:
-            weights = np.array([m.episodes for m in seeds], dtype=float)
-            row["mean_return"] = float(np.average([m.mean_return for m in seeds], weights=weights))
-            if task.spec.get("scores"):
-                scores = np.array([seed_score(task, m) for m in seeds])
-                low, high = bootstrap_ci(scores, rng)
-                row["normalised"] = {"point": float(scores.mean()), "low": float(low), "high": float(high)}
-            rates = [m.success_rate for m in seeds if m.success_rate is not None]
-            if rates:
-                row["success_rate"] = float(np.mean(rates))
-        rows.append(row)
-    return rows
+    """Per task of a run, its score as every face shows it (gymarena/scoring.py): means
+    over seeds with 95% bootstrap CIs over seeds."""
+    return [score.to_json() for score in score_run(run.protocol, means)]
 
 
 def agent_page(store: ResultsStore, agent_id: int) -> dict[str, Any]:
@@ -134,9 +120,9 @@ def run_page(store: ResultsStore, run_id: int, page: int = 1) -> dict[str, Any]:
     episodes = store.episodes_page(run_id, (page - 1) * EPISODES_PER_PAGE, EPISODES_PER_PAGE)
     return {
         "run": {**_run_summary(run), "config": run.config, "provenance": run.provenance, "error": run.error,
-                "tasks": [{"task": t.task_id, "protocol_hash": t.protocol_hash, "seeds": t.seeds,
+                "tasks": [{"task": t.task_id, "protocol_hash": t.hash, "seeds": list(t.seeds),
                            "episodes_per_seed": t.episodes_per_seed, "simulator_versions": t.simulator_versions}
-                          for t in run.tasks]},
+                          for t in run.protocol]},
         "summary": task_breakdown(run, store.seed_means([run_id])),
         "episodes": [episode_row(r) for r in episodes],
         "page": page,

@@ -7,7 +7,8 @@ counts once, by its newest run; the others are counted.
 
 An entry's score is built from per-seed means computed in SQL (``seed_means``): for
 every task with score references, one normalised score per seed, (mean return or
-success rate - random) / (reference - random). The rliable aggregates then treat seeds
+success rate - random) / (reference - random), as every face computes it
+(gymarena/scoring.py). The rliable aggregates then treat seeds
 as runs: IQM with its 95% stratified-bootstrap CI, rank intervals from the same
 bootstrap (``metrics.aggregate.rank_agents``) and the probability of improvement over
 the next agent down. Suites may order agents by other keys (their ``ranking``, e.g.
@@ -24,7 +25,10 @@ from datetime import datetime
 import numpy as np
 
 from gymarena.metrics import aggregate
-from gymarena.results import ResultsStore, RunInfo, SeedMean, TaskProtocol
+from gymarena.protocol import RunProtocol
+from gymarena.records import SeedMean
+from gymarena.results import ResultsStore, RunInfo
+from gymarena.scoring import native_means, normalised_episode_scores, seed_scores
 from gymarena.suites import DEFAULT_RANKING
 
 RANKING_SEED = 0  # rankings are reproducible: the same results always give the same intervals
@@ -77,57 +81,19 @@ class SuiteRanking:
     notes: list[str] = field(default_factory=list)
 
 
-def seed_score(task: TaskProtocol, mean: SeedMean) -> float:
-    """One seed's normalised score on a task: its mean return or success rate, scaled by the task's references."""
-    refs = task.spec["scores"]
-    value = (mean.success_rate or 0.0) if refs.get("quantity", "return") == "success" else mean.mean_return
-    return (value - refs["random"]) / (refs["reference"] - refs["random"])
-
-
 def _task_scores(run: RunInfo, tasks: Sequence[str], means: Sequence[SeedMean]) -> dict[str, np.ndarray]:
     """Per scored task, one normalised score per seed (native decision interval only)."""
-    protocols = {t.task_id: t for t in run.tasks}
-    by_task: dict[str, list[tuple[int, float]]] = {task: [] for task in tasks}
-    for mean in means:
-        protocol = protocols.get(mean.task_id)
-        if mean.task_id not in by_task or mean.decision_interval != protocol.spec.get("decision_intervals", [1])[0]:
-            continue
-        by_task[mean.task_id].append((mean.seed, seed_score(protocol, mean)))
-    return {task: np.array([score for _, score in sorted(values)]) for task, values in by_task.items()}
+    return {task: seed_scores(run.protocol.task(task), means) for task in tasks}
 
 
-def protocol_differences(reference: Sequence[TaskProtocol], other: Sequence[TaskProtocol]) -> list[str]:
-    """What makes another protocol differ from the ranked one, in words."""
-    ours, theirs = {t.task_id: t for t in reference}, {t.task_id: t for t in other}
-    found = []
-    if set(ours) != set(theirs):
-        if missing := sorted(set(ours) - set(theirs)):
-            found.append(f"lacks tasks {', '.join(missing)}")
-        if extra := sorted(set(theirs) - set(ours)):
-            found.append(f"has other tasks {', '.join(extra)}")
-    for task_id in [t for t in ours if t in theirs]:
-        a, b = ours[task_id], theirs[task_id]
-        if a.protocol_hash == b.protocol_hash:
-            continue
-        if a.seeds != b.seeds:
-            found.append(f"{task_id}: seeds {b.seeds} instead of {a.seeds}")
-        if a.episodes_per_seed != b.episodes_per_seed:
-            found.append(f"{task_id}: {b.episodes_per_seed} episodes per seed instead of {a.episodes_per_seed}")
-        versions = sorted(
-            f"{name} {b.simulator_versions.get(name, 'missing')} instead of {a.simulator_versions.get(name, 'missing')}"
-            for name in set(a.simulator_versions) | set(b.simulator_versions)
-            if a.simulator_versions.get(name) != b.simulator_versions.get(name)
-        )
-        if versions:
-            found.append(f"{task_id}: {', '.join(versions)}")
-        if a.spec != b.spec:
-            keys = sorted(k for k in set(a.spec) | set(b.spec) if k != "episodes" and a.spec.get(k) != b.spec.get(k))
-            if keys:
-                found.append(f"{task_id}: task definition differs in {', '.join(keys)}")
-        if a.metric_definitions != b.metric_definitions:
-            found.append(f"{task_id}: metric definitions differ")
-    # Identical task lists with a different hash can only differ in task order.
-    return found or ["the tasks come in another order"]
+def _success_rate(run: RunInfo, tasks: Sequence[str], means: Sequence[SeedMean]) -> float | None:
+    """The mean over tasks with a success rule of each task's success rate (over seeds)."""
+    rates = []
+    for task in tasks:
+        per_seed = [m.success_rate for m in native_means(run.protocol.task(task), means) if m.success_rate is not None]
+        if per_seed:
+            rates.append(float(np.mean(per_seed)))
+    return float(np.mean(rates)) if rates else None
 
 
 def _newest_per_agent(runs: Sequence[RunInfo]) -> tuple[list[RunInfo], dict[int, int]]:
@@ -146,7 +112,7 @@ def _newest_per_agent(runs: Sequence[RunInfo]) -> tuple[list[RunInfo], dict[int,
 def rank_suite(
     store: ResultsStore,
     suite: str,
-    protocol: Sequence[TaskProtocol] | None = None,
+    protocol: RunProtocol | None = None,
     ranking: Sequence[str] = DEFAULT_RANKING,
     reps: int = RANKING_REPS,
 ) -> SuiteRanking:
@@ -161,34 +127,19 @@ def rank_suite(
         groups.setdefault(run.protocol_hash, []).append(run)
     notes: list[str] = []
     if protocol is None and runs:
-        protocol = runs[-1].tasks
-    ranked_hash = _hash_of(protocol, groups)
+        protocol = runs[-1].protocol
+    ranked_hash = protocol.hash if protocol else None
     ranked_runs = groups.pop(ranked_hash, []) if ranked_hash else []
     apart = [
-        ApartGroup(h, [r.id for r in group], sorted({r.agent.name for r in group}), protocol_differences(protocol, group[0].tasks))
+        ApartGroup(h, [r.id for r in group], sorted({r.agent.name for r in group}), protocol.differences(group[0].protocol))
         for h, group in groups.items()
     ]
-    tasks = [t.task_id for t in protocol or () if t.spec.get("scores")]
+    tasks = [t.task_id for t in protocol or () if t.scored]
     if protocol and len(tasks) < len(protocol):
-        unscored = [t.task_id for t in protocol if not t.spec.get("scores")]
+        unscored = [t.task_id for t in protocol if not t.scored]
         notes.append(f"not in the scores (no score references): {', '.join(unscored)}")
     entries = _entries(store, ranked_runs, tasks, tuple(ranking), reps, notes) if tasks else []
     return SuiteRanking(suite, ranked_hash, tuple(ranking), tasks, entries, apart, notes)
-
-
-def _hash_of(protocol: Sequence[TaskProtocol] | None, groups: Mapping[str, list[RunInfo]]) -> str | None:
-    """The run protocol hash of these task protocols (the runs that share them carry it)."""
-    if not protocol:
-        return None
-    wanted = [t.protocol_hash for t in protocol]
-    for run_hash, group in groups.items():
-        if [t.protocol_hash for t in group[0].tasks] == wanted:
-            return run_hash
-    from gymarena.runner.plan import (
-        run_protocol_hash,  # no run under it yet: compute it as runs do
-    )
-
-    return run_protocol_hash(protocol)
 
 
 def _entries(
@@ -214,7 +165,7 @@ def _entries(
     custom = tuple(ranking) != DEFAULT_RANKING
     values = {run.id: _ranking_values(store, run, ranking) if custom else (ranked[run.id].estimate.point,) for run in chosen}
     order = sorted(chosen, key=lambda run: tuple(-v for v in values[run.id]) + (run.id,))
-    ranks = _competition(order, values)
+    ranks = dict(zip((run.id for run in order), aggregate.competition_ranks([values[run.id] for run in order])))
     entries = []
     for position, run in enumerate(order):
         below = order[position + 1] if position + 1 < len(order) else None
@@ -222,7 +173,6 @@ def _entries(
         if below is not None:
             poi = aggregate.poi_interval(matrices[str(run.id)], matrices[str(below.id)], rng, reps)
         run_means = by_run.get(run.id, [])
-        outcomes = [m.success_rate for m in run_means if m.success_rate is not None]
         ranked_run = ranked[run.id]
         entries.append(Entry(
             run_id=run.id, agent_id=run.agent_id, agent=run.agent.name, reference=run.agent.reference, version=run.agent.version,
@@ -231,7 +181,7 @@ def _entries(
             rank_low=None if custom else ranked_run.rank_low, rank_high=None if custom else ranked_run.rank_high,
             iqm=ranked_run.estimate, poi_next=poi,
             mean_score=float(np.mean([s.mean() for s in scores[run.id].values()])),
-            success_rate=float(np.mean(outcomes)) if outcomes else None,
+            success_rate=_success_rate(run, tasks, run_means),
             ranking_values=values[run.id], runs=counts[run.id],
             seeds=len({m.seed for m in run_means}), episodes=sum(m.episodes for m in run_means),
             task_scores={task: float(s.mean()) for task, s in scores[run.id].items()},
@@ -239,29 +189,17 @@ def _entries(
     return entries
 
 
-def _competition(order: Sequence[RunInfo], values: Mapping[int, tuple[float, ...]]) -> dict[int, int]:
-    """1224 ranking: equal values share the better rank."""
-    ranks: dict[int, int] = {}
-    for position, run in enumerate(order):
-        previous = order[position - 1] if position else None
-        same = previous is not None and values[previous.id] == values[run.id]
-        ranks[run.id] = ranks[previous.id] if same else position + 1
-    return ranks
-
-
 def _ranking_values(store: ResultsStore, run: RunInfo, ranking: Sequence[str]) -> tuple[float, ...]:
     """A run's values of the suite's ranking keys (higher is better), from its episodes."""
-    from gymarena.summary import normalised_episode_scores
-
-    protocols = {t.task_id: t for t in run.tasks}
+    protocols = {t.task_id: t for t in run.protocol}
     episodes = [r for r in store.episodes(run.id) if r.scored]
     values = []
     for key in ranking:
         statistic, _, quantity = key.partition(":")
         if quantity == "normalised":
             data = np.concatenate([
-                normalised_episode_scores(protocols[task].spec["scores"], [r for r in episodes if r.task_id == task])
-                for task in protocols if protocols[task].spec.get("scores")
+                normalised_episode_scores(protocols[task].spec.scores, [r for r in episodes if r.task_id == task])
+                for task in protocols if protocols[task].scored
             ] or [np.zeros(0)])
         elif quantity == "return":
             data = np.array([r.episode_return for r in episodes])
@@ -283,9 +221,8 @@ def _ranking_values(store: ResultsStore, run: RunInfo, ranking: Sequence[str]) -
 
 def leaderboard(store: ResultsStore, suite: str, reps: int = RANKING_REPS) -> SuiteRanking:
     """The ranking of a suite (name or ``name@N``) under its protocol as installed here."""
-    from gymarena.runner.plan import suite_protocol
+    from gymarena.protocol import suite_protocol
     from gymarena.suites import load_suite
 
     loaded = load_suite(suite)
-    protocol = [task.stored() for task in suite_protocol(suite)]
-    return rank_suite(store, loaded.label, protocol, loaded.ranking, reps)
+    return rank_suite(store, loaded.label, suite_protocol(suite), loaded.ranking, reps)

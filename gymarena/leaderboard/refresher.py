@@ -30,14 +30,16 @@ from gymarena.results import ResultsStore
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 2.0  # a ranking follows new results within about this, plus its computation
+# How pages are computed, beyond gymarena's version: a change recomputes every stored page.
+PAGE_FORMAT = 2
 
 
 @cache
 def _installed_protocol_hash(label: str) -> str:
     """The run protocol hash of an installed suite (fixed while this process lives)."""
-    from gymarena.runner.plan import run_protocol_hash, suite_protocol
+    from gymarena.protocol import suite_protocol
 
-    return run_protocol_hash(suite_protocol(label))
+    return suite_protocol(label).hash
 
 
 def installed_label(suite: str) -> str | None:
@@ -57,12 +59,12 @@ def page_inputs(store: ResultsStore, label: str, reps: int) -> str:
     installed = _installed_protocol_hash(label) if installed_label(label) == label else "not installed"
     commitments = [(c.commitment, c.revealed_at.isoformat() if c.revealed_at else None)
                    for c in store.submissions.seed_commitments(label)]
-    return repr((__version__, reps, installed, store.suite_version(label), commitments))
+    return repr((__version__, PAGE_FORMAT, reps, installed, store.suite_version(label), commitments))
 
 
 def _rankings(store: ResultsStore, label: str, reps: int) -> tuple[SuiteRanking, SuiteRanking | None]:
     """The public ranking and, once hidden seeds exist, the verified one."""
-    from gymarena.runner.plan import suite_protocol
+    from gymarena.protocol import suite_protocol
     from gymarena.suites import load_suite
 
     if installed_label(label) != label:  # stored runs of a suite this server does not have
@@ -70,12 +72,11 @@ def _rankings(store: ResultsStore, label: str, reps: int) -> tuple[SuiteRanking,
             raise UnknownSuiteError(f"there is no suite {label!r} on this server nor runs of it in its database")
         return rank_suite(store, label, reps=reps), None
     loaded = load_suite(label)
-    public = rank_suite(store, label, [t.stored() for t in suite_protocol(label)], loaded.ranking, reps)
+    public = rank_suite(store, label, suite_protocol(label), loaded.ranking, reps)
     seeds = store.submissions.current_hidden_seeds(label)
     if seeds is None:
         return public, None
-    protocol = [t.stored() for t in suite_protocol(label, tuple(seeds))]
-    return public, rank_suite(store, label, protocol, loaded.ranking, reps)
+    return public, rank_suite(store, label, suite_protocol(label, tuple(seeds)), loaded.ranking, reps)
 
 
 def compute_page(store: ResultsStore, label: str, reps: int) -> tuple[dict[str, Any], str]:

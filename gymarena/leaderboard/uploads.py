@@ -18,15 +18,15 @@ Accepted results are stored as a run of kind ``self-reported``.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gymarena.records import EpisodeKey, EpisodeRecord
-from gymarena.results import AgentIdentity, ResultsStore, TaskProtocol
+from gymarena.protocol import ProtocolError, RunProtocol, TaskProtocol
+from gymarena.records import AgentIdentity, EpisodeKey, EpisodeRecord
+from gymarena.results import ResultsStore, RunStart
 
 MAX_EPISODES = 2_000_000
 _RULE_ON_OUTCOME = re.compile(r"^(terminated|return|length)\b")  # rules an upload's own fields decide
@@ -103,39 +103,25 @@ def results_payload(store: ResultsStore, run_id: int) -> dict[str, Any]:
     return run_document(store, run)
 
 
-def check_results(upload: ResultsUpload, protocol: list[TaskProtocol]) -> list[str]:
+def check_results(upload: ResultsUpload, protocol: RunProtocol) -> list[str]:
     """Why the upload cannot be ranked under the server's protocol (empty if it can)."""
-    from gymarena.leaderboard.ranking import protocol_differences
-    from gymarena.tasks import TaskSpec
-
-    uploaded = [TaskProtocol(**t.model_dump()) for t in upload.tasks]
-    forged = [t.task_id for t in uploaded if not _hash_matches(t)]
+    tasks, forged = [], []
+    for task in upload.tasks:
+        try:
+            tasks.append(TaskProtocol.from_json(task.model_dump()))
+        except ProtocolError:
+            forged.append(task.task_id)
     if forged:
         return [(f"the protocol hash of {', '.join(forged)} does not match its spec, seeds, budget, "
                  "metric definitions and simulator versions")]
-    if [t.protocol_hash for t in uploaded] != [t.protocol_hash for t in protocol]:
-        return [f"the protocol differs from this server's {upload.suite}: " + "; ".join(protocol_differences(protocol, uploaded))]
-    specs = {t.task_id: TaskSpec.from_json_dict(t.spec) for t in protocol}
-    seeds = {t.task_id: tuple(t.seeds) for t in protocol}
-    return _completeness(upload, specs, seeds) or _plausibility(upload, specs)
+    uploaded = RunProtocol(tuple(tasks))
+    if uploaded.hash != protocol.hash:
+        return [f"the protocol differs from this server's {upload.suite}: " + "; ".join(protocol.differences(uploaded))]
+    return _completeness(upload, protocol) or _plausibility(upload, protocol)
 
 
-def _hash_matches(task: TaskProtocol) -> bool:
-    """Whether a task's protocol hash is the hash of its own fields (as the runner makes it)."""
-    from gymarena.tasks import TaskSpec, protocol_hash
-
-    try:
-        spec = TaskSpec.from_json_dict(task.spec)
-    except (TypeError, ValueError):
-        return False
-    return (spec.id == task.task_id and spec.episodes == task.episodes_per_seed
-            and protocol_hash(spec, task.seeds, task.simulator_versions, task.metric_definitions) == task.protocol_hash)
-
-
-def _completeness(upload: ResultsUpload, specs: dict, seeds: dict) -> list[str]:
-    from gymarena.runner.plan import task_episode_keys
-
-    expected = {key for task_id, spec in specs.items() for key in task_episode_keys(spec, seeds[task_id])}
+def _completeness(upload: ResultsUpload, protocol: RunProtocol) -> list[str]:
+    expected = set(protocol.episode_keys())
     given = [EpisodeKey(e.task_id, e.seed, e.episode, e.decision_interval) for e in upload.episodes]
     problems = []
     if len(set(given)) != len(given):
@@ -156,13 +142,13 @@ def _key(key: EpisodeKey) -> str:
         f" at decision interval {key.decision_interval}" if key.decision_interval != 1 else "")
 
 
-def _plausibility(upload: ResultsUpload, specs: dict) -> list[str]:
-    from gymarena.runner.rollout import episode_seed
+def _plausibility(upload: ResultsUpload, protocol: RunProtocol) -> list[str]:
     from gymarena.success import EpisodeOutcome, episode_succeeded
 
     problems: list[str] = []
     for e in upload.episodes:
-        spec = specs[e.task_id]
+        task = protocol.task(e.task_id)
+        spec = task.spec
         where = f"{e.task_id} seed {e.seed} episode {e.episode}"
         if not math.isfinite(e.episode_return):
             problems.append(f"{where}: the return {e.episode_return} is not a finite number")
@@ -171,8 +157,7 @@ def _plausibility(upload: ResultsUpload, specs: dict) -> list[str]:
             problems.append(f"{where}: {e.length} steps, over the task's limit of {limit}")
         if e.env_steps != e.length:
             problems.append(f"{where}: {e.env_steps} env steps for an episode of {e.length} steps")
-        first = e.episode - e.episode % spec.trial.episodes if spec.trial else e.episode
-        if e.episode_seed != episode_seed(e.seed, first):
+        if e.episode_seed != task.episode_seed(EpisodeKey(e.task_id, e.seed, e.episode, e.decision_interval)):
             problems.append(f"{where}: episode seed {e.episode_seed} is not the one the runner derives from seed {e.seed}")
         if e.agent_returns is not None and not math.isclose(sum(e.agent_returns.values()), e.episode_return, rel_tol=1e-6, abs_tol=1e-6):
             problems.append(f"{where}: the agents' returns do not add up to the episode return")
@@ -186,16 +171,12 @@ def _plausibility(upload: ResultsUpload, specs: dict) -> list[str]:
     return problems
 
 
-def store_results(store: ResultsStore, upload: ResultsUpload, protocol_hash: str, submission_id: int) -> int:
-    """Store checked results as a complete self-reported run; returns its id."""
-    agent = upload.agent
-    agent_id = store.ensure_agent(AgentIdentity(agent.name, agent.reference, agent.version, agent.content_hash))
-    config = {**upload.config, "submission": submission_id}
-    run_id = store.create_run(
-        agent_id=agent_id, suite=upload.suite, protocol_hash=protocol_hash,
-        config_hash=hashlib.sha256(f"submission {submission_id}".encode()).hexdigest(), config=config, provenance=upload.provenance,
-        tasks=[TaskProtocol(**t.model_dump()) for t in upload.tasks], kind="self-reported", submission_id=submission_id,
-    )
-    store.add_episodes(run_id, [EpisodeRecord(**e.model_dump()) for e in upload.episodes])
-    store.set_status(run_id, "complete")
-    return run_id
+def store_results(store: ResultsStore, upload: ResultsUpload, protocol: RunProtocol, submission_id: int) -> int:
+    """Store checked results (under the server's ``protocol``) as a complete self-reported
+    run, in one transaction; returns its id."""
+    start = RunStart(AgentIdentity(**upload.agent.model_dump()), protocol, {**upload.config, "submission": submission_id},
+                     upload.provenance, kind="self-reported", suite=upload.suite,
+                     settings={"submission": submission_id}, submission_id=submission_id)
+    with store.recording(start, atomic=True) as run:
+        run.add(EpisodeRecord(**e.model_dump()) for e in upload.episodes)
+    return run.run_id

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Union
 
 import numpy as np
 
@@ -366,8 +366,23 @@ class RankedAgent:
     rank_probabilities: np.ndarray
 
 
+def competition_ranks(values: Sequence[Any], higher_is_better: bool = True) -> list[int]:
+    """Competition ("1224") ranks: 1 is the best, equal values share the better rank.
+
+    Args:
+        values: one value per competitor, comparable with ``<``: numbers, or tuples of
+            numbers compared lexicographically (several ranking keys in order).
+        higher_is_better: whether larger values rank first.
+    Returns:
+        The rank of each value, in the order given.
+    """
+    if higher_is_better:
+        return [1 + sum(other > value for other in values) for value in values]
+    return [1 + sum(other < value for other in values) for value in values]
+
+
 def _competition_ranks(values: np.ndarray, higher_is_better: bool) -> np.ndarray:
-    """Ranks along axis 1, 1 = best; ties share the better rank ("1224" ranking)."""
+    """:func:`competition_ranks` of every row at once: ranks along axis 1, 1 = best."""
     keyed = -values if higher_is_better else values
     return (keyed[:, None, :] < keyed[:, :, None]).sum(axis=2) + 1
 

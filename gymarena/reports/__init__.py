@@ -21,7 +21,7 @@ from gymarena.reports import figures
 from gymarena.reports.data import Comparison, RunData, compare, load_runs
 from gymarena.reports.tables import markdown_table, write_csv
 from gymarena.results import ResultsStore
-from gymarena.views import SUMMARY_COLUMNS, summary_row
+from gymarena.views import SCORE_COLUMNS, score_row
 
 REPORT_SEED = 0
 PROFILE_POINTS = 81
@@ -45,8 +45,8 @@ def write_report(
     directory.mkdir(parents=True, exist_ok=True)
     report = Report(directory, comparison=compare(runs))
     rng = np.random.default_rng(REPORT_SEED)
-    task_rows = [summary_row(run.run.id, s) for run in runs for s in run.summaries]
-    report.files.append(write_csv(directory / "tasks.csv", task_rows, SUMMARY_COLUMNS))
+    task_rows = [score_row(run.run.id, s) for run in runs for s in run.scores]
+    report.files.append(write_csv(directory / "tasks.csv", task_rows, SCORE_COLUMNS))
     sections = [_header(runs), "## Per-task scores", markdown_table(task_rows, _TASK_TABLE), _task_notes()]
     if report.comparison.tasks:
         sections += _aggregate_sections(runs, report, rng, reps)
@@ -58,8 +58,8 @@ def write_report(
     return report
 
 
-_TASK_TABLE = ["run", "task", "episodes", "mean_return", "std_return", "return_ci_low", "return_ci_high",
-               "normalised", "success_rate", "fas"]
+_TASK_TABLE = ["run", "task", "seeds", "episodes", "mean_return", "mean_return_low", "mean_return_high", "return_std",
+               "normalised", "normalised_low", "normalised_high", "success", "fas"]
 
 
 def _header(runs: Sequence[RunData]) -> str:
@@ -73,9 +73,11 @@ def _header(runs: Sequence[RunData]) -> str:
 
 
 def _task_notes() -> str:
-    return ("Returns are undiscounted episode returns at each task's native decision interval; CIs are 95% "
-            "percentile-bootstrap intervals over episodes. `normalised` maps the random return to 0 and the "
-            "reference return to 1 (sources in the task catalog).")
+    return ("Returns are undiscounted episode returns at each task's native decision interval, averaged per seed; "
+            "each score is the mean over seeds and its interval (`_low`, `_high`) a 95% percentile-bootstrap "
+            "interval over seeds, the run's independent replicates (none with a single seed); `return_std` is the "
+            "spread of episode returns. `normalised` maps the random return to 0 and the reference return to 1 "
+            "(sources in the task catalog). The same numbers as `gymarena results` and the leaderboard's run pages.")
 
 
 def _aggregate_sections(runs: Sequence[RunData], report: Report, rng: np.random.Generator, reps: int) -> list[str]:
@@ -139,9 +141,9 @@ def _excluded_section(comparison: Comparison) -> list[str]:
 def _fas_section(runs: Sequence[RunData], report: Report) -> list[str]:
     curves: dict[str, dict[str, tuple[list[tuple[int, float]], float]]] = {}
     for run in runs:
-        for summary in run.summaries:
-            if summary.fas_curve:
-                curves.setdefault(summary.task_id, {})[run.label] = (summary.fas_curve, summary.fas)
+        for score in run.scores:
+            if score.fas is not None:
+                curves.setdefault(score.task_id, {})[run.label] = (list(score.fas.curve), score.fas.point)
     if not curves:
         return []
     report.files += figures.save(figures.fas_figure(curves), report.directory, "fas_curves")

@@ -1,7 +1,10 @@
 """The results database: SQLAlchemy models, Alembic migrations and the store API."""
 
 from gymarena.results.location import default_sqlite_path, resolve_db_url
-from gymarena.results.store import AgentIdentity, ResultsStore, RunInfo, SeedMean, TaskProtocol
+from gymarena.protocol import RunProtocol, TaskProtocol
+from gymarena.records import AgentIdentity, SeedMean
+from gymarena.results.recorder import RunRecorder, RunStart
+from gymarena.results.store import ResultsStore, RunInfo
 
 
 def open_store(db: str | None = None) -> ResultsStore:
@@ -9,4 +12,4 @@ def open_store(db: str | None = None) -> ResultsStore:
     return ResultsStore(resolve_db_url(db))
 
 
-__all__ = ["AgentIdentity", "ResultsStore", "RunInfo", "SeedMean", "TaskProtocol", "default_sqlite_path", "open_store", "resolve_db_url"]
+__all__ = ["AgentIdentity", "ResultsStore", "RunInfo", "RunProtocol", "RunRecorder", "RunStart", "SeedMean", "TaskProtocol", "default_sqlite_path", "open_store", "resolve_db_url"]

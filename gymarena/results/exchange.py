@@ -8,14 +8,13 @@ baseline results (``gymarena baselines publish``) and copies between databases.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from gymarena.errors import GymarenaError
-from gymarena.records import EpisodeRecord
-from gymarena.results.store import AgentIdentity, ResultsStore, RunInfo, TaskProtocol
-from gymarena.tasks import canonical_json
+from gymarena.protocol import ProtocolError, RunProtocol, digest
+from gymarena.records import AgentIdentity, EpisodeRecord
+from gymarena.results.recorder import RunStart
+from gymarena.results.store import ResultsStore, RunInfo
 
 DOCUMENT_KEYS = ("suite", "agent", "config", "provenance", "tasks", "episodes")
 
@@ -35,7 +34,7 @@ def run_document(store: ResultsStore, run: RunInfo) -> dict[str, Any]:
         "agent": dict(run.agent.__dict__),
         "config": run.config,
         "provenance": run.provenance,
-        "tasks": [dict(t.__dict__) for t in run.tasks],
+        "tasks": run.protocol.to_json(),
         "episodes": [r.to_dict() for r in store.episodes(run.id)],
     }
 
@@ -49,26 +48,26 @@ def import_run(store: ResultsStore, document: dict[str, Any], origin: str) -> tu
     """Store an exported run as a complete run of kind ``imported`` (its config says from
     where); returns its id and whether it is new.
 
-    Importing the same document again finds the first copy instead of adding a second; an
-    import cut short is continued, never duplicated (episodes already stored are skipped).
+    Importing the same document again finds the first copy instead of adding a second. The
+    import is one transaction: one cut short stores nothing, and is simply made again.
     """
     missing = [key for key in DOCUMENT_KEYS if key not in document]
     if missing:
         raise GymarenaError(f"{origin}: not an exported run (missing {', '.join(missing)})")
-    identity = json.dumps([document["agent"], [t["protocol_hash"] for t in document["tasks"]], len(document["episodes"]),
-                           document["provenance"]], sort_keys=True)
-    config_hash = hashlib.sha256(f"imported {identity}".encode()).hexdigest()
-    existing = store.find_complete_run(config_hash)
+    try:
+        agent = AgentIdentity(**document["agent"])
+        protocol = RunProtocol.from_json(document["tasks"])  # checked: each hash is its own fields'
+        records = [EpisodeRecord(**episode) for episode in document["episodes"]]
+    except ProtocolError as exc:
+        raise GymarenaError(f"{origin}: {exc}") from None
+    except TypeError as exc:
+        raise GymarenaError(f"{origin}: not an exported run ({exc})") from None
+    source = digest([document["agent"], protocol.hash, len(records), document["provenance"]])
+    start = RunStart(agent, protocol, {**document["config"], "imported_from": origin}, document["provenance"],
+                     kind="imported", suite=document["suite"], settings={"imported": source})
+    existing = store.find_complete_run(start.config_hash)
     if existing is not None:
         return existing, False
-    run_id = store.find_resumable_run(config_hash)
-    if run_id is None:
-        agent_id = store.ensure_agent(AgentIdentity(**document["agent"]))
-        tasks = [TaskProtocol(**task) for task in document["tasks"]]
-        protocol = hashlib.sha256(canonical_json([t.protocol_hash for t in tasks]).encode()).hexdigest()  # as runs hash it
-        run_id = store.create_run(agent_id=agent_id, suite=document["suite"], protocol_hash=protocol,
-                                  config_hash=config_hash, config={**document["config"], "imported_from": origin},
-                                  provenance=document["provenance"], tasks=tasks, kind="imported")
-    store.add_episodes(run_id, [EpisodeRecord(**episode) for episode in document["episodes"]])
-    store.set_status(run_id, "complete")
-    return run_id, True
+    with store.recording(start, atomic=True) as run:
+        run.add(records)
+    return run.run_id, True

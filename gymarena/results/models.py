@@ -156,9 +156,10 @@ class RunTaskRow(Base):
 
 
 class SeedMeanRow(Base):
-    """A complete run's scored episodes of one task and seed (at one decision interval),
-    averaged when the run completes: rankings and run pages read these few rows instead
-    of aggregating the run's episodes again."""
+    """A complete run's episodes of one task and seed (at one decision interval), counted
+    and averaged when the run completes: scores (scoring.py) read these few rows instead
+    of aggregating the run's episodes again. The means are over the scored episodes (no
+    crash, not adaptation); NULL when a seed has none."""
 
     __tablename__ = "seed_means"
 
@@ -166,8 +167,11 @@ class SeedMeanRow(Base):
     task_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     seed: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     decision_interval: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recorded: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
     episodes: Mapped[int] = mapped_column(Integer)
-    mean_return: Mapped[float] = mapped_column(Float)
+    mean_return: Mapped[float | None] = mapped_column(Float, nullable=True)
+    mean_square_return: Mapped[float | None] = mapped_column(Float, nullable=True)
     success_rate: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 

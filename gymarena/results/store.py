@@ -7,50 +7,32 @@ of SQLAlchemy. Any SQLAlchemy URL works; SQLite is the embedded default.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import case, create_engine, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, case, create_engine, func, or_, select, tuple_
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gymarena.errors import ResultsStoreError
-from gymarena.records import EpisodeKey, EpisodeRecord
+from gymarena.protocol import RunProtocol, TaskProtocol
+from gymarena.records import AgentIdentity, EpisodeKey, EpisodeRecord, SeedMean
 from gymarena.results.episode_insert import EpisodeInsert
 from gymarena.results.location import prepare_sqlite_path
 from gymarena.results.migrations_runner import SchemaTooNewError, upgrade_to_head
-from gymarena.results.models import AgentRow, EpisodeRow, ProtocolRow, RunRow, RunTaskRow, SeedMeanRow, utcnow
+from gymarena.results.models import AgentRow, EpisodeRow, ProtocolRow, RunRow, RunTaskRow, SeedMeanRow
+from gymarena.results.recorder import RunStart, recording
 from gymarena.results.sqlite import WRITE_LOCK, configure_sqlite
 
-RUN_STATUSES = ("running", "complete", "failed", "interrupted")
-
-
-@dataclass(frozen=True)
-class AgentIdentity:
-    name: str
-    reference: str
-    version: str
-    content_hash: str
-
-
-@dataclass(frozen=True)
-class TaskProtocol:
-    """A task of a run under its protocol, as stored."""
-
-    task_id: str
-    protocol_hash: str
-    spec: dict[str, Any]
-    seeds: list[int]
-    episodes_per_seed: int
-    simulator_versions: dict[str, str]
-    metric_definitions: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class RunInfo:
+    """A stored run: who played, under which protocol (typed, task by task), and how it went."""
+
     id: int
     agent: AgentIdentity
     suite: str | None
@@ -64,25 +46,11 @@ class RunInfo:
     updated_at: datetime
     finished_at: datetime | None
     episode_count: int
-    tasks: tuple[TaskProtocol, ...]
+    protocol: RunProtocol
     agent_id: int = 0
     kind: str = "local"
     submission_id: int | None = None
     summary: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class SeedMean:
-    """One run's scored episodes of one task and seed at one decision interval, averaged
-    in SQL: what rankings are built from without reading every episode."""
-
-    run_id: int
-    task_id: str
-    seed: int
-    decision_interval: int
-    episodes: int
-    mean_return: float
-    success_rate: float | None
 
 
 def _safe_url(url: str) -> str:
@@ -189,117 +157,15 @@ class ResultsStore:
             except SQLAlchemyError as exc:
                 raise self._fail(action, exc) from None
 
-    # -- writing ------------------------------------------------------------------------
+    # -- writing: through the run recorder ----------------------------------------------
 
-    def ensure_agent(self, identity: AgentIdentity) -> int:
-        def work(session: Session) -> int:
-            row = session.scalar(
-                select(AgentRow).where(
-                    AgentRow.reference == identity.reference, AgentRow.content_hash == identity.content_hash
-                )
-            )
-            if row is None:
-                row = AgentRow(**identity.__dict__)
-                session.add(row)
-                session.flush()
-            return row.id
-
-        return self._write("write to", work)
-
-    def create_run(
-        self,
-        agent_id: int,
-        suite: str | None,
-        protocol_hash: str,
-        config_hash: str,
-        config: dict[str, Any],
-        provenance: dict[str, Any],
-        tasks: Iterable[TaskProtocol],
-        kind: str = "local",
-        submission_id: int | None = None,
-    ) -> int:
-        """Insert a run in status 'running' with its tasks and their protocols."""
-
-        def work(session: Session) -> int:
-            run = RunRow(
-                agent_id=agent_id,
-                suite=suite,
-                protocol_hash=protocol_hash,
-                config_hash=config_hash,
-                config=config,
-                provenance=provenance,
-                status="running",
-                kind=kind,
-                submission_id=submission_id,
-            )
-            session.add(run)
-            session.flush()
-            for position, task in enumerate(tasks):
-                if session.get(ProtocolRow, task.protocol_hash) is None:
-                    session.add(
-                        ProtocolRow(
-                            hash=task.protocol_hash,
-                            task_id=task.task_id,
-                            family=task.spec["family"],
-                            spec=task.spec,
-                            seeds=list(task.seeds),
-                            episodes_per_seed=task.episodes_per_seed,
-                            simulator_versions=task.simulator_versions,
-                            metric_definitions=task.metric_definitions,
-                        )
-                    )
-                    session.flush()
-                session.add(
-                    RunTaskRow(run_id=run.id, task_id=task.task_id, position=position, protocol_hash=task.protocol_hash)
-                )
-            return run.id
-
-        return self._write("write to", work)
-
-    def add_episodes(self, run_id: int, records: Iterable[EpisodeRecord]) -> None:
-        """Commit finished episodes in one transaction; one already stored is skipped."""
-        records = list(records)
-        if not records:
-            return
-        now = utcnow()
-        runs = RunRow.__table__
-        try:
-            with self.engine.begin() as connection:
-                inserted = self._episode_insert.execute(connection, run_id, now, records)
-                connection.execute(update(runs).where(runs.c.id == run_id)
-                                   .values(updated_at=now, episode_count=runs.c.episode_count + inserted))
-                # Means stored at completion no longer hold once a run gets more episodes.
-                connection.execute(delete(SeedMeanRow.__table__).where(SeedMeanRow.__table__.c.run_id == run_id))
-        except SQLAlchemyError as exc:
-            raise self._fail("write to", exc) from None
+    def recording(self, start: RunStart, resume: bool | int = False, atomic: bool = False):
+        """Record a run (results/recorder.py): ``with store.recording(start) as run: run.put(record)``."""
+        return recording(self, start, resume, atomic)
 
     @cached_property
     def _episode_insert(self) -> EpisodeInsert:
         return EpisodeInsert(self.engine.dialect)
-
-    def set_status(self, run_id: int, status: str, error: str | None = None) -> None:
-        if status not in RUN_STATUSES:
-            raise ValueError(f"unknown run status {status!r}")
-        now = utcnow()
-        values: dict[str, Any] = {"status": status, "error": error, "updated_at": now}
-        values["finished_at"] = now if status == "complete" else None
-
-        def work(session: Session) -> None:
-            session.execute(update(RunRow).where(RunRow.id == run_id).values(**values))
-            session.execute(delete(SeedMeanRow).where(SeedMeanRow.run_id == run_id))
-            if status == "complete":  # its episodes are final: average them once, here
-                columns = [c.name for c in SeedMeanRow.__table__.columns]
-                session.execute(insert(SeedMeanRow).from_select(columns, _seed_mean_aggregate([run_id])))
-
-        self._write("write to", work)
-
-    def set_summary(self, run_id: int, summary: dict[str, Any]) -> None:
-        """Keep what a run computed about itself (JSON values)."""
-
-        def work(session: Session) -> None:
-            session.execute(update(RunRow).where(RunRow.id == run_id).values(summary=summary, updated_at=utcnow()))
-
-        self._write("write to", work)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -357,15 +223,16 @@ class ResultsStore:
         fresh: dict[int, list[SeedMean]] = {}
         if missing:
             stored = self._read(lambda s: s.execute(
-                select(*_seed_key_columns(SeedMeanRow), SeedMeanRow.episodes, SeedMeanRow.mean_return,
-                       SeedMeanRow.success_rate).where(SeedMeanRow.run_id.in_(missing))).all())
+                select(*_seed_key_columns(SeedMeanRow), SeedMeanRow.recorded, SeedMeanRow.failed, SeedMeanRow.episodes,
+                       SeedMeanRow.mean_return, SeedMeanRow.mean_square_return, SeedMeanRow.success_rate)
+                .where(SeedMeanRow.run_id.in_(missing))).all())
             for row in stored:
                 fresh.setdefault(row[0], []).append(_seed_mean(*row))
             self._complete_means.update(fresh)
             unstored = [r for r in missing if r not in fresh]
             if unstored:
                 aggregated: dict[int, list[SeedMean]] = {r: [] for r in unstored}
-                for row in self._read(lambda s: s.execute(_seed_mean_aggregate(unstored)).all()):
+                for row in self._read(lambda s: s.execute(seed_mean_aggregate(unstored)).all()):
                     aggregated[row[0]].append(_seed_mean(*row))
                 complete = self._read(lambda s: set(s.scalars(
                     select(RunRow.id).where(RunRow.id.in_(unstored), RunRow.status == "complete")).all()))
@@ -456,12 +323,12 @@ class ResultsStore:
                 query = query.where(condition)
             results = session.execute(query).all()
             tasks = self._run_tasks(session, [run.id for run, _ in results])
-            return [_run_info(run, agent, tasks.get(run.id, ())) for run, agent in results]
+            return [_run_info(run, agent, tasks.get(run.id, RunProtocol(()))) for run, agent in results]
 
         return self._read(work)
 
     @staticmethod
-    def _run_tasks(session: Session, run_ids: list[int]) -> dict[int, tuple[TaskProtocol, ...]]:
+    def _run_tasks(session: Session, run_ids: list[int]) -> dict[int, RunProtocol]:
         if not run_ids:
             return {}
         rows = session.execute(
@@ -470,42 +337,42 @@ class ResultsStore:
             .where(RunTaskRow.run_id.in_(run_ids))
             .order_by(RunTaskRow.run_id, RunTaskRow.position)
         ).all()
+        parsed: dict[str, TaskProtocol] = {}  # a protocol shared by many runs is parsed once
         grouped: dict[int, list[TaskProtocol]] = {}
-        for link, protocol in rows:
-            grouped.setdefault(link.run_id, []).append(
-                TaskProtocol(
-                    task_id=link.task_id,
-                    protocol_hash=protocol.hash,
-                    spec=protocol.spec,
-                    seeds=list(protocol.seeds),
-                    episodes_per_seed=protocol.episodes_per_seed,
-                    simulator_versions=protocol.simulator_versions,
-                    metric_definitions=protocol.metric_definitions,
-                )
-            )
-        return {run_id: tuple(items) for run_id, items in grouped.items()}
+        for link, row in rows:
+            if row.hash not in parsed:
+                parsed[row.hash] = TaskProtocol.from_json(
+                    {"protocol_hash": row.hash, "spec": row.spec, "seeds": row.seeds,
+                     "simulator_versions": row.simulator_versions, "metric_definitions": row.metric_definitions},
+                    trusted=True)
+            grouped.setdefault(link.run_id, []).append(parsed[row.hash])
+        return {run_id: RunProtocol(tuple(items)) for run_id, items in grouped.items()}
 
 
 def _seed_key_columns(table) -> tuple:
     return (table.run_id, table.task_id, table.seed, table.decision_interval)
 
 
-def _seed_mean_aggregate(run_ids: list[int]):
-    """Per-seed means of these runs' scored episodes, in ``seed_means`` column order."""
-    success = func.avg(case((EpisodeRow.success.is_(None), None), (EpisodeRow.success, 1.0), else_=0.0))
+def seed_mean_aggregate(run_ids: list[int]):
+    """Per (run, task, seed, interval): records, crashed ones, scored ones (no crash, not an
+    adaptation episode) and the scored ones' mean return, mean squared return and success
+    rate, in ``seed_means`` column order (NULL means for a seed with nothing scored)."""
+    scored = and_(EpisodeRow.error.is_(None), or_(EpisodeRow.phase.is_(None), EpisodeRow.phase != "adaptation"))
+    returns = case((scored, EpisodeRow.episode_return), else_=None)
+    success = case((~scored, None), (EpisodeRow.success.is_(None), None), (EpisodeRow.success, 1.0), else_=0.0)
     return (
-        select(*_seed_key_columns(EpisodeRow), func.count(), func.avg(EpisodeRow.episode_return), success)
-        .where(
-            EpisodeRow.run_id.in_(run_ids),
-            EpisodeRow.error.is_(None),
-            or_(EpisodeRow.phase.is_(None), EpisodeRow.phase != "adaptation"),
-        )
+        select(*_seed_key_columns(EpisodeRow), func.count(), func.count(EpisodeRow.error),
+               func.count(returns), func.avg(returns), func.avg(returns * returns), func.avg(success))
+        .where(EpisodeRow.run_id.in_(run_ids))
         .group_by(*_seed_key_columns(EpisodeRow))
     )
 
 
-def _seed_mean(run_id: int, task_id: str, seed: int, interval: int, count: int, mean: float, rate: float | None) -> SeedMean:
-    return SeedMean(run_id, task_id, seed, interval, count, float(mean), None if rate is None else float(rate))
+def _seed_mean(run_id: int, task_id: str, seed: int, interval: int, recorded: int, failed: int, count: int,
+               mean: float | None, square: float | None, rate: float | None) -> SeedMean:
+    return SeedMean(run_id, task_id, seed, interval, int(recorded), int(failed), int(count),
+                    float("nan") if mean is None else float(mean), float("nan") if square is None else float(square),
+                    None if rate is None else float(rate))
 
 
 def _record_from_row(row: EpisodeRow) -> EpisodeRecord:
@@ -537,7 +404,7 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc)
 
 
-def _run_info(run: RunRow, agent: AgentRow, tasks: tuple[TaskProtocol, ...]) -> RunInfo:
+def _run_info(run: RunRow, agent: AgentRow, protocol: RunProtocol) -> RunInfo:
     return RunInfo(
         id=run.id,
         agent=AgentIdentity(agent.name, agent.reference, agent.version, agent.content_hash),
@@ -552,7 +419,7 @@ def _run_info(run: RunRow, agent: AgentRow, tasks: tuple[TaskProtocol, ...]) -> 
         updated_at=_utc(run.updated_at),
         finished_at=_utc(run.finished_at),
         episode_count=run.episode_count,
-        tasks=tasks,
+        protocol=protocol,
         agent_id=agent.id,
         kind=run.kind,
         submission_id=run.submission_id,

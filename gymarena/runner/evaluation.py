@@ -1,4 +1,4 @@
-"""evaluate(): plan a run, attach it to the store, play what is missing, record it."""
+"""evaluate(): plan a run, play what its stored record lacks, and record it."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from dataclasses import dataclass
 
 from gymarena import provenance
 from gymarena.agents import AgentSource
-from gymarena.errors import GymarenaError, RunConfigError
-from gymarena.results import AgentIdentity, ResultsStore, RunInfo, open_store
+from gymarena.errors import RunConfigError
+from gymarena.results import ResultsStore, RunInfo, RunStart, open_store
 from gymarena.runner.backends import run_backend
 from gymarena.runner.plan import EvalRequest, RunPlan, plan_request, plan_stored_run
-from gymarena.runner.writer import RecordWriter
 
 Progress = Callable[[int, int], None]
 
@@ -19,7 +18,7 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True)
 class RunResult:
     """The stored run after evaluation; its episodes and summaries are read from the store
-    (``store.episodes(run.id)``, :func:`gymarena.summary.summarise`) when wanted."""
+    (``store.episodes(run.id)``, :func:`gymarena.views.run_scores`) when wanted."""
 
     run: RunInfo
     resumed: bool
@@ -37,70 +36,22 @@ class RunOrigin:
     submission_id: int | None = None
 
 
-def _attach(request: EvalRequest, store: ResultsStore, origin: RunOrigin) -> tuple[RunPlan, int, bool]:
-    """(plan, run id, resumed): continue the named or an unfinished identical run, else create one."""
-    if request.resume is not None:
-        run = store.get_run(request.resume)
-        if run is None:
-            raise RunConfigError(f"there is no run {request.resume} in {store.display_url}; `gymarena results` lists the runs")
-        if run.status == "complete":
-            raise RunConfigError(f"run {run.id} is already complete; there is nothing to resume")
-        return plan_stored_run(run), run.id, True
-    plan = plan_request(request, origin.agent)
-    if not request.fresh:
-        existing = store.find_resumable_run(plan.config_hash)
-        if existing is not None:
-            return plan, existing, True
-    agent = plan.agent
-    agent_id = store.ensure_agent(AgentIdentity(agent.name, agent.reference, agent.version, agent.content_hash))
-    run_id = store.create_run(
-        agent_id=agent_id,
-        suite=plan.suite,
-        protocol_hash=plan.protocol_hash,
-        config_hash=plan.config_hash,
-        config=plan.config(),
-        provenance=provenance.collect(plan.simulator_packages()),
-        tasks=[t.stored() for t in plan.tasks],
-        kind=origin.kind,
-        submission_id=origin.submission_id,
-    )
-    return plan, run_id, False
+def _plan(request: EvalRequest, store: ResultsStore, origin: RunOrigin) -> tuple[RunPlan, bool | int]:
+    """(plan, what to resume): the named stored run, else an unfinished identical one unless fresh."""
+    if request.resume is None:
+        return plan_request(request, origin.agent), not request.fresh
+    run = store.get_run(request.resume)
+    if run is None:
+        raise RunConfigError(f"there is no run {request.resume} in {store.display_url}; `gymarena results` lists the runs")
+    if run.status == "complete":
+        raise RunConfigError(f"run {run.id} is already complete; there is nothing to resume")
+    return plan_stored_run(run), run.id
 
 
-def _play(request: EvalRequest, store: ResultsStore, plan: RunPlan, run_id: int, progress: Progress | None) -> tuple[int, int]:
-    """Play the episodes the run lacks, committing each as it finishes; (skipped, played)."""
-    todo, skipped, total = plan.missing(store.finished_keys(run_id))
-    if progress:
-        progress(skipped, total)
-    writer = RecordWriter(lambda batch: store.add_episodes(run_id, batch))
-    played = 0
-    status, error = "failed", None
-    try:
-        for record in run_backend(request.backend_for(plan), plan.agent, plan.specs, todo, request.workers,
-                                  request.isolated, request.address):
-            writer.put(record)
-            played += 1
-            if progress:
-                progress(skipped + played, total)
-        status = "complete"
-    except GymarenaError as exc:
-        error = str(exc)
-        raise
-    except KeyboardInterrupt:
-        status, error = "interrupted", "interrupted by the user"
-        raise
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        raise
-    finally:
-        try:
-            writer.close()
-        except GymarenaError as exc:
-            status, error = "failed", str(exc)
-            raise
-        finally:
-            store.set_status(run_id, status, error)
-    return skipped, played
+def _start(plan: RunPlan, origin: RunOrigin) -> RunStart:
+    return RunStart(plan.agent.identity, plan.protocol, plan.config(),
+                    provenance.collect(plan.protocol.simulator_packages()), kind=origin.kind, suite=plan.suite,
+                    submission_id=origin.submission_id)
 
 
 def evaluate(
@@ -113,9 +64,19 @@ def evaluate(
     own_store = store is None
     store = store or open_store()
     try:
-        plan, run_id, resumed = _attach(request, store, origin)
-        skipped, played = _play(request, store, plan, run_id, progress)
-        return RunResult(store.get_run(run_id), resumed, skipped, played)
+        plan, resume = _plan(request, store, origin)
+        with store.recording(_start(plan, origin), resume=resume) as run:
+            todo, skipped, total = plan.protocol.missing(run.stored_keys())
+            if progress:
+                progress(skipped, total)
+            played = 0
+            for record in run_backend(request.backend_for(plan), plan.agent, plan.protocol.specs, todo,
+                                      request.workers, request.isolated, request.address):
+                run.put(record)
+                played += 1
+                if progress:
+                    progress(skipped + played, total)
+        return RunResult(store.get_run(run.run_id), run.resumed, skipped, played)
     finally:
         if own_store:
             store.close()

@@ -14,15 +14,9 @@ from time import perf_counter
 from typing import Any
 
 from gymarena.errors import AgentError, InvalidActionError, SimulatorError
+from gymarena.protocol import episode_seed
 from gymarena.records import EpisodeKey, EpisodeRecord
-from gymarena.runner.rollout import (
-    ActionCheck,
-    action_check,
-    episode_seed,
-    reset_agent,
-    reset_env,
-    where,
-)
+from gymarena.runner.rollout import ActionCheck, action_check, reset_agent, reset_env, where
 from gymarena.success import METRICS_KEY, EpisodeOutcome, episode_succeeded
 from gymarena.tasks import TaskSpec
 from gymarena.wrappers.episode_metrics import episode_metrics

@@ -10,22 +10,13 @@ import numpy as np
 from gymnasium import spaces
 
 from gymarena.errors import AgentError, InvalidActionError, SimulatorError
+from gymarena.protocol import episode_seed
 from gymarena.records import EpisodeKey, EpisodeRecord
 from gymarena.success import EpisodeOutcome, episode_succeeded
 from gymarena.tasks import TaskSpec
 from gymarena.wrappers.episode_metrics import episode_metrics
 
 ActionCheck = Callable[[Any], bool]
-
-
-def episode_seed(seed: int, episode: int) -> int:
-    """The seed of one episode: an independent stream per (seed, episode) via SeedSequence.
-
-    Every episode is reproducible on its own, so episodes can run on any worker, in any
-    order, and a resumed run reproduces exactly the episodes a clean run has.
-    """
-    state = np.random.SeedSequence(seed, spawn_key=(episode,)).generate_state(1, np.uint32)
-    return int(state[0])
 
 
 def _box_check(space: spaces.Box) -> ActionCheck:

@@ -25,28 +25,11 @@ from typing import Any
 
 from gymarena.errors import AgentError
 from gymarena.records import EpisodeKey, EpisodeRecord
-from gymarena.runner.rollout import (
-    ActionCheck,
-    episode_seed,
-    play_episode,
-    reset_agent,
-    reset_env,
-    where,
-)
+from gymarena.protocol import episode_seed
+from gymarena.runner.rollout import ActionCheck, play_episode, reset_agent, reset_env, where
 from gymarena.tasks import TaskSpec
 
 ADAPTATION, EVALUATION = "adaptation", "evaluation"
-
-
-def trial_unit_keys(task: TaskSpec, seed: int) -> list[EpisodeKey]:
-    """One key per trial of a seed: the key of the trial's first episode."""
-    size = task.trial.episodes
-    return [EpisodeKey(task.id, seed, trial * size) for trial in range(task.episodes)]
-
-
-def trial_episode_keys(task: TaskSpec, unit: EpisodeKey) -> list[EpisodeKey]:
-    """The keys of every episode a trial unit records."""
-    return [EpisodeKey(task.id, unit.seed, unit.episode + k) for k in range(task.trial.episodes)]
 
 
 class _Feedback:
@@ -86,7 +69,8 @@ def run_trial(env: Any, agent: Any, task: TaskSpec, unit: EpisodeKey, check: Act
     if meta:
         reset_agent(agent, trial_seed, task, unit, agent_name, method="begin_trial")
     records = []
-    for index, key in enumerate(trial_episode_keys(task, unit)):
+    keys = [EpisodeKey(task.id, unit.seed, unit.episode + k) for k in range(task.trial.episodes)]
+    for index, key in enumerate(keys):
         adapting = index < task.trial.adaptation
         start = perf_counter()
         if not meta:

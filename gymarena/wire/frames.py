@@ -12,6 +12,7 @@ keys are plain JSON. Only numeric and boolean dtypes cross.
 from __future__ import annotations
 
 import json
+import math
 import os
 import select
 import struct
@@ -36,12 +37,11 @@ class FrameTimeout(FrameError):
 
 
 def _pack(value: Any, buffers: list[bytes]) -> Any:
-    if isinstance(value, np.ndarray):
-        array = np.ascontiguousarray(value)
-        if array.dtype.name not in ALLOWED_DTYPES:
-            raise FrameError(f"arrays of dtype {array.dtype} cannot be sent")
-        buffers.append(array.tobytes())
-        return {"$nd": len(buffers) - 1, "dtype": array.dtype.name, "shape": list(array.shape)}
+    if isinstance(value, np.ndarray):  # tobytes() is C order whatever the layout; 0-d arrays stay 0-d
+        if value.dtype.name not in ALLOWED_DTYPES:
+            raise FrameError(f"arrays of dtype {value.dtype} cannot be sent")
+        buffers.append(value.tobytes())
+        return {"$nd": len(buffers) - 1, "dtype": value.dtype.name, "shape": list(value.shape)}
     if isinstance(value, (np.bool_,)):
         return bool(value)
     if isinstance(value, np.integer):
@@ -78,7 +78,10 @@ def _unpack(value: Any, arrays: list[np.ndarray]) -> Any:
                 raise FrameError("an array refers to a buffer that is not there")
             return arrays[index]
         if "$tuple" in value:
-            return tuple(_unpack(v, arrays) for v in value["$tuple"])
+            items = value["$tuple"]
+            if not isinstance(items, list):
+                raise FrameError("a tuple in a frame is not a list of items")
+            return tuple(_unpack(v, arrays) for v in items)
         return {k: _unpack(v, arrays) for k, v in value.items()}
     if isinstance(value, list):
         return [_unpack(v, arrays) for v in value]
@@ -104,12 +107,11 @@ def _arrays(header: Any, data: memoryview) -> list[np.ndarray]:
     specs.sort(key=lambda s: s.get("$nd", -1) if isinstance(s.get("$nd"), int) else -1)
     arrays, offset = [], 0
     for position, spec in enumerate(specs):
-        dtype, shape = spec.get("dtype"), spec.get("shape")
-        if spec.get("$nd") != position or dtype not in ALLOWED_DTYPES or not isinstance(shape, list) \
-                or not all(isinstance(n, int) and n >= 0 for n in shape):
+        dtype, shape, index = spec.get("dtype"), spec.get("shape"), spec.get("$nd")
+        if type(index) is not int or index != position or not isinstance(dtype, str) or dtype not in ALLOWED_DTYPES \
+                or not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
             raise FrameError("an array header is malformed")
-        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
-        size = count * np.dtype(dtype).itemsize
+        size = math.prod(shape) * np.dtype(dtype).itemsize  # Python ints: no overflow
         if offset + size > len(data):
             raise FrameError("an array is longer than the frame")
         arrays.append(np.frombuffer(data[offset:offset + size], dtype=dtype).reshape(shape).copy())
@@ -130,7 +132,12 @@ def decode(payload: bytes) -> Any:
         header = json.loads(payload[_LENGTH.size:end])
     except (ValueError, UnicodeDecodeError):
         raise FrameError("a frame header is not JSON") from None
-    return _unpack(header, _arrays(header, memoryview(payload)[end:]))
+    except RecursionError:
+        raise FrameError("a frame header is nested too deeply") from None
+    try:
+        return _unpack(header, _arrays(header, memoryview(payload)[end:]))
+    except RecursionError:
+        raise FrameError("a frame header is nested too deeply") from None
 
 
 def write_frame(fd: int, message: Any) -> None:

@@ -1,11 +1,17 @@
 """Meta-World v3 (Farama): the 50 manipulation tasks, each as MT1 with its 50 goal
-variations, and the held-out test tasks of ML10 played in meta-RL trials.
+variations or with its goal set of the MT10 or MT50 benchmark, and the held-out test tasks
+of ML10 played in meta-RL trials.
 
 Meta-World's own ``Meta-World/MT1`` env draws the goal variation from its RNG *before*
 ``reset(seed)`` reseeds it, so an episode's goal depends on the episodes before it. Here the
 variation is drawn from the episode seed itself: every episode is reproducible alone, as
 the runner requires. The 50 variations come from ``metaworld.MT1(name, seed=benchmark_seed)``
-(``benchmark_seed`` is in the task's kwargs, hence in the protocol hash). Episodes end on
+(``benchmark_seed`` is in the task's kwargs, hence in the protocol hash); with
+``kwargs.benchmark = "MT10"`` or ``"MT50"`` they are the task's share of
+``metaworld.MT10(seed=benchmark_seed).train_tasks`` (or MT50's): the goal set that
+``gym.make_vec("Meta-World/MT10", seed=benchmark_seed)`` and ``metaworld.evaluation``
+use, which is not MT1's (a benchmark draws every task's goals from one stream, in its
+task order). Episodes end on
 success, as Meta-World's own ``evaluation`` does (``AutoTerminateOnSuccessWrapper``), or at
 500 steps: success at any step is the episode's success.
 
@@ -80,14 +86,20 @@ class MetaWorldMetrics(EpisodeMetrics):
         }
 
 
+BENCHMARKS = ("MT1", "MT10", "MT50", "ML10")
+
+
 @cache
-def _ml10_test_tasks(benchmark_seed: int) -> tuple[Any, list[Any]]:
-    """ML10's test classes and test variations, made once per process (~8 s: Meta-World
-    builds every train and test env of the benchmark to draw them)."""
+def _benchmark_tasks(name: str, benchmark_seed: int) -> tuple[Any, list[Any]]:
+    """A multi-task benchmark's classes and goal variations (ML10: its held-out test ones),
+    made once per process: Meta-World builds every env of the benchmark to draw them
+    (MT10 ~5 s, ML10 ~8 s, MT50 ~25 s)."""
     import metaworld
 
-    benchmark = metaworld.ML10(seed=benchmark_seed)
-    return benchmark.test_classes, list(benchmark.test_tasks)
+    benchmark = getattr(metaworld, name)(seed=benchmark_seed)
+    if name == "ML10":
+        return benchmark.test_classes, list(benchmark.test_tasks)
+    return benchmark.train_classes, list(benchmark.train_tasks)
 
 
 def make(task: TaskSpec, **overrides: Any) -> gymnasium.Env:
@@ -96,13 +108,16 @@ def make(task: TaskSpec, **overrides: Any) -> gymnasium.Env:
 
     kwargs = {**task.kwargs, **overrides}
     benchmark_seed = kwargs.pop("benchmark_seed", 0)
-    held_out = kwargs.pop("benchmark", "MT1") == "ML10"
-    if held_out:
-        classes, variations = _ml10_test_tasks(benchmark_seed)
-        variations = [t for t in variations if t.env_name == task.env_id]
-    else:
+    name = kwargs.pop("benchmark", "MT1")
+    if name not in BENCHMARKS:
+        raise ValueError(f"{task.id}: kwargs.benchmark must be one of {', '.join(BENCHMARKS)}, got {name!r}")
+    held_out = name == "ML10"
+    if name == "MT1":
         benchmark = metaworld.MT1(task.env_id, seed=benchmark_seed)
         classes, variations = benchmark.train_classes, list(benchmark.train_tasks)
+    else:
+        classes, variations = _benchmark_tasks(name, benchmark_seed)
+        variations = [t for t in variations if t.env_name == task.env_id]
     env: gymnasium.Env = classes[task.env_id](**kwargs)
     env = SeededGoalVariation(env, variations, keep_unseeded=held_out)
     env = TimeLimit(env, max_episode_steps=task.max_episode_steps or env.unwrapped.max_path_length)

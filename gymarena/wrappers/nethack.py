@@ -8,6 +8,16 @@ competitors from choosing games; gymarena evaluates offline and seeds it too, th
 the seeding method of NLE's game object itself, leaving the challenge's character,
 action set and rules unchanged.
 
+NetHack also reads the wall clock: the moon phase, Friday the 13th, night and midnight
+change the game, and the game's "birthday" (the second it began) picks shopkeeper names,
+shop surcharges and anthole species. Tasks with ``kwargs.clock = "seeded"`` (the -v1
+tasks) pin all of it: NLE's ``fix_moon_phase`` derives each game's date and hour from its
+core seed, and the birthday, which NLE 1.3 still takes from ``time()`` (NLE#129), is set
+from the episode seed right after reset. Nothing on dungeon level 1, which reset builds,
+reads the birthday (shops and antholes only appear deeper), so every use of it in play
+sees the pinned value. The -v0 tasks keep the wall clock: the same seeds give other games
+on other days.
+
 Per-episode metrics (on every record): whether NLE's task was accomplished, in-game
 score, deepest level reached, game turns, how the game ended (NetHack's ``how_done``:
 died, quit, escaped, ascended, ...) and whether it ascended. The final observation of a finished game is blank, so score,
@@ -16,6 +26,8 @@ depth and turns are read from the last live observation.
 
 from __future__ import annotations
 
+import ctypes
+import dataclasses
 from typing import Any
 
 import gymnasium
@@ -27,16 +39,44 @@ from gymarena.wrappers.reset_only import ResetOnlyWrapper
 from gymarena.wrappers.gymnasium_ids import make_registered
 
 
+CLOCKS = ("wall", "seeded")
+# Pinned birthdays fall in [2000-01-01, 2050-01-01) UTC, the range of NLE's seeded dates.
+_BIRTHDAY_START, _BIRTHDAY_SPAN = 946_684_800, 1_577_836_800
+
+
 class SeededGame(ResetOnlyWrapper):
-    """Seeds NetHack's RNGs from the reset seed: (core, display, level generator)."""
+    """Seeds NetHack's RNGs from the reset seed: (core, display, level generator), and
+    with ``pin_clock`` its birthday too (the date comes from the core seed, in NLE)."""
+
+    def __init__(self, env: gymnasium.Env, pin_clock: bool = False):
+        super().__init__(env, pin_clock=pin_clock)
+        self.pin_clock = pin_clock
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        game = self.env.unwrapped.nethack
         if seed is not None:
-            core, display, levels = (int(s) for s in np.random.SeedSequence(seed).generate_state(3, np.uint32))
-            game = self.env.unwrapped.nethack
+            core, display, levels, birthday = (int(s) for s in np.random.SeedSequence(seed).generate_state(4, np.uint32))
             type(game).set_initial_seeds(game, core, display, False, levels)
         # NLE reads options as its own dict (``wizkit_items``); Gymnasium's empty {} means none.
-        return self.env.reset(seed=seed, options=options or None)
+        result = self.env.reset(seed=seed, options=options or None)
+        if seed is not None and self.pin_clock:
+            set_birthday(game.dlpath, _BIRTHDAY_START + birthday % _BIRTHDAY_SPAN)
+        return result
+
+
+def set_birthday(library_path: str, seconds: int) -> None:
+    """Overwrite ``ubirthday`` in the game's own copy of libnethack (NLE loads one per env).
+
+    Opening the same path again yields the loaded copy, not a new one; the handle is closed
+    at once so the copy is still unloaded when NLE closes the env.
+    """
+    library = ctypes.CDLL(library_path)
+    try:
+        ctypes.c_long.in_dll(library, "ubirthday").value = seconds
+    finally:
+        import _ctypes
+
+        _ctypes.dlclose(library._handle)
 
 
 class NetHackMetrics(EpisodeMetrics):
@@ -72,5 +112,11 @@ class NetHackMetrics(EpisodeMetrics):
 def make(task: TaskSpec, **overrides: Any) -> gymnasium.Env:
     import nle  # noqa: F401  registers the NetHack*-v0 ids
 
-    env = make_registered(task, **overrides)
-    return NetHackMetrics(SeededGame(env))
+    overrides = {**task.kwargs, **overrides}
+    clock = overrides.pop("clock", "wall")
+    if clock not in CLOCKS:
+        raise ValueError(f"{task.id}: kwargs.clock must be one of {', '.join(CLOCKS)}, got {clock!r}")
+    if clock == "seeded":
+        overrides["fix_moon_phase"] = True
+    env = make_registered(dataclasses.replace(task, kwargs={}), **overrides)
+    return NetHackMetrics(SeededGame(env, pin_clock=clock == "seeded"))

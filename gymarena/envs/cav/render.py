@@ -1,9 +1,7 @@
-"""Drawing a test: a top view of the road around the AV (numpy RGB frames), and GIF or
-PNG-strip files of a replayed test (Pillow)."""
+"""Drawing a test: a top view of the road around the AV, as numpy RGB frames (the env's
+``rgb_array`` rendering, and the frames of replayed tests: gymarena/cavtest/replay.py)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 
@@ -37,24 +35,3 @@ def draw_frame(x: np.ndarray, lane: np.ndarray, road: Road, crashed: bool = Fals
         colour = (CRASH if crashed else AV) if index == 0 else BV
         frame[top:top + LANE_PIXELS - 10, max(left, 0):min(right, width)] = colour
     return frame
-
-
-def write_frames(frames: list[np.ndarray], path: str | Path, every: int = 1) -> Path:
-    """A GIF (``.gif``: every ``every``-th frame at the simulation's pace) or a PNG strip
-    (``.png``: up to 12 frames stacked, the last one being the end of the test)."""
-    from PIL import Image
-
-    path = Path(path)
-    chosen = frames[::every]
-    if frames and chosen[-1] is not frames[-1]:
-        chosen.append(frames[-1])
-    if path.suffix.lower() == ".gif":
-        images = [Image.fromarray(f) for f in chosen]
-        images[0].save(path, save_all=True, append_images=images[1:], duration=100 * every, loop=0)
-    elif path.suffix.lower() == ".png":
-        picked = chosen[-12:]
-        gap = np.full((4, picked[0].shape[1], 3), 255, dtype=np.uint8)
-        Image.fromarray(np.concatenate([part for f in picked for part in (f, gap)][:-1])).save(path)
-    else:
-        raise ValueError(f"write a .gif or a .png, not {path.suffix or 'a file without extension'}")
-    return path

@@ -1,0 +1,116 @@
+"""A testing run: tests played batch by batch and recorded as the episodes of a run.
+
+A testing run is a stored run of the task of its mode (``cav/Highway2Lane-{NDE,NADE,Adaptive}-v0``)
+whose episodes are its tests, committed batch by batch through the run recorder (a crash
+midway loses at most the batch being played, and the run ends failed with the reason).
+Each test's record holds ``crash``, ``weight``, ``outcome`` (weight x 1[crash], what the
+estimate averages), ``controlled`` decisions and where it was played (``batch``, ``row``;
+adaptive runs also the ``betas`` its batch used), so any test can be replayed and drawn.
+At its end the run keeps its summary (``RunInfo.summary``): the estimate, its 90% CI, the
+relative half-width, the tests needed and the RHW path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gymarena import provenance
+from gymarena.cavtest.av import av_source
+from gymarena.cavtest.summary import Summary, summarise
+from gymarena.envs.cav.adaptive import SURROGATES, BetaFitter, make_controller
+from gymarena.envs.cav.ndd import load_ndd
+from gymarena.envs.cav.sim import Road
+from gymarena.envs.cav.testing import play_batch
+from gymarena.errors import GymarenaError, MissingExtraError
+from gymarena.protocol import installed_protocol
+from gymarena.records import EpisodeRecord
+from gymarena.results import ResultsStore, RunStart
+from gymarena.tasks import get_task
+
+MODES = {"nde": "cav/Highway2Lane-NDE-v0", "nade": "cav/Highway2Lane-NADE-v0", "adaptive": "cav/Highway2Lane-Adaptive-v0"}
+QP_MODULES = ("qpsolvers", "quadprog")  # the adaptive mode's fit of its surrogate coefficients
+
+
+def run_cav_tests(store: ResultsStore, av: str, mode: str, tests: int, until_rhw: float | None = None,
+                  seed: int = 0, batch_size: int = 4096, epsilon: float = 0.1, ndd_path: str | None = None,
+                  say: Callable[[str], None] = print) -> tuple[int, Summary]:
+    """Play up to ``tests`` tests (stopping early once the relative half-width reaches
+    ``until_rhw``), storing them as a run; (run id, summary)."""
+    if mode not in MODES:
+        raise GymarenaError(f"unknown testing mode {mode!r}: choose one of {', '.join(MODES)}")
+    if tests < 1 or batch_size < 1:
+        raise GymarenaError("--tests and --batch-size must be at least 1")
+    missing = [m for m in QP_MODULES if importlib.util.find_spec(m) is None] if mode == "adaptive" else []
+    if missing:
+        raise MissingExtraError("cav", "cav", f"cannot import {', '.join(missing)}", what="adaptive testing's QP solver")
+    ndd = load_ndd(ndd_path) if ndd_path else load_ndd()
+    task = dataclasses.replace(get_task(MODES[mode]), episodes=tests)
+    source, policy_for = av_source(av)
+    policy = policy_for(task)
+    protocol = installed_protocol([task], (seed,))
+    settings = {"mode": mode, "batch_size": batch_size, "epsilon": epsilon, "ndd": ndd_path, "until_rhw": until_rhw}
+    config = {"agent": source.reference, "suite": None, "seeds": [seed], **settings,
+              "tasks": [{"id": task.id, "episodes": task.episodes, "decision_intervals": [1]}]}
+    start = RunStart(source.identity, protocol, config, provenance.collect(protocol.simulator_packages()),
+                     settings=settings)
+    road = Road()
+    fitter = BetaFitter(len(SURROGATES))
+    values: list[np.ndarray] = []
+    played = 0
+    with store.recording(start) as run:
+        for index, first in enumerate(range(0, tests, batch_size)):
+            size = min(batch_size, tests - first)
+            betas = fitter.betas
+            controller = make_controller(mode, ndd, epsilon, betas)
+            began = time.perf_counter()
+            batch, _ = play_batch(size, policy, controller, road, seed, index)
+            seconds = (time.perf_counter() - began) / size
+            weights = getattr(controller, "weights", np.ones(size))
+            run.add(_records(task.id, seed, first, index, batch, weights,
+                             getattr(controller, "controlled", np.zeros(size, int)), seconds,
+                             betas if mode == "adaptive" else None))
+            values.append(np.where(batch.crashed, weights, 0.0))
+            played += size
+            if mode == "adaptive":
+                fitter.observe(controller, batch, road)
+            summary = summarise(np.concatenate(values), naturalistic=mode == "nde")
+            say(f"{played:,} tests: crash rate {summary.crash_rate:.3e}, relative half-width "
+                f"{'undefined' if summary.relative_half_width is None else f'{summary.relative_half_width:.3f}'}")
+            if until_rhw is not None and summary.relative_half_width is not None and summary.relative_half_width <= until_rhw:
+                break
+        everything = np.concatenate(values)
+        summary = summarise(everything, naturalistic=mode == "nde")
+        run.summary = summary.to_json(everything)
+    return run.run_id, summary
+
+
+def _records(task_id, seed, start, index, batch, weights, controlled, seconds, betas) -> list[EpisodeRecord]:
+    records = []
+    for row in range(batch.tests):
+        crashed = bool(batch.crashed[row])
+        extra = {"crash": crashed, "safe": not crashed, "weight": float(weights[row]),
+                 "outcome": float(weights[row]) if crashed else 0.0, "controlled": int(controlled[row]),
+                 "batch": index, "row": row, "distance": round(float(batch.x[row, 0]), 3)}
+        if betas is not None:
+            extra["betas"] = [round(float(b), 9) for b in betas]
+        records.append(EpisodeRecord(
+            task_id=task_id, seed=seed, episode=start + row, episode_seed=index, episode_return=-1.0 if crashed else 0.0,
+            length=int(batch.steps[row]), success=not crashed, terminated=crashed or batch.x[row, 0] >= batch.road.distance,
+            truncated=not crashed and batch.x[row, 0] < batch.road.distance, env_steps=int(batch.steps[row]),
+            wall_seconds=seconds, extra=extra))
+    return records
+
+
+def stored_outcomes(store: ResultsStore, run_id: int) -> tuple[Any, np.ndarray, list[EpisodeRecord]]:
+    """(run, outcome per test in test order, records) of a stored testing run."""
+    run = store.get_run(run_id)
+    if run is None or "mode" not in run.config:
+        raise GymarenaError(f"run {run_id} is not a CAV testing run (`gymarena cav test` makes those)")
+    records = sorted(store.episodes(run_id), key=lambda r: r.episode)
+    return run, np.array([r.extra["outcome"] for r in records]), records

@@ -1,0 +1,242 @@
+"""The run recorder: the one way a run and its episodes get into the results database.
+
+Whatever makes a run (an evaluation, a CAV testing run, an imported run document, an
+uploaded result) says what the run is in a :class:`RunStart` and records through
+``store.recording(start)``::
+
+    with store.recording(start, resume=True) as run:
+        for record in played:
+            run.put(record)
+
+The recorder creates the run (or, asked to resume, continues the newest unfinished run
+of the same config), commits episodes as they finish (those that finish within
+``interval`` of the last commit share the next one), and always ends the run: complete
+when the block finishes, ``interrupted`` on Ctrl-C, ``failed`` with the error's text on
+anything else. An ``atomic`` recording (one-shot imports and uploads) writes the run, all
+its episodes and its end in one transaction when the block finishes, so a failure
+anywhere stores nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from time import monotonic
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from gymarena.errors import GymarenaError
+from gymarena.protocol import RunProtocol, digest
+from gymarena.records import AgentIdentity, EpisodeKey, EpisodeRecord
+from gymarena.results.models import AgentRow, ProtocolRow, RunRow, RunTaskRow, SeedMeanRow, utcnow
+
+if TYPE_CHECKING:
+    from gymarena.results.store import ResultsStore
+
+RUN_STATUSES = ("running", "complete", "failed", "interrupted")
+RUN_KINDS = ("local", "verified", "self-reported", "imported")
+COMMIT_INTERVAL = 0.05  # s: a killed process loses at most this much play, which a resume plays again
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """What a run is: who plays, under which protocol, with which config and provenance.
+
+    ``settings`` are whatever else changes the records (a CAV run's batch size and
+    importance sampling, an import's source document): with the protocol and the agent's
+    identity they make the config hash, which says "the same run again".
+    """
+
+    agent: AgentIdentity
+    protocol: RunProtocol
+    config: Mapping[str, Any]
+    provenance: Mapping[str, Any]
+    kind: str = "local"
+    suite: str | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    submission_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in RUN_KINDS:
+            raise ValueError(f"unknown run kind {self.kind!r}; one of {', '.join(RUN_KINDS)}")
+
+    @property
+    def config_hash(self) -> str:
+        identity: dict[str, Any] = {"protocol": self.protocol.hash, "agent": self.agent.reference,
+                                    "code": self.agent.content_hash}
+        if self.settings:
+            identity["settings"] = dict(self.settings)
+        return digest(identity)
+
+
+class RunRecorder:
+    """One run being recorded (made by ``ResultsStore.recording``). ``summary``, when set,
+    is stored with the run's end (what the run computed about itself)."""
+
+    def __init__(self, store: ResultsStore, start: RunStart, run_id: int | None, resumed: bool, atomic: bool,
+                 interval: float = COMMIT_INTERVAL):
+        self.store, self.start = store, start
+        self.run_id, self.resumed, self.atomic = run_id, resumed, atomic
+        self.summary: dict[str, Any] | None = None
+        self._interval = interval
+        self._pending: list[EpisodeRecord] = []
+        self._last_commit = float("-inf")
+
+    def stored_keys(self) -> set[EpisodeKey]:
+        """The keys of the episodes the run already holds (a resumed run skips them)."""
+        return self.store.finished_keys(self.run_id) if self.run_id is not None else set()
+
+    def put(self, record: EpisodeRecord) -> None:
+        """Record one finished episode: committed now, unless the last commit was less
+        than ``interval`` ago (then with the next one)."""
+        self._pending.append(record)
+        if not self.atomic:
+            now = monotonic()
+            if now - self._last_commit >= self._interval:
+                self.flush()
+                self._last_commit = now
+
+    def add(self, records: Iterable[EpisodeRecord]) -> None:
+        """Record a batch of finished episodes, committed together."""
+        self._pending.extend(records)
+        if not self.atomic:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit every pending episode in one transaction (an atomic recording waits for its end)."""
+        if self._pending and not self.atomic:
+            batch, self._pending = self._pending, []
+            self.store._write("write to", lambda session: _insert_episodes(self.store, session, self.run_id, batch))
+
+    def _end(self, status: str, error: str | None) -> None:
+        self.store._write("write to", lambda session: _end_run(session, self.run_id, status, error, self.summary))
+
+    def _write_whole(self) -> None:
+        """The atomic recording's one transaction: the run, its episodes, its end."""
+        records, self._pending = self._pending, []
+
+        def work(session: Session) -> int:
+            run_id = _insert_run(session, _agent_id(session, self.start.agent), self.start)
+            _insert_episodes(self.store, session, run_id, records)
+            _end_run(session, run_id, "complete", None, self.summary)
+            return run_id
+
+        self.run_id = self.store._write("write to", work)
+
+
+@contextmanager
+def recording(store: ResultsStore, start: RunStart, resume: bool | int = False, atomic: bool = False,
+              interval: float = COMMIT_INTERVAL) -> Iterator[RunRecorder]:
+    """Record one run (see the module's docstring). ``resume``: True continues the newest
+    unfinished run with the same config hash, if any; a run id continues that run."""
+    if atomic:
+        recorder = RunRecorder(store, start, None, False, atomic=True, interval=interval)
+        yield recorder
+        recorder._write_whole()
+        return
+    run_id, resumed = _attach(store, start, resume)
+    recorder = RunRecorder(store, start, run_id, resumed, atomic=False, interval=interval)
+    status, error = "failed", None
+    try:
+        yield recorder
+        status = "complete"
+    except GymarenaError as exc:
+        error = str(exc)
+        raise
+    except KeyboardInterrupt:
+        status, error = "interrupted", "interrupted by the user"
+        raise
+    except BaseException as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        try:
+            recorder.flush()
+        except GymarenaError as exc:
+            status, error = "failed", str(exc)
+            raise
+        finally:
+            recorder._end(status, error)
+
+
+def _attach(store: ResultsStore, start: RunStart, resume: bool | int) -> tuple[int, bool]:
+    """(run id, resumed): the run to continue, else a new one."""
+    run_id: int | None = None
+    if resume is True:
+        run_id = store.find_resumable_run(start.config_hash)
+    elif resume is not False:
+        run_id = int(resume)
+    if run_id is not None:
+        store._write("write to", lambda session: _end_run(session, run_id, "running", None, None))
+        return run_id, True
+
+    def work(session: Session) -> int:
+        return _insert_run(session, _agent_id(session, start.agent), start)
+
+    return store._write("write to", work), False
+
+
+# -- the writes, each inside a caller's transaction -----------------------------------------
+
+def _agent_id(session: Session, identity: AgentIdentity) -> int:
+    row = session.scalar(select(AgentRow).where(AgentRow.reference == identity.reference,
+                                                AgentRow.content_hash == identity.content_hash))
+    if row is None:
+        row = AgentRow(name=identity.name, reference=identity.reference, version=identity.version,
+                       content_hash=identity.content_hash)
+        session.add(row)
+        session.flush()
+    return row.id
+
+
+def _insert_run(session: Session, agent_id: int, start: RunStart) -> int:
+    """A run in status 'running' with its tasks and their protocols."""
+    run = RunRow(agent_id=agent_id, suite=start.suite, protocol_hash=start.protocol.hash, config_hash=start.config_hash,
+                 config=dict(start.config), provenance=dict(start.provenance), status="running", kind=start.kind,
+                 submission_id=start.submission_id)
+    session.add(run)
+    session.flush()
+    for position, task in enumerate(start.protocol):
+        if session.get(ProtocolRow, task.hash) is None:
+            stored = task.to_json()
+            session.add(ProtocolRow(hash=task.hash, task_id=task.task_id, family=task.spec.family, spec=stored["spec"],
+                                    seeds=stored["seeds"], episodes_per_seed=task.episodes_per_seed,
+                                    simulator_versions=stored["simulator_versions"],
+                                    metric_definitions=stored["metric_definitions"]))
+            session.flush()
+        session.add(RunTaskRow(run_id=run.id, task_id=task.task_id, position=position, protocol_hash=task.hash))
+    session.flush()
+    return run.id
+
+
+def _insert_episodes(store: ResultsStore, session: Session, run_id: int, records: list[EpisodeRecord]) -> None:
+    """Insert finished episodes (one already stored is skipped) and count them on the run."""
+    if not records:
+        return
+    now = utcnow()
+    runs = RunRow.__table__
+    inserted = store._episode_insert.execute(session.connection(), run_id, now, records)
+    session.execute(update(runs).where(runs.c.id == run_id)
+                    .values(updated_at=now, episode_count=runs.c.episode_count + inserted))
+    # Means stored at completion no longer hold once a run gets more episodes.
+    session.execute(delete(SeedMeanRow.__table__).where(SeedMeanRow.__table__.c.run_id == run_id))
+
+
+def _end_run(session: Session, run_id: int, status: str, error: str | None, summary: Mapping[str, Any] | None) -> None:
+    from gymarena.results.store import seed_mean_aggregate
+
+    if status not in RUN_STATUSES:
+        raise ValueError(f"unknown run status {status!r}")
+    now = utcnow()
+    values: dict[str, Any] = {"status": status, "error": error, "updated_at": now,
+                              "finished_at": now if status == "complete" else None}
+    if summary is not None:
+        values["summary"] = dict(summary)
+    session.execute(update(RunRow).where(RunRow.id == run_id).values(**values))
+    session.execute(delete(SeedMeanRow).where(SeedMeanRow.run_id == run_id))
+    if status == "complete":  # its episodes are final: average them once, here
+        columns = [c.name for c in SeedMeanRow.__table__.columns]
+        session.execute(insert(SeedMeanRow).from_select(columns, seed_mean_aggregate([run_id])))

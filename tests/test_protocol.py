@@ -1,0 +1,112 @@
+"""The protocol: what its hash covers, its JSON round trip, the episodes it lays out."""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from gymarena.metrics import METRIC_DEFINITIONS
+from gymarena.protocol import ProtocolError, RunProtocol, TaskProtocol, episode_seed
+from gymarena.records import EpisodeKey
+from gymarena.tasks import TaskSpec, TrialSpec, get_task
+
+PUBLISHED = Path(__file__).parents[1] / "gymarena" / "baselines" / "published"
+# The run protocol hashes the shipped baseline runs were stored under: they must stay valid.
+PUBLISHED_HASHES = {
+    "classic-MountainCar-v0": "9d0c6848706f7b1dc0603aeab098b45f66b3d842bf2bc9f27bb107d87b2f18f8",
+    "highway-HighwayFast-v0": "a47d114591b88f158e45a5cff320b8dbb949750d7b1812c46d3f1054fcd9076b",
+    "minigrid-Dynamic-Obstacles-8x8-v0": "9c21831d8400e715a05a03cd5381fca6cdf783f7e215385921687ebbf63d62a7",
+    "minigrid-Empty-8x8-v0": "2c55f329e93fa7938970e4b6e8970bbebc4dcbfd2bd88e6f4dfc9c2171d20095",
+    "minigrid-LavaGapS7-v0": "90695d24c09af0ab393598e4bed903e4d48d2075eecdc8b2feff94f41b25fc44",
+    "quickstart": "91302777dbaf1128488bab63f30d330181d8153710480c541fe99b08029505f2",
+    "traffic-SingleIntersection-v0": "74df1f1f7cb14cb3f12564618ba6ee53bb9289212efec3bc7e5bf85e643ede6c",
+    "mujoco-Hopper-v5": "2107a5bbc78af88c95941adc553032796a1a5d661ce72211e5dddbd407c12151",
+    "mujoco-InvertedPendulum-v5": "9b938eba0d2f7be1a9db7768a6313f1bc2a084c7684c53a63a9239f214727707",
+}
+VERSIONS = {"gymnasium": "1.2.0"}
+
+
+def _protocol(spec: TaskSpec, seeds=(0, 1), versions=VERSIONS, metrics=METRIC_DEFINITIONS) -> TaskProtocol:
+    return TaskProtocol(spec, tuple(seeds), dict(versions), dict(metrics))
+
+
+def test_the_hash_covers_spec_seeds_budget_metrics_and_simulator():
+    spec = get_task("classic/CartPole-v1")
+    base = _protocol(spec).hash
+    assert base == _protocol(spec, seeds=(1, 0)).hash  # a seed set, not a sequence
+    changed = [
+        _protocol(spec, seeds=(0, 2)).hash,
+        _protocol(spec.with_episodes(11)).hash,
+        _protocol(spec, versions={"gymnasium": "1.2.1"}).hash,
+        _protocol(spec, metrics={**METRIC_DEFINITIONS, "version": 2}).hash,
+        _protocol(dataclasses.replace(spec, max_episode_steps=200)).hash,
+    ]
+    assert len({base, *changed}) == 6
+
+
+def test_shipped_published_runs_keep_their_protocol_hashes():
+    documents = sorted(PUBLISHED.glob("*.json.gz"))
+    assert len(documents) >= 30
+    for path in documents:
+        document = json.loads(gzip.decompress(path.read_bytes()))
+        protocol = RunProtocol.from_json(document["tasks"])  # each task hash checked against its fields
+        subject = re.sub(r"^\w+-seed\d-", "", path.name.removesuffix(".json.gz"))
+        assert protocol.hash == PUBLISHED_HASHES[subject], path.name
+
+
+def test_json_round_trip_and_forged_or_malformed_documents_are_refused():
+    protocol = RunProtocol((_protocol(get_task("classic/CartPole-v1")), _protocol(get_task("minigrid/DoorKey-5x5-v0"))))
+    again = RunProtocol.from_json(json.loads(json.dumps(protocol.to_json())))
+    assert again == protocol and again.hash == protocol.hash
+    forged = protocol.to_json()
+    forged[0]["seeds"] = [5, 6]  # other seeds under the old hash
+    with pytest.raises(ProtocolError, match="does not match its spec"):
+        RunProtocol.from_json(forged)
+    renamed = protocol.to_json()
+    renamed[0]["task_id"] = "classic/Other-v0"
+    with pytest.raises(ProtocolError, match="names another task"):
+        RunProtocol.from_json(renamed)
+    for broken in ({"spec": {}}, {**protocol.to_json()[0], "seeds": "zero"}, {**protocol.to_json()[0], "spec": {"id": 1}}):
+        with pytest.raises(ProtocolError, match="malformed"):
+            TaskProtocol.from_json(broken)
+    with pytest.raises(ProtocolError):
+        RunProtocol.from_json("not a list")
+
+
+def test_episode_layout_of_sweeps_and_trials():
+    swept = _protocol(dataclasses.replace(get_task("classic/Pendulum-v1"), episodes=2, decision_intervals=(1, 3)))
+    assert swept.native_interval == 1 and swept.expected_episodes == 8
+    assert swept.episode_keys()[:4] == [EpisodeKey(swept.task_id, 0, e, i) for i in (1, 3) for e in (0, 1)]
+    trial = dataclasses.replace(get_task("classic/CartPole-v1"), episodes=2, trial=TrialSpec(adaptation=2, evaluation=1))
+    trials = _protocol(trial, seeds=(4,))
+    assert trials.unit_keys() == [EpisodeKey(trial.id, 4, 0), EpisodeKey(trial.id, 4, 3)]
+    assert trials.unit_episode_keys(EpisodeKey(trial.id, 4, 3)) == [EpisodeKey(trial.id, 4, e) for e in (3, 4, 5)]
+    assert trials.expected_episodes == len(trials.episode_keys()) == 6
+    # every episode of a trial carries the trial's seed; other tasks' each their own
+    assert {trials.episode_seed(k) for k in trials.episode_keys()[3:]} == {episode_seed(4, 3)}
+    assert swept.episode_seed(EpisodeKey(swept.task_id, 1, 1, 3)) == episode_seed(1, 1)
+
+
+def test_missing_units_replay_whole_trials():
+    trial = dataclasses.replace(get_task("classic/CartPole-v1"), episodes=2, trial=TrialSpec(adaptation=1, evaluation=1))
+    protocol = RunProtocol((_protocol(trial, seeds=(0,)),))
+    todo, stored, total = protocol.missing({EpisodeKey(trial.id, 0, 0), EpisodeKey(trial.id, 0, 1), EpisodeKey(trial.id, 0, 2)})
+    assert (todo, stored, total) == ([EpisodeKey(trial.id, 0, 2)], 2, 4)
+
+
+def test_differences_say_what_changed():
+    cartpole, doorkey = get_task("classic/CartPole-v1"), get_task("minigrid/DoorKey-5x5-v0")
+    ours = RunProtocol((_protocol(cartpole), _protocol(doorkey)))
+    assert ours.differences(ours) == []
+    theirs = RunProtocol((_protocol(cartpole.with_episodes(3), seeds=(7,), versions={"gymnasium": "9"}),))
+    found = ours.differences(theirs)
+    assert found[0] == "lacks tasks minigrid/DoorKey-5x5-v0"
+    assert "classic/CartPole-v1: seeds [7] instead of [0, 1]" in found
+    assert "classic/CartPole-v1: 3 episodes per seed instead of 10" in found
+    assert "classic/CartPole-v1: gymnasium 9 instead of 1.2.0" in found
+    assert RunProtocol(tuple(reversed(ours.tasks))).differences(ours) == ["the tasks come in another order"]
