@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gymarena.results import ResultsStore  # noqa: E402
-from gymarena.runner import EvalRequest, evaluate  # noqa: E402
+from gymarena.results import ResultsStore
+from gymarena.runner import EvalRequest, evaluate
 
 
 def throughput(backend: str, task: str, episodes: int, workers: int, directory: Path) -> float:

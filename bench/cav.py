@@ -24,13 +24,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gymarena.envs.cav.adaptive import run_adaptive  # noqa: E402
-from gymarena.envs.cav.avs import AVS  # noqa: E402
-from gymarena.envs.cav.nade import AdversarialBVs  # noqa: E402
-from gymarena.envs.cav.ndd import load_ndd  # noqa: E402
-from gymarena.cavtest import summarise  # noqa: E402
-from gymarena.envs.cav.testing import NaturalisticBVs, run_tests  # noqa: E402
-from gymarena.metrics.efficiency import (  # noqa: E402
+from gymarena.cavtest import summarise
+from gymarena.envs.cav.adaptive import run_adaptive
+from gymarena.envs.cav.avs import AVS
+from gymarena.envs.cav.nade import AdversarialBVs
+from gymarena.envs.cav.ndd import load_ndd
+from gymarena.envs.cav.testing import NaturalisticBVs, run_tests
+from gymarena.metrics.efficiency import (
     TestOutcomes,
     naturalistic_tests_needed,
     tests_needed,
@@ -75,11 +75,12 @@ def main() -> None:
     for name in args.avs.split(","):
         policy = AVS[name]
         print(f"AV {name}:", flush=True)
-        nde = timed("NDE", args.nde_tests, lambda: run_tests(args.nde_tests, policy, NaturalisticBVs(ndd), seed=1))
+        nde = timed("NDE", args.nde_tests,
+                    lambda policy=policy: run_tests(args.nde_tests, policy, NaturalisticBVs(ndd), seed=1))
         nade = timed("NADE", args.nade_tests,
-                     lambda: run_tests(args.nade_tests, policy, AdversarialBVs(ndd), seed=2, batch_size=4096))
+                     lambda policy=policy: run_tests(args.nade_tests, policy, AdversarialBVs(ndd), seed=2, batch_size=4096))
         adaptive = timed("adaptive", args.adaptive_tests,
-                         lambda: run_adaptive(args.adaptive_tests, policy, ndd, seed=3)).outcomes
+                         lambda policy=policy: run_adaptive(args.adaptive_tests, policy, ndd, seed=3)).outcomes
         mu, low, high = interval(nde.values, naturalistic=True)
         closed = naturalistic_tests_needed(mu) if 0 < mu < 1 else np.inf
         print(f"  NDE estimate {mu:.3e} [{low:.3e}, {high:.3e}] ({int(nde.crashed.sum())} crashes); "

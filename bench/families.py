@@ -26,8 +26,8 @@ from pathlib import Path
 import gymnasium
 
 import gymarena
-from gymarena.results import ResultsStore
 from gymarena.protocol import episode_seed
+from gymarena.results import ResultsStore
 
 REPEATS = 3
 

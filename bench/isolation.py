@@ -34,7 +34,7 @@ def seconds_per_step(env, steps: int) -> float:
     actions = [env.action_space.sample() for _ in range(1000)]
     env.reset(seed=0)
     started = time.perf_counter()
-    for step in range(steps):
+    for _step in range(steps):
         _, _, terminated, truncated, _ = env.step(actions[int(rng.integers(len(actions)))])
         if terminated or truncated:
             env.reset()

@@ -50,7 +50,7 @@ def gymarena_success(prefix: str, episodes: int) -> dict[str, float]:
     from gymarena.results import open_store
     from gymarena.runner import EvalRequest, evaluate
 
-    names = [n for n in __import__("metaworld").MT10(seed=0).train_classes]
+    names = list(__import__("metaworld").MT10(seed=0).train_classes)
     tasks = tuple(f"metaworld/{prefix}{n}" for n in names)
     assert all(gymarena.get_task(t) for t in tasks)
     with tempfile.TemporaryDirectory() as directory, open_store(f"sqlite:///{directory}/bench.sqlite") as store:

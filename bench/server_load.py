@@ -93,8 +93,8 @@ def _protocol(episodes_per_seed: int = EPISODES_PER_SEED):
 
 def _records(run_index: int, skill: float, episodes_per_seed: int = EPISODES_PER_SEED):
     """One run's episodes: returns drawn around the agent's skill, success by the task's rule."""
-    from gymarena.records import EpisodeRecord
     from gymarena.protocol import episode_seed
+    from gymarena.records import EpisodeRecord
 
     rng = np.random.default_rng(run_index)
     for task in TASKS:
@@ -139,7 +139,7 @@ def fill(db: str, runs: int) -> None:
                 connection.exec_driver_sql("VACUUM ANALYZE")
 
 
-def _writer(db: str, seconds: float, written: "multiprocessing.Queue", index: int, start) -> None:
+def _writer(db: str, seconds: float, written: multiprocessing.Queue, index: int, start) -> None:
     """Stream episodes into new runs in batches of 50 for ``seconds``, once every writer is
     ready (``start``: a barrier), finishing the run in hand; report what was written."""
     from gymarena.results import ResultsStore

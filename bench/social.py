@@ -25,9 +25,9 @@ from scipy.stats import binomtest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gymarena.agents import PerAgent, RandomAgent  # noqa: E402
-from gymarena.baselines.scripted.social import ScriptedPlayer  # noqa: E402
-from gymarena.envs.social_deduction import parallel_env  # noqa: E402
+from gymarena.agents import PerAgent, RandomAgent
+from gymarena.baselines.scripted.social import ScriptedPlayer
+from gymarena.envs.social_deduction import parallel_env
 
 METRICS = ("crew_win", "impostor_win", "vote_accuracy", "identification_precision", "crew_survival", "tasks_completed",
            "ended_tasks_done", "ended_no_impostors", "ended_parity", "ended_timeout", "meetings", "ticks")

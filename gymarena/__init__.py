@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 from gymarena.agents import Agent, RandomAgent, load_agent
+from gymarena.catalog import load_catalog
 from gymarena.errors import GymarenaError
 from gymarena.suites import Suite, list_suites, load_suite
-from gymarena.catalog import load_catalog
 from gymarena.tasks import TaskSpec, all_tasks, get_task
 from gymarena.wrappers import make_env
 

@@ -17,10 +17,10 @@ import importlib
 import importlib.util
 import inspect
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
-from collections.abc import Callable
+from typing import Any, Protocol, cast, runtime_checkable
 
 import numpy as np
 
@@ -157,7 +157,7 @@ def _hash_bytes(*parts: bytes) -> str:
     return digest.hexdigest()
 
 
-def _as_factory(target: Any, reference: str) -> AgentFactory:
+def _as_factory(target: Any, reference: str) -> AgentFactory:  # target: the user's class or function
     """Wrap a class or a factory function so both are called the same way."""
     if not callable(target):
         raise AgentLoadError(f"agent reference {reference!r} names a {type(target).__name__}, not a class or factory")
@@ -166,7 +166,7 @@ def _as_factory(target: Any, reference: str) -> AgentFactory:
             raise AgentLoadError(f"agent class {reference!r} has no act(observation) method")
         try:
             inspect.signature(target).bind(None, None, None)
-            return target
+            return cast(AgentFactory, target)
         except TypeError:
             pass
         try:
@@ -175,7 +175,7 @@ def _as_factory(target: Any, reference: str) -> AgentFactory:
             raise AgentLoadError(
                 f"agent class {reference!r} must take (task, observation_space, action_space) or no arguments"
             ) from None
-        return lambda task, observation_space, action_space: target()
+        return cast(AgentFactory, lambda task, observation_space, action_space: target())
     try:
         inspect.signature(target).bind(None, None, None)
     except (TypeError, ValueError):
@@ -194,6 +194,8 @@ def _import_file(path: Path, reference: str):
     if module_name in sys.modules:
         return sys.modules[module_name]
     spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise AgentLoadError(f"agent file {str(path)!r} of reference {reference!r} is not a Python module (a .py file)")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:

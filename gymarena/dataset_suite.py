@@ -82,7 +82,7 @@ class EpisodeRecorder(gym.Wrapper):
 
     def step(self, action: Any):
         observation, reward, terminated, truncated, info = self.env.step(action)
-        self.episodes[-1].add(action, observation, reward, terminated, truncated)
+        self.episodes[-1].add(action, observation, float(reward), terminated, truncated)
         return observation, reward, terminated, truncated, info
 
 
@@ -97,7 +97,7 @@ def collect(env: gym.Env, policy: Callable[[Any], Any], transitions: int, first_
         while not done and steps < transitions:
             action = policy(observation)
             observation, reward, terminated, truncated, _ = env.step(action)
-            episode.add(action, observation, reward, terminated, truncated)
+            episode.add(action, observation, float(reward), terminated, truncated)
             steps += 1
             done = terminated or truncated
         episodes.append(episode)

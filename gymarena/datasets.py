@@ -86,3 +86,18 @@ def load_transitions(source: str) -> Transitions:
             raise DatasetError(f"dataset file {str(path)!r} does not exist")
         return read_npz(path)
     return read_minari(source)
+
+
+def dataset_stats(dataset: str, reference: str, random: str, online_best: float, bins: int = 100,
+                  limits: str = "reference", counting: str = "exact") -> dict[str, Any]:
+    """TQ and SACo of ``dataset`` (``gymarena dataset stats``): the datasets named, then
+    the statistics (metrics/dataset.py). Bad parameters are a DatasetError."""
+    from gymarena.metrics.dataset import dataset_statistics
+
+    datasets = load_transitions(dataset), load_transitions(reference), load_transitions(random)
+    try:
+        stats = dataset_statistics(*datasets, online_best, bins, limits_from=limits, counting=counting)
+    except (ValueError, ImportError) as exc:
+        raise DatasetError(str(exc)) from None
+    return {"dataset": dataset, "reference": reference, "random": random, **stats.to_dict()}
+

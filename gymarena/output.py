@@ -1,4 +1,5 @@
-"""Printing rows as a Rich table, JSON or CSV: the same options on every query command."""
+"""What commands print: a :class:`Shown` (JSON payload, CSV table, tables and lines for
+people) printed one way whatever the command, as ``--json``, ``--csv`` or for a terminal."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import json
 import math
 import shutil
 import sys
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Table as RichTable
 from rich.text import Text
 
 
@@ -39,7 +42,7 @@ def make_console(stderr: bool = False) -> Console:
 
 
 def print_table(console: Console, rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
-    table = Table(title=Text(title) if title else None, show_lines=False)
+    table = RichTable(title=Text(title) if title else None, show_lines=False)
     for index, column in enumerate(columns):
         table.add_column(column.replace("_", " "), overflow="fold", no_wrap=index == 0)
     for row in rows:
@@ -56,3 +59,74 @@ def print_csv(rows: list[dict[str, Any]], columns: list[str]) -> None:
     writer.writeheader()
     for row in rows:
         writer.writerow({c: "" if row.get(c) is None else row.get(c) for c in columns})
+
+
+@dataclass(frozen=True)
+class Table:
+    rows: list[dict[str, Any]]
+    columns: list[str]
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a command shows, in every form: ``payload`` for ``--json``; ``csv`` for
+    ``--csv`` (tabular commands only); ``tables`` then ``lines`` on stdout for people;
+    ``notes`` on stderr in every form (they never mix into JSON or CSV)."""
+
+    payload: Any
+    tables: tuple[Table, ...] = ()
+    lines: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    csv: Table | None = None
+
+
+def emit(shown: Shown, as_json: bool, as_csv: bool, out: Console, err: Console) -> None:
+    if as_json:
+        print_json(shown.payload)
+    elif as_csv:
+        table = shown.csv or (shown.tables[0] if shown.tables else None)
+        if table is None:
+            raise ValueError("this command has no table to print as CSV")
+        print_csv(table.rows, table.columns)
+    else:
+        for table in shown.tables:
+            print_table(out, table.rows, table.columns, title=table.title)
+        for line in shown.lines:
+            out.print(line, highlight=False, soft_wrap=True, markup=False)
+    for note in shown.notes:
+        err.print(note, highlight=False, soft_wrap=True, markup=False)
+
+
+class EpisodeProgress:
+    """A progress bar on stderr that appears once the run knows its episode count."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.bar: Any = None
+        self.task_id: Any = None
+        self.last_update = 0.0
+
+    def update(self, done: int, total: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        now = time.monotonic()
+        if self.bar is not None and done < total and now - self.last_update < 0.1:
+            return  # redrawing per episode would cost more than a CartPole episode
+        self.last_update = now
+        if self.bar is None:
+            if done:
+                self.console.print(f"resuming: {done} of {total} episodes are already stored", highlight=False)
+            self.bar = Progress(TextColumn("episodes"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                TimeRemainingColumn(), console=self.console)
+            self.bar.start()
+            self.task_id = self.bar.add_task("episodes", total=total)
+        self.bar.update(self.task_id, completed=done, total=total)
+
+    def __enter__(self) -> EpisodeProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+

@@ -20,11 +20,11 @@ from gymarena import provenance
 from gymarena.agents import load_agent
 from gymarena.baselines.observations import PolicyView, policy_view
 from gymarena.errors import GymarenaError
-from gymarena.records import EpisodeKey
 from gymarena.protocol import installed_protocol
+from gymarena.records import EpisodeKey
 from gymarena.runner.rollout import action_check, run_episode
 from gymarena.tasks import get_task
-from gymarena.wrappers import family_of, make_env, simulator_versions
+from gymarena.wrappers import make_env
 
 
 def record_dataset(task_id: str, agent_reference: str, dataset_id: str, seeds: tuple[int, ...], episodes: int,
@@ -33,7 +33,8 @@ def record_dataset(task_id: str, agent_reference: str, dataset_id: str, seeds: t
     try:
         import minari
     except ImportError:
-        raise GymarenaError("recording datasets needs Minari with its creation extras: pip install 'gymarena[datasets]'") from None
+        raise GymarenaError("recording datasets needs Minari with its creation extras: "
+                            "pip install 'gymarena[datasets]'") from None
     if episodes < 1 or not seeds:
         raise GymarenaError("record at least one episode for at least one seed")
     task = get_task(task_id).with_episodes(episodes)

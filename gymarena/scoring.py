@@ -111,7 +111,10 @@ def native_means(task: TaskProtocol, means: Iterable[SeedMean]) -> list[SeedMean
 def seed_scores(task: TaskProtocol, means: Iterable[SeedMean]) -> np.ndarray:
     """One normalised score per seed (in seed order): the per-seed column of rliable's
     (runs x tasks) matrix, which rankings and reports aggregate."""
-    return np.array([seed_value(task.spec.scores, m) for m in native_means(task, means)])
+    refs = task.spec.scores
+    if refs is None:
+        raise ValueError(f"{task.task_id} has no score references: it has no normalised score")
+    return np.array([seed_value(refs, m) for m in native_means(task, means)])
 
 
 def estimate(values: np.ndarray, rng: np.random.Generator) -> Estimate:

@@ -6,6 +6,7 @@ expected, so every accessor here takes a ``where`` label such as ``tasks[2].epis
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +30,13 @@ class SpecTable:
     def has(self, key: str) -> bool:
         return key in self.data
 
-    def str(self, key: str, default: str | None = None) -> str:
+    def string(self, key: str, default: str | None = None) -> str:
         value = self.data.get(key, default)
         if not isinstance(value, str) or not value:
             raise self.fail(key, "a non-empty string")
         return value
 
-    def int(self, key: str, default: int | None = None, minimum: int | None = None) -> int:
+    def integer(self, key: str, default: int | None = None, minimum: int | None = None) -> int:
         value = self.data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(key, "an integer")
@@ -44,7 +45,7 @@ class SpecTable:
         return value
 
     def optional_int(self, key: str, minimum: int | None = None) -> int | None:
-        return self.int(key, minimum=minimum) if key in self.data else None
+        return self.integer(key, minimum=minimum) if key in self.data else None
 
     def number(self, key: str) -> float:
         value = self.data.get(key)
@@ -70,7 +71,7 @@ class SpecTable:
             not isinstance(value, list)
             or not value
             or not all(isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in value)
-            or any(b <= a for a, b in zip(value, value[1:]))
+            or any(b <= a for a, b in itertools.pairwise(value))
         ):
             raise self.fail(key, f"a non-empty increasing list of integers >= {minimum}")
         return tuple(value)

@@ -1,4 +1,6 @@
-"""Rows and JSON payloads for what the CLI shows: tasks, suites, runs and summaries.
+"""What each command shows (gymarena/output.py's :class:`Shown`): JSON payloads, CSV
+rows and terminal tables of tasks, suites, runs, scores, rankings and the other commands'
+results.
 
 Kept apart from ``cli.py`` so that the CLI only parses and prints, and tests can check
 the shapes directly.
@@ -9,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from gymarena.leaderboard.ranking import Entry
-from gymarena.output import short_number
+from gymarena.leaderboard.ranking import Entry, SuiteRanking
+from gymarena.output import Shown, Table, short_number
 from gymarena.results import ResultsStore, RunInfo
 from gymarena.scoring import Estimate, TaskScore, score_run
 from gymarena.suites import Suite
@@ -117,7 +119,8 @@ def score_table_row(score: TaskScore) -> dict[str, Any]:
     return row
 
 
-LEADERBOARD_COLUMNS = ["rank", "agent", "kind", "IQM", "IQM 95% CI", "P(> next)", "mean", "success", "runs", "seeds", "episodes", "date"]
+LEADERBOARD_COLUMNS = ["rank", "agent", "kind", "IQM", "IQM 95% CI", "P(> next)", "mean", "success", "runs", "seeds",
+                       "episodes", "date"]
 
 
 def leaderboard_row(entry: Entry) -> dict[str, Any]:
@@ -167,3 +170,138 @@ def stored_run_payload(store: ResultsStore, run: RunInfo) -> dict[str, Any]:
 
 def score_rows(store: ResultsStore, runs: Sequence[RunInfo]) -> list[dict[str, Any]]:
     return [score_row(run.id, score) for run in runs for score in run_scores(store, run)]
+
+
+# -- what each command shows -------------------------------------------------------------
+
+def listing_shown(tasks: Sequence[TaskSpec], suites: Sequence[Suite], database: str) -> Shown:
+    task_rows, suite_rows = [task_row(t) for t in tasks], [suite_row(s) for s in suites]
+    return Shown({"tasks": task_rows, "suites": suite_rows, "database": database},
+                 tables=(Table(task_rows, TASK_TABLE_COLUMNS, "Tasks"), Table(suite_rows, SUITE_COLUMNS, "Suites")),
+                 lines=(f"results database: {database}",), csv=Table(task_rows, TASK_COLUMNS))
+
+
+def run_shown(store: ResultsStore, run: RunInfo) -> Shown:
+    """One run: its scores as a table (and CSV), everything stored as JSON."""
+    scores = run_scores(store, run)
+    rows = [score_table_row(s) for s in scores]
+    title = f"run {run.id}: {run.agent.reference} ({run.status})"
+    return Shown(stored_run_payload(store, run), tables=(Table(rows, score_table_columns(rows), title),),
+                 csv=Table([score_row(run.id, s) for s in scores], SCORE_COLUMNS))
+
+
+def results_shown(store: ResultsStore, runs: Sequence[RunInfo], one_run: bool) -> Shown:
+    """``gymarena results``: the runs listed (JSON, CSV: every listed run's scores), and for
+    people the runs' table, or with ``--run`` that run's scores."""
+    listed = runs_shown(store, runs)
+    if not one_run:
+        return listed
+    (run,) = runs
+    return Shown(listed.payload, tables=run_shown(store, run).tables, csv=listed.csv)
+
+
+def runs_shown(store: ResultsStore, runs: Sequence[RunInfo]) -> Shown:
+    return Shown({"database": store.display_url, "runs": [stored_run_payload(store, r) for r in runs]},
+                 tables=(Table([run_row(r) for r in runs], RUN_COLUMNS, f"runs in {store.display_url}"),),
+                 csv=Table(score_rows(store, runs), SCORE_COLUMNS))
+
+
+def ranking_shown(ranking: SuiteRanking, suite: str) -> Shown:
+    from gymarena.leaderboard.payloads import ranking_payload
+
+    rows = [leaderboard_row(e) for e in ranking.entries]
+    notes = [f"apart (protocol {g.protocol_hash[:12]}, runs {', '.join(map(str, g.run_ids))}): {'; '.join(g.differences)}"
+             for g in ranking.apart] + [f"note: {note}" for note in ranking.notes]
+    if not rows:
+        notes.insert(0, f"no complete run of {ranking.suite} under its protocol yet: `gymarena eval --suite {suite}` makes one")
+    table = Table(rows, LEADERBOARD_COLUMNS, f"{ranking.suite}: ranked by {', '.join(ranking.ranking)}")
+    return Shown(ranking_payload(ranking), tables=(table,) if rows else (), notes=tuple(notes), csv=table)
+
+
+def report_shown(report: Any) -> Shown:
+    excluded = dict(report.comparison.excluded)
+    return Shown({"directory": str(report.directory), "files": [str(p) for p in report.files], "excluded": excluded},
+                 lines=tuple(str(p) for p in report.files),
+                 notes=tuple(f"note: {task} is not in the aggregates: {reason}" for task, reason in excluded.items()))
+
+
+def cav_test_shown(run_id: int, summary: Any, stored: dict[str, Any]) -> Shown:
+    return Shown({"run": run_id, **stored}, lines=(f"run {run_id}: {summary.line()}",))
+
+
+def cav_compare_shown(run_ids: tuple[int, int], result: Any, plot: str | None) -> Shown:
+    lines = [f"run {run_id}: {summary.line()}; tests needed {needed[0]:,.0f} (95% CI {needed[1]:,.0f} to {needed[2]:,.0f})"
+             for run_id, summary, needed in zip(run_ids, result.summaries, result.needed)]
+    lines.append(f"the estimates differ by {result.z:+.2f} standard errors: they {'agree' if result.agree else 'DISAGREE'}")
+    lines.append(f"efficiency of run {run_ids[1]} over run {run_ids[0]}: {result.efficiency[0]:.1f}x "
+                 f"(95% CI {result.efficiency[1]:.1f} to {result.efficiency[2]:.1f})")
+    if plot:
+        lines.append(f"RHW curves: {plot}")
+    payload = {
+        "runs": [{"run": run_id, "crash_rate": s.crash_rate, "ci90": [s.low, s.high], "tests": s.tests, "crashes": s.crashes,
+                  "relative_half_width": s.relative_half_width, "tests_needed": list(needed)}
+                 for run_id, s, needed in zip(run_ids, result.summaries, result.needed)],
+        "z": result.z, "agree": result.agree, "efficiency": list(result.efficiency), "plot": plot,
+    }
+    return Shown(payload, lines=tuple(lines))
+
+
+def cav_replay_shown(run_id: int, test: int, path: str) -> Shown:
+    return Shown({"run": run_id, "test": test, "path": path}, lines=(f"test {test} of run {run_id}: {path}",))
+
+
+def token_shown(name: str, token: str, quota: int) -> Shown:
+    return Shown({"name": name, "token": token, "daily_quota": quota}, lines=(token,),
+                 notes=(f"token for {name!r}: shown this once, stored hashed; {quota} submissions per 24 hours",))
+
+
+def seeds_shown(label: str, commitment: Any) -> Shown:
+    return Shown({"suite": label, "commitment": commitment.commitment},
+                 lines=(f"{label}: new hidden seeds committed as {commitment.commitment}",))
+
+
+def submission_shown(answer: dict[str, Any], server: str, what: str) -> Shown:
+    """A submission the server accepted; ``what`` follows its status (", stored as run 3", " (name 1.0)")."""
+    url = f"{server.rstrip('/')}/submissions/{answer['submission']}"
+    return Shown({**answer, "url": url}, lines=(f"submission {answer['submission']}: {answer['status']}{what}; {url}",))
+
+
+def dataset_shown(dataset_id: str, dataset: Any) -> Shown:
+    return Shown({"dataset": dataset_id, "episodes": dataset.total_episodes, "steps": dataset.total_steps},
+                 lines=(f"dataset {dataset_id}: {dataset.total_episodes} episodes, {dataset.total_steps} steps",))
+
+
+DATASET_COLUMNS = ["dataset", "episodes", "return", "TQ", "SACo", "unique pairs"]
+
+
+def dataset_suite_shown(result: Any) -> Shown:
+    payload = {"task": result.task, "transitions": result.transitions, "online_best_return": result.online_best_return,
+               "online_evaluations": result.online_history, "wall_seconds": round(result.wall_seconds, 1),
+               "datasets": {kind: {"id": result.dataset_ids[kind], **stats} for kind, stats in result.statistics.items()}}
+    rows = [{"dataset": result.dataset_ids[kind], "episodes": stats["episodes"], "return": stats["dataset_return"],
+             "TQ": stats["tq"], "SACo": stats["saco"], "unique pairs": stats["unique_state_actions"]}
+            for kind, stats in result.statistics.items()]
+    title = f"{result.task}: {result.transitions} transitions each, best online return {result.online_best_return:.4g}"
+    return Shown(payload, tables=(Table(rows, DATASET_COLUMNS, title),))
+
+
+def dataset_stats_shown(stats: dict[str, Any]) -> Shown:
+    rows = [{"statistic": key.replace("_", " "), "value": value} for key, value in stats.items()]
+    return Shown(stats, tables=(Table(rows, ["statistic", "value"], f"dataset {stats['dataset']}"),))
+
+
+RECIPE_COLUMNS = ["recipe", "task", "algorithm", "steps", "checkpoints", "greedy return", "wall s"]
+
+
+def recipes_shown(rows: list[dict[str, Any]]) -> Shown:
+    title = "baseline recipes (greedy return: 10 episodes per trained seed, at training's end)"
+    return Shown(rows, tables=(Table(rows, RECIPE_COLUMNS, title),))
+
+
+def checkpoints_shown(paths: Sequence[Any]) -> Shown:
+    return Shown({"checkpoints": [str(p) for p in paths]}, lines=tuple(str(p) for p in paths))
+
+
+def runs_made_shown(run_ids: Sequence[int], database: str, what: str) -> Shown:
+    return Shown({"database": database, "runs": list(run_ids)}, lines=(f"{len(run_ids)} {what} in {database}",))
+

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from conftest import AGENTS_DIR, agent_ref
 
 from gymarena.agents import RandomAgent, load_agent
 from gymarena.errors import AgentLoadError
 from gymarena.tasks import get_task
 from gymarena.wrappers import make_env
-
-from conftest import AGENTS_DIR, agent_ref
 
 
 def _make(reference: str, task_id: str = "classic/CartPole-v1"):
@@ -19,7 +18,7 @@ def _make(reference: str, task_id: str = "classic/CartPole-v1"):
 
 
 def test_builtin_random_agent_is_seeded_per_episode():
-    agent, env = _make("random")
+    agent, _env = _make("random")
     assert isinstance(agent, RandomAgent)
     agent.reset(seed=3)
     first = [agent.act(None) for _ in range(20)]

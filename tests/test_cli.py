@@ -11,12 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import agent_ref
 from typer.main import get_command
 
 from gymarena.cli import app
 from gymarena.results import ResultsStore
-
-from conftest import agent_ref
 
 
 def gymarena(*args: str, db: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -47,6 +46,43 @@ def test_every_command_has_help_text():
             assert parameter.help, f"{path} {parameter.name}"
         result = gymarena(*path, "--help")
         assert result.returncode == 0 and "Usage" in result.stdout
+
+
+# Commands that only act (start a server, build a runtime, revoke a token) show no data.
+WITHOUT_DATA = {("serve",), ("install",), ("admin", "revoke-token")}
+TABULAR = {("list",), ("eval",), ("results",), ("leaderboard",), ("dataset", "make-suite"), ("dataset", "stats"),
+           ("baselines", "list")}
+
+
+def test_every_command_that_shows_data_takes_the_shared_output_options():
+    commands = dict(_leaf_commands(get_command(app)))
+    helps = {}
+    for path, command in commands.items():
+        options = {option for parameter in command.params for option in parameter.opts}
+        flags = {p.opts[0]: p.help for p in command.params if p.opts[0] in ("--json", "--csv")}
+        helps.update({(flag, path): text for flag, text in flags.items()})
+        assert ("--json" in options) == (path not in WITHOUT_DATA), path
+        assert ("--csv" in options) == (path in TABULAR), path
+    for flag in ("--json", "--csv"):  # one definition: one help text everywhere
+        assert len({text for (f, _), text in helps.items() if f == flag}) == 1
+
+
+def test_json_and_csv_output_parse(sqlite_url):
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    evaluated = runner.invoke(app, ["eval", "--task", "classic/CartPole-v1", "--seeds", "0-1", "--episodes", "2", "--csv",
+                                    "--db", sqlite_url])
+    assert evaluated.exit_code == 0, evaluated.output
+    (row, *_) = csv.DictReader(io.StringIO(evaluated.stdout))
+    assert row["task"] == "classic/CartPole-v1" and row["seeds"] == "2"
+    for args in (["results", "--json"], ["results", "--run", "1", "--json"], ["list", "--json"], ["baselines", "list", "--json"],
+                 ["leaderboard", "--suite", "quickstart", "--json", "--reps", "100"]):
+        result = runner.invoke(app, [*args, *([] if args[0] == "baselines" else ["--db", sqlite_url])])
+        assert result.exit_code == 0, (args, result.output)
+        json.loads(result.stdout)
+    both = runner.invoke(app, ["results", "--json", "--csv", "--db", sqlite_url])
+    assert both.exit_code == 2 and "choose one of --json and --csv" in both.output
 
 
 def test_list_shows_tasks_suites_and_install_hints():

@@ -10,11 +10,11 @@ import pytest
 pytest.importorskip("minari")
 pytest.importorskip("stable_baselines3")
 
-import minari  # noqa: E402
+import minari
 
-from gymarena.dataset_suite import KINDS, Episode, head, make_suite, tail  # noqa: E402
-from gymarena.datasets import load_transitions  # noqa: E402
-from gymarena.errors import GymarenaError  # noqa: E402
+from gymarena.dataset_suite import KINDS, Episode, head, make_suite, tail
+from gymarena.datasets import load_transitions
+from gymarena.errors import GymarenaError
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +63,7 @@ def _states(dataset_id: str) -> np.ndarray:
 
 
 def test_minigrid_datasets_store_the_flattened_view_and_nothing_is_lost_or_overwritten():
-    with pytest.raises(GymarenaError, match="datasets are written .* TQ is undefined.* give more --transitions"):
+    with pytest.raises(GymarenaError, match=r"datasets are written .* TQ is undefined.* give more --transitions"):
         make_suite("minigrid/LavaGapS7-v0", 300, prefix="lava", say=lambda _: None)  # too short to learn anything
     assert load_transitions("lava/replay-v0").observations.shape == (300, 147)
     assert load_transitions("lava/expert-v0").observations.dtype == np.uint8

@@ -4,9 +4,9 @@ file is parsed again, and a cache that cannot be written changes nothing."""
 from __future__ import annotations
 
 import sys
-import tomllib
 
 import pytest
+import tomllib
 
 from gymarena import parsed_files
 from gymarena.catalog import CATALOG_DIR

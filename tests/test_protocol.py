@@ -29,6 +29,12 @@ PUBLISHED_HASHES = {
     "mujoco-InvertedPendulum-v5": "9b938eba0d2f7be1a9db7768a6313f1bc2a084c7684c53a63a9239f214727707",
 }
 VERSIONS = {"gymnasium": "1.2.0"}
+# The simulators gymarena ships are versioned by their source's digest, which every result of
+# their tasks carries: an edit of those files (even of style) is a protocol change.
+SHIPPED_SIMULATORS = {
+    ("social", "social deduction game sha256"): "c5178c15ff77965c88cd50df86db8e9a9ca5d1ad9fee6a981a569fe7380e764b",
+    ("cav", "cav simulator and default NDD sha256"): "14c78076fa053bbbdddfa1655aaa9ef4a97cf8b1094180fa8d8c958fdd2106d9",
+}
 
 
 def _protocol(spec: TaskSpec, seeds=(0, 1), versions=VERSIONS, metrics=METRIC_DEFINITIONS) -> TaskProtocol:
@@ -57,6 +63,19 @@ def test_shipped_published_runs_keep_their_protocol_hashes():
         protocol = RunProtocol.from_json(document["tasks"])  # each task hash checked against its fields
         subject = re.sub(r"^\w+-seed\d-", "", path.name.removesuffix(".json.gz"))
         assert protocol.hash == PUBLISHED_HASHES[subject], path.name
+
+
+def test_the_shipped_simulators_keep_their_source_digests():
+    import importlib
+
+    from gymarena.wrappers import FAMILIES
+
+    for (family, fact), pinned in SHIPPED_SIMULATORS.items():
+        digest = importlib.import_module(FAMILIES[family].adapter).protocol_facts()[fact]
+        assert digest == pinned, (
+            f"the {family} simulator's source changed: every stored {family} result is now under another protocol. "
+            "If its behaviour changed on purpose, say so (a new task version if the task's meaning changed) and "
+            "update the pin; if not, restore the files")
 
 
 def test_json_round_trip_and_forged_or_malformed_documents_are_refused():

@@ -10,10 +10,10 @@ import pytest
 
 pytest.importorskip("minari")
 
-from gymarena.datasets import load_transitions  # noqa: E402
-from gymarena.errors import GymarenaError  # noqa: E402
-from gymarena.recording import record_dataset  # noqa: E402
-from gymarena.runner import EvalRequest, evaluate  # noqa: E402
+from gymarena.datasets import load_transitions
+from gymarena.errors import GymarenaError
+from gymarena.recording import record_dataset
+from gymarena.runner import EvalRequest, evaluate
 
 
 @pytest.fixture(autouse=True)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import gymnasium
 import pytest
 from gymnasium.envs.classic_control.cartpole import CartPoleEnv
 
 import gymarena
 from gymarena.errors import UnknownTaskError
-from gymarena.metrics import METRIC_DEFINITIONS
 from gymarena.success import EpisodeOutcome, episode_succeeded
 from gymarena.tasks import TASK_ID_PATTERN, TaskSpec, all_tasks, get_task
-
 
 # Tasks without score references, each saying why in its catalog description.
 UNSCORED = {"nethack/Gold-v0", "nethack/Eat-v0", "nethack/Gold-v1", "nethack/Eat-v1", "traffic/TwoWaySingleIntersection-v0", "social/Impostor-5p1i-v0",
@@ -71,7 +67,7 @@ def test_spec_json_round_trip():
 
 
 def _outcome(**fields):
-    base = dict(episode_return=10.0, final_reward=1.0, length=20, terminated=True, truncated=False, final_info={})
+    base = {"episode_return": 10.0, "final_reward": 1.0, "length": 20, "terminated": True, "truncated": False, "final_info": {}}
     return EpisodeOutcome(**{**base, **fields})
 
 

@@ -44,9 +44,10 @@ def policy_view(space: gym.Space) -> PolicyView:
     ``image`` array (MiniGrid's egocentric view) as that image, flattened."""
     if isinstance(space, _ARRAY_SPACES):
         return PolicyView(space, _identity, "the observation as it is")
-    if isinstance(space, spaces.Dict) and isinstance(space.spaces.get("image"), spaces.Box):
-        image = space["image"]
-        flat = spaces.Box(low=image.low.reshape(-1), high=image.high.reshape(-1), dtype=image.dtype)
+    image = space.spaces.get("image") if isinstance(space, spaces.Dict) else None
+    if isinstance(image, spaces.Box):
+        flat = spaces.Box(low=image.low.reshape(-1), high=image.high.reshape(-1),
+                          dtype=image.dtype)  # type: ignore[arg-type]  # Box takes any numpy dtype; its stub says less
         return PolicyView(flat, _flat_image, "the observation's 'image', flattened")
     raise GymarenaError(
         f"trained baselines take array observations (Box, Discrete, ...) or a dict with an 'image' "

@@ -78,7 +78,8 @@ def evaluate_baselines(store: ResultsStore, algorithms: Sequence[str], seeds: Se
                 if export is not None:
                     export.mkdir(parents=True, exist_ok=True)
                     path = export / document_name(algorithm, seed, request)
-                    path.write_bytes(gzip.compress(json.dumps(export_run(store, result.run.id), sort_keys=True).encode(), mtime=0))
+                    document = json.dumps(export_run(store, result.run.id), sort_keys=True).encode()
+                    path.write_bytes(gzip.compress(document, mtime=0))
     return run_ids
 
 

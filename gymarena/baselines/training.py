@@ -56,7 +56,7 @@ def recipe(task: str, algorithm: str, make_args: Callable[[], Any]) -> Recipe:
     return Recipe(name, task, algorithm, make_args(), (make_args.__doc__ or "").strip())
 
 
-def algorithm_class(algorithm: str) -> type:
+def algorithm_class(algorithm: str) -> Any:
     """The Stable-Baselines3 class of an algorithm name."""
     try:
         import stable_baselines3

@@ -14,8 +14,8 @@ from gymarena.specfile import SpecTable, read_spec_file
 from gymarena.success import check_success_rule
 from gymarena.tasks import (
     DEFAULT_EPISODES,
-    TASK_ID_PATTERN,
     SCORE_QUANTITIES,
+    TASK_ID_PATTERN,
     FasRefs,
     ScoreRefs,
     TaskSpec,
@@ -50,7 +50,7 @@ def sweep_fields(table: SpecTable, default_intervals: tuple[int, ...] | None = N
         if r_max <= 0:
             raise refs.fail("r_max", "a positive number")
         fields["fas"] = FasRefs(r_max=r_max, offset=refs.number("offset") if refs.has("offset") else 0.0,
-                                source=refs.str("source"))
+                                source=refs.string("source"))
     return fields
 
 
@@ -72,51 +72,51 @@ def task_from_table(
 ) -> TaskSpec:
     """Build a TaskSpec from a ``[[tasks]]`` table, reporting bad keys by name."""
     table.reject_unknown(_TASK_KEYS)
-    task_id = table.str("id")
+    task_id = table.string("id")
     id_match = TASK_ID_PATTERN.match(task_id)
     if id_match is None:
         raise table.fail("id", "a task id of the form 'family/Name-vN'")
-    family = table.str("family", family or id_match["family"])
+    family = table.string("family", family or id_match["family"])
     if family != id_match["family"]:
         raise table.fail("id", f"an id in family '{family}'")
     scores = None
     if table.has("scores"):
         refs = table.table("scores")
         refs.reject_unknown(_SCORE_KEYS)
-        quantity = refs.str("quantity", "return")
+        quantity = refs.string("quantity", "return")
         if quantity not in SCORE_QUANTITIES:
             raise refs.fail("quantity", f"one of {', '.join(SCORE_QUANTITIES)}")
         scores = ScoreRefs(
             random=refs.number("random"),
             reference=refs.number("reference"),
-            random_source=refs.str("random_source"),
-            reference_source=refs.str("reference_source"),
+            random_source=refs.string("random_source"),
+            reference_source=refs.string("reference_source"),
             quantity=quantity,
         )
         if scores.reference == scores.random:
             raise refs.fail("reference", "a reference score different from the random score")
-    success = table.str("success", "none")
+    success = table.string("success", "none")
     try:
         check_success_rule(success)
     except ValueError as exc:
         raise table.fail("success", str(exc)) from None
     kwargs = table.table("kwargs").data if table.has("kwargs") else {}
-    agents = table.str("agents", "single")
+    agents = table.string("agents", "single")
     if agents not in ("single", "multi"):
         raise table.fail("agents", "'single' or 'multi'")
     trial = None
     if table.has("trial"):
         trial_table = table.table("trial")
         trial_table.reject_unknown(_TRIAL_KEYS)
-        trial = TrialSpec(trial_table.int("adaptation", minimum=0), trial_table.int("evaluation", minimum=1))
+        trial = TrialSpec(trial_table.integer("adaptation", minimum=0), trial_table.integer("evaluation", minimum=1))
     task = TaskSpec(
         id=task_id,
         family=family,
-        env_id=table.str("env_id"),
-        extra=table.str("extra", extra or family),
+        env_id=table.string("env_id"),
+        extra=table.string("extra", extra or family),
         kwargs=dict(kwargs),
         max_episode_steps=table.optional_int("max_episode_steps", minimum=1),
-        episodes=table.int("episodes", DEFAULT_EPISODES, minimum=1),
+        episodes=table.integer("episodes", DEFAULT_EPISODES, minimum=1),
         success=success,
         scores=scores,
         agents=agents,
@@ -130,8 +130,8 @@ def read_catalog(path: Path) -> list[TaskSpec]:
     """Read one family's catalog file: ``family``, ``extra`` and ``[[tasks]]``."""
     top = read_spec_file(path)
     top.reject_unknown({"family", "extra", "tasks"})
-    family = top.str("family")
-    extra = top.str("extra", family)
+    family = top.string("family")
+    extra = top.string("extra", family)
     return [task_from_table(t, family, extra) for t in top.tables("tasks")]
 
 

@@ -13,8 +13,16 @@ from gymarena.agents import AgentSource, load_agent
 from gymarena.envs.cav import avs
 from gymarena.envs.cav.env import lane_change_of
 from gymarena.envs.cav.sim import Policy
+from gymarena.errors import AgentLoadError
 
 BUILTIN_PREFIX = "cav:"
+
+
+def _builtin_factory(name: str) -> Callable[..., Any]:
+    def refuse(task: Any, observation_space: Any, action_space: Any) -> Any:
+        raise AgentLoadError(f"the built-in AV {name!r} drives in `gymarena cav test` only, not as an agent of tasks")
+
+    return refuse
 
 
 def av_source(reference: str) -> tuple[AgentSource, Callable[[Any], Policy]]:
@@ -26,7 +34,7 @@ def av_source(reference: str) -> tuple[AgentSource, Callable[[Any], Policy]]:
         digest = hashlib.sha256(inspect.getsource(avs).encode()).hexdigest()
         from gymarena import __version__
 
-        source = AgentSource(BUILTIN_PREFIX + name, name, __version__, digest, None)
+        source = AgentSource(BUILTIN_PREFIX + name, name, __version__, digest, _builtin_factory(name))
         return source, lambda task: avs.AVS[name]
     source = load_agent(reference)
 

@@ -54,7 +54,8 @@ def compare(store: ResultsStore, run_a: int, run_b: int, reps: int = 300, seed: 
         if naturalistic and 0 < summary.crash_rate < 1:
             measured = naturalistic_tests_needed(summary.crash_rate)  # the closed form is NDE's reference
         needed.append((float(measured), float(low), float(high)))
-        paths.append(relative_half_width(outcomes, naturalistic=naturalistic) if summary.crashes else np.full(values.size, np.nan))
+        no_path = np.full(values.size, np.nan)
+        paths.append(relative_half_width(outcomes, naturalistic=naturalistic) if summary.crashes else no_path)
     a, b = summaries
     se = np.sqrt(((a.high - a.low) / (2 * z_value(0.9))) ** 2 + ((b.high - b.low) / (2 * z_value(0.9))) ** 2)
     z = (a.crash_rate - b.crash_rate) / se if se > 0 else 0.0

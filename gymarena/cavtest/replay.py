@@ -18,7 +18,6 @@ from gymarena.errors import GymarenaError
 from gymarena.results import ResultsStore
 from gymarena.tasks import get_task
 
-
 FORMATS = (".gif", ".png")
 
 
@@ -26,7 +25,7 @@ def replay(store: ResultsStore, run_id: int, test: int | None, out: str) -> tupl
     """Play a stored test again and draw it into ``out`` (.gif or .png); (test, path)."""
     if Path(out).suffix.lower() not in FORMATS:
         raise GymarenaError(f"--out {out!r}: write a .gif (animation) or a .png (strip of frames)")
-    run, values, records = stored_outcomes(store, run_id)
+    run, _values, records = stored_outcomes(store, run_id)
     if test is None:
         crashed = [r for r in records if r.extra["crash"]]
         if not crashed:

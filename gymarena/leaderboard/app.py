@@ -25,10 +25,10 @@ from pydantic import ValidationError
 from gymarena.errors import GymarenaError, UnknownSuiteError
 from gymarena.leaderboard import pages
 from gymarena.leaderboard.cache import Memo, StoredPages
-from gymarena.leaderboard.ranking import RANKING_REPS
-from gymarena.leaderboard.refresher import RankingRefresher
 from gymarena.leaderboard.limits import BodyLimit
 from gymarena.leaderboard.packages import PackageError, inspect_archive
+from gymarena.leaderboard.ranking import RANKING_REPS
+from gymarena.leaderboard.refresher import RankingRefresher
 from gymarena.leaderboard.uploads import ResultsUpload, check_results, store_results, validation_summary
 from gymarena.results import ResultsStore
 from gymarena.results.submissions import TokenInfo

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from gymarena.errors import GymarenaError
@@ -61,3 +62,22 @@ def submit_agent(server: str, token: str, suite: str, archive: bytes) -> dict[st
 
 def submission_status(server: str, submission: int) -> dict[str, Any]:
     return request("GET", f"{server.rstrip('/')}/api/submissions/{submission}", None)
+
+
+def submit_agent_package(server: str, token: str, suite: str, package: Path) -> tuple[dict[str, Any], Any]:
+    """Pack (a directory) or read (a .tar.gz) an agent package, check its manifest, upload
+    it; (the server's answer, the manifest)."""
+    from gymarena.leaderboard.packages import inspect_archive, pack_directory
+
+    package = Path(package)
+    if package.is_dir():
+        archive = pack_directory(package)
+    else:
+        try:
+            archive = package.read_bytes()
+        except OSError as exc:
+            raise GymarenaError(f"cannot read the agent package {str(package)!r}: {exc.strerror or exc}; "
+                                "give its directory (with gymarena-agent.toml) or a .tar.gz of it") from None
+    manifest = inspect_archive(archive)
+    return submit_agent(server, token, suite, archive), manifest
+

@@ -91,7 +91,10 @@ def inspect_archive(data: bytes) -> Manifest:
             members = {m.name.removeprefix("./"): m for m in _members(archive)}
             if MANIFEST not in members:
                 raise PackageError(f"the package has no {MANIFEST} at its top level")
-            manifest = read_manifest(archive.extractfile(members[MANIFEST]).read())
+            manifest_file = archive.extractfile(members[MANIFEST])
+            if manifest_file is None:
+                raise PackageError(f"the package's {MANIFEST} is not a regular file")
+            manifest = read_manifest(manifest_file.read())
             if manifest.entry_point.partition(":")[0] not in members:
                 raise PackageError(f"the entry point's file {manifest.entry_point.partition(':')[0]!r} is not in the package")
             return manifest

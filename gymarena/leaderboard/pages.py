@@ -11,8 +11,6 @@ import math
 from functools import cache
 from typing import Any
 
-import numpy as np
-
 from gymarena.errors import GymarenaError
 from gymarena.records import EpisodeRecord, SeedMean
 from gymarena.results import ResultsStore, RunInfo

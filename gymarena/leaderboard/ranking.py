@@ -18,7 +18,7 @@ runs' episodes and decide the rank, the IQM columns stay for comparison.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -128,14 +128,16 @@ def rank_suite(
     notes: list[str] = []
     if protocol is None and runs:
         protocol = runs[-1].protocol
-    ranked_hash = protocol.hash if protocol else None
-    ranked_runs = groups.pop(ranked_hash, []) if ranked_hash else []
+    if protocol is None:  # no protocol given and no run stored: nothing to rank
+        return SuiteRanking(suite, None, tuple(ranking), [], [], [], notes)
+    ranked_hash = protocol.hash
+    ranked_runs = groups.pop(ranked_hash, [])
     apart = [
         ApartGroup(h, [r.id for r in group], sorted({r.agent.name for r in group}), protocol.differences(group[0].protocol))
         for h, group in groups.items()
     ]
-    tasks = [t.task_id for t in protocol or () if t.scored]
-    if protocol and len(tasks) < len(protocol):
+    tasks = [t.task_id for t in protocol if t.scored]
+    if len(tasks) < len(protocol):
         unscored = [t.task_id for t in protocol if not t.scored]
         notes.append(f"not in the scores (no score references): {', '.join(unscored)}")
     entries = _entries(store, ranked_runs, tasks, tuple(ranking), reps, notes) if tasks else []
@@ -164,7 +166,7 @@ def _entries(
     ranked = {int(r.name): r for r in aggregate.rank_agents(matrices, rng, "iqm", reps)}
     custom = tuple(ranking) != DEFAULT_RANKING
     values = {run.id: _ranking_values(store, run, ranking) if custom else (ranked[run.id].estimate.point,) for run in chosen}
-    order = sorted(chosen, key=lambda run: tuple(-v for v in values[run.id]) + (run.id,))
+    order = sorted(chosen, key=lambda run: (*tuple(-v for v in values[run.id]), run.id))
     ranks = dict(zip((run.id for run in order), aggregate.competition_ranks([values[run.id] for run in order])))
     entries = []
     for position, run in enumerate(order):
@@ -198,8 +200,8 @@ def _ranking_values(store: ResultsStore, run: RunInfo, ranking: Sequence[str]) -
         statistic, _, quantity = key.partition(":")
         if quantity == "normalised":
             data = np.concatenate([
-                normalised_episode_scores(protocols[task].spec.scores, [r for r in episodes if r.task_id == task])
-                for task in protocols if protocols[task].scored
+                normalised_episode_scores(refs, [r for r in episodes if r.task_id == task])
+                for task, refs in ((t, p.spec.scores) for t, p in protocols.items()) if refs is not None
             ] or [np.zeros(0)])
         elif quantity == "return":
             data = np.array([r.episode_return for r in episodes])

@@ -14,6 +14,7 @@ the episode with a reason that says what happened.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import shutil
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from gymarena.errors import AgentError, GymarenaError
+from gymarena.tasks import TaskSpec
 from gymarena.wire.frames import (
     FrameError,
     FrameTimeout,
@@ -34,7 +36,6 @@ from gymarena.wire.frames import (
     write_frame,
 )
 from gymarena.wire.spaces import describe
-from gymarena.tasks import TaskSpec
 
 NOBODY = 65534
 
@@ -110,10 +111,8 @@ def _processes_of(uid: int) -> int:
     count = 0
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
-            try:
+            with contextlib.suppress(OSError):
                 count += os.stat(entry.path).st_uid == uid
-            except OSError:
-                pass
     return count
 
 
@@ -140,7 +139,7 @@ class SandboxedAgent:
         to_host, self._host_in = os.pipe()
         self._host_out, from_host = os.pipe()
         self._send_fd, self._receive_fd = self._host_in, self._host_out
-        log = open(log_path, "ab")
+        log = open(log_path, "ab")  # noqa: SIM115  the child writes it; closed below once it has its copy
         try:
             self.process = subprocess.Popen(
                 sandbox_command(package, entry_point, to_host, from_host, sandboxed),
@@ -207,16 +206,12 @@ class SandboxedAgent:
 
     def close(self) -> None:
         if self.process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.process.wait()
         for fd in (self._send_fd, self._receive_fd):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         self._send_fd = self._receive_fd = -1
 
     def log_tail(self, lines: int = 40) -> str:

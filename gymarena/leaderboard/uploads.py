@@ -127,7 +127,8 @@ def _completeness(upload: ResultsUpload, protocol: RunProtocol) -> list[str]:
     if len(set(given)) != len(given):
         problems.append(f"{len(given) - len(set(given))} episodes are given more than once")
     if missing := expected - set(given):
-        problems.append(f"{len(missing)} of the protocol's {len(expected)} episodes are missing, e.g. {_key(min(missing, key=_order))}")
+        problems.append(f"{len(missing)} of the protocol's {len(expected)} episodes are missing, "
+                        f"e.g. {_key(min(missing, key=_order))}")
     if unknown := set(given) - expected:
         problems.append(f"{len(unknown)} episodes are not in the protocol, e.g. {_key(min(unknown, key=_order))}")
     return problems
@@ -159,7 +160,8 @@ def _plausibility(upload: ResultsUpload, protocol: RunProtocol) -> list[str]:
             problems.append(f"{where}: {e.env_steps} env steps for an episode of {e.length} steps")
         if e.episode_seed != task.episode_seed(EpisodeKey(e.task_id, e.seed, e.episode, e.decision_interval)):
             problems.append(f"{where}: episode seed {e.episode_seed} is not the one the runner derives from seed {e.seed}")
-        if e.agent_returns is not None and not math.isclose(sum(e.agent_returns.values()), e.episode_return, rel_tol=1e-6, abs_tol=1e-6):
+        if e.agent_returns is not None and not math.isclose(sum(e.agent_returns.values()), e.episode_return,
+                                                            rel_tol=1e-6, abs_tol=1e-6):
             problems.append(f"{where}: the agents' returns do not add up to the episode return")
         if e.error is None and _RULE_ON_OUTCOME.match(spec.success):
             outcome = EpisodeOutcome(e.episode_return, 0.0, e.length, e.terminated, e.truncated, {})

@@ -46,6 +46,15 @@ def verified_seeds(store: ResultsStore, suite: str) -> tuple[int, ...]:
     return tuple(store.submissions.hidden_seeds(suite, len(load_suite(suite).seeds)))
 
 
+def rotate_hidden_seeds(store: ResultsStore, suite: str):
+    """Reveal a suite version's hidden seeds and draw as many new ones as it has public
+    seeds; (the suite's label, the new commitment)."""
+    from gymarena.suites import load_suite
+
+    loaded = load_suite(suite)
+    return loaded.label, store.submissions.rotate_seeds(loaded.label, len(loaded.seeds))
+
+
 def evaluate_submission(store: ResultsStore, submission: SubmissionInfo, config: WorkerConfig) -> None:
     """Evaluate one claimed submission and record how it ended (never raises for the agent's faults)."""
     from gymarena.runner import EvalRequest, RunOrigin, evaluate

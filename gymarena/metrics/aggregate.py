@@ -25,11 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
-ScoresLike = Union[np.ndarray, Sequence[Sequence[float]]]
+# A (runs x tasks) matrix, or one array of run scores per task (ragged run counts allowed).
+ScoresLike = np.ndarray | Sequence[np.ndarray] | Sequence[Sequence[float]]
 BatchStatistic = Callable[[np.ndarray, "TaskScores"], np.ndarray]
 
 DEFAULT_REPS = 50_000
@@ -69,6 +70,11 @@ def as_task_scores(scores: ScoresLike | TaskScores) -> TaskScores:
 
     A 2-D array is read as rliable reads it: rows are runs, columns are tasks. A list
     of 1-D arrays is read as one entry per task (ragged run counts allowed).
+
+    Args:
+        scores: a ``(runs x tasks)`` array, a sequence of per-task run scores, or TaskScores.
+    Returns:
+        The scores laid out per task (TaskScores).
     """
     if isinstance(scores, TaskScores):
         return scores
@@ -145,22 +151,47 @@ def _point(metric: str | BatchStatistic, scores: ScoresLike | TaskScores) -> flo
 
 
 def aggregate_mean(scores: ScoresLike) -> float:
-    """Mean over tasks of the per-task mean score."""
+    """Mean over tasks of the per-task mean score.
+
+    Args:
+        scores: a ``(runs x tasks)`` array, or one array of run scores per task.
+    Returns:
+        The aggregate mean.
+    """
     return _point("mean", scores)
 
 
 def aggregate_median(scores: ScoresLike) -> float:
-    """Median over tasks of the per-task mean score."""
+    """Median over tasks of the per-task mean score.
+
+    Args:
+        scores: a ``(runs x tasks)`` array, or one array of run scores per task.
+    Returns:
+        The aggregate median.
+    """
     return _point("median", scores)
 
 
 def aggregate_iqm(scores: ScoresLike) -> float:
-    """Interquartile mean: the 25% trimmed mean of all run-task scores pooled."""
+    """Interquartile mean: the 25% trimmed mean of all run-task scores pooled.
+
+    Args:
+        scores: a ``(runs x tasks)`` array, or one array of run scores per task.
+    Returns:
+        The interquartile mean.
+    """
     return _point("iqm", scores)
 
 
 def aggregate_optimality_gap(scores: ScoresLike, gamma: float = 1.0) -> float:
-    """How far scores fall short of ``gamma``: ``gamma - mean(min(scores, gamma))`` pooled."""
+    """How far scores fall short of ``gamma``: ``gamma - mean(min(scores, gamma))`` pooled.
+
+    Args:
+        scores: a ``(runs x tasks)`` array, or one array of run scores per task.
+        gamma: the score that counts as optimal (1: the reference).
+    Returns:
+        The optimality gap (lower is better).
+    """
     layout = as_task_scores(scores)
     return float(_batch_optimality_gap(layout.values[None, :], layout, gamma)[0])
 
@@ -190,7 +221,14 @@ def _batch_poi(x_batch: np.ndarray, x: TaskScores, y_batch: np.ndarray, y: TaskS
 
 
 def probability_of_improvement(scores_x: ScoresLike, scores_y: ScoresLike) -> float:
-    """P(X > Y): the mean over tasks of the Mann-Whitney U / (n_x n_y), ties counted 1/2."""
+    """P(X > Y): the mean over tasks of the Mann-Whitney U / (n_x n_y), ties counted 1/2.
+
+    Args:
+        scores_x: X's scores, ``(runs x tasks)`` or per task.
+        scores_y: Y's scores on the same tasks (its run counts may differ).
+    Returns:
+        P(X > Y), in [0, 1].
+    """
     x, y = as_task_scores(scores_x), as_task_scores(scores_y)
     _check_same_tasks(x, y)
     return float(_batch_poi(x.values[None, :], x, y.values[None, :], y)[0])
@@ -208,12 +246,19 @@ def _batch_profile(batch: np.ndarray, layout: TaskScores, taus: np.ndarray, use_
     return per_task.mean(axis=1)
 
 
-def performance_profile(scores: ScoresLike, taus: Sequence[float], use_task_means: bool = False) -> np.ndarray:
+def performance_profile(scores: ScoresLike, taus: Sequence[float] | np.ndarray, use_task_means: bool = False) -> np.ndarray:
     """Score distribution: for each tau, the fraction of run scores strictly above tau.
 
     With ragged runs each task weighs the same (the fraction is taken per task, then
     averaged), which equals rliable's pooled fraction when all tasks have the same runs.
     ``use_task_means`` gives rliable's "average score distribution" instead.
+
+    Args:
+        scores: a ``(runs x tasks)`` array, or one array of run scores per task.
+        taus: the thresholds.
+        use_task_means: profile the per-task mean scores instead of the run scores.
+    Returns:
+        The fraction of scores above each tau, shape (len(taus),).
     """
     layout = as_task_scores(scores)
     return _batch_profile(layout.values[None, :], layout, np.asarray(taus, dtype=float), use_task_means)[0]
@@ -250,7 +295,17 @@ def bootstrap_distribution(
     reps: int = DEFAULT_REPS,
     task_bootstrap: bool = False,
 ) -> np.ndarray:
-    """The statistic on ``reps`` stratified-bootstrap resamples of the scores, shape (reps, ...)."""
+    """The statistic on ``reps`` stratified-bootstrap resamples of the scores, shape (reps, ...).
+
+    Args:
+        scores: a ``(runs x tasks)`` array, or one array of run scores per task.
+        statistic: ``"mean"``, ``"median"``, ``"iqm"``, ``"optimality_gap"`` or a batch statistic.
+        rng: the generator of the resampling indices.
+        reps: number of resamples.
+        task_bootstrap: also resample the tasks (rliable's task bootstrap).
+    Returns:
+        The statistic of each resample, shape (reps,) or (reps, ...) for vector statistics.
+    """
     layout = as_task_scores(scores)
     function = _statistic(statistic)
     parts = []
@@ -261,7 +316,14 @@ def bootstrap_distribution(
 
 
 def percentile_interval(distribution: np.ndarray, confidence: float = DEFAULT_CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
-    """The percentile bootstrap interval (as arch's ``method='percentile'``), along axis 0."""
+    """The percentile bootstrap interval (as arch's ``method='percentile'``), along axis 0.
+
+    Args:
+        distribution: bootstrap replicates along axis 0.
+        confidence: the interval's coverage, in (0, 1).
+    Returns:
+        (low, high), each with the replicates' shape minus axis 0.
+    """
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     tail = 100.0 * (1.0 - confidence) / 2.0
@@ -289,7 +351,18 @@ def interval_estimate(
     confidence: float = DEFAULT_CONFIDENCE,
     task_bootstrap: bool = False,
 ) -> IntervalEstimate:
-    """An aggregate (``"mean"``, ``"median"``, ``"iqm"``, ``"optimality_gap"``) with its CI."""
+    """An aggregate (``"mean"``, ``"median"``, ``"iqm"``, ``"optimality_gap"``) with its CI.
+
+    Args:
+        scores: a ``(runs x tasks)`` array, or one array of run scores per task.
+        metric: ``"mean"``, ``"median"``, ``"iqm"``, ``"optimality_gap"`` or a batch statistic.
+        rng: the generator of the resampling indices.
+        reps: number of stratified-bootstrap resamples.
+        confidence: the interval's coverage.
+        task_bootstrap: also resample the tasks.
+    Returns:
+        IntervalEstimate(point, low, high).
+    """
     layout = as_task_scores(scores)
     point = float(_statistic(metric)(layout.values[None, :], layout)[0])
     distribution = bootstrap_distribution(layout, metric, rng, reps, task_bootstrap)
@@ -305,7 +378,17 @@ def poi_interval(
     confidence: float = DEFAULT_CONFIDENCE,
 ) -> IntervalEstimate:
     """P(X > Y) with a CI from resampling X's and Y's runs independently within each task
-    (rliable's ``StratifiedIndependentBootstrap``)."""
+    (rliable's ``StratifiedIndependentBootstrap``).
+
+    Args:
+        scores_x: X's scores, ``(runs x tasks)`` or per task.
+        scores_y: Y's scores on the same tasks.
+        rng: the generator of the resampling indices.
+        reps: number of resamples.
+        confidence: the interval's coverage.
+    Returns:
+        IntervalEstimate of P(X > Y).
+    """
     x, y = as_task_scores(scores_x), as_task_scores(scores_y)
     _check_same_tasks(x, y)
     point = float(_batch_poi(x.values[None, :], x, y.values[None, :], y)[0])
@@ -328,14 +411,26 @@ class ProfileEstimate:
 
 def profile_interval(
     scores: ScoresLike,
-    taus: Sequence[float],
+    taus: Sequence[float] | np.ndarray,
     rng: np.random.Generator,
     reps: int = DEFAULT_PROFILE_REPS,
     confidence: float = DEFAULT_CONFIDENCE,
     use_task_means: bool = False,
     task_bootstrap: bool = False,
 ) -> ProfileEstimate:
-    """A performance profile at each tau with pointwise bootstrap CIs."""
+    """A performance profile at each tau with pointwise bootstrap CIs.
+
+    Args:
+        scores: a ``(runs x tasks)`` array, or one array of run scores per task.
+        taus: the thresholds.
+        rng: the generator of the resampling indices.
+        reps: number of resamples.
+        confidence: the intervals' coverage.
+        use_task_means: profile per-task mean scores.
+        task_bootstrap: also resample the tasks.
+    Returns:
+        ProfileEstimate: the profile at each tau with pointwise low and high bounds.
+    """
     layout = as_task_scores(scores)
     tau_array = np.asarray(taus, dtype=float)
 
@@ -399,6 +494,15 @@ def rank_agents(
     Each agent's runs are resampled independently within each task; in every
     replication the agents are ranked, giving each agent a rank distribution. The rank
     interval holds the central ``confidence`` mass of that distribution. Sorted best first.
+
+    Args:
+        scores_by_agent: each agent's scores on the same tasks, ``(runs x tasks)`` or per task.
+        rng: the generator of the resampling indices.
+        metric: the aggregate agents are ranked by.
+        reps: number of resamples.
+        confidence: coverage of the aggregate and rank intervals.
+    Returns:
+        One RankedAgent per agent, best first.
     """
     if not scores_by_agent:
         return []

@@ -64,7 +64,14 @@ class Transitions:
 
 
 def completed_episode_returns(rewards: np.ndarray, dones: np.ndarray) -> np.ndarray:
-    """Undiscounted return of every completed episode; a trailing partial one is dropped."""
+    """Undiscounted return of every completed episode; a trailing partial one is dropped.
+
+    Args:
+        rewards: the reward of every transition, in order, shape (n,).
+        dones: whether each transition ended its episode, shape (n,).
+    Returns:
+        The return of each completed episode, in order.
+    """
     rewards = np.asarray(rewards, dtype=float).ravel()
     dones = np.asarray(dones, dtype=bool).ravel()
     ends = np.flatnonzero(dones)
@@ -82,19 +89,42 @@ def _completed_returns(rewards: np.ndarray, dones: np.ndarray) -> np.ndarray:
 
 
 def dataset_return(rewards: np.ndarray, dones: np.ndarray) -> float:
-    """g(D): the mean return over completed episodes."""
+    """g(D): the mean return over completed episodes.
+
+    Args:
+        rewards: the reward of every transition, shape (n,).
+        dones: episode ends, shape (n,).
+    Returns:
+        g(D).
+    Raises:
+        ValueError: no episode is complete (g(D) is undefined).
+    """
     return float(_completed_returns(rewards, dones).mean())
 
 
 def trajectory_quality(dataset_g: float, random_g: float, online_best_g: float) -> float:
-    """TQ = (g(D) - g(D_random)) / (g*_online - g(D_random))."""
+    """TQ = (g(D) - g(D_random)) / (g*_online - g(D_random)).
+
+    Args:
+        dataset_g: g(D), the dataset's mean episode return.
+        random_g: g of the random policy's dataset (TQ 0).
+        online_best_g: the best online evaluation return (TQ 1).
+    Returns:
+        TQ.
+    """
     if online_best_g == random_g:
         raise ValueError("the best online return equals the random dataset's return; TQ is undefined")
     return (dataset_g - random_g) / (online_best_g - random_g)
 
 
 def state_action_limits(rows: np.ndarray) -> np.ndarray:
-    """(D, 2) per-dimension [min, max] of (state, action) rows: the digitisation limits."""
+    """(D, 2) per-dimension [min, max] of (state, action) rows: the digitisation limits.
+
+    Args:
+        rows: (state, action) rows, shape (n, D).
+    Returns:
+        The limits, shape (D, 2).
+    """
     rows = np.asarray(rows)
     return np.stack([rows.min(axis=0), rows.max(axis=0)], axis=1).astype(float)
 
@@ -155,7 +185,15 @@ class _ColumnDigitiser:
 
 
 def digitise(rows: np.ndarray, limits: np.ndarray, bins: int = DEFAULT_BINS) -> np.ndarray:
-    """Each column mapped to ``np.digitize(column, np.linspace(lo, hi, num=bins))`` as small ints."""
+    """Each column mapped to ``np.digitize(column, np.linspace(lo, hi, num=bins))`` as small ints.
+
+    Args:
+        rows: (state, action) rows, shape (n, D).
+        limits: per-dimension [min, max], shape (D, 2).
+        bins: bin edges per dimension.
+    Returns:
+        Bin indices, shape (n, D), in the smallest integer dtype that holds them.
+    """
     rows = np.asarray(rows)
     if rows.ndim != 2:
         raise ValueError(f"rows must be (N, D), got shape {rows.shape}")
@@ -181,7 +219,14 @@ def digitise(rows: np.ndarray, limits: np.ndarray, bins: int = DEFAULT_BINS) -> 
 def count_unique_rows(codes: np.ndarray, counting: str = "exact") -> int:
     """The number of distinct rows of a 2-D integer array: ``exact``, or estimated with
     the reference's HyperLogLog sketch over ``",".join(row)`` strings (``hyperloglog``,
-    to reproduce the paper's own numbers; needs ``pip install hyperloglog``)."""
+    to reproduce the paper's own numbers; needs ``pip install hyperloglog``).
+
+    Args:
+        codes: digitised rows, shape (n, D).
+        counting: ``"exact"`` or ``"hyperloglog"``.
+    Returns:
+        The number of distinct rows (estimated with ``hyperloglog``).
+    """
     if counting not in COUNTING_METHODS:
         raise ValueError(f"unknown counting method {counting!r}; choose one of {', '.join(COUNTING_METHODS)}")
     codes = np.ascontiguousarray(codes)
@@ -209,7 +254,16 @@ def _hyperloglog_count(codes: np.ndarray) -> int:
 def unique_state_actions(
     rows: np.ndarray, limits: np.ndarray | None = None, bins: int = DEFAULT_BINS, counting: str = "exact"
 ) -> int:
-    """u(D): distinct digitised (state, action) rows, limits from ``limits`` or the rows."""
+    """u(D): distinct digitised (state, action) rows, limits from ``limits`` or the rows.
+
+    Args:
+        rows: (state, action) rows, shape (n, D).
+        limits: per-dimension [min, max], shape (D, 2); None: the rows' own.
+        bins: bin edges per dimension.
+        counting: ``"exact"`` or ``"hyperloglog"``.
+    Returns:
+        u(D).
+    """
     rows = np.asarray(rows)
     if limits is None:
         limits = state_action_limits(rows)
@@ -217,7 +271,14 @@ def unique_state_actions(
 
 
 def state_action_coverage(unique: int, reference_unique: int) -> tuple[float, float]:
-    """(SACo, lSACo) = (u / u_ref, log u / log u_ref)."""
+    """(SACo, lSACo) = (u / u_ref, log u / log u_ref).
+
+    Args:
+        unique: u(D).
+        reference_unique: u of the reference dataset.
+    Returns:
+        (SACo, lSACo).
+    """
     if reference_unique < 1:
         raise ValueError("the reference dataset has no state-action pairs")
     log_ratio = math.log(unique) / math.log(reference_unique) if unique > 0 and reference_unique > 1 else float("nan")
@@ -262,6 +323,17 @@ def dataset_statistics(
     range (one grid for both, so the counts are comparable);
     ``"dataset"`` gives each dataset its own range, as the reference code does when no
     limits are passed.
+
+    Args:
+        dataset: the dataset's transitions.
+        reference: the reference dataset (SACo 1).
+        random: a random policy's dataset (TQ 0).
+        online_best_return: the best online evaluation return (TQ 1).
+        bins: bin edges per dimension when counting unique pairs.
+        limits_from: ``"reference"`` or ``"dataset"``.
+        counting: ``"exact"`` or ``"hyperloglog"``.
+    Returns:
+        DatasetStats: returns, TQ, unique pairs, SACo and lSACo, with the parameters used.
     """
     if limits_from not in LIMIT_SOURCES:
         raise ValueError(f"unknown limit source {limits_from!r}; choose one of {', '.join(LIMIT_SOURCES)}")

@@ -37,7 +37,13 @@ DEFAULT_BOOTSTRAP_REPS = 1000
 
 
 def z_value(confidence: float = DEFAULT_CONFIDENCE) -> float:
-    """The two-sided normal quantile: 0.9 gives Phi^-1(0.95) = 1.6449."""
+    """The two-sided normal quantile: 0.9 gives Phi^-1(0.95) = 1.6449.
+
+    Args:
+        confidence: the two-sided coverage, in (0, 1).
+    Returns:
+        z = Phi^-1(1 - (1 - confidence) / 2).
+    """
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     return NormalDist().inv_cdf(1.0 - (1.0 - confidence) / 2.0)
@@ -122,7 +128,15 @@ def relative_half_width(
     confidence: float = DEFAULT_CONFIDENCE,
     naturalistic: bool = False,
 ) -> np.ndarray:
-    """RHW_n for n = 1..N (dense, for plots and small data); NaN where undefined."""
+    """RHW_n for n = 1..N (dense, for plots and small data); NaN where undefined.
+
+    Args:
+        outcomes: the tests' outcomes W_i * 1[crash_i], in test order (or TestOutcomes).
+        confidence: the confidence of the half-width.
+        naturalistic: use the Bernoulli standard deviation (unweighted tests).
+    Returns:
+        RHW after each number of tests, shape (N,).
+    """
     data = _as_outcomes(outcomes)
     dense = data.to_array()
     n = np.arange(1, data.n_tests + 1)
@@ -131,7 +145,13 @@ def relative_half_width(
 
 
 def running_crash_rate(outcomes: TestOutcomes | np.ndarray | list[float]) -> np.ndarray:
-    """mu_n for n = 1..N."""
+    """mu_n for n = 1..N.
+
+    Args:
+        outcomes: the tests' outcomes, in test order (or TestOutcomes).
+    Returns:
+        The estimate after each number of tests, shape (N,).
+    """
     data = _as_outcomes(outcomes)
     return np.cumsum(data.to_array()) / np.arange(1, data.n_tests + 1)
 
@@ -142,7 +162,16 @@ def tests_needed(
     confidence: float = DEFAULT_CONFIDENCE,
     naturalistic: bool = False,
 ) -> int | None:
-    """The number of tests from which RHW stays <= ``threshold``; None if never reached."""
+    """The number of tests from which RHW stays <= ``threshold``; None if never reached.
+
+    Args:
+        outcomes: the tests' outcomes, in test order (or TestOutcomes).
+        threshold: the relative half-width to reach.
+        confidence: the confidence of the half-width.
+        naturalistic: use the Bernoulli standard deviation.
+    Returns:
+        The tests needed, or None.
+    """
     if threshold <= 0:
         raise ValueError(f"threshold must be > 0, got {threshold}")
     data = _as_outcomes(outcomes)
@@ -177,7 +206,15 @@ def tests_needed(
 def naturalistic_tests_needed(
     crash_rate: float, threshold: float = DEFAULT_THRESHOLD, confidence: float = DEFAULT_CONFIDENCE
 ) -> float:
-    """Closed form for naturalistic testing: z^2 (1 - p) / (threshold^2 p)."""
+    """Closed form for naturalistic testing: z^2 (1 - p) / (threshold^2 p).
+
+    Args:
+        crash_rate: the crash probability p per naturalistic test, in (0, 1).
+        threshold: the relative half-width to reach.
+        confidence: the confidence of the half-width.
+    Returns:
+        The tests needed (a float: the closed form is not rounded).
+    """
     if not 0.0 < crash_rate < 1.0:
         raise ValueError(f"crash rate must be in (0, 1), got {crash_rate}")
     return z_value(confidence) ** 2 * (1.0 - crash_rate) / (threshold**2 * crash_rate)
@@ -203,7 +240,18 @@ def tests_needed_bootstrap(
     confidence: float = DEFAULT_CONFIDENCE,
     naturalistic: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Tests needed and crash rate on ``reps`` resamples of the tests (inf: never reached)."""
+    """Tests needed and crash rate on ``reps`` resamples of the tests (inf: never reached).
+
+    Args:
+        outcomes: the tests' outcomes, in test order (or TestOutcomes).
+        rng: the generator of the resampling.
+        reps: number of resamples.
+        threshold: the relative half-width to reach.
+        confidence: the confidence of the half-width.
+        naturalistic: use the Bernoulli standard deviation.
+    Returns:
+        (tests needed per resample, crash rate per resample), each shape (reps,).
+    """
     data = _as_outcomes(outcomes)
     needed = np.empty(reps)
     rates = np.empty(reps)
@@ -244,6 +292,19 @@ def evaluation_efficiency(
     known crash rate, e.g. from a large naturalistic run) or, if not given, at the
     method's own unbiased estimate (re-estimated in every bootstrap replicate). A
     replicate in which RHW never reaches the threshold counts as efficiency 0.
+
+    Args:
+        outcomes: the method's tests' outcomes, in test order (or TestOutcomes).
+        rng: the generator of the resampling.
+        naturalistic_rate: a known naturalistic crash rate; None: the method's own estimate.
+        reps: number of resamples.
+        threshold: the relative half-width to reach.
+        confidence: the confidence of the half-width.
+        ci_confidence: the coverage of the efficiency's interval.
+        naturalistic: the method's own tests are naturalistic.
+    Returns:
+        EfficiencyEstimate: the efficiency with its bootstrap interval and the tests needed behind
+            it.
     """
     data = _as_outcomes(outcomes)
     if data.n_crashes == 0:

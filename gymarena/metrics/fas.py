@@ -25,13 +25,22 @@ import numpy as np
 
 FAS_GRID: tuple[int, ...] = (1, *range(2, 31, 2))
 
-_trapezoid = getattr(np, "trapezoid", None) or np.trapz  # numpy 2 renamed trapz
+_trapezoid = getattr(np, "trapezoid", None) or np.trapz  # type: ignore[attr-defined]  # numpy 2 renamed trapz
 
 
 def frequency_averaged_score(
     intervals: Sequence[int], returns: Sequence[float], r_max: float, offset: float = 0.0
 ) -> float:
-    """FAS of one seed from R(l) at each decision interval l (sorted ascending)."""
+    """FAS of one seed from R(l) at each decision interval l (sorted ascending).
+
+    Args:
+        intervals: the decision intervals l, increasing, at least two.
+        returns: R(l) at each interval.
+        r_max: the return that counts as full marks.
+        offset: added to every R(l) to make returns non-negative.
+    Returns:
+        FAS (29/30 for R_max at every l on the paper's grid).
+    """
     grid = np.asarray(intervals, dtype=float)
     values = np.asarray(returns, dtype=float)
     if grid.ndim != 1 or grid.shape != values.shape or grid.size < 2:
@@ -44,21 +53,37 @@ def frequency_averaged_score(
 
 
 def returns_by_interval(records: Sequence[tuple[int, int, float]]) -> dict[int, dict[int, float]]:
-    """R(l) per seed from (seed, decision interval, return) triples: {seed: {l: mean return}}."""
+    """R(l) per seed from (seed, decision interval, return) triples: {seed: {l: mean return}}.
+
+    Args:
+        records: (seed, decision interval, episode return) triples.
+    Returns:
+        {seed: {interval: mean return}}, intervals in increasing order.
+    """
     sums: dict[int, dict[int, list[float]]] = {}
     for seed, interval, episode_return in records:
         sums.setdefault(seed, {}).setdefault(interval, []).append(episode_return)
-    return {seed: {l: float(np.mean(v)) for l, v in sorted(by_l.items())} for seed, by_l in sums.items()}
+    return {seed: {interval: float(np.mean(v)) for interval, v in sorted(by_interval.items())}
+            for seed, by_interval in sums.items()}
 
 
 def fas_over_seeds(
     curves: Mapping[int, Mapping[int, float]], intervals: Sequence[int], r_max: float, offset: float = 0.0
 ) -> tuple[float, float, list[float]]:
     """Mean and std (ddof=0, as the notebook's np.std) of FAS over the seeds whose curve
-    covers every interval, and the mean curve R(l) over those seeds."""
-    complete = [curve for curve in curves.values() if all(l in curve for l in intervals)]
+    covers every interval, and the mean curve R(l) over those seeds.
+
+    Args:
+        curves: {seed: {interval: R(l)}}.
+        intervals: the decision intervals of the sweep, increasing.
+        r_max: the return that counts as full marks.
+        offset: added to every R(l).
+    Returns:
+        (mean FAS, its std over seeds, the mean R(l) at each interval).
+    """
+    complete = [curve for curve in curves.values() if all(interval in curve for interval in intervals)]
     if not complete:
         raise ValueError("no seed has returns at every decision interval yet")
-    scores = [frequency_averaged_score(intervals, [c[l] for l in intervals], r_max, offset) for c in complete]
-    mean_curve = [float(np.mean([c[l] for c in complete])) for l in intervals]
+    scores = [frequency_averaged_score(intervals, [c[interval] for interval in intervals], r_max, offset) for c in complete]
+    mean_curve = [float(np.mean([c[interval] for c in complete])) for interval in intervals]
     return float(np.mean(scores)), float(np.std(scores)), mean_curve

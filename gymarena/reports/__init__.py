@@ -33,8 +33,8 @@ class Report:
     """What was written, and what could not be compared (with the reason)."""
 
     directory: Path
+    comparison: Comparison
     files: list[Path] = field(default_factory=list)
-    comparison: Comparison | None = None
 
 
 def write_report(
@@ -43,7 +43,7 @@ def write_report(
     """Write the report of these runs into ``directory`` (created if needed)."""
     runs = load_runs(store, run_ids)
     directory.mkdir(parents=True, exist_ok=True)
-    report = Report(directory, comparison=compare(runs))
+    report = Report(directory, compare(runs))
     rng = np.random.default_rng(REPORT_SEED)
     task_rows = [score_row(run.run.id, s) for run in runs for s in run.scores]
     report.files.append(write_csv(directory / "tasks.csv", task_rows, SCORE_COLUMNS))
@@ -148,7 +148,7 @@ def _fas_section(runs: Sequence[RunData], report: Report) -> list[str]:
         return []
     report.files += figures.save(figures.fas_figure(curves), report.directory, "fas_curves")
     rows = [
-        {"task": task, "run": label, "FAS": fas, **{f"R({l})": r for l, r in points}}
+        {"task": task, "run": label, "FAS": fas, **{f"R({interval})": r for interval, r in points}}
         for task, by_run in curves.items() for label, (points, fas) in by_run.items()
     ]
     columns = list(dict.fromkeys(key for row in rows for key in row))

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gymarena.errors import GymarenaError
-from gymarena.records import SeedMean
 from gymarena.protocol import TaskProtocol
+from gymarena.records import SeedMean
 from gymarena.results import ResultsStore, RunInfo
 from gymarena.scoring import TaskScore, score_run, seed_scores
 
@@ -76,9 +76,10 @@ def compare(runs: Sequence[RunData]) -> Comparison:
         ordered.extend(t for t in run.run.protocol.task_ids if t not in ordered)
     tasks, excluded = [], {}
     for task_id in ordered:
-        protocols = [run.protocol(task_id) for run in runs]
-        if any(p is None for p in protocols):
-            missing = [run.label for run, p in zip(runs, protocols) if p is None]
+        found = [run.protocol(task_id) for run in runs]
+        protocols = [p for p in found if p is not None]
+        if len(protocols) < len(runs):
+            missing = [run.label for run, p in zip(runs, found) if p is None]
             excluded[task_id] = f"not evaluated by {', '.join(missing)}"
         elif not protocols[0].scored:
             excluded[task_id] = "no score references (random and reference returns) to normalise with"

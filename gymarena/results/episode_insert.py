@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.engine import Connection, Dialect
 
 from gymarena.results.models import EpisodeRow
@@ -23,20 +23,22 @@ from gymarena.results.models import EpisodeRow
 EPISODE_KEY = ["run_id", "task_id", "seed", "decision_interval", "episode"]
 
 
-def _insert_ignoring_duplicates(dialect: Dialect):
-    table = EpisodeRow.__table__
+def _insert_ignoring_duplicates(dialect: Dialect) -> Any:
+    table = cast(Table, EpisodeRow.__table__)
     if dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    elif dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        return insert(table)
-    return dialect_insert(table).on_conflict_do_nothing(index_elements=EPISODE_KEY)
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=EPISODE_KEY)
+    if dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=EPISODE_KEY)
+    return insert(table)
 
 
 class EpisodeInsert:
     def __init__(self, dialect: Dialect):
-        table = EpisodeRow.__table__
+        table = cast(Table, EpisodeRow.__table__)
         columns = [c.name for c in table.columns if c.name != "id"]
         compiled = _insert_ignoring_duplicates(dialect).compile(dialect=dialect, column_keys=columns)
         self.sql = compiled.string
@@ -65,7 +67,7 @@ class EpisodeInsert:
     def parameters(self, run_id: int, created_at: datetime, records: Iterable[Any]) -> list[Any]:
         """Driver parameter rows: tuples for positional drivers, dicts for named ones."""
         constants = (self._process("run_id", run_id), self._process("created_at", created_at))
-        rows = []
+        rows: list[Any] = []
         for record in records:
             values = [*self.read_record(record), *constants]
             for index, processor in self.record_processors:

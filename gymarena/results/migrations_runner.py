@@ -77,7 +77,9 @@ def upgrade_to_head(engine: Engine) -> None:
 def _pragma(connection: Connection, setting: str) -> None:
     """Run a PRAGMA on the driver connection, outside any transaction (SQLAlchemy would
     begin one, inside which SQLite ignores foreign-key settings)."""
-    connection.connection.driver_connection.execute(f"PRAGMA {setting}")
+    driver = connection.connection.driver_connection
+    assert driver is not None  # an open connection has one
+    driver.execute(f"PRAGMA {setting}")
 
 
 def _upgrade(connection: Connection, config, engine: Engine) -> None:

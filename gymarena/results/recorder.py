@@ -108,11 +108,17 @@ class RunRecorder:
     def flush(self) -> None:
         """Commit every pending episode in one transaction (an atomic recording waits for its end)."""
         if self._pending and not self.atomic:
-            batch, self._pending = self._pending, []
-            self.store._write("write to", lambda session: _insert_episodes(self.store, session, self.run_id, batch))
+            run_id, batch, self._pending = self._streaming_run(), self._pending, []
+            self.store._write("write to", lambda session: _insert_episodes(self.store, session, run_id, batch))
+
+    def _streaming_run(self) -> int:
+        if self.run_id is None:
+            raise ValueError("an atomic recording has no run until it ends")
+        return self.run_id
 
     def _end(self, status: str, error: str | None) -> None:
-        self.store._write("write to", lambda session: _end_run(session, self.run_id, status, error, self.summary))
+        run_id = self._streaming_run()
+        self.store._write("write to", lambda session: _end_run(session, run_id, status, error, self.summary))
 
     def _write_whole(self) -> None:
         """The atomic recording's one transaction: the run, its episodes, its end."""
@@ -217,12 +223,11 @@ def _insert_episodes(store: ResultsStore, session: Session, run_id: int, records
     if not records:
         return
     now = utcnow()
-    runs = RunRow.__table__
     inserted = store._episode_insert.execute(session.connection(), run_id, now, records)
-    session.execute(update(runs).where(runs.c.id == run_id)
-                    .values(updated_at=now, episode_count=runs.c.episode_count + inserted))
+    session.execute(update(RunRow).where(RunRow.id == run_id)
+                    .values(updated_at=now, episode_count=RunRow.episode_count + inserted))
     # Means stored at completion no longer hold once a run gets more episodes.
-    session.execute(delete(SeedMeanRow.__table__).where(SeedMeanRow.__table__.c.run_id == run_id))
+    session.execute(delete(SeedMeanRow).where(SeedMeanRow.run_id == run_id))
 
 
 def _end_run(session: Session, run_id: int, status: str, error: str | None, summary: Mapping[str, Any] | None) -> None:

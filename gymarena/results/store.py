@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import and_, case, create_engine, func, or_, select, tuple_
 from sqlalchemy.engine import Engine, make_url
@@ -26,7 +26,6 @@ from gymarena.results.migrations_runner import SchemaTooNewError, upgrade_to_hea
 from gymarena.results.models import AgentRow, EpisodeRow, ProtocolRow, RunRow, RunTaskRow, SeedMeanRow
 from gymarena.results.recorder import RunStart, recording
 from gymarena.results.sqlite import WRITE_LOCK, configure_sqlite
-
 
 
 @dataclass(frozen=True)
@@ -283,7 +282,8 @@ class ResultsStore:
             counts = dict(session.execute(
                 select(EpisodeRow.task_id, func.count()).where(EpisodeRow.run_id == run_id).group_by(EpisodeRow.task_id)
             ).all())
-            records, skip, wanted = [], offset, limit
+            records: list[EpisodeRecord] = []
+            skip, wanted = offset, limit
             for task_id in order:
                 count = counts.get(task_id, 0)
                 if skip >= count:
@@ -359,7 +359,7 @@ def seed_mean_aggregate(run_ids: list[int]):
     rate, in ``seed_means`` column order (NULL means for a seed with nothing scored)."""
     scored = and_(EpisodeRow.error.is_(None), or_(EpisodeRow.phase.is_(None), EpisodeRow.phase != "adaptation"))
     returns = case((scored, EpisodeRow.episode_return), else_=None)
-    success = case((~scored, None), (EpisodeRow.success.is_(None), None), (EpisodeRow.success, 1.0), else_=0.0)
+    success = case((~scored, None), (EpisodeRow.success.is_(None), None), (EpisodeRow.success.is_(True), 1.0), else_=0.0)
     return (
         select(*_seed_key_columns(EpisodeRow), func.count(), func.count(EpisodeRow.error),
                func.count(returns), func.avg(returns), func.avg(returns * returns), func.avg(success))
@@ -397,6 +397,10 @@ def _record_from_row(row: EpisodeRow) -> EpisodeRecord:
     )
 
 
+@overload
+def _utc(moment: datetime) -> datetime: ...
+@overload
+def _utc(moment: datetime | None) -> datetime | None: ...
 def _utc(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; every stored time is UTC, so say so."""
     if moment is None or moment.tzinfo is not None:

@@ -218,7 +218,7 @@ class Submissions:
                 .order_by(SubmissionRow.id)
                 .limit(1)
             )
-            if session.bind.dialect.name == "postgresql":
+            if self.store.engine.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             row = session.scalar(query)
             if row is None:

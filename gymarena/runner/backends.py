@@ -71,6 +71,7 @@ class EpisodeWorker:
         if self.current is None or self.current.task_id != task.id:
             self._switch_to(task)
         loaded = self.current
+        assert loaded is not None  # _switch_to made it
         started = perf_counter()
         try:
             return loaded.play(loaded.env, loaded.agent, task, key, loaded.check, self.agent_source.reference)

@@ -9,6 +9,7 @@ from gymarena import provenance
 from gymarena.agents import AgentSource
 from gymarena.errors import RunConfigError
 from gymarena.results import ResultsStore, RunInfo, RunStart, open_store
+from gymarena.results.exchange import stored_run
 from gymarena.runner.backends import run_backend
 from gymarena.runner.plan import EvalRequest, RunPlan, plan_request, plan_stored_run
 
@@ -76,7 +77,7 @@ def evaluate(
                 played += 1
                 if progress:
                     progress(skipped + played, total)
-        return RunResult(store.get_run(run.run_id), run.resumed, skipped, played)
+        return RunResult(stored_run(store, run.run_id), run.resumed, skipped, played)
     finally:
         if own_store:
             store.close()

@@ -12,6 +12,7 @@ default; ``--backend isolated`` selects it for any task.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import signal
 from collections import deque
@@ -86,10 +87,8 @@ class _Supervisor:
 
     @staticmethod
     def stop(slot: _Slot) -> None:
-        try:
+        with contextlib.suppress(OSError, EOFError):
             slot.connection.send(None)
-        except (OSError, EOFError):
-            pass
         slot.process.join(timeout=5)
         if slot.process.is_alive():
             slot.process.kill()

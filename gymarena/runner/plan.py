@@ -12,7 +12,7 @@ from gymarena.errors import RunConfigError
 from gymarena.protocol import RunProtocol, digest, installed_protocol
 from gymarena.runner.backends import BACKENDS
 from gymarena.suites import load_suite
-from gymarena.tasks import TaskSpec, get_task
+from gymarena.tasks import get_task
 from gymarena.wrappers import family_of
 
 if TYPE_CHECKING:

@@ -49,7 +49,10 @@ def _init_worker(agent_reference: str, tasks: Mapping[str, TaskSpec], isolated: 
 def _run_chunk(keys: list[EpisodeKey]) -> list[list[EpisodeRecord]]:
     if _WORKER_START_ERROR is not None:
         raise _WORKER_START_ERROR
-    return [_WORKER.run(key) for key in keys]
+    if _WORKER is None:
+        raise GymarenaError("the worker process was not initialised")
+    worker = _WORKER
+    return [worker.run(key) for key in keys]
 
 
 class ChunkSizer:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from time import perf_counter
 from typing import Any
-from collections.abc import Callable
 
 import numpy as np
 from gymnasium import spaces
@@ -123,7 +124,7 @@ def _open_loop(
     step = 0
     terminated = truncated = False
     while not (terminated or truncated):
-        for action in _decide(agent, observation, interval, lambda at=step: where(task, key, at), agent_name):
+        for action in _decide(agent, observation, interval, partial(where, task, key, step), agent_name):
             if not check(action):
                 raise _invalid(env, task, key, step, action, agent_name)
             try:
@@ -149,7 +150,8 @@ def reset_env(env: Any, seed: int | None, task: TaskSpec, key: EpisodeKey) -> tu
     try:
         return env.reset(seed=seed)
     except Exception as exc:
-        raise SimulatorError(f"{task.id} raised {type(exc).__name__} in reset (seed {key.seed}, episode {key.episode}): {exc}") from exc
+        raise SimulatorError(f"{task.id} raised {type(exc).__name__} in reset "
+                             f"(seed {key.seed}, episode {key.episode}): {exc}") from exc
 
 
 def play_episode(

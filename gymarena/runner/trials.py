@@ -24,8 +24,8 @@ from time import perf_counter
 from typing import Any
 
 from gymarena.errors import AgentError
-from gymarena.records import EpisodeKey, EpisodeRecord
 from gymarena.protocol import episode_seed
+from gymarena.records import EpisodeKey, EpisodeRecord
 from gymarena.runner.rollout import ActionCheck, play_episode, reset_agent, reset_env, where
 from gymarena.tasks import TaskSpec
 
@@ -49,7 +49,8 @@ class _Feedback:
             self.observe(result[1], result[2], result[3])
         except Exception as exc:
             raise AgentError(
-                f"agent {self.agent_name} raised {type(exc).__name__} in observe on {where(self.task, self.key, self.steps - 1)}: {exc}"
+                f"agent {self.agent_name} raised {type(exc).__name__} in observe on "
+                f"{where(self.task, self.key, self.steps - 1)}: {exc}"
             ) from exc
         return result
 
@@ -63,15 +64,18 @@ def _call(agent: Any, method: str, task: TaskSpec, key: EpisodeKey, agent_name: 
 
 def run_trial(env: Any, agent: Any, task: TaskSpec, unit: EpisodeKey, check: ActionCheck, agent_name: str) -> list[EpisodeRecord]:
     """Play one trial (its adaptation, then its evaluation episodes) and return their records."""
-    trial_index = unit.episode // task.trial.episodes
+    trial = task.trial
+    if trial is None:
+        raise ValueError(f"{task.id} is not played in trials")
+    trial_index = unit.episode // trial.episodes
     trial_seed = episode_seed(unit.seed, unit.episode)
     meta = callable(getattr(agent, "begin_trial", None))
     if meta:
         reset_agent(agent, trial_seed, task, unit, agent_name, method="begin_trial")
     records = []
-    keys = [EpisodeKey(task.id, unit.seed, unit.episode + k) for k in range(task.trial.episodes)]
+    keys = [EpisodeKey(task.id, unit.seed, unit.episode + k) for k in range(trial.episodes)]
     for index, key in enumerate(keys):
-        adapting = index < task.trial.adaptation
+        adapting = index < trial.adaptation
         start = perf_counter()
         if not meta:
             reset_agent(agent, episode_seed(key.seed, key.episode), task, key, agent_name)

@@ -25,7 +25,6 @@ from gymarena.errors import GymarenaError
 from gymarena.runtimes.registry import Runtime, load_runtime, runtime_path, write_record
 from gymarena.runtimes.remote_env import runtime_environment
 
-
 GYMARENA_SOURCE = Path(__file__).resolve().parents[1]  # the package the runtime's env server imports
 
 
@@ -103,8 +102,9 @@ def install_runtime(family: str, python: str | None = None, say: Callable[[str],
     _run("installing the requirements", [interpreter, "-m", "pip", "install", "--disable-pip-version-check", "-q", *requirements])
     _link_gymarena(root, interpreter)
     _run("checking the env server imports", [interpreter, "-c", "import gymarena.runtimes.env_server, gymarena.wrappers"])
-    installed = {p["name"].lower(): p["version"] for p in json.loads(
-        _run("listing the installed packages", [interpreter, "-m", "pip", "list", "--format", "json", "--disable-pip-version-check"]))}
+    listing = _run("listing the installed packages",
+                   [interpreter, "-m", "pip", "list", "--format", "json", "--disable-pip-version-check"])
+    installed = {p["name"].lower(): p["version"] for p in json.loads(listing)}
     version = _python_version(interpreter)
     runtime = Runtime(family, str(root), interpreter, version, requirements, installed,
                       datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -149,3 +149,14 @@ def _link_gymarena(root: Path, interpreter: str) -> None:
     site_packages = _run("finding the runtime's site-packages",
                          [interpreter, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).strip()
     (Path(site_packages) / "gymarena-source.pth").write_text(f"{source}\n")
+
+
+def ensure_runtime(family: str, python: str | None = None, if_needed: bool = False,
+                   say: Callable[[str], None] = print) -> bool:
+    """Build the family's runtime, or with ``if_needed`` keep it when it is current; True if built."""
+    if if_needed and not outdated_reason(family, python):
+        say(f"the {family} runtime is current; kept")
+        return False
+    install_runtime(family, python, say=say)
+    return True
+

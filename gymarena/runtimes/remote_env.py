@@ -9,6 +9,7 @@ connect). To the runner it is an ordinary env. If the server dies, the call rais
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -88,10 +89,8 @@ class RemoteEnv(gymnasium.Env):
         if self._closed:
             return
         self._closed = True
-        try:
+        with contextlib.suppress(FrameError, OSError):
             write_frame(self._to_server, {"op": "close"})
-        except (FrameError, OSError):
-            pass
         for fd in (self._to_server, self._from_server):
             os.close(fd)
         try:
@@ -120,9 +119,7 @@ class RemoteEnv(gymnasium.Env):
             code = self._process.wait()
         self._closed = True
         for fd in (self._to_server, self._from_server):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         cause = signal.Signals(-code).name if code < 0 else f"exit code {code}"
         return SimulatorCrashed(f"{self.task.id}: the simulator process of {self.label} died ({cause}) during {op}", cause)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from gymarena.catalog import SWEEP_KEYS, sweep_fields, task_from_table, with_sweep
 from gymarena.errors import GymarenaError, SuiteFormatError, UnknownSuiteError
 from gymarena.specfile import SpecTable, read_spec_file
-from gymarena.catalog import SWEEP_KEYS, sweep_fields, task_from_table, with_sweep
 from gymarena.tasks import TaskSpec, get_task, suggest
 
 SUITES_DIR = Path(__file__).parent
@@ -55,7 +55,7 @@ def _suite_task(table: SpecTable, default_episodes: int | None, default_interval
     else:
         table.reject_unknown({"id", "episodes", *SWEEP_KEYS})
         try:
-            task = get_task(table.str("id"))
+            task = get_task(table.string("id"))
         except GymarenaError as exc:
             raise SuiteFormatError(f"{table.path}: key '{table.where}.id': {exc}") from None
         task = with_sweep(task, table, sweep_fields(table, default_intervals))
@@ -75,9 +75,9 @@ def read_suite(path: Path) -> Suite:
     if duplicated:
         raise SuiteFormatError(f"{path}: key 'tasks': task {duplicated[0]!r} appears more than once")
     return Suite(
-        name=top.str("name"),
-        version=top.int("version", minimum=1),
-        description=top.str("description", "") if top.has("description") else "",
+        name=top.string("name"),
+        version=top.integer("version", minimum=1),
+        description=top.string("description", "") if top.has("description") else "",
         seeds=top.int_list("seeds"),
         tasks=tasks,
         path=path,

@@ -16,7 +16,7 @@ def describe(space: Any) -> dict[str, Any]:
     if isinstance(space, dict):
         return {"type": "agents", "spaces": {str(k): describe(v) for k, v in space.items()}}
     if isinstance(space, spaces.Box):
-        return {"type": "Box", "low": space.low, "high": space.high, "dtype": space.dtype.name}
+        return {"type": "Box", "low": space.low, "high": space.high, "dtype": np.dtype(space.dtype).name}
     if isinstance(space, spaces.Discrete):
         return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
     if isinstance(space, spaces.MultiDiscrete):

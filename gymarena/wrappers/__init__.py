@@ -80,7 +80,7 @@ class Family:
 
         runtime = load_runtime(self.name)
         if runtime is None:
-            return {name: "not installed" for name in sorted({"gymnasium", *self.packages})}
+            return dict.fromkeys(sorted({"gymnasium", *self.packages}), "not installed")
         return runtime_simulator_versions(runtime)
 
     def local_simulator_versions(self) -> dict[str, str]:

@@ -30,7 +30,7 @@ class EpisodeMetrics(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
 
     def step(self, action: Any):
         observation, reward, terminated, truncated, info = self.env.step(action)
-        self.on_step(observation, reward, info)
+        self.on_step(observation, float(reward), info)
         if terminated or truncated:
             info = {**info, METRICS_KEY: self.summary(observation, info, terminated, truncated)}
         return observation, reward, terminated, truncated, info

@@ -19,13 +19,19 @@ import numpy as np
 
 from gymarena.tasks import TaskSpec
 from gymarena.wrappers.episode_metrics import EpisodeMetrics
-from gymarena.wrappers.reset_only import FixedSpaces
 from gymarena.wrappers.gymnasium_ids import make_registered
+from gymarena.wrappers.reset_only import FixedSpaces
+
+
+def _ego(env: gymnasium.Env) -> Any:
+    """The controlled vehicle of the highway-env env under the wrappers."""
+    simulator: Any = env.unwrapped
+    return simulator.vehicle
 
 
 class HighwayMetrics(EpisodeMetrics):
     def on_reset(self, observation: Any, info: dict[str, Any]) -> None:
-        vehicle = self.env.unwrapped.vehicle
+        vehicle = _ego(self.env)
         self.position = np.array(vehicle.position, dtype=float)
         self.distance = 0.0
         self.speeds: list[float] = []
@@ -34,7 +40,7 @@ class HighwayMetrics(EpisodeMetrics):
         self.goal = False
 
     def on_step(self, observation: Any, reward: float, info: dict[str, Any]) -> None:
-        vehicle = self.env.unwrapped.vehicle
+        vehicle = _ego(self.env)
         position = np.array(vehicle.position, dtype=float)  # a copy: highway-env updates it in place
         self.distance += float(np.linalg.norm(position - self.position))
         self.position = position

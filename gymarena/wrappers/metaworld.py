@@ -52,14 +52,16 @@ class SeededGoalVariation(ResetOnlyWrapper):
         # The multi-task benchmarks make the goal observable; Meta-World recomputes the
         # space for that in set_task but keeps the one built at construction (goal bounds
         # 0), so every observation would lie outside it. Set a task, then take its space.
-        env.unwrapped.set_task(variations[0])
-        env.unwrapped.observation_space = env.unwrapped.sawyer_observation_space
+        sawyer: Any = env.unwrapped  # Meta-World's SawyerXYZEnv
+        sawyer.set_task(variations[0])
+        sawyer.observation_space = sawyer.sawyer_observation_space
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         if seed is not None or not (self.keep_unseeded and self.variation is not None):
             chooser = np.random.default_rng(seed) if seed is not None else self.unseeded
             self.variation = int(chooser.integers(len(self.variations)))
-            self.env.unwrapped.set_task(self.variations[self.variation])
+            sawyer: Any = self.env.unwrapped
+            sawyer.set_task(self.variations[self.variation])
         if seed is not None:
             # Meta-World's reset does not seed the Gymnasium RNG it inherits; seed it as
             # Env.reset would, so the env's np_random also follows the episode seed.
@@ -120,6 +122,7 @@ def make(task: TaskSpec, **overrides: Any) -> gymnasium.Env:
         variations = [t for t in variations if t.env_name == task.env_id]
     env: gymnasium.Env = classes[task.env_id](**kwargs)
     env = SeededGoalVariation(env, variations, keep_unseeded=held_out)
-    env = TimeLimit(env, max_episode_steps=task.max_episode_steps or env.unwrapped.max_path_length)
+    sawyer: Any = env.unwrapped
+    env = TimeLimit(env, max_episode_steps=task.max_episode_steps or sawyer.max_path_length)
     env = AutoTerminateOnSuccessWrapper(env)
     return MetaWorldMetrics(env)

@@ -35,11 +35,15 @@ import numpy as np
 
 from gymarena.tasks import TaskSpec
 from gymarena.wrappers.episode_metrics import EpisodeMetrics
-from gymarena.wrappers.reset_only import ResetOnlyWrapper
 from gymarena.wrappers.gymnasium_ids import make_registered
-
+from gymarena.wrappers.reset_only import ResetOnlyWrapper
 
 CLOCKS = ("wall", "seeded")
+
+
+def _nle(env: gymnasium.Env) -> Any:
+    """The NLE env under the wrappers (its ``nethack`` is the game object)."""
+    return env.unwrapped
 # Pinned birthdays fall in [2000-01-01, 2050-01-01) UTC, the range of NLE's seeded dates.
 _BIRTHDAY_START, _BIRTHDAY_SPAN = 946_684_800, 1_577_836_800
 
@@ -53,7 +57,7 @@ class SeededGame(ResetOnlyWrapper):
         self.pin_clock = pin_clock
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
-        game = self.env.unwrapped.nethack
+        game = _nle(self.env).nethack
         if seed is not None:
             core, display, levels, birthday = (int(s) for s in np.random.SeedSequence(seed).generate_state(4, np.uint32))
             type(game).set_initial_seeds(game, core, display, False, levels)
@@ -97,7 +101,7 @@ class NetHackMetrics(EpisodeMetrics):
                 self.max_depth = int(stats[self.depth])
 
     def summary(self, observation: Any, info: dict[str, Any], terminated: bool, truncated: bool) -> dict[str, Any]:
-        how = self.env.unwrapped.nethack.how_done() if terminated else None
+        how = _nle(self.env).nethack.how_done() if terminated else None
         status = info.get("end_status")
         return {
             "task_successful": getattr(status, "name", "") == "TASK_SUCCESSFUL",

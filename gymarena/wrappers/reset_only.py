@@ -7,14 +7,16 @@ from its spec. Adapters subclass it to seed simulators their own way.
 
 from __future__ import annotations
 
+from typing import Any
+
 import gymnasium
 
 
 class ResetOnlyWrapper(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
-    def __init__(self, env: gymnasium.Env, **recorded: object):
+    def __init__(self, env: gymnasium.Env, **recorded: Any):
         gymnasium.utils.RecordConstructorArgs.__init__(self, **recorded)
         gymnasium.Wrapper.__init__(self, env)
-        self.step = env.step
+        self.step = env.step  # type: ignore[method-assign]  # the wrapped env's own, bound once
 
 
 class FixedSpaces(ResetOnlyWrapper):

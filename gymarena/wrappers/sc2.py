@@ -51,7 +51,7 @@ def _prepare_pysc2() -> None:
     """Make pysc2 importable on Python 3.11 in this process (see the module docstring)."""
     os.environ.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")
     try:
-        random.shuffle([0, 1], lambda: 0.5)  # type: ignore[call-arg]
+        random.shuffle([0, 1], lambda: 0.5)  # type: ignore[call-arg, unused-ignore]  # gone in 3.11
     except TypeError:
         plain_shuffle = random.shuffle
 
@@ -94,14 +94,15 @@ class SC2Game(gymnasium.Env):
         self.FunctionCall = actions.FunctionCall
         self.game: Any = None
         self.seed_played: int | None = None
-        self._start(None)
+        game = self._start(None)
         # pysc2's own check of a call against the interface: SC2Env applies it itself, the
         # mock does not, so the mock gets it here and rejects what the game would reject.
-        self.features = features.features_from_game_info(game_info=self.game.game_info[0], agent_interface_format=self.interface) \
-            if simulator == "mock" else None
-        spec = self.game.action_spec()[0]
+        self.features = (features.features_from_game_info(game_info=game.game_info[0],
+                                                          agent_interface_format=self.interface)
+                         if simulator == "mock" else None)
+        spec = game.action_spec()[0]
         self.argument_sizes = {t.name: tuple(t.sizes) for t in spec.types}
-        count = len(spec.functions)
+        count = self.function_count = len(spec.functions)
         self.observation_space = gymnasium.spaces.Dict({
             "screen": _layers_space(features.SCREEN_FEATURES, screen),
             "minimap": _layers_space(features.MINIMAP_FEATURES, minimap),
@@ -116,7 +117,8 @@ class SC2Game(gymnasium.Env):
         })
         self.unavailable = 0
 
-    def _start(self, seed: int | None) -> None:
+    def _start(self, seed: int | None) -> Any:
+        """A new game (the mock or SC2Env), closing the old one; returns it."""
         from pysc2.env import mock_sc2_env, sc2_env
 
         if self.game is not None:
@@ -127,6 +129,7 @@ class SC2Game(gymnasium.Env):
                             random_seed=seed, visualize=False)
         self.seed_played = seed
         self.fresh = True
+        return self.game
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -152,7 +155,8 @@ class SC2Game(gymnasium.Env):
             self.features.transform_action(None, call, skip_available=True)
         timestep = self.game.step([call])[0]
         last = timestep.step_type.name == "LAST"
-        info = {"unavailable_actions": self.unavailable, "game_loop": int(np.asarray(timestep.observation["game_loop"]).ravel()[0])}
+        loop = int(np.asarray(timestep.observation["game_loop"]).ravel()[0])
+        info = {"unavailable_actions": self.unavailable, "game_loop": loop}
         return self._observation(timestep), float(timestep.reward), last, False, info
 
     def _argument(self, name: str, action: dict[str, Any]) -> list[int]:
@@ -161,7 +165,7 @@ class SC2Game(gymnasium.Env):
 
     def _observation(self, timestep: Any) -> dict[str, np.ndarray]:
         observation = timestep.observation
-        mask = np.zeros(self.observation_space["available_actions"].n, dtype=np.int8)
+        mask = np.zeros(self.function_count, dtype=np.int8)
         self._available = {int(i) for i in observation["available_actions"]}
         mask[list(self._available)] = 1
         return {

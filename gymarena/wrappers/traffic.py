@@ -92,7 +92,8 @@ class TrafficMetrics(EpisodeMetrics):
         self.stats = SignalStats()
 
     def on_step(self, observation: Any, reward: float, info: dict[str, Any]) -> None:
-        self.stats.observe(info, self.env.unwrapped.sumo)
+        simulator: Any = self.env.unwrapped  # sumo-rl's SumoEnvironment
+        self.stats.observe(info, simulator.sumo)
 
     def summary(self, observation: Any, info: dict[str, Any], terminated: bool, truncated: bool) -> dict[str, Any]:
         return self.stats.summary()

@@ -29,7 +29,6 @@ from gymarena.envs.cav.nade import AdversarialBVs
 from gymarena.envs.cav.ndd import NDD
 from gymarena.envs.cav.sim import Policy, Road, initial_batch, step
 from gymarena.envs.cav.testing import NaturalisticBVs, Outcomes
-from gymarena.errors import MissingExtraError
 
 # Surrogates from cautious to aggressive drivers (the middle one is NADE's surrogate).
 SURROGATES = (
@@ -56,10 +55,7 @@ def make_controller(mode: str, ndd: NDD, epsilon: float = 0.1, betas: np.ndarray
 
 def fit_betas(features: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """The simplex coefficients that best predict ``targets`` from ``features`` (least squares)."""
-    try:
-        import qpsolvers
-    except ImportError as exc:
-        raise MissingExtraError("cav", "cav", exc, what="adaptive testing's QP solver") from None
+    import qpsolvers
 
     features = np.asarray(features, dtype=float)
     targets = np.asarray(targets, dtype=float)

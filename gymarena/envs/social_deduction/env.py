@@ -22,13 +22,7 @@ from typing import Any
 import gymnasium
 import numpy as np
 from gymnasium import spaces
-
-from gymarena.errors import MissingExtraError
-
-try:
-    from pettingzoo import ParallelEnv
-except ImportError as exc:  # the game is a PettingZoo env: without PettingZoo it cannot be made
-    raise MissingExtraError("social", "social", exc, what="deduction game's PettingZoo API") from None
+from pettingzoo import ParallelEnv
 
 from gymarena.envs.social_deduction.game import CHANNELS, Game, InvalidMove
 from gymarena.envs.social_deduction.metrics import game_metrics

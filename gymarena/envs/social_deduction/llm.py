@@ -94,7 +94,8 @@ class LanguageModelPlayer:
 
     def _survey(self, me: str, tick: int, observation: dict[str, Any]) -> np.ndarray:
         alive = [n for n, flag in zip(self.names, observation["alive"]) if flag and n != me]
-        reply = self._ask(f"[{tick}] World (to you): Which Player are you most suspicious of?\n[{tick}] {display(me)} (you): Player")
+        reply = self._ask(f"[{tick}] World (to you): Which Player are you most suspicious of?\n"
+                          f"[{tick}] {display(me)} (you): Player")
         belief = np.full(len(self.names), 1.0 / len(self.names), dtype=np.float32)
         suspect = self._colour(reply, alive)
         if suspect is None:
@@ -108,7 +109,7 @@ class LanguageModelPlayer:
         allowed = [n for n, flag in zip(self.names, observation["action_mask"]["vote"][:-1]) if flag]
         reply = self._ask(f"[{tick}] World (to you): You can vote 'skip' or eject one of the currently alive players. "
                           f"What will you vote?\n[{tick}] {display(me)} (you): Player")
-        choice = self._colour(reply, allowed + ["skip"])
+        choice = self._colour(reply, [*allowed, "skip"])
         if choice is None:
             self.unparsed += 1
         return self.names.index(choice) if choice not in (None, "skip") else len(self.names)

@@ -1,12 +1,11 @@
 """Initial schema: agents, protocols, runs, run_tasks, episodes.
 
 Revision ID: 0001_initial
-Revises: 
+Revises:
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001_initial'
 down_revision = None

@@ -4,9 +4,8 @@ Revision ID: 0003_trials
 Revises: 0002_decision_interval
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003_trials'
 down_revision = '0002_decision_interval'

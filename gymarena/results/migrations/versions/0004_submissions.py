@@ -4,9 +4,8 @@ Revision ID: 0004_submissions
 Revises: 0003_trials
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0004_submissions'
 down_revision = '0003_trials'

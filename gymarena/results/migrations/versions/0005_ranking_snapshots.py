@@ -5,9 +5,8 @@ Revision ID: 0005_ranking_snapshots
 Revises: 0004_submissions
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0005_ranking_snapshots'
 down_revision = '0004_submissions'

@@ -5,9 +5,8 @@ Revision ID: 0006_run_summary
 Revises: 0005_ranking_snapshots
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0006_run_summary'
 down_revision = '0005_ranking_snapshots'

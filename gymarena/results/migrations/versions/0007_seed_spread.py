@@ -6,9 +6,8 @@ Revision ID: 0007_seed_spread
 Revises: 0006_run_summary
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0007_seed_spread'
 down_revision = '0006_run_summary'

@@ -28,7 +28,7 @@ def _play(env, actions, seed=0):
     observation, info = env.reset(seed=seed)
     frames, infos = [observation], [info]
     for action in actions:
-        observation, reward, terminated, truncated, info = env.step(action)
+        observation, _reward, terminated, truncated, info = env.step(action)
         frames.append(observation)
         infos.append(info)
         if terminated or truncated:
@@ -44,7 +44,7 @@ def test_a_stage_plays_from_the_main_environment_through_gymnasium(mario_runtime
         observation, info = env.reset(seed=0)
         assert observation.shape == (240, 256, 3) and info["stage"] == "1-1"
         for _ in range(10):
-            observation, reward, terminated, truncated, info = env.step(3)  # right + B
+            observation, reward, _terminated, _truncated, info = env.step(3)  # right + B
         assert info["x_pos"] > 40 and reward > 0 and info["world"] == 1 and info["stage"] == "1-1"
     finally:
         env.close()

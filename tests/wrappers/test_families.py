@@ -44,7 +44,7 @@ def test_metaworld_expert_succeeds_and_records_its_metrics(store):
 def test_scripted_agent_names_the_families_it_covers(store):
     from gymarena.errors import AgentLoadError
 
-    with pytest.raises(AgentLoadError, match="no scripted baseline for classic tasks .* families with one: highway, mario, metaworld, nethack, sc2, social, traffic"):
+    with pytest.raises(AgentLoadError, match=r"no scripted baseline for classic tasks .* families with one: highway, mario, metaworld, nethack, sc2, social, traffic"):
         evaluate(EvalRequest(tasks=("classic/CartPole-v1",), seeds=(0,), episodes=1, agent="scripted"), store)
 
 

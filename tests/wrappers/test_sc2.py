@@ -58,7 +58,7 @@ def test_an_episode_runs_to_the_maps_end_with_its_metrics(mock_game):
     mock_game.reset(seed=0)
     steps, terminated = 0, False
     while not terminated:
-        _, reward, terminated, truncated, info = mock_game.step(_action(mock_game, 2, screen=np.array([5, 7])))
+        _, _reward, terminated, truncated, info = mock_game.step(_action(mock_game, 2, screen=np.array([5, 7])))
         steps += 1
         assert not truncated and steps <= 10
     assert steps == 10  # SC2TestEnv's episode length

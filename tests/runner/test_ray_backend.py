@@ -4,7 +4,6 @@ worker's chunk retried with nothing stored twice or lost, and resume across back
 from __future__ import annotations
 
 import pytest
-
 from conftest import agent_ref
 
 from gymarena.errors import AgentError
@@ -27,7 +26,7 @@ def _outcomes(store, run_id):
 
 
 def test_ray_stores_the_same_episodes_as_the_local_backend(store):
-    request = dict(tasks=TASKS, seeds=(0, 1), episodes=3, agent=agent_ref("make_random"), fresh=True)
+    request = {"tasks": TASKS, "seeds": (0, 1), "episodes": 3, "agent": agent_ref("make_random"), "fresh": True}
     on_ray = evaluate(EvalRequest(**request, backend="ray", workers=2), store)
     local = evaluate(EvalRequest(**request, backend="local"), store)
     assert on_ray.run.status == local.run.status == "complete"
@@ -74,7 +73,7 @@ def fails_once(tmp_path, failure: str, episode: int) -> tuple[str, object]:
 
 def test_a_killed_worker_is_retried_and_nothing_is_stored_twice_or_lost(store, tmp_path):
     agent, marker = fails_once(tmp_path, KILL_THE_WORKER, episode=2)
-    request = dict(tasks=("classic/CartPole-v1",), seeds=(0, 1, 2), episodes=4, fresh=True)
+    request = {"tasks": ("classic/CartPole-v1",), "seeds": (0, 1, 2), "episodes": 4, "fresh": True}
     result = evaluate(EvalRequest(**request, agent=agent, backend="ray", workers=2), store)
     assert marker.exists(), "the test agent never killed its worker"
     assert result.run.status == "complete"
@@ -88,7 +87,7 @@ def test_a_killed_worker_is_retried_and_nothing_is_stored_twice_or_lost(store, t
 
 def test_a_run_stopped_on_ray_resumes_on_another_backend(store, tmp_path):
     agent, _ = fails_once(tmp_path, RAISE, episode=3)
-    request = dict(tasks=TASKS, seeds=(0, 1), episodes=3, fresh=True, agent=agent)
+    request = {"tasks": TASKS, "seeds": (0, 1), "episodes": 3, "fresh": True, "agent": agent}
     with pytest.raises(AgentError, match="policy network exploded"):
         evaluate(EvalRequest(**request, backend="ray", workers=1), store)
     (run,) = store.list_runs()

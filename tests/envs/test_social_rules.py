@@ -244,7 +244,7 @@ def test_the_impostors_win_at_parity():
 
 def test_dead_crewmates_tasks_do_not_block_a_task_win():
     here = [(1, 0)]
-    game = arranged(tasks={name: here for name in NAMES} | {"green": [(2, 1), (0, 1)]})
+    game = arranged(tasks=dict.fromkeys(NAMES, here) | {"green": [(2, 1), (0, 1)]})
     run_ticks(game, 6)
     step(game, red=kill("green", game))
     for name in ("orange", "purple", "blue"):

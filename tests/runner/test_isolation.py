@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from gymarena.protocol import episode_seed
 from gymarena.runner import EvalRequest, evaluate
 from gymarena.runner.plan import plan_request
-from gymarena.protocol import episode_seed
 from gymarena.views import run_scores
 
 SUITE = """
@@ -53,8 +53,9 @@ def test_crash_prone_families_default_to_the_isolated_backend():
 
 
 def test_agent_errors_still_fail_the_run_on_the_isolated_backend(store):
-    from gymarena.errors import AgentError
     from conftest import agent_ref
+
+    from gymarena.errors import AgentError
 
     request = EvalRequest(tasks=("classic/CartPole-v1",), seeds=(0,), episodes=5, agent=agent_ref("RaisesAtStep"),
                           backend="isolated")

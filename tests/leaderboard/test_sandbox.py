@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from leaderboard_data import acting_agent
 
 import gymarena
 from gymarena.errors import AgentError
@@ -18,7 +19,6 @@ from gymarena.leaderboard.sandbox import (
     sandbox_available,
 )
 from gymarena.tasks import get_task
-from leaderboard_data import acting_agent
 
 LIMITS = Limits(memory_bytes=2 * 1024**3, processes=32, step_seconds=3.0, start_seconds=60.0, episode_seconds=30.0)
 
@@ -60,7 +60,7 @@ def test_no_network_not_even_the_hosts_loopback(tmp_path):
     listener.settimeout(0.5)
     port = listener.getsockname()[1]
     agent = _agent(tmp_path, acting_agent(f"socket.create_connection(('127.0.0.1', {port}), timeout=2)"))
-    with pytest.raises(AgentError, match="OSError|ConnectionRefusedError|Network is unreachable"):
+    with pytest.raises(AgentError, match=r"OSError|ConnectionRefusedError|Network is unreachable"):
         agent.act(OBSERVATION)
     with pytest.raises(socket.timeout):
         listener.accept()  # nothing came through
@@ -71,12 +71,12 @@ def test_no_network_not_even_the_hosts_loopback(tmp_path):
 def test_no_writes_outside_its_private_tmp(tmp_path):
     outside = tmp_path / "escaped.txt"
     agent = _agent(tmp_path, acting_agent(f"open('/tmp/mine.txt', 'w').write('fine'); open({str(outside)!r}, 'w').write('x')"))
-    with pytest.raises(AgentError, match="FileNotFoundError|PermissionError|Read-only"):
+    with pytest.raises(AgentError, match=r"FileNotFoundError|PermissionError|Read-only"):
         agent.act(OBSERVATION)
     assert not outside.exists()
     agent.close()
     package_write = _agent(tmp_path, acting_agent("open('/agent/agent.py', 'a').write('#')"), name="second")
-    with pytest.raises(AgentError, match="Read-only file system|PermissionError"):
+    with pytest.raises(AgentError, match=r"Read-only file system|PermissionError"):
         package_write.act(OBSERVATION)
     package_write.close()
 
@@ -97,7 +97,7 @@ def test_a_fork_bomb_hits_the_process_limit(tmp_path):
             os.fork()
     """))
     started = time.monotonic()
-    with pytest.raises(AgentError, match="BlockingIOError|Resource temporarily unavailable|broke the protocol") as info:
+    with pytest.raises(AgentError, match=r"BlockingIOError|Resource temporarily unavailable|broke the protocol") as info:
         agent.act(OBSERVATION)
     agent.close()
     assert time.monotonic() - started < 30
@@ -106,7 +106,7 @@ def test_a_fork_bomb_hits_the_process_limit(tmp_path):
 
 def test_a_10_gb_allocation_is_refused(tmp_path):
     agent = _agent(tmp_path, acting_agent("import numpy; numpy.ones(10 * 1024**3, dtype=numpy.uint8)"))
-    with pytest.raises(AgentError, match="MemoryError|Unable to allocate"):
+    with pytest.raises(AgentError, match=r"MemoryError|Unable to allocate"):
         agent.act(OBSERVATION)
     agent.close()
 

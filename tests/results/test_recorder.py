@@ -25,10 +25,9 @@ def _record(episode: int) -> EpisodeRecord:
     (KeyboardInterrupt(), "interrupted", "interrupted by the user"),
 ])
 def test_a_run_always_ends_with_its_status_and_the_reason(store, raised, status, error):
-    with pytest.raises(type(raised)):
-        with store.recording(START) as run:
-            run.put(_record(0))
-            raise raised
+    with pytest.raises(type(raised)), store.recording(START) as run:
+        run.put(_record(0))
+        raise raised
     stored = store.get_run(run.run_id)
     assert (stored.status, stored.error, stored.episode_count) == (status, error, 1)
 
@@ -46,19 +45,17 @@ def test_a_finished_block_completes_the_run_with_its_summary_and_seed_means(stor
 
 def test_episodes_are_committed_as_they_finish(db_url):
     """What another process (a reader, a resume after kill -9) sees while a run is recorded."""
-    with ResultsStore(db_url) as store, ResultsStore(db_url) as reader:
-        with store.recording(START) as run:
-            run.put(_record(0))  # the first episode commits at once
-            assert [r.episode for r in reader.episodes(run.run_id)] == [0]
-            run.add([_record(1), _record(2)])  # a batch commits together
-            assert reader.get_run(run.run_id).episode_count == 3
+    with ResultsStore(db_url) as store, ResultsStore(db_url) as reader, store.recording(START) as run:
+        run.put(_record(0))  # the first episode commits at once
+        assert [r.episode for r in reader.episodes(run.run_id)] == [0]
+        run.add([_record(1), _record(2)])  # a batch commits together
+        assert reader.get_run(run.run_id).episode_count == 3
 
 
 def test_an_atomic_recording_stores_everything_or_nothing(store):
-    with pytest.raises(GymarenaError):
-        with store.recording(START, atomic=True) as run:
-            run.add([_record(0), _record(1)])
-            raise GymarenaError("the upload was cut short")
+    with pytest.raises(GymarenaError), store.recording(START, atomic=True) as run:
+        run.add([_record(0), _record(1)])
+        raise GymarenaError("the upload was cut short")
     assert run.run_id is None and store.list_runs() == []  # no orphan run, no stray episode
     with store.recording(START, atomic=True) as run:
         run.add([_record(0), _record(1), _record(2)])
@@ -68,10 +65,9 @@ def test_an_atomic_recording_stores_everything_or_nothing(store):
 
 
 def test_resuming_continues_the_unfinished_run_of_the_same_config(store):
-    with pytest.raises(KeyboardInterrupt):
-        with store.recording(START) as first:
-            first.put(_record(0))
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), store.recording(START) as first:
+        first.put(_record(0))
+        raise KeyboardInterrupt
     with store.recording(START, resume=True) as again:
         assert again.resumed and again.run_id == first.run_id
         assert store.get_run(first.run_id).status == "running"

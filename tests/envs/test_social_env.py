@@ -84,7 +84,7 @@ def test_rewards_are_the_weighted_channels_reported_in_info():
         observations, _ = env.reset(seed=seed)
         while env.agents:
             actions = {a: env.action_space(a).sample(mask=observations[a]["action_mask"]) for a in env.agents}
-            observations, rewards, terminations, truncations, infos = env.step(actions)
+            observations, rewards, _terminations, _truncations, infos = env.step(actions)
             for agent, reward in rewards.items():
                 channels = infos[agent]["reward_channels"]
                 assert reward == pytest.approx(sum(weights[c] * v for c, v in channels.items()))
@@ -99,7 +99,7 @@ def test_a_finished_game_reports_its_metrics_and_ends_for_everyone():
     observations, _ = env.reset(seed=2)
     while env.agents:
         actions = {a: env.action_space(a).sample(mask=observations[a]["action_mask"]) for a in env.agents}
-        observations, rewards, terminations, truncations, infos = env.step(actions)
+        observations, _rewards, terminations, truncations, infos = env.step(actions)
     metrics = infos["red"]["gymarena_metrics"]
     assert env.game.phase == OVER and all(terminations.values()) != all(truncations.values())
     assert metrics["winner"] in ("crew", "impostors", "none") and metrics["crew_win"] + metrics["impostor_win"] <= 1

@@ -17,7 +17,7 @@ CHROMIUM = "/usr/bin/chromium"
 # Chromium as root in a closed network: no sandbox, and none of its background traffic.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(os.environ.get("GYMARENA_TEST_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts"))
+ARTIFACTS = Path(os.environ.get("GYMARENA_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
 
 
 @pytest.fixture

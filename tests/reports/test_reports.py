@@ -6,14 +6,13 @@ import csv
 
 import numpy as np
 import pytest
+from conftest import agent_ref
 from scipy import stats
 from typer.testing import CliRunner
 
 from gymarena.cli import app
 from gymarena.reports import write_report
 from gymarena.runner import EvalRequest, evaluate
-
-from conftest import agent_ref
 
 TASKS = ("classic/CartPole-v1", "minigrid/DoorKey-5x5-v0")
 

@@ -149,7 +149,7 @@ def test_two_workers_on_one_queue_evaluate_every_submission_exactly_once(server,
 
 
 def test_rotating_reveals_seeds_that_match_their_commitment(server, tmp_path):
-    client, token, db_url = server
+    client, _token, db_url = server
     with ResultsStore(db_url) as store:
         first = store.submissions.hidden_seeds(SUITE, 3)
     (before,) = eventually(lambda: client.get(f"/api/suites/{SUITE}").json()["hidden_seeds"], lambda seeds: seeds)

@@ -119,8 +119,8 @@ def test_an_isolated_evaluation_stores_the_same_episodes(store, tmp_path, monkey
 
     monkeypatch.setenv("GYMARENA_RUNTIMES", str(tmp_path))
     _runtime_of_this_interpreter(tmp_path, "minigrid")
-    request = dict(tasks=("minigrid/DoorKey-5x5-v0",), seeds=(0, 1), episodes=2, backend=backend, workers=workers,
-                   fresh=True)
+    request = {"tasks": ("minigrid/DoorKey-5x5-v0",), "seeds": (0, 1), "episodes": 2, "backend": backend, "workers": workers,
+                   "fresh": True}
     isolated = evaluate(EvalRequest(**request, isolated=True), store)
     in_process = evaluate(EvalRequest(**request, isolated=False), store)
     assert isolated.run.status == in_process.run.status == "complete"
@@ -132,8 +132,8 @@ def test_a_dying_env_server_fails_its_episode_and_the_run_goes_on(store, tmp_pat
     from conftest import ENVS_DIR
     from test_isolation import SUITE
 
-    from gymarena.runner import EvalRequest, evaluate
     from gymarena.protocol import episode_seed
+    from gymarena.runner import EvalRequest, evaluate
 
     monkeypatch.setenv("GYMARENA_RUNTIMES", str(tmp_path))
     _runtime_of_this_interpreter(tmp_path, "classic", search_path=str(ENVS_DIR))

@@ -154,7 +154,7 @@ def test_malformed_uploads_are_422_and_oversized_ones_413(server, local_run):
 
 
 def test_hostile_text_is_stored_literally_and_breaks_nothing(server, local_run):
-    client, token, db_url = server
+    client, token, _db_url = server
     payload = copy.deepcopy(local_run)
     payload["agent"]["name"] = payload["agent"]["version"] = HOSTILE
     payload["agent"]["reference"] = HOSTILE + " ref"

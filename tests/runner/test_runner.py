@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from conftest import agent_ref, leave_run
 
 from gymarena.errors import AgentError, InvalidActionError, RunConfigError, SimulatorError
-from gymarena.runner import EvalRequest, evaluate, parse_seeds
 from gymarena.protocol import episode_seed
-
-from conftest import agent_ref, leave_run
+from gymarena.runner import EvalRequest, evaluate, parse_seeds
 
 CARTPOLE = ("classic/CartPole-v1",)
 
@@ -28,7 +27,7 @@ def test_episode_seeds_are_distinct_streams():
 
 
 def test_fixed_quota_per_seed_regardless_of_episode_length(store):
-    result = evaluate(EvalRequest(tasks=CARTPOLE + ("minigrid/Empty-8x8-v0",), seeds=(0, 1, 2), episodes=4), store)
+    result = evaluate(EvalRequest(tasks=(*CARTPOLE, "minigrid/Empty-8x8-v0"), seeds=(0, 1, 2), episodes=4), store)
     records = store.episodes(result.run.id)
     counts = {}
     for record in records:
@@ -42,7 +41,7 @@ def test_fixed_quota_per_seed_regardless_of_episode_length(store):
 def test_same_seeds_same_records_across_backends(sqlite_url):
     from gymarena.results import ResultsStore
 
-    request = dict(tasks=("minigrid/DoorKey-5x5-v0", "mujoco/Hopper-v5"), seeds=(0, 1), episodes=3, fresh=True)
+    request = {"tasks": ("minigrid/DoorKey-5x5-v0", "mujoco/Hopper-v5"), "seeds": (0, 1), "episodes": 3, "fresh": True}
     with ResultsStore(sqlite_url) as store:
         local = evaluate(EvalRequest(**request), store)
         processes = evaluate(EvalRequest(**request, workers=2), store)
@@ -123,7 +122,7 @@ def test_resume_by_id_continues_and_refuses_changed_agent_code(store, tmp_path):
         evaluate(EvalRequest(resume=first.run.id), store)
     leave_run(store, first.run.id, "failed")
     agent_file.write_text("from gymarena.agents import RandomAgent as make_agent\n# edited\n")
-    with pytest.raises(RunConfigError, match="code of agent .* changed since the run started"):
+    with pytest.raises(RunConfigError, match=r"code of agent .* changed since the run started"):
         evaluate(EvalRequest(resume=first.run.id), store)
     with pytest.raises(RunConfigError, match="there is no run 999"):
         evaluate(EvalRequest(resume=999), store)

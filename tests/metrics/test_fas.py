@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import agent_ref, leave_run
 from sqlalchemy import text
 
 from gymarena.metrics.fas import FAS_GRID, fas_over_seeds, frequency_averaged_score, returns_by_interval
-from gymarena.views import run_scores
 from gymarena.runner import EvalRequest, evaluate
 from gymarena.suites import load_suite
-
-from conftest import agent_ref, leave_run
+from gymarena.views import run_scores
 
 
 def test_the_paper_grid_has_sixteen_lengths_from_one_to_thirty():
@@ -88,7 +87,7 @@ def test_sweep_plays_every_interval_and_scores_a_constant_agent_exactly(store, s
     records = store.episodes(result.run.id)
     assert len(records) == 2 * 3 * 2
     assert {(r.seed, r.decision_interval, r.episode) for r in records} == {
-        (s, l, e) for s in (0, 1) for l in (1, 4, 30) for e in (0, 1)
+        (s, interval, e) for s in (0, 1) for interval in (1, 4, 30) for e in (0, 1)
     }
     assert all(r.length == 200 for r in records)  # l=30 ends mid-sequence at the time limit
     # No torque: the same episode seed gives the same return at every interval.

@@ -10,14 +10,14 @@ import pytest
 
 pytest.importorskip("stable_baselines3")
 
-from gymarena.agents import load_agent  # noqa: E402
-from gymarena.baselines.algorithms import get_recipe, recipes  # noqa: E402
-from gymarena.baselines.catalog import train_recipes  # noqa: E402
-from gymarena.baselines.observations import policy_view  # noqa: E402
-from gymarena.baselines.training import ActionRepeat, TRAINING_FILE  # noqa: E402
-from gymarena.errors import AgentLoadError, GymarenaError  # noqa: E402
-from gymarena.runner import EvalRequest, evaluate  # noqa: E402
-from gymarena.tasks import get_task  # noqa: E402
+from gymarena.agents import load_agent
+from gymarena.baselines.algorithms import get_recipe, recipes
+from gymarena.baselines.catalog import train_recipes
+from gymarena.baselines.observations import policy_view
+from gymarena.baselines.training import TRAINING_FILE, ActionRepeat
+from gymarena.errors import AgentLoadError, GymarenaError
+from gymarena.runner import EvalRequest, evaluate
+from gymarena.tasks import get_task
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -11,9 +10,9 @@ from alembic.script import ScriptDirectory
 from gymarena.errors import ResultsStoreError
 from gymarena.records import EpisodeRecord
 from gymarena.results import AgentIdentity, ResultsStore, RunProtocol, RunStart, TaskProtocol, resolve_db_url
-from gymarena.tasks import get_task
 from gymarena.results.migrations_runner import SCHEMA_REVISION, alembic_config, current_revision
 from gymarena.results.models import Base
+from gymarena.tasks import get_task
 
 
 def test_migrations_build_exactly_the_models(store):
@@ -114,7 +113,7 @@ def test_not_a_url():
 
 
 def test_unreachable_server_is_a_clear_error():
-    with pytest.raises(ResultsStoreError, match="cannot open the results database postgresql://u:\\*\\*\\*@127.0.0.1:1/x"):
+    with pytest.raises(ResultsStoreError, match=r"cannot open the results database postgresql://u:\*\*\*@127.0.0.1:1/x"):
         ResultsStore("postgresql://u:secret@127.0.0.1:1/x?connect_timeout=2")
 
 
@@ -196,7 +195,7 @@ def test_a_database_from_a_newer_gymarena_is_refused_clearly(sqlite_url):
 
     with ResultsStore(sqlite_url) as store, store.engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '0099_future'"))
-    with pytest.raises(ResultsStoreError, match="schema revision '0099_future'.*newer gymarena"):
+    with pytest.raises(ResultsStoreError, match=r"schema revision '0099_future'.*newer gymarena"):
         ResultsStore(sqlite_url)
 
 

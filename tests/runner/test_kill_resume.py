@@ -10,10 +10,9 @@ import sys
 import time
 
 import pytest
+from conftest import agent_ref
 
 from gymarena.results import ResultsStore
-
-from conftest import agent_ref
 
 EVAL = ["eval", "--task", "classic/CartPole-v1", "--task", "minigrid/Empty-8x8-v0", "--seeds", "0-2", "--episodes", "8"]
 TOTAL = 2 * 3 * 8

@@ -49,7 +49,7 @@ def test_a_witness_tells_and_the_listening_crew_ejects_the_killer():
         actions = table.act(observations)
         if speaker is not None:
             said.append(actions[speaker]["message"])
-        observations, rewards, terminations, truncations, infos = env.step(actions)
+        observations, _rewards, _terminations, _truncations, infos = env.step(actions)
     assert any("I saw Player Red kill Player Green" in m for m in said)
     assert not game.players["red"].alive and game.winner == "crew"
     assert infos["blue"]["gymarena_metrics"]["identification_precision"] == 1.0
@@ -77,7 +77,7 @@ def test_scripted_games_always_play_valid_actions_to_the_end(listens):
         table = scripted_table(env, seed, listens)
         observations, _ = env.reset(seed=seed)
         while env.agents:
-            observations, rewards, terminations, truncations, infos = env.step(table.act(observations))
+            observations, _rewards, _terminations, _truncations, infos = env.step(table.act(observations))
         assert infos["red"]["gymarena_metrics"]["winner"] in ("crew", "impostors")
 
 
@@ -150,5 +150,5 @@ def test_language_model_players_play_whole_games():
                                                     {n: env.action_space(n) for n in env.possible_agents})
     agent.reset(4)
     while env.agents:
-        observations, rewards, terminations, truncations, infos = env.step(agent.act(observations))
+        observations, _rewards, _terminations, _truncations, infos = env.step(agent.act(observations))
     assert env.game.phase != GAMEPLAY and infos["red"]["gymarena_metrics"]["ticks"] > 0
