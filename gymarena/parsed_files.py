@@ -18,10 +18,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+
+class InvalidToml(ValueError):
+    """The text is not valid TOML (the parser's message says where)."""
 
 FORMAT = 1  # of the cached JSON; a change invalidates every entry
 
@@ -34,19 +33,31 @@ def cache_dir() -> Path | None:
     return Path(base) / "gymarena" / "parsed" if base else None
 
 
+def _parse(text: str) -> dict[str, Any]:
+    """tomllib's parse (imported only when a text is not in the cache)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidToml(str(exc)) from None
+
+
 def parse_toml(text: str) -> dict[str, Any]:
     """The TOML ``text`` as tables, from the cache when this exact text was parsed before.
-    Raises ``tomllib.TOMLDecodeError`` on invalid TOML (never cached)."""
+    Raises :class:`InvalidToml` on invalid TOML (never cached)."""
     directory = cache_dir()
     if directory is None:
-        return tomllib.loads(text)
+        return _parse(text)
     key = hashlib.sha256(f"{FORMAT}\0{text}".encode()).hexdigest()
     entry = directory / f"{key}.json"
     try:
         return json.loads(entry.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         pass
-    data = tomllib.loads(text)
+    data = _parse(text)
     _store(entry, data)
     return data
 

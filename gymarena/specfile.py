@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gymarena.errors import SuiteFormatError
-from gymarena.parsed_files import parse_toml, tomllib
+from gymarena.parsed_files import InvalidToml, parse_toml
 
 
 class SpecTable:
@@ -103,6 +103,6 @@ def read_spec_file(path: Path) -> SpecTable:
         raise SuiteFormatError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
     try:
         data = parse_toml(text)
-    except tomllib.TOMLDecodeError as exc:
+    except InvalidToml as exc:
         raise SuiteFormatError(f"{path}: not valid TOML: {exc}") from None
     return SpecTable(path, "", data)

@@ -26,7 +26,7 @@ def test_an_edited_file_is_parsed_again_and_floats_stay_floats(tmp_path, monkeyp
     assert parsed_files.parse_toml("a = 1.0\nb = 2") == {"a": 1.0, "b": 2}
     edited = parsed_files.parse_toml("a = 1.5\nb = 2")
     assert edited == {"a": 1.5, "b": 2} and isinstance(parsed_files.parse_toml("a = 1.0\nb = 2")["a"], float)
-    with pytest.raises(tomllib.TOMLDecodeError):
+    with pytest.raises(parsed_files.InvalidToml):
         parsed_files.parse_toml("a = ")
 
 
