@@ -12,6 +12,10 @@ import numpy as np
 
 # What each number means; part of every protocol hash, so a change here is a change
 # of protocol and must bump the version.
+# What every protocol hash covers of the metrics (version 1). Its "ci" entry describes the
+# intervals of version 1; scores now draw their intervals over seeds (gymarena/scoring.py),
+# computed when read from the same stored episodes, so stored results stay comparable. The
+# dict is hashed into every stored protocol: changing it would move every result's hash.
 METRIC_DEFINITIONS = {
     "version": 1,
     "return": "undiscounted sum of rewards over the episode",

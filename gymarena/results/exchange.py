@@ -65,9 +65,21 @@ def import_run(store: ResultsStore, document: dict[str, Any], origin: str) -> tu
     source = digest([document["agent"], protocol.hash, len(records), document["provenance"]])
     start = RunStart(agent, protocol, {**document["config"], "imported_from": origin}, document["provenance"],
                      kind="imported", suite=document["suite"], settings={"imported": source})
-    existing = store.find_complete_run(start.config_hash)
+    existing = store.find_complete_run(start.config_hash) or store.find_complete_run(_legacy_import_hash(document))
     if existing is not None:
         return existing, False
     with store.recording(start, atomic=True) as run:
         run.add(records)
     return run.run_id, True
+
+
+def _legacy_import_hash(document: dict[str, Any]) -> str:
+    """The config hash gymarena 0.1.0 gave an imported run before the run recorder, so a
+    document imported then is still found, not imported twice."""
+    import hashlib
+    import json
+
+    identity = json.dumps([document["agent"], [t["protocol_hash"] for t in document["tasks"]], len(document["episodes"]),
+                           document["provenance"]], sort_keys=True)
+    return hashlib.sha256(f"imported {identity}".encode()).hexdigest()
+
