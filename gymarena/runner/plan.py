@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from gymarena.agents import AgentSource, load_agent
 from gymarena.errors import RunConfigError
-from gymarena.protocol import RunProtocol, digest, installed_protocol
+from gymarena.protocol import RunProtocol, installed_protocol
 from gymarena.runner.backends import BACKENDS
 from gymarena.suites import load_suite
 from gymarena.tasks import get_task
@@ -92,14 +92,6 @@ class RunPlan:
     protocol: RunProtocol
     agent: AgentSource
     suite: str | None
-
-    @property
-    def config_hash(self) -> str:
-        """Identifies "the same evaluation again": protocol plus agent identity.
-
-        Backend and worker count are left out: they do not change the records.
-        """
-        return digest({"protocol": self.protocol.hash, "agent": self.agent.reference, "code": self.agent.content_hash})
 
     def config(self) -> dict[str, Any]:
         return {
