@@ -162,8 +162,19 @@ def _started_at(pid: int) -> int:
 
 
 def _descendants(pid: int) -> list[int]:
-    children = [c for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
-    return [int(c) for c in children] + [d for c in children for d in _descendants(int(c))]
+    """Every process below ``pid``, read from /proc (a thread or process that ends while it is
+    read has no children left to list)."""
+    children: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return []
+    for task in tasks:
+        try:
+            children.extend(int(c) for c in (task / "children").read_text().split())
+        except FileNotFoundError:
+            continue
+    return children + [d for c in children for d in _descendants(c)]
 
 
 def test_the_memo_recomputes_on_a_new_version_and_forgets_the_least_recently_used():
