@@ -9,6 +9,7 @@ import math
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,20 +73,22 @@ class Table:
 class Shown:
     """What a command shows, in every form: ``payload`` for ``--json``; ``csv`` for
     ``--csv`` (tabular commands only); ``tables`` then ``lines`` on stdout for people;
-    ``notes`` on stderr in every form (they never mix into JSON or CSV)."""
+    ``notes`` on stderr in every form (they never mix into JSON or CSV). A payload or CSV
+    table that is costly to build (every episode of a run) is given as a function, called
+    only for the form asked for."""
 
-    payload: Any
+    payload: Any | Callable[[], Any]
     tables: tuple[Table, ...] = ()
     lines: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    csv: Table | None = None
+    csv: Table | Callable[[], Table] | None = None
 
 
 def emit(shown: Shown, as_json: bool, as_csv: bool, out: Console, err: Console) -> None:
     if as_json:
-        print_json(shown.payload)
+        print_json(shown.payload() if callable(shown.payload) else shown.payload)
     elif as_csv:
-        table = shown.csv or (shown.tables[0] if shown.tables else None)
+        table = shown.csv() if callable(shown.csv) else shown.csv or (shown.tables[0] if shown.tables else None)
         if table is None:
             raise ValueError("this command has no table to print as CSV")
         print_csv(table.rows, table.columns)

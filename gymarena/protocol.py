@@ -55,6 +55,14 @@ def episode_seed(seed: int, episode: int) -> int:
     return int(state[0])
 
 
+def unit_episode_keys(spec: TaskSpec, unit: EpisodeKey) -> list[EpisodeKey]:
+    """The keys of the records one unit of work produces: the episode itself, or every
+    episode of the trial it starts."""
+    if spec.trial is None:
+        return [unit]
+    return [EpisodeKey(unit.task_id, unit.seed, unit.episode + k) for k in range(spec.trial.episodes)]
+
+
 @dataclass(frozen=True)
 class TaskProtocol:
     """One task under its protocol: spec, seeds, metric definitions, simulator versions."""
@@ -109,9 +117,7 @@ class TaskProtocol:
 
     def unit_episode_keys(self, unit: EpisodeKey) -> list[EpisodeKey]:
         """The keys of the records one unit of work produces."""
-        if self.spec.trial is None:
-            return [unit]
-        return [EpisodeKey(unit.task_id, unit.seed, unit.episode + k) for k in range(self.spec.trial.episodes)]
+        return unit_episode_keys(self.spec, unit)
 
     def episode_keys(self) -> list[EpisodeKey]:
         """The key of every episode record a complete result of this task holds."""

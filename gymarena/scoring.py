@@ -95,12 +95,6 @@ class TaskScore:
         }
 
 
-def seed_value(refs: ScoreRefs, mean: SeedMean) -> float:
-    """One seed's normalised score: its mean return or success rate scaled by the task's references."""
-    value = (mean.success_rate or 0.0) if refs.quantity == "success" else mean.mean_return
-    return float(normalised_scores([value], refs.random, refs.reference)[0])
-
-
 def native_means(task: TaskProtocol, means: Iterable[SeedMean]) -> list[SeedMean]:
     """The seeds' means of a task at its native interval that hold a scored episode, by seed."""
     native = task.native_interval
@@ -114,7 +108,17 @@ def seed_scores(task: TaskProtocol, means: Iterable[SeedMean]) -> np.ndarray:
     refs = task.spec.scores
     if refs is None:
         raise ValueError(f"{task.task_id} has no score references: it has no normalised score")
-    return np.array([seed_value(refs, m) for m in native_means(task, means)])
+    seeds = native_means(task, means)
+    if refs.quantity == "success":
+        values = [m.success_rate or 0.0 for m in seeds]
+    else:
+        values = [m.mean_return for m in seeds]
+    return normalised_scores(values, refs.random, refs.reference) if seeds else np.zeros(0)
+
+
+def seed_success_rates(task: TaskProtocol, means: Iterable[SeedMean]) -> np.ndarray:
+    """Each seed's success rate (in seed order; empty when the task has no success rule)."""
+    return np.array([m.success_rate for m in native_means(task, means) if m.success_rate is not None])
 
 
 def estimate(values: np.ndarray, rng: np.random.Generator) -> Estimate:
@@ -159,9 +163,9 @@ def score_task(task: TaskProtocol, means: Sequence[SeedMean], rng: np.random.Gen
         std = _pooled_std(seeds)
         if task.scored:
             normalised = estimate(seed_scores(task, seeds), rng)
-        rates = [m.success_rate for m in seeds if m.success_rate is not None]
-        if rates:
-            success = estimate(np.array(rates), rng)
+        rates = seed_success_rates(task, seeds)
+        if rates.size:
+            success = estimate(rates, rng)
     return TaskScore(
         task.task_id, task.hash, seeds=len(seeds), episodes=sum(m.recorded for m in mine),
         expected_episodes=task.expected_episodes, scored=sum(m.episodes for m in seeds), failed=sum(m.failed for m in mine),

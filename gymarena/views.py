@@ -181,29 +181,26 @@ def listing_shown(tasks: Sequence[TaskSpec], suites: Sequence[Suite], database: 
                  lines=(f"results database: {database}",), csv=Table(task_rows, TASK_COLUMNS))
 
 
-def run_shown(store: ResultsStore, run: RunInfo) -> Shown:
-    """One run: its scores as a table (and CSV), everything stored as JSON."""
-    scores = run_scores(store, run)
+def _scores_table(run: RunInfo, scores: Sequence[TaskScore]) -> Table:
     rows = [score_table_row(s) for s in scores]
-    title = f"run {run.id}: {run.agent.reference} ({run.status})"
-    return Shown(stored_run_payload(store, run), tables=(Table(rows, score_table_columns(rows), title),),
+    return Table(rows, score_table_columns(rows), f"run {run.id}: {run.agent.reference} ({run.status})")
+
+
+def run_shown(store: ResultsStore, run: RunInfo) -> Shown:
+    """One run: its scores as a table (and CSV), everything stored as JSON (read only then)."""
+    scores = run_scores(store, run)
+    return Shown(lambda: stored_run_payload(store, run), tables=(_scores_table(run, scores),),
                  csv=Table([score_row(run.id, s) for s in scores], SCORE_COLUMNS))
 
 
 def results_shown(store: ResultsStore, runs: Sequence[RunInfo], one_run: bool) -> Shown:
-    """``gymarena results``: the runs listed (JSON, CSV: every listed run's scores), and for
-    people the runs' table, or with ``--run`` that run's scores."""
-    listed = runs_shown(store, runs)
-    if not one_run:
-        return listed
-    (run,) = runs
-    return Shown(listed.payload, tables=run_shown(store, run).tables, csv=listed.csv)
-
-
-def runs_shown(store: ResultsStore, runs: Sequence[RunInfo]) -> Shown:
-    return Shown({"database": store.display_url, "runs": [stored_run_payload(store, r) for r in runs]},
-                 tables=(Table([run_row(r) for r in runs], RUN_COLUMNS, f"runs in {store.display_url}"),),
-                 csv=Table(score_rows(store, runs), SCORE_COLUMNS))
+    """``gymarena results``: the runs listed (JSON: everything stored; CSV: every listed
+    run's scores), and for people the runs' table, or with ``--run`` that run's scores.
+    Episodes and scores are read only for the form asked for."""
+    tables = ((_scores_table(runs[0], run_scores(store, runs[0])),) if one_run
+              else (Table([run_row(r) for r in runs], RUN_COLUMNS, f"runs in {store.display_url}"),))
+    return Shown(lambda: {"database": store.display_url, "runs": [stored_run_payload(store, r) for r in runs]},
+                 tables=tables, csv=lambda: Table(score_rows(store, runs), SCORE_COLUMNS))
 
 
 def ranking_shown(ranking: SuiteRanking, suite: str) -> Shown:

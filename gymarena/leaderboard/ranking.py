@@ -28,7 +28,7 @@ from gymarena.metrics import aggregate
 from gymarena.protocol import RunProtocol
 from gymarena.records import SeedMean
 from gymarena.results import ResultsStore, RunInfo
-from gymarena.scoring import native_means, normalised_episode_scores, seed_scores
+from gymarena.scoring import normalised_episode_scores, seed_scores, seed_success_rates
 from gymarena.suites import DEFAULT_RANKING
 
 RANKING_SEED = 0  # rankings are reproducible: the same results always give the same intervals
@@ -88,11 +88,8 @@ def _task_scores(run: RunInfo, tasks: Sequence[str], means: Sequence[SeedMean]) 
 
 def _success_rate(run: RunInfo, tasks: Sequence[str], means: Sequence[SeedMean]) -> float | None:
     """The mean over tasks with a success rule of each task's success rate (over seeds)."""
-    rates = []
-    for task in tasks:
-        per_seed = [m.success_rate for m in native_means(run.protocol.task(task), means) if m.success_rate is not None]
-        if per_seed:
-            rates.append(float(np.mean(per_seed)))
+    per_task = [seed_success_rates(run.protocol.task(task), means) for task in tasks]
+    rates = [float(r.mean()) for r in per_task if r.size]
     return float(np.mean(rates)) if rates else None
 
 
@@ -193,15 +190,14 @@ def _entries(
 
 def _ranking_values(store: ResultsStore, run: RunInfo, ranking: Sequence[str]) -> tuple[float, ...]:
     """A run's values of the suite's ranking keys (higher is better), from its episodes."""
-    protocols = {t.task_id: t for t in run.protocol}
     episodes = [r for r in store.episodes(run.id) if r.scored]
     values = []
     for key in ranking:
         statistic, _, quantity = key.partition(":")
         if quantity == "normalised":
             data = np.concatenate([
-                normalised_episode_scores(refs, [r for r in episodes if r.task_id == task])
-                for task, refs in ((t, p.spec.scores) for t, p in protocols.items()) if refs is not None
+                normalised_episode_scores(task.spec.scores, [r for r in episodes if r.task_id == task.task_id])
+                for task in run.protocol if task.spec.scores is not None
             ] or [np.zeros(0)])
         elif quantity == "return":
             data = np.array([r.episode_return for r in episodes])

@@ -8,6 +8,8 @@ baseline results (``gymarena baselines publish``) and copies between databases.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from gymarena.errors import GymarenaError
@@ -76,9 +78,6 @@ def import_run(store: ResultsStore, document: dict[str, Any], origin: str) -> tu
 def _legacy_import_hash(document: dict[str, Any]) -> str:
     """The config hash gymarena 0.1.0 gave an imported run before the run recorder, so a
     document imported then is still found, not imported twice."""
-    import hashlib
-    import json
-
     identity = json.dumps([document["agent"], [t["protocol_hash"] for t in document["tasks"]], len(document["episodes"]),
                            document["provenance"]], sort_keys=True)
     return hashlib.sha256(f"imported {identity}".encode()).hexdigest()

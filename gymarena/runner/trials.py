@@ -24,7 +24,7 @@ from time import perf_counter
 from typing import Any
 
 from gymarena.errors import AgentError
-from gymarena.protocol import episode_seed
+from gymarena.protocol import episode_seed, unit_episode_keys
 from gymarena.records import EpisodeKey, EpisodeRecord
 from gymarena.runner.rollout import ActionCheck, play_episode, reset_agent, reset_env, where
 from gymarena.tasks import TaskSpec
@@ -73,8 +73,7 @@ def run_trial(env: Any, agent: Any, task: TaskSpec, unit: EpisodeKey, check: Act
     if meta:
         reset_agent(agent, trial_seed, task, unit, agent_name, method="begin_trial")
     records = []
-    keys = [EpisodeKey(task.id, unit.seed, unit.episode + k) for k in range(trial.episodes)]
-    for index, key in enumerate(keys):
+    for index, key in enumerate(unit_episode_keys(task, unit)):
         adapting = index < trial.adaptation
         start = perf_counter()
         if not meta:
