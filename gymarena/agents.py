@@ -127,11 +127,12 @@ class AgentSource:
     version: str
     content_hash: str
     factory: AgentFactory
+    owner: str = ""  # a leaderboard submission's token name (the worker sets it)
 
     @property
     def identity(self) -> AgentIdentity:
         """What runs of this agent are stored under."""
-        return AgentIdentity(self.name, self.reference, self.version, self.content_hash)
+        return AgentIdentity(self.name, self.reference, self.version, self.content_hash, self.owner)
 
     def make(self, task: TaskSpec, observation_space: Any, action_space: Any) -> Agent:
         """A fresh agent for one task, checked against the Agent protocol."""

@@ -269,7 +269,8 @@ def cav_replay_command(
     show(cav_replay_shown(run, test, path), as_json)
 
 
-admin_app = typer.Typer(help="Leaderboard server administration: API tokens.", no_args_is_help=True)
+admin_app = typer.Typer(help="Leaderboard server administration: API tokens, hidden seeds, hiding runs.",
+                        no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
 
 
@@ -315,6 +316,33 @@ def rotate_seeds_command(
 
     with reported_errors(), open_store(db) as store:
         show(seeds_shown(*rotate_hidden_seeds(store, suite)), as_json)
+
+
+@admin_app.command("hide-run")
+def hide_run_command(
+    run: int = typer.Argument(..., help="Id of the run to hide (see the run's page or `gymarena results`)."),
+    reason: str = typer.Option(..., "--reason", help="Why: shown on the run's page in place of it."),
+    db: str | None = DbOption,
+) -> None:
+    """Hide a run from every ranking, listing and page (its episodes stay stored; unhide-run undoes it)."""
+    from gymarena.results import open_store
+
+    with reported_errors(), open_store(db) as store:
+        store.set_hidden(run, reason.strip() or "hidden by the admin")
+    say(f"run {run} is hidden: {reason}; rankings are recomputed within seconds")
+
+
+@admin_app.command("unhide-run")
+def unhide_run_command(
+    run: int = typer.Argument(..., help="Id of a hidden run."),
+    db: str | None = DbOption,
+) -> None:
+    """Show a hidden run again, in rankings and pages."""
+    from gymarena.results import open_store
+
+    with reported_errors(), open_store(db) as store:
+        store.set_hidden(run, None)
+    say(f"run {run} is shown again")
 
 
 submit_app = typer.Typer(help="Submit to a leaderboard server.", no_args_is_help=True)
@@ -370,6 +398,10 @@ def worker_command(
     step_seconds: float = typer.Option(10.0, "--step-seconds", help="Longest the agent may take to answer one call."),
     episode_seconds: float = typer.Option(900.0, "--episode-seconds", help="Longest wall-clock time per episode."),
     memory_gb: float = typer.Option(4.0, "--memory-gb", help="Address-space limit of the agent process."),
+    submission_seconds: float | None = typer.Option(
+        None, "--submission-seconds", help="Longest wall-clock time for a whole submission "
+        "(default: sized to the suite, 120 s per task + 0.05 s per planned step, at least 600 s)."),
+    tmp_mb: int = typer.Option(256, "--tmp-mb", help="Size of the agent's private, writable /tmp (and HOME)."),
     unsafe_no_sandbox: bool = typer.Option(False, "--unsafe-no-sandbox", help="Run agents without bubblewrap: only for code you trust."),
     as_json: AsJson = False,
 ) -> None:
@@ -381,7 +413,8 @@ def worker_command(
     from gymarena.results.location import resolve_db_url
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    limits = Limits(memory_bytes=int(memory_gb * 1024**3), step_seconds=step_seconds, episode_seconds=episode_seconds)
+    limits = Limits(memory_bytes=int(memory_gb * 1024**3), step_seconds=step_seconds, episode_seconds=episode_seconds,
+                    submission_seconds=submission_seconds, tmp_bytes=tmp_mb * 1024**2)
     with reported_errors():
         done = run_worker(resolve_db_url(db), once=once, unsafe_no_sandbox=unsafe_no_sandbox,
                           config=WorkerConfig(limits=limits, poll_seconds=poll))

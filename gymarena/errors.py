@@ -79,3 +79,15 @@ class SimulatorCrashed(SimulatorError):
 
 class DatasetError(GymarenaError):
     """An offline dataset that cannot be found or read."""
+
+
+MAX_REASON_CHARS = 4_000  # a stored failure reason or log tail: enough to act on, never megabytes
+
+
+def capped(text: str | None, limit: int = MAX_REASON_CHARS) -> str | None:
+    """``text`` cut to ``limit`` characters, saying how much was left out (None stays None).
+    Failure reasons and log tails come from untrusted code: they are stored and shown capped."""
+    if text is None or len(text) <= limit:
+        return text
+    note = f" [... {len(text) - limit + 60:,} more characters cut]"
+    return text[: limit - 60] + note

@@ -18,6 +18,7 @@ hash must be the hash of its own fields.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -53,6 +54,18 @@ def episode_seed(seed: int, episode: int) -> int:
     """
     state = np.random.SeedSequence(seed, spawn_key=(episode,)).generate_state(1, np.uint32)
     return int(state[0])
+
+
+def agent_seed(key: bytes, seed: int) -> int:
+    """The seed a verified run's agent gets in place of an episode's seed: HMAC-SHA256 of
+    the seed under a key the agent never sees (the hidden seeds' salt), cut to 31 bits.
+
+    It seeds the agent's own randomness as well as any seed would, and is useless for
+    rebuilding the episode: without the key, the episode seed cannot be computed from it.
+    Once a suite's hidden seeds are revealed (with their salt), anyone can recompute it,
+    so a verified run can then be replayed exactly."""
+    mac = hmac.new(key, f"gymarena agent seed {seed}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(mac[:4], "big") & 0x7FFFFFFF
 
 
 def unit_episode_keys(spec: TaskSpec, unit: EpisodeKey) -> list[EpisodeKey]:

@@ -9,12 +9,21 @@ from typing import Any
 @dataclass(frozen=True)
 class AgentIdentity:
     """Who a run's episodes belong to: the agent's name, its reference (how it was loaded),
-    version and the digest of its code. Stored once per distinct (reference, code)."""
+    version and the digest of its code, and its owner: the leaderboard token whose
+    submissions made it ("" for the database's own runs). Stored once per distinct
+    (reference, code, owner); only the owner adds runs to an agent of its own.
+
+    The owner is the server's to assign (from the token), never part of a run document."""
 
     name: str
     reference: str
     version: str
     content_hash: str
+    owner: str = ""
+
+    def portable(self) -> dict[str, str]:
+        """The identity as a run document carries it: without the owner."""
+        return {"name": self.name, "reference": self.reference, "version": self.version, "content_hash": self.content_hash}
 
 
 @dataclass(frozen=True, slots=True)

@@ -156,9 +156,35 @@ class TaskSpec:
         return cls(**data)
 
 
+@dataclass(frozen=True)
+class RewardRange:
+    """What one step of a task can reward: every return of an episode of n primitive steps
+    lies in [n * low, n * high]. Declared in the catalog (``reward_range``, with its
+    source), not part of the protocol: it changes no episode, it lets a server refuse
+    uploaded returns the task cannot produce."""
+
+    low: float
+    high: float
+    source: str
+
+    def allows(self, episode_return: float, steps: int) -> bool:
+        slack = 1e-6 * max(1.0, abs(episode_return))  # sums of float rewards round
+        return steps * self.low - slack <= episode_return <= steps * self.high + slack
+
+
 # --- the registry ----------------------------------------------------------------------
 
 _REGISTRY: dict[str, TaskSpec] = {}
+_REWARD_RANGES: dict[str, RewardRange] = {}
+
+
+def register_reward_range(task_id: str, reward_range: RewardRange) -> None:
+    _REWARD_RANGES[task_id] = reward_range
+
+
+def reward_range(task_id: str) -> RewardRange | None:
+    """The catalog's per-step reward range of a task, if it declares one."""
+    return _REWARD_RANGES.get(task_id)
 
 
 def register(task: TaskSpec) -> None:

@@ -208,7 +208,8 @@ def ranking_shown(ranking: SuiteRanking, suite: str) -> Shown:
 
     rows = [leaderboard_row(e) for e in ranking.entries]
     notes = [f"apart (protocol {g.protocol_hash[:12]}, runs {', '.join(map(str, g.run_ids))}): {'; '.join(g.differences)}"
-             for g in ranking.apart] + [f"note: {note}" for note in ranking.notes]
+             for g in ranking.apart] + [f"not ranked: run {u.run_id} ({u.agent}): {u.reason}" for u in ranking.unranked] + [
+             f"note: {note}" for note in ranking.notes]
     if not rows:
         notes.insert(0, f"no complete run of {ranking.suite} under its protocol yet: `gymarena eval --suite {suite}` makes one")
     table = Table(rows, LEADERBOARD_COLUMNS, f"{ranking.suite}: ranked by {', '.join(ranking.ranking)}")

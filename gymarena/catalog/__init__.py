@@ -1,7 +1,9 @@
 """The task catalog: one TOML file per simulator family, read into TaskSpecs.
 
 A catalog file has ``family``, ``extra`` and ``[[tasks]]`` tables; suite files use the
-same task tables to define tasks inline.
+same task tables to define tasks inline. ``reward_range = [low, high]`` with
+``reward_range_source`` (for the whole file, or per task) says what one step can reward:
+a server checks uploaded returns against it (tasks.RewardRange).
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from gymarena.tasks import (
     SCORE_QUANTITIES,
     TASK_ID_PATTERN,
     FasRefs,
+    RewardRange,
     ScoreRefs,
     TaskSpec,
     TrialSpec,
     register,
+    register_reward_range,
 )
 
 CATALOG_DIR = Path(__file__).parent
@@ -29,7 +33,7 @@ CATALOG_DIR = Path(__file__).parent
 SWEEP_KEYS = {"decision_intervals", "fas"}
 _TASK_KEYS = {
     "id", "env_id", "kwargs", "max_episode_steps", "episodes", "success", "scores",
-    "agents", "description", "family", "extra", "trial", *SWEEP_KEYS,
+    "agents", "description", "family", "extra", "trial", "reward_range", "reward_range_source", *SWEEP_KEYS,
 }
 _SCORE_KEYS = {"random", "reference", "random_source", "reference_source", "quantity"}
 _FAS_KEYS = {"r_max", "offset", "source"}
@@ -126,17 +130,32 @@ def task_from_table(
     return with_sweep(task, table, sweep_fields(table, default_intervals))
 
 
-def read_catalog(path: Path) -> list[TaskSpec]:
-    """Read one family's catalog file: ``family``, ``extra`` and ``[[tasks]]``."""
+def reward_range_of(table: SpecTable, default: RewardRange | None = None) -> RewardRange | None:
+    """A table's ``reward_range`` and ``reward_range_source``, or ``default`` without one."""
+    if not table.has("reward_range"):
+        return default
+    value = table.data["reward_range"]
+    if (not isinstance(value, list) or len(value) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                                   for v in value) or value[0] > value[1]):
+        raise table.fail("reward_range", "[low, high]: two numbers, low <= high")
+    return RewardRange(float(value[0]), float(value[1]), table.string("reward_range_source"))
+
+
+def read_catalog(path: Path) -> list[tuple[TaskSpec, RewardRange | None]]:
+    """Read one family's catalog file: ``family``, ``extra``, its reward range and
+    ``[[tasks]]``; each task with its reward range."""
     top = read_spec_file(path)
-    top.reject_unknown({"family", "extra", "tasks"})
+    top.reject_unknown({"family", "extra", "tasks", "reward_range", "reward_range_source"})
     family = top.string("family")
     extra = top.string("extra", family)
-    return [task_from_table(t, family, extra) for t in top.tables("tasks")]
+    family_range = reward_range_of(top)
+    return [(task_from_table(t, family, extra), reward_range_of(t, family_range)) for t in top.tables("tasks")]
 
 
 def load_catalog(directory: Path = CATALOG_DIR) -> None:
-    """Register every task of the catalog files in ``directory``."""
+    """Register every task of the catalog files in ``directory``, with its reward range."""
     for path in sorted(directory.glob("*.toml")):
-        for task in read_catalog(path):
+        for task, reward_range in read_catalog(path):
             register(task)
+            if reward_range is not None:
+                register_reward_range(task.id, reward_range)

@@ -3,10 +3,11 @@ package and answers the worker's requests, one frame in, one frame out.
 
     python -m gymarena.leaderboard.agent_host PACKAGE_DIR ENTRY_POINT IN_FD OUT_FD
 
-Requests: ``make`` (task spec and space descriptions), ``call`` (an Agent method:
-reset, act, act_sequence, begin_trial, begin_episode, observe). Answers carry
-``value`` or ``error``. The agent's own prints go to stdout/stderr (the worker's log),
-never into the frames.
+Requests: ``make`` (task spec and space descriptions; the answer names the optional
+methods the agent has), ``call`` (an Agent method: reset, act, act_sequence,
+begin_trial, begin_episode, observe). Answers carry ``value`` or ``error``. The agent's
+end is the worker's to decide (it kills this process): no ``close`` is called here.
+The agent's own prints go to stdout/stderr (the worker's log), never into the frames.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import sys
 import traceback
 from typing import Any
 
-CALLABLE = ("reset", "act", "act_sequence", "begin_trial", "begin_episode", "observe", "close")
-OPTIONAL = ("act_sequence", "begin_trial", "begin_episode", "observe", "close")
+OPTIONAL = ("act_sequence", "begin_trial", "begin_episode", "observe")  # sandbox.OFFERABLE
+CALLABLE = ("reset", "act", *OPTIONAL)
 
 
 def _serve(package: str, entry_point: str, inbound: int, outbound: int) -> None:

@@ -29,7 +29,7 @@ from gymarena.leaderboard.limits import BodyLimit
 from gymarena.leaderboard.packages import PackageError, inspect_archive
 from gymarena.leaderboard.ranking import RANKING_REPS
 from gymarena.leaderboard.refresher import RankingRefresher
-from gymarena.leaderboard.uploads import ResultsUpload, check_results, store_results, validation_summary
+from gymarena.leaderboard.uploads import ResultsUpload, check_results, registered_label, store_results, validation_summary
 from gymarena.results import ResultsStore
 from gymarena.results.submissions import TokenInfo
 
@@ -101,26 +101,25 @@ def _read_api(app: FastAPI, store: ResultsStore, stored: StoredPages, memo: Memo
 
     @app.get("/api/runs/{run_id}/episodes.json")
     def run_episodes_json(run_id: int) -> dict[str, Any]:
-        run = store.get_run(run_id)
-        if run is None:
-            raise pages.NotFound(f"there is no run {run_id}")
-        return {"run": run_id, "episodes": [pages.episode_row(r) for r in store.episodes(run_id)]}
+        _, rows = pages.episode_rows(store, run_id)
+        return {"run": run_id, "episodes": rows}
 
     @app.get("/api/runs/{run_id}/episodes.csv")
     def run_episodes_csv(run_id: int) -> Response:
-        if store.get_run(run_id) is None:
-            raise pages.NotFound(f"there is no run {run_id}")
+        _, rows = pages.episode_rows(store, run_id)
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=pages.EPISODE_COLUMNS, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(pages.episode_row(r) for r in store.episodes(run_id))
+        writer.writerows(rows)
         return Response(buffer.getvalue(), media_type="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="run-{run_id}-episodes.csv"'})
 
 
 
 def _submission_api(app: FastAPI, store: ResultsStore) -> None:
-    """Writes: uploaded results and agents (token, quota and size checked), and their status."""
+    """Writes: uploaded results and agents, and their status. Every upload with a valid
+    token first reserves its submission (quota checked in the same transaction), so a
+    refused upload counts like an accepted one and concurrent uploads cannot pass the quota."""
     def caller(authorization: str | None = Header(default=None)) -> TokenInfo:
         """The token a write request carries (``Authorization: Bearer TOKEN``), or 401."""
         scheme, _, token = (authorization or "").partition(" ")
@@ -130,64 +129,79 @@ def _submission_api(app: FastAPI, store: ResultsStore) -> None:
                                 headers={"WWW-Authenticate": "Bearer"})
         return found
 
-    def within_quota(token: TokenInfo) -> None:
-        if store.submissions.submitted_since(token.id) >= token.daily_quota:
-            raise HTTPException(429, f"token {token.name!r} has used its {token.daily_quota} submissions of the last 24 hours")
+    def reserve(token: TokenInfo, kind: str) -> int:
+        submission = store.submissions.reserve(token, kind)
+        if submission is None:
+            raise HTTPException(429, f"token {token.name!r} has used its {token.daily_quota} submissions of the last 24 hours "
+                                     "(refused uploads count too)")
+        return submission
+
+    def refuse(submission: int, reason: str, suite: str = "", manifest: dict[str, Any] | None = None) -> HTTPException:
+        store.submissions.settle(submission, suite, manifest or {}, "failed", reason=reason)
+        return HTTPException(422, reason)
+
+    async def received(submission: int, receive: Any) -> Any:
+        """The request's body (or form) for a reserved submission; one that does not arrive
+        whole (over the size limit, cut off) leaves the submission failed, never half-made."""
+        try:
+            return await receive()
+        except Exception:
+            await run_in_threadpool(refuse, submission, "the upload did not arrive whole (over the size limit or cut off)")
+            raise
 
     @app.post("/api/submissions/results", status_code=201)
     async def submit_results_api(request: Request, token: TokenInfo = Depends(caller)) -> JSONResponse:
-        body = await request.body()
+        submission = await run_in_threadpool(reserve, token, "results")
+        body = await received(submission, request.body)
+        return await run_in_threadpool(_accept_results, submission, body, token)
+
+    def _accept_results(submission: int, body: bytes, token: TokenInfo) -> JSONResponse:
+        from gymarena.protocol import suite_protocol
+
         try:
             upload = ResultsUpload.model_validate_json(body)
         except ValidationError as exc:
-            raise HTTPException(422, f"the upload is not valid results: {validation_summary(exc)}") from None
-        within_quota(token)
-        return await run_in_threadpool(_accept_results, upload, token)
-
-    def _accept_results(upload: ResultsUpload, token: TokenInfo) -> JSONResponse:
-        from gymarena.protocol import suite_protocol
-        from gymarena.suites import load_suite
-
+            raise refuse(submission, f"the upload is not valid results: {validation_summary(exc)}") from None
         manifest = {"agent": upload.agent.model_dump(), "episodes": len(upload.episodes)}
         try:
-            label = load_suite(upload.suite).label
-            planned = suite_protocol(label)
-        except UnknownSuiteError:
-            raise HTTPException(422, f"this server has no suite {upload.suite!r}") from None
-        if label != upload.suite:
-            raise HTTPException(422, f"give the suite with its version ({label}), not {upload.suite!r}")
-        problems = check_results(upload, planned)
+            label = registered_label(upload.suite)
+        except UnknownSuiteError as exc:
+            raise refuse(submission, str(exc), manifest=manifest) from None
+        problems = check_results(upload, suite_protocol(label))
         if problems:
-            submission = store.submissions.create(token.id, "results", label, manifest, "failed", reason="; ".join(problems))
+            store.submissions.settle(submission, label, manifest, "failed", reason="; ".join(problems))
             return JSONResponse({"submission": submission, "status": "failed", "detail": problems}, status_code=422)
-        submission = store.submissions.create(token.id, "results", label, manifest, "running")
-        run_id = store_results(store, upload, planned, submission)
+        store.submissions.settle(submission, label, manifest, "running")
+        try:
+            run_id = store_results(store, upload, suite_protocol(label), submission, owner=token.name)
+        except Exception as exc:  # stored atomically: nothing of the run remains
+            store.submissions.finish(submission, "failed", reason=f"the results could not be stored: {exc}")
+            raise
         store.submissions.finish(submission, "finished")
         return JSONResponse({"submission": submission, "status": "finished", "run": run_id, "kind": "self-reported"},
                             status_code=201)
 
     @app.post("/api/submissions/agent", status_code=202)
     async def submit_agent_api(request: Request, token: TokenInfo = Depends(caller)) -> JSONResponse:
-        form = await request.form(max_files=1, max_fields=10)
+        submission = await run_in_threadpool(reserve, token, "agent")
+        form = await received(submission, lambda: request.form(max_files=1, max_fields=10))
         suite, upload = form.get("suite"), form.get("archive")
         if not isinstance(suite, str) or upload is None or isinstance(upload, str):
-            raise HTTPException(422, "send a form with 'suite' (name@version) and 'archive' (the package as .tar.gz)")
-        archive = await upload.read()
-        within_quota(token)
-        return await run_in_threadpool(_accept_agent, suite, archive, token)
+            raise await run_in_threadpool(
+                refuse, submission, "send a form with 'suite' (name@version) and 'archive' (the package as .tar.gz)")
+        archive = await received(submission, upload.read)
+        return await run_in_threadpool(_accept_agent, submission, suite, archive)
 
-    def _accept_agent(suite: str, archive: bytes, token: TokenInfo) -> JSONResponse:
-        from gymarena.suites import load_suite
-
+    def _accept_agent(submission: int, suite: str, archive: bytes) -> JSONResponse:
         try:
-            label = load_suite(suite).label
-        except UnknownSuiteError:
-            raise HTTPException(422, f"this server has no suite {suite!r}") from None
+            label = registered_label(suite)
+        except UnknownSuiteError as exc:
+            raise refuse(submission, str(exc)) from None
         try:
             manifest = inspect_archive(archive)
         except PackageError as exc:
-            raise HTTPException(422, str(exc)) from None
-        submission = store.submissions.create(token.id, "agent", label, manifest.model_dump(), "queued", archive=archive)
+            raise refuse(submission, str(exc), label) from None
+        store.submissions.settle(submission, label, manifest.model_dump(), "queued", archive=archive)
         return JSONResponse({"submission": submission, "status": "queued"}, status_code=202)
 
     @app.get("/api/submissions/{submission_id}")
@@ -218,9 +232,7 @@ def _pages(app: FastAPI, store: ResultsStore, stored: StoredPages, memo: Memo, t
     def run_scores_svg(run_id: int) -> Response:
         """A run's normalised score per task with CIs, drawn by the report code; cached
         with the run (and by browsers for a minute)."""
-        run = store.get_run(run_id)
-        if run is None:
-            raise pages.NotFound(f"there is no run {run_id}")
+        run = pages.shown_run(store, run_id)
         svg = memo.get(("run figure", run_id), (run.status, run.episode_count), lambda: pages.interval_figure(
             {t["task"]: t["normalised"] for t in pages.task_breakdown(run, store.seed_means([run_id])) if t["normalised"]},
             f"run {run_id}: normalised score per task, 95% bootstrap CI over seeds"))

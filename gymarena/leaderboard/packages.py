@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+import zlib
 from pathlib import Path
 
 import tomllib
@@ -68,11 +69,58 @@ def read_manifest(data: bytes, origin: object = "the package") -> Manifest:
         raise PackageError(f"{MANIFEST} of {origin}: {validation_summary(exc, 'manifest')}") from None
 
 
-def _members(archive: tarfile.TarFile) -> list[tarfile.TarInfo]:
-    members, total = archive.getmembers(), 0
-    if len(members) > MAX_FILES:
-        raise PackageError(f"the package has {len(members)} files, over the limit of {MAX_FILES}")
-    for member in members:
+MAX_MANIFEST_BYTES = 64 * 1024
+# What the tar stream inside the compression may hold: the files, plus a 512-byte header
+# and up to 511 bytes of padding per member, and the end-of-archive blocks.
+_MAX_STREAM_BYTES = MAX_UNPACKED_BYTES + 1024 * (MAX_FILES + 2) + 20 * 512
+
+
+class _Bounded(io.RawIOBase):
+    """A readable stream that fails once more than ``limit`` bytes were read from it: the
+    decompressed side of an archive, so a compression bomb costs at most the limit."""
+
+    def __init__(self, stream, limit: int):
+        self.stream, self.left = stream, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.stream.read(min(len(buffer), self.left + 1))
+        self.left -= len(data)
+        if self.left < 0:
+            raise PackageError(f"the package unpacks to more than {MAX_UNPACKED_BYTES:,} bytes")
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _decompressed(data: bytes) -> io.BufferedReader:
+    """The tar stream of an upload: gzip, bzip2, xz or none, read through a size bound."""
+    import bz2
+    import gzip
+    import lzma
+
+    raw = io.BytesIO(data)
+    stream: io.IOBase
+    if data[:2] == b"\x1f\x8b":
+        stream = gzip.GzipFile(fileobj=raw)
+    elif data[:3] == b"BZh":
+        stream = bz2.BZ2File(raw)
+    elif data[:6] == b"\xfd7zXZ\x00":
+        stream = lzma.LZMAFile(raw)  # noqa: SIM115  closed with the tar stream reading it
+    else:
+        stream = raw
+    return io.BufferedReader(_Bounded(stream, _MAX_STREAM_BYTES), 1 << 16)
+
+
+def _checked(members):
+    """The archive's members, each checked as it streams past: at most MAX_FILES of them,
+    MAX_UNPACKED_BYTES in all, regular files and directories inside the package only.
+    The first breach stops the reading."""
+    total = 0
+    for count, member in enumerate(members, start=1):
+        if count > MAX_FILES:
+            raise PackageError(f"the package has more than {MAX_FILES} files, the limit")
         parts = Path(member.name).parts
         if member.name.startswith("/") or ".." in parts or not parts:
             raise PackageError(f"the package holds a path outside itself: {member.name!r}")
@@ -81,33 +129,49 @@ def _members(archive: tarfile.TarFile) -> list[tarfile.TarInfo]:
         total += member.size
         if total > MAX_UNPACKED_BYTES:
             raise PackageError(f"the package unpacks to more than {MAX_UNPACKED_BYTES:,} bytes")
-    return members
+        yield member
+
+
+def _reading(data: bytes):
+    """The archive opened as a stream (members read once, in order), or PackageError."""
+    try:
+        return tarfile.open(fileobj=_decompressed(data), mode="r|")
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise PackageError(f"the upload is not a tar archive: {exc}") from None
 
 
 def inspect_archive(data: bytes) -> Manifest:
-    """Check an uploaded archive without unpacking it to disk; its manifest."""
+    """Check an uploaded archive without unpacking it to disk, streaming its members and
+    stopping at the first breach of a limit; its manifest."""
+    names: set[str] = set()
+    manifest_data: bytes | None = None
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
-            members = {m.name.removeprefix("./"): m for m in _members(archive)}
-            if MANIFEST not in members:
-                raise PackageError(f"the package has no {MANIFEST} at its top level")
-            manifest_file = archive.extractfile(members[MANIFEST])
-            if manifest_file is None:
-                raise PackageError(f"the package's {MANIFEST} is not a regular file")
-            manifest = read_manifest(manifest_file.read())
-            if manifest.entry_point.partition(":")[0] not in members:
-                raise PackageError(f"the entry point's file {manifest.entry_point.partition(':')[0]!r} is not in the package")
-            return manifest
-    except tarfile.TarError as exc:
+        with _reading(data) as archive:
+            for member in _checked(archive):
+                name = member.name.removeprefix("./")
+                names.add(name)
+                if name == MANIFEST:
+                    if not member.isfile() or member.size > MAX_MANIFEST_BYTES:
+                        raise PackageError(f"the package's {MANIFEST} is not a regular file of at most "
+                                           f"{MAX_MANIFEST_BYTES:,} bytes")
+                    extracted = archive.extractfile(member)
+                    manifest_data = extracted.read() if extracted is not None else b""
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise PackageError(f"the upload is not a tar archive: {exc}") from None
+    if manifest_data is None:
+        raise PackageError(f"the package has no {MANIFEST} at its top level")
+    manifest = read_manifest(manifest_data)
+    if manifest.entry_point.partition(":")[0] not in names:
+        raise PackageError(f"the entry point's file {manifest.entry_point.partition(':')[0]!r} is not in the package")
+    return manifest
 
 
 def unpack(data: bytes, destination: Path) -> Manifest:
     """Unpack a checked archive into ``destination``, readable by the sandbox's user."""
     manifest = inspect_archive(data)
     destination.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
-        archive.extractall(destination, members=_members(archive), filter="data")
+    with _reading(data) as archive:
+        archive.extractall(destination, members=_checked(archive), filter="data")
     destination.chmod(0o755)
     for path in destination.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)

@@ -2,7 +2,8 @@
 
 Each function here is one page: the HTML view renders its dict with a template and the
 API (``/api/...``) returns the same dict, so the two never disagree. (A suite's ranking
-page is built the same way, by the ranking refresher: leaderboard/refresher.py.)
+page is built the same way, by the ranking refresher: leaderboard/refresher.py.) No page
+shows an unrevealed hidden seed (leaderboard/hidden.py), nor a run the admin hid.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from gymarena.errors import GymarenaError
+from gymarena.leaderboard.hidden import HIDDEN, Unrevealed
 from gymarena.records import EpisodeRecord, SeedMean
 from gymarena.results import ResultsStore, RunInfo
 from gymarena.scoring import score_run
@@ -90,39 +92,61 @@ def task_breakdown(run: RunInfo, means: list[SeedMean]) -> list[dict[str, Any]]:
     return [score.to_json() for score in score_run(run.protocol, means)]
 
 
+def shown_run(store: ResultsStore, run_id: int) -> RunInfo:
+    """The run a page is about: stored and not hidden by the admin, or NotFound."""
+    run = store.get_run(run_id)
+    if run is None:
+        raise NotFound(f"there is no run {run_id}")
+    if run.hidden_reason is not None:
+        raise NotFound(f"run {run_id} was hidden by this server's admin: {run.hidden_reason}")
+    return run
+
+
 def agent_page(store: ResultsStore, agent_id: int) -> dict[str, Any]:
-    runs = store.agent_runs(agent_id)
+    runs = [run for run in store.agent_runs(agent_id) if run.hidden_reason is None]
     if not runs:
         raise NotFound(f"there is no agent {agent_id}")
     means = store.seed_means(run.id for run in runs)
     agent = runs[0].agent
     return {
         "agent": {"id": agent_id, "name": agent.name, "reference": agent.reference, "version": agent.version,
-                  "content_hash": agent.content_hash},
+                  "content_hash": agent.content_hash, "owner": agent.owner},
         "runs": [{**_run_summary(run), "tasks": task_breakdown(run, [m for m in means if m.run_id == run.id])}
                  for run in reversed(runs)],
     }
 
 
-def episode_row(record: EpisodeRecord) -> dict[str, Any]:
+def episode_row(record: EpisodeRecord, run: RunInfo, unrevealed: Unrevealed) -> dict[str, Any]:
+    """An episode as pages and downloads show it (an unrevealed seed as its index in the set)."""
     data = record.to_dict()
-    return {**{name: data[name] for name in EPISODE_COLUMNS}, "agent_returns": data["agent_returns"], "extra": data["extra"]}
+    row = {**{name: data[name] for name in EPISODE_COLUMNS}, "agent_returns": data["agent_returns"], "extra": data["extra"]}
+    row["seed"] = unrevealed.episode_seed_label(run, record.task_id, record.seed)
+    row["error"] = unrevealed.text(row["error"])
+    return row
+
+
+def episode_rows(store: ResultsStore, run_id: int) -> tuple[RunInfo, list[dict[str, Any]]]:
+    """A shown run and every one of its episodes as rows (the downloads)."""
+    run = shown_run(store, run_id)
+    unrevealed = Unrevealed.of(store)
+    return run, [episode_row(r, run, unrevealed) for r in store.episodes(run_id)]
 
 
 def run_page(store: ResultsStore, run_id: int, page: int = 1) -> dict[str, Any]:
-    run = store.get_run(run_id)
-    if run is None:
-        raise NotFound(f"there is no run {run_id}")
+    run = shown_run(store, run_id)
+    unrevealed = Unrevealed.of(store)
+    hidden = unrevealed.hides(run)
     pages = max(1, math.ceil(run.episode_count / EPISODES_PER_PAGE))
     page = min(max(page, 1), pages)
     episodes = store.episodes_page(run_id, (page - 1) * EPISODES_PER_PAGE, EPISODES_PER_PAGE)
     return {
-        "run": {**_run_summary(run), "config": run.config, "provenance": run.provenance, "error": run.error,
-                "tasks": [{"task": t.task_id, "protocol_hash": t.hash, "seeds": list(t.seeds),
+        "run": {**_run_summary(run), "config": unrevealed.config(run), "provenance": run.provenance,
+                "error": unrevealed.text(run.error), "seeds_hidden": hidden,
+                "tasks": [{"task": t.task_id, "protocol_hash": t.hash, "seeds": HIDDEN if hidden else list(t.seeds),
                            "episodes_per_seed": t.episodes_per_seed, "simulator_versions": t.simulator_versions}
                           for t in run.protocol]},
         "summary": task_breakdown(run, store.seed_means([run_id])),
-        "episodes": [episode_row(r) for r in episodes],
+        "episodes": [episode_row(r, run, unrevealed) for r in episodes],
         "page": page,
         "pages": pages,
     }
@@ -132,9 +156,11 @@ def submission_page(store: ResultsStore, submission_id: int) -> dict[str, Any]:
     found = store.submissions.get(submission_id)
     if found is None:
         raise NotFound(f"there is no submission {submission_id}")
+    unrevealed = Unrevealed.of(store)
     return {
         "submission": found.id, "kind": found.kind, "suite": found.suite, "status": found.status,
-        "reason": found.reason, "log_tail": found.log_tail, "manifest": found.manifest, "run": found.run_id,
+        "reason": unrevealed.text(found.reason), "log_tail": unrevealed.text(found.log_tail),
+        "manifest": found.manifest, "run": found.run_id,
         "archive_sha256": found.archive_sha256,
         "created": found.created_at.isoformat(), "started": found.started_at.isoformat() if found.started_at else None,
         "finished": found.finished_at.isoformat() if found.finished_at else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gymarena.leaderboard.ranking import ApartGroup, Entry, SuiteRanking
+from gymarena.leaderboard.ranking import ApartGroup, Entry, SuiteRanking, Unranked
 from gymarena.metrics.aggregate import IntervalEstimate
 
 
@@ -23,6 +23,7 @@ def entry_payload(entry: Entry) -> dict[str, Any]:
         "agent": entry.agent,
         "reference": entry.reference,
         "version": entry.version,
+        "owner": entry.owner,
         "kind": entry.kind,
         "date": entry.date.isoformat(),
         "iqm": _interval(entry.iqm),
@@ -41,6 +42,10 @@ def apart_payload(group: ApartGroup) -> dict[str, Any]:
     return {"protocol_hash": group.protocol_hash, "runs": group.run_ids, "agents": group.agents, "differences": group.differences}
 
 
+def unranked_payload(run: Unranked) -> dict[str, Any]:
+    return {"run": run.run_id, "agent": run.agent, "reason": run.reason}
+
+
 def ranking_payload(ranking: SuiteRanking) -> dict[str, Any]:
     return {
         "suite": ranking.suite,
@@ -50,4 +55,5 @@ def ranking_payload(ranking: SuiteRanking) -> dict[str, Any]:
         "entries": [entry_payload(e) for e in ranking.entries],
         "apart": [apart_payload(g) for g in ranking.apart],
         "notes": ranking.notes,
+        "unranked": [unranked_payload(r) for r in ranking.unranked],
     }

@@ -3,7 +3,13 @@
 Only complete runs of the suite that share one protocol hash are ranked together (by
 default the suite's protocol as installed here, see :func:`leaderboard`); runs under
 other protocols are listed apart with what differs. Each agent (reference and code hash)
-counts once, by its newest run; the others are counted.
+counts once, by its newest run; the others are counted. An agent belongs to its owner (the
+token that submitted it), so another submitter's run under the same reference and code is
+another entry, never a replacement.
+
+A run that cannot be scored (a task without scored episodes, a score that is not a finite
+number, a ranking key it cannot give) is listed apart as *unranked*, with the reason; it
+never stops the others from being ranked.
 
 An entry's score is built from per-seed means computed in SQL (``seed_means``): for
 every task with score references, one normalised score per seed, (mean return or
@@ -44,6 +50,7 @@ class Entry:
     agent: str
     reference: str
     version: str
+    owner: str
     kind: str
     date: datetime
     rank: int
@@ -71,6 +78,15 @@ class ApartGroup:
 
 
 @dataclass(frozen=True)
+class Unranked:
+    """A run under the ranked protocol that could not be scored, and why."""
+
+    run_id: int
+    agent: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class SuiteRanking:
     suite: str
     protocol_hash: str | None
@@ -79,6 +95,7 @@ class SuiteRanking:
     entries: list[Entry]
     apart: list[ApartGroup]
     notes: list[str] = field(default_factory=list)
+    unranked: list[Unranked] = field(default_factory=list)
 
 
 def _task_scores(run: RunInfo, tasks: Sequence[str], means: Sequence[SeedMean]) -> dict[str, np.ndarray]:
@@ -94,16 +111,27 @@ def _success_rate(run: RunInfo, tasks: Sequence[str], means: Sequence[SeedMean])
 
 
 def _newest_per_agent(runs: Sequence[RunInfo]) -> tuple[list[RunInfo], dict[int, int]]:
-    """The newest run of each agent identity, and how many runs each has."""
-    newest: dict[tuple[str, str], RunInfo] = {}
-    counts: dict[tuple[str, str], int] = {}
+    """The newest run of each agent (reference, code and owner: one stored agent), and how
+    many runs each has."""
+    newest: dict[int, RunInfo] = {}
+    counts: dict[int, int] = {}
     for run in runs:
-        identity = (run.agent.reference, run.agent.content_hash)
-        counts[identity] = counts.get(identity, 0) + 1
-        if identity not in newest or run.created_at >= newest[identity].created_at:
-            newest[identity] = run
+        counts[run.agent_id] = counts.get(run.agent_id, 0) + 1
+        if run.agent_id not in newest or run.created_at >= newest[run.agent_id].created_at:
+            newest[run.agent_id] = run
     chosen = list(newest.values())
-    return chosen, {run.id: counts[(run.agent.reference, run.agent.content_hash)] for run in chosen}
+    return chosen, {run.id: counts[run.agent_id] for run in chosen}
+
+
+def _unscorable(run: RunInfo, scores: dict[str, np.ndarray]) -> str | None:
+    """Why a run's per-seed scores cannot be ranked, or None if they can."""
+    empty = [task for task, s in scores.items() if s.size == 0]
+    if empty:
+        return f"no scored episodes on {', '.join(empty)}"
+    broken = [task for task, s in scores.items() if not np.all(np.isfinite(s))]
+    if broken:
+        return f"scores that are not finite numbers on {', '.join(broken)}"
+    return None
 
 
 def rank_suite(
@@ -137,12 +165,14 @@ def rank_suite(
     if len(tasks) < len(protocol):
         unscored = [t.task_id for t in protocol if not t.scored]
         notes.append(f"not in the scores (no score references): {', '.join(unscored)}")
-    entries = _entries(store, ranked_runs, tasks, tuple(ranking), reps, notes) if tasks else []
-    return SuiteRanking(suite, ranked_hash, tuple(ranking), tasks, entries, apart, notes)
+    unranked: list[Unranked] = []
+    entries = _entries(store, ranked_runs, tasks, tuple(ranking), reps, unranked) if tasks else []
+    return SuiteRanking(suite, ranked_hash, tuple(ranking), tasks, entries, apart, notes, unranked)
 
 
 def _entries(
-    store: ResultsStore, runs: Sequence[RunInfo], tasks: list[str], ranking: tuple[str, ...], reps: int, notes: list[str]
+    store: ResultsStore, runs: Sequence[RunInfo], tasks: list[str], ranking: tuple[str, ...], reps: int,
+    unranked: list[Unranked],
 ) -> list[Entry]:
     if not runs:
         return []
@@ -151,18 +181,28 @@ def _entries(
     by_run: dict[int, list[SeedMean]] = {}
     for mean in means:
         by_run.setdefault(mean.run_id, []).append(mean)
-    scores = {run.id: _task_scores(run, tasks, by_run.get(run.id, [])) for run in chosen}
-    lacking = {run.id for run in chosen if any(s.size == 0 for s in scores[run.id].values())}
-    if lacking:  # a complete run always has them; one that does not cannot be scored on every task
-        notes.append(f"not ranked, for lack of scored episodes on some task: runs {', '.join(map(str, sorted(lacking)))}")
-        chosen = [run for run in chosen if run.id not in lacking]
-        if not chosen:
-            return []
+    custom = tuple(ranking) != DEFAULT_RANKING
+    scores: dict[int, dict[str, np.ndarray]] = {}
+    custom_values: dict[int, tuple[float, ...]] = {}
+    for run in chosen:  # each run on its own: one that cannot be scored is set apart with the reason
+        run_scores = _task_scores(run, tasks, by_run.get(run.id, []))
+        reason = _unscorable(run, run_scores)
+        if reason is None and custom:
+            try:
+                custom_values[run.id] = _ranking_values(store, run, ranking)
+            except (TypeError, ValueError, KeyError, OverflowError) as exc:
+                reason = f"its episodes cannot give the suite's ranking keys ({type(exc).__name__}: {exc})"[:500]
+        if reason is None:
+            scores[run.id] = run_scores
+        else:
+            unranked.append(Unranked(run.id, run.agent.name, reason))
+    chosen = [run for run in chosen if run.id in scores]
+    if not chosen:
+        return []
     rng = np.random.default_rng(RANKING_SEED)
     matrices = {str(run_id): [task_scores[t] for t in tasks] for run_id, task_scores in scores.items()}
     ranked = {int(r.name): r for r in aggregate.rank_agents(matrices, rng, "iqm", reps)}
-    custom = tuple(ranking) != DEFAULT_RANKING
-    values = {run.id: _ranking_values(store, run, ranking) if custom else (ranked[run.id].estimate.point,) for run in chosen}
+    values = {run.id: custom_values[run.id] if custom else (ranked[run.id].estimate.point,) for run in chosen}
     order = sorted(chosen, key=lambda run: (*tuple(-v for v in values[run.id]), run.id))
     ranks = dict(zip((run.id for run in order), aggregate.competition_ranks([values[run.id] for run in order])))
     entries = []
@@ -175,7 +215,7 @@ def _entries(
         ranked_run = ranked[run.id]
         entries.append(Entry(
             run_id=run.id, agent_id=run.agent_id, agent=run.agent.name, reference=run.agent.reference, version=run.agent.version,
-            kind=run.kind, date=run.finished_at or run.updated_at,
+            owner=run.agent.owner, kind=run.kind, date=run.finished_at or run.updated_at,
             rank=ranks[run.id],
             rank_low=None if custom else ranked_run.rank_low, rank_high=None if custom else ranked_run.rank_high,
             iqm=ranked_run.estimate, poi_next=poi,

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gymarena.errors import UnknownSuiteError
+from gymarena.leaderboard.hidden import Unrevealed
 from gymarena.leaderboard.payloads import ranking_payload
 from gymarena.leaderboard.ranking import RANKING_REPS, SuiteRanking, rank_suite
 from gymarena.results import ResultsStore
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 2.0  # a ranking follows new results within about this, plus its computation
 # How pages are computed, beyond gymarena's version: a change recomputes every stored page.
-PAGE_FORMAT = 2
+PAGE_FORMAT = 3
 
 
 @cache
@@ -43,10 +44,11 @@ def _installed_protocol_hash(label: str) -> str:
 
 
 def installed_label(suite: str) -> str | None:
-    from gymarena.suites import load_suite
+    """The label of a suite registered here (a name from a URL: never read as a path)."""
+    from gymarena.suites import registered_suite
 
     try:
-        return load_suite(suite).label
+        return registered_suite(suite).label
     except UnknownSuiteError:
         return None
 
@@ -88,6 +90,10 @@ def compute_page(store: ResultsStore, label: str, reps: int) -> tuple[dict[str, 
     if verified is not None:
         payload["apart"] = [g for g in payload["apart"] if g["protocol_hash"] != verified.protocol_hash]
     payload["verified"] = ranking_payload(verified) if verified is not None else None
+    unrevealed = Unrevealed.of(store)  # protocol differences name seeds: never the hidden ones
+    for ranking in (payload, payload["verified"] or {}):
+        for group in ranking.get("apart", []):
+            group["differences"] = [unrevealed.text(d) for d in group["differences"]]
     payload["hidden_seeds"] = [
         {"commitment": c.commitment, "drawn": c.created_at.isoformat(),
          "revealed": c.revealed_at.isoformat() if c.revealed_at else None, "seeds": c.seeds, "salt": c.salt}
@@ -159,8 +165,24 @@ class RankingRefresher:
         return stop
 
 
+def _die_with_parent() -> None:
+    """Have the kernel end this process when the thread that started it ends (Linux's
+    PR_SET_PDEATHSIG): a refresher never outlives ``gymarena serve``, even one killed -9."""
+    import ctypes
+    import os
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: serve's own shutdown still stops it
+        return
+    if os.getppid() == 1:  # the parent was already gone before the request took effect
+        raise SystemExit(0)
+
+
 def run_refresher_process(db_url: str, reps: int, interval: float, stop) -> None:
     """The refresher process of ``gymarena serve`` (``stop``: a multiprocessing event)."""
+    _die_with_parent()
     logging.basicConfig(level=logging.INFO)
     with ResultsStore(db_url) as store:
         RankingRefresher(store, reps).run(stop, interval)

@@ -3,13 +3,19 @@
 The worker starts the agent host (agent_host.py) under bubblewrap: new mount, network,
 PID, IPC and UTS namespaces (no network at all, not even loopback to the host), a root
 holding only read-only binds of /usr, the Python installation and gymarena, the agent's
-package read-only at /agent, and a private /tmp. Inside, ``setpriv`` drops to the
-``nobody`` user with no capabilities and no new privileges, so the process limits
-(rlimits) apply: CPU seconds, address space, processes and file size. The database,
-the hidden seeds, tokens and the environment stay in the worker, which talks to the
-agent through two pipes in length-prefixed frames (frames.py, no pickle) and enforces
-wall-clock limits per answer and per episode; any breach kills the sandbox and fails
-the episode with a reason that says what happened.
+package read-only at /agent, and a private, size-limited, writable /tmp (a tmpfs; HOME
+and the caches point into it). Inside, ``setpriv`` drops to the ``nobody`` user with no
+capabilities and no new privileges, so the process limits (rlimits) apply: CPU seconds,
+address space, processes and file size. The database, the hidden seeds and their salt,
+tokens and the environment stay in the worker, which talks to the agent through two
+pipes in length-prefixed frames (frames.py, no pickle) and enforces wall-clock limits per
+answer, per episode and per submission.
+
+The worker owns the sandbox's life: whatever the agent answers, its process is killed
+when the agent fails, times out, breaks the protocol or is done (``close``, which is
+never the agent's to replace: an agent may offer only the optional methods in
+``OFFERABLE``, each bound by name to a remote call). In verified runs the agent's
+``reset`` gets ``protocol.agent_seed(key, episode seed)``, never the episode seed.
 """
 
 from __future__ import annotations
@@ -25,9 +31,10 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from gymarena.errors import AgentError, GymarenaError
+from gymarena.errors import AgentError, GymarenaError, capped
+from gymarena.protocol import agent_seed
 from gymarena.tasks import TaskSpec
 from gymarena.wire.frames import (
     FrameError,
@@ -38,6 +45,9 @@ from gymarena.wire.frames import (
 from gymarena.wire.spaces import describe
 
 NOBODY = 65534
+# The optional Agent methods a sandboxed agent may offer (anything else it names is a breach).
+OFFERABLE = ("act_sequence", "begin_trial", "begin_episode", "observe")
+MAX_AGENT_ERROR_CHARS = 2_000  # an agent's exception text, as the worker passes it on
 
 
 @dataclass(frozen=True)
@@ -48,9 +58,23 @@ class Limits:
     memory_bytes: int = 4 * 1024**3
     processes: int = 64
     file_bytes: int = 64 * 1024**2
+    tmp_bytes: int = 256 * 1024**2  # its private /tmp (HOME and caches), a tmpfs of this size
     start_seconds: float = 120.0  # to import the agent and build it
     step_seconds: float = 10.0  # per answer (act, reset, ...)
     episode_seconds: float = 900.0
+    submission_seconds: float | None = None  # the whole submission; None: sized to the suite (submission_budget)
+    mean_step_seconds: float = 0.05  # what the default submission budget allows per step on average
+
+
+def submission_budget(protocol: Any, limits: Limits) -> float:
+    """The wall-clock seconds a whole submission may take on ``protocol`` (a RunProtocol):
+    ``limits.submission_seconds`` if set, else a start per task plus every planned step at
+    ``limits.mean_step_seconds`` (steps: the task's limit, 1000 where the env sets its own),
+    and never under 10 minutes."""
+    if limits.submission_seconds is not None:
+        return limits.submission_seconds
+    steps = sum(task.expected_episodes * (task.spec.max_episode_steps or 1000) for task in protocol)
+    return max(600.0, len(protocol) * limits.start_seconds + steps * limits.mean_step_seconds)
 
 
 class SandboxError(AgentError):
@@ -82,26 +106,29 @@ def _system() -> list[str]:
     command = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                "--die-with-parent", "--new-session",
                "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/bin", "/bin",
-               "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+               "--proc", "/proc", "--dev", "/dev"]
     if Path("/lib64").exists():
         command += ["--symlink", "usr/lib64", "/lib64"]
     return command
 
 
-def sandbox_command(package: Path, entry_point: str, inbound: int, outbound: int, sandboxed: bool = True) -> list[str]:
+def sandbox_command(package: Path, entry_point: str, inbound: int, outbound: int, sandboxed: bool = True,
+                    tmp_bytes: int = Limits.tmp_bytes) -> list[str]:
     host = [sys.executable, "-I", "-m", "gymarena.leaderboard.agent_host", "/agent" if sandboxed else str(package),
             entry_point, str(inbound), str(outbound)]
     if not sandboxed:
         return host
-    command = [*_system(), "--ro-bind", str(package), "/agent"]
+    command = [*_system(), "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
+               "--perms", "0777", "--dir", "/tmp/home", "--ro-bind", str(package), "/agent"]
     roots = _python_roots()
     parents = sorted({str(p) for root in roots for p in Path(root).parents if str(p) != "/"} - set(roots))
     for parent in parents:  # bwrap would make them 0700, which nobody cannot cross
         command += ["--perms", "0755", "--dir", parent]
     for root in roots:
         command += ["--ro-bind", root, root]
-    command += ["--clearenv", "--setenv", "HOME", "/tmp", "--setenv", "PATH", "/usr/bin", "--setenv", "TMPDIR", "/tmp",
-                "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "OMP_NUM_THREADS", "1", "--chdir", "/tmp",
+    command += ["--clearenv", "--setenv", "HOME", "/tmp/home", "--setenv", "PATH", "/usr/bin", "--setenv", "TMPDIR", "/tmp",
+                "--setenv", "XDG_CACHE_HOME", "/tmp/home/.cache", "--setenv", "MPLCONFIGDIR", "/tmp/home/.matplotlib",
+                "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "OMP_NUM_THREADS", "1", "--chdir", "/tmp/home",
                 "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=-all",
                 "--bounding-set=-all", "--no-new-privs", "--"]
     return command + host
@@ -130,37 +157,58 @@ def _limit(limits: Limits):
 
 
 class SandboxedAgent:
-    """An Agent whose every call is a request to the sandboxed agent host."""
+    """An Agent whose every call is a request to the sandboxed agent host.
+
+    ``seed_key`` (verified runs): the agent's reset seeds become ``agent_seed(seed_key,
+    seed)``. ``deadline`` (a ``time.monotonic()`` instant): the whole submission's end."""
 
     def __init__(self, package: Path, entry_point: str, task: TaskSpec, observation_space: Any, action_space: Any,
-                 limits: Limits, log_path: Path, sandboxed: bool = True):
+                 limits: Limits, log_path: Path, sandboxed: bool = True, seed_key: bytes | None = None,
+                 deadline: float | None = None):
         self.limits = limits
         self.log_path = log_path
-        to_host, self._host_in = os.pipe()
-        self._host_out, from_host = os.pipe()
-        self._send_fd, self._receive_fd = self._host_in, self._host_out
+        self.seed_key = seed_key
+        self.deadline = deadline
+        self._send_fd = self._receive_fd = -1
+        to_host, self._send_fd = os.pipe()
+        self._receive_fd, from_host = os.pipe()
         log = open(log_path, "ab")  # noqa: SIM115  the child writes it; closed below once it has its copy
         try:
             self.process = subprocess.Popen(
-                sandbox_command(package, entry_point, to_host, from_host, sandboxed),
+                sandbox_command(package, entry_point, to_host, from_host, sandboxed, limits.tmp_bytes),
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(to_host, from_host),
                 preexec_fn=_limit(limits), start_new_session=True,
             )
+        except BaseException:
+            self._close_pipes()
+            raise
         finally:
             log.close()
             os.close(to_host)
             os.close(from_host)
         self.episode_started = time.monotonic()
-        offered = self._request({"op": "make", "task": task.to_json_dict(), "observation_space": describe(observation_space),
-                                 "action_space": describe(action_space)}, limits.start_seconds, "starting")
-        for name in offered:  # expose exactly the optional methods the agent has
-            setattr(self, name, self._method(name))
+        try:
+            offered = self._request({"op": "make", "task": task.to_json_dict(), "observation_space": describe(observation_space),
+                                     "action_space": describe(action_space)}, limits.start_seconds, "starting")
+            if not isinstance(offered, list) or not all(isinstance(name, str) for name in offered):
+                self._fail("the agent process answered make with something other than a list of method names")
+            unknown = sorted(set(offered) - set(OFFERABLE))
+            if unknown:
+                self._fail(f"the agent offered {', '.join(map(repr, unknown))[:200]}; an agent may offer only "
+                           f"{', '.join(OFFERABLE)}")
+        except BaseException:
+            self.close()
+            raise
+        self.offered = tuple(name for name in OFFERABLE if name in offered)
 
-    def _method(self, name: str):
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return self._call(name, *args, **kwargs)
+    def __getattr__(self, name: str) -> Any:
+        """The optional methods the agent offered (and only those), each a remote call."""
+        if name in OFFERABLE and name in self.__dict__.get("offered", ()):
+            return lambda *args, **kwargs: self._call(name, *args, **kwargs)
+        raise AttributeError(name)
 
-        return call
+    def _seed(self, seed: int | None) -> int | None:
+        return agent_seed(self.seed_key, seed) if self.seed_key is not None and seed is not None else seed
 
     def reset(self, seed: int | None = None) -> None:
         self.episode_started = time.monotonic()
@@ -170,25 +218,38 @@ class SandboxedAgent:
         return self._call("act", observation)
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        if method in ("begin_trial", "begin_episode"):
+        if method in ("reset", "begin_trial", "begin_episode"):
             self.episode_started = time.monotonic()
+        if "seed" in kwargs:
+            kwargs["seed"] = self._seed(kwargs["seed"])
         if time.monotonic() - self.episode_started > self.limits.episode_seconds:
             self._fail(f"the agent used more than {self.limits.episode_seconds:g} s of wall-clock time in one episode")
-        return self._request({"op": "call", "method": method, "args": list(args), "kwargs": kwargs},
-                             self.limits.step_seconds, method)
+        timeout = self.limits.step_seconds
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                self._fail("the submission ran past its deadline (the worker's --submission-seconds)")
+            timeout = min(timeout, left)
+        return self._request({"op": "call", "method": method, "args": list(args), "kwargs": kwargs}, timeout, method)
 
     def _request(self, message: dict[str, Any], timeout: float, what: str) -> Any:
+        if self._send_fd < 0:
+            raise SandboxError(f"the agent's sandbox was already stopped; {what} cannot be answered")
         try:
             write_frame(self._send_fd, message)
             answer = read_frame(self._receive_fd, timeout)
         except FrameTimeout:
-            self._fail(f"the agent did not answer {what} within {timeout:g} s")
+            late = self.deadline is not None and time.monotonic() >= self.deadline
+            self._fail("the submission ran past its deadline (the worker's --submission-seconds)" if late
+                       else f"the agent did not answer {what} within {timeout:g} s")
         except (FrameError, OSError) as exc:
             self._fail(f"the agent process broke the protocol or died during {what}: {exc}{self._exit_note()}")
         if not isinstance(answer, dict) or not ("value" in answer or "error" in answer):
             self._fail(f"the agent process sent a malformed answer to {what}")
         if "error" in answer:
-            raise AgentError(f"the agent raised {answer['error']} in {what}")
+            self.close()  # an agent that failed is done: its process goes at once
+            raise AgentError(f"the agent raised {capped(str(answer['error']), MAX_AGENT_ERROR_CHARS)} in {what}; "
+                             "its sandbox was stopped")
         return answer["value"]
 
     def _exit_note(self) -> str:
@@ -200,19 +261,31 @@ class SandboxedAgent:
             return f" (killed by {name}{', the CPU-time limit' if name == 'SIGXCPU' else ''})"
         return f" (exit code {code})"
 
-    def _fail(self, reason: str) -> None:
+    def _fail(self, reason: str) -> NoReturn:
         self.close()
         raise SandboxError(f"{reason}; its sandbox was stopped")
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+        """Kill the sandbox (its whole process group) and close the pipes; safe to repeat."""
+        process = self.__dict__.get("process")
+        if process is not None:
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
         for fd in (self._send_fd, self._receive_fd):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
         self._send_fd = self._receive_fd = -1
+
+    @property
+    def running(self) -> bool:
+        process = self.__dict__.get("process")
+        return process is not None and process.poll() is None
 
     def log_tail(self, lines: int = 40) -> str:
         return tail(self.log_path, lines)

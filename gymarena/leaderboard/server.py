@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 
 from gymarena.errors import MissingExtraError
@@ -38,14 +39,21 @@ def serve(db_url: str, host: str, port: int, workers: int = 1) -> None:
     ResultsStore(db_url).close()  # create or migrate once, before the workers start
     os.environ[DB_ENV] = db_url
     stop = threading.Event()
+    # SIGTERM ends serve as Ctrl-C does, through the `finally` below, whenever it comes:
+    # before uvicorn installs its handlers, or when uvicorn raises it again on its way out.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     refresher = threading.Thread(target=_keep_refreshing, args=(db_url, stop), name="refresher-watch", daemon=True)
-    refresher.start()
     try:
+        refresher.start()
         uvicorn.run("gymarena.leaderboard.server:app_from_environment", factory=True, host=host, port=port,
                     workers=workers, log_level="info")
     finally:
         stop.set()
         refresher.join(timeout=60)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _keep_refreshing(db_url: str, stop: threading.Event) -> None:

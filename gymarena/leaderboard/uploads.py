@@ -4,16 +4,20 @@
 identity, the run's config and provenance, its task protocols and every episode record.
 The server accepts it only if
 
-- the suite is installed on the server and every task's protocol hash equals the one the
-  server computes for the suite (same spec, seeds, budget, metrics, simulator versions);
+- the suite is one the server has registered (``name@N``, never a path) and every task's
+  protocol hash equals the one the server computes for the suite (same spec, seeds,
+  budget, metrics, simulator versions);
 - it is complete: every (task, seed, decision interval, episode) of the protocol exactly
-  once, nothing else;
-- it is plausible: finite returns, lengths within the task's step limit, env steps equal
-  to lengths, episode seeds as the runner derives them, success as the task's rule says
-  where the rule looks only at return, length or termination, per-agent returns that
-  add up to the episode return.
+  once, nothing else, and no episode ended in an error (a run with crashed episodes is
+  not a result to rank: play them again, ``gymarena eval --resume``);
+- it is plausible: finite numbers everywhere, returns the task can produce (its
+  catalog's per-step reward range times the episode's length), lengths within the task's
+  step limit, env steps equal to lengths, episode seeds as the runner derives them,
+  success as the task's rule says where the rule looks only at return, length or
+  termination, per-agent returns that add up to the episode return.
 
-Accepted results are stored as a run of kind ``self-reported``.
+Accepted results are stored as a run of kind ``self-reported``, owned by the token that
+sent them.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from gymarena.records import AgentIdentity, EpisodeKey, EpisodeRecord
 from gymarena.results import ResultsStore, RunStart
 
 MAX_EPISODES = 2_000_000
+_MAX_INT = 2**62  # integers a SQL column holds (and any real episode key is far below)
 _RULE_ON_OUTCOME = re.compile(r"^(terminated|return|length)\b")  # rules an upload's own fields decide
 
 
@@ -46,7 +51,7 @@ class TaskUpload(BaseModel):
     protocol_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     spec: dict[str, Any]
     seeds: list[int] = Field(max_length=10_000)
-    episodes_per_seed: int = Field(ge=1)
+    episodes_per_seed: int = Field(ge=1, le=_MAX_INT)
     simulator_versions: dict[str, str]
     metric_definitions: dict[str, Any]
 
@@ -54,21 +59,21 @@ class TaskUpload(BaseModel):
 class EpisodeUpload(BaseModel):
     model_config = ConfigDict(extra="forbid")
     task_id: str = Field(max_length=200)
-    seed: int
-    episode: int = Field(ge=0)
-    episode_seed: int = Field(ge=0)
+    seed: int = Field(ge=0, le=_MAX_INT)
+    episode: int = Field(ge=0, le=_MAX_INT)
+    episode_seed: int = Field(ge=0, le=_MAX_INT)
     episode_return: float
-    length: int = Field(ge=0)
+    length: int = Field(ge=0, le=_MAX_INT)
     success: bool | None
     terminated: bool
     truncated: bool
-    env_steps: int = Field(ge=0)
+    env_steps: int = Field(ge=0, le=_MAX_INT)
     wall_seconds: float = Field(ge=0)
     agent_returns: dict[str, float] | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
     error: str | None = Field(default=None, max_length=10_000)
-    decision_interval: int = Field(default=1, ge=1)
-    trial: int | None = None
+    decision_interval: int = Field(default=1, ge=1, le=_MAX_INT)
+    trial: int | None = Field(default=None, ge=0, le=_MAX_INT)
     phase: str | None = Field(default=None, pattern=r"^(adaptation|evaluation)$")
 
 
@@ -80,6 +85,22 @@ class ResultsUpload(BaseModel):
     provenance: dict[str, Any]
     tasks: list[TaskUpload] = Field(min_length=1, max_length=1000)
     episodes: list[EpisodeUpload] = Field(max_length=MAX_EPISODES)
+
+
+def registered_label(given: str) -> str:
+    """The label (``name@N``) of a suite this server has registered, as a client must give
+    it; UnknownSuiteError otherwise (a client's text is never read as a path)."""
+    from gymarena.errors import UnknownSuiteError
+    from gymarena.suites import list_suites
+
+    labels = sorted(s.label for s in list_suites())
+    if given in labels:
+        return given
+    named = [label for label in labels if label.partition("@")[0] == given]
+    if named:
+        raise UnknownSuiteError(f"give the suite with its version ({', '.join(named)}), not {given!r}")
+    raise UnknownSuiteError(f"this server has no suite {given[:200]!r}; give one of its suites as name@version "
+                            "(GET /api/suites lists them)")
 
 
 def validation_summary(exc: ValidationError, whole: str = "body") -> str:
@@ -143,16 +164,39 @@ def _key(key: EpisodeKey) -> str:
         f" at decision interval {key.decision_interval}" if key.decision_interval != 1 else "")
 
 
+def _finite(value: Any) -> bool:
+    """Whether every number in a JSON value is finite (NaN and infinities are not results)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
+
+
 def _plausibility(upload: ResultsUpload, protocol: RunProtocol) -> list[str]:
     from gymarena.success import EpisodeOutcome, episode_succeeded
+    from gymarena.tasks import reward_range
 
+    errored = [e for e in upload.episodes if e.error is not None]
+    if errored:
+        first = errored[0]
+        return [f"{len(errored)} episodes ended in an error (e.g. {first.task_id} seed {first.seed} episode "
+                f"{first.episode}); a run to rank has none: play them again (gymarena eval --resume) or evaluate anew"]
     problems: list[str] = []
     for e in upload.episodes:
         task = protocol.task(e.task_id)
         spec = task.spec
         where = f"{e.task_id} seed {e.seed} episode {e.episode}"
-        if not math.isfinite(e.episode_return):
+        rewards = reward_range(e.task_id)
+        if not math.isfinite(e.episode_return) or not math.isfinite(e.wall_seconds):
             problems.append(f"{where}: the return {e.episode_return} is not a finite number")
+        elif rewards is not None and not rewards.allows(e.episode_return, e.length):
+            problems.append(f"{where}: the return {e.episode_return:g} is outside what {e.length} steps of "
+                            f"{e.task_id} can give ({rewards.low:g} to {rewards.high:g} per step: {rewards.source})")
+        if not _finite(e.extra) or (e.agent_returns is not None and not _finite(e.agent_returns)):
+            problems.append(f"{where}: its metrics or per-agent returns hold a number that is not finite")
         limit = spec.max_episode_steps
         if limit is not None and e.length > limit:
             problems.append(f"{where}: {e.length} steps, over the task's limit of {limit}")
@@ -173,10 +217,11 @@ def _plausibility(upload: ResultsUpload, protocol: RunProtocol) -> list[str]:
     return problems
 
 
-def store_results(store: ResultsStore, upload: ResultsUpload, protocol: RunProtocol, submission_id: int) -> int:
+def store_results(store: ResultsStore, upload: ResultsUpload, protocol: RunProtocol, submission_id: int, owner: str) -> int:
     """Store checked results (under the server's ``protocol``) as a complete self-reported
-    run, in one transaction; returns its id."""
-    start = RunStart(AgentIdentity(**upload.agent.model_dump()), protocol, {**upload.config, "submission": submission_id},
+    run of ``owner``'s agent (the token's name), in one transaction; returns its id."""
+    start = RunStart(AgentIdentity(**upload.agent.model_dump(), owner=owner), protocol,
+                     {**upload.config, "submission": submission_id},
                      upload.provenance, kind="self-reported", suite=upload.suite,
                      settings={"submission": submission_id}, submission_id=submission_id)
     with store.recording(start, atomic=True) as run:

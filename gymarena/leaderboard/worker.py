@@ -2,10 +2,12 @@
 
 Each submission is claimed atomically (two workers never take the same one), unpacked
 into a private directory, and evaluated on the suite's hidden seeds by the ordinary
-runner, with every agent call going to a sandboxed process (sandbox.py). The run is
-stored as ``verified``. Whatever the agent does, the worker goes on: a broken limit, an
-exception or a protocol breach fails that submission with the reason and the tail of
-the agent's log.
+runner, with every agent call going to a sandboxed process (sandbox.py). The agent's
+resets get seeds keyed by the hidden seeds' secret salt (protocol.agent_seed), never the
+episode seeds. The run is stored as ``verified``, its agent owned by the submitting
+token. Whatever the agent does, the worker goes on: a broken limit, an exception, a
+protocol breach or the submission's deadline fails that submission with the reason
+(capped) and the tail of the agent's log, and every sandbox it started is killed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 from gymarena.agents import AgentSource
 from gymarena.errors import GymarenaError
 from gymarena.leaderboard.packages import unpack
-from gymarena.leaderboard.sandbox import Limits, SandboxedAgent, require_sandbox, tail
+from gymarena.leaderboard.sandbox import Limits, SandboxedAgent, require_sandbox, submission_budget, tail
 from gymarena.results import ResultsStore
 from gymarena.results.submissions import SubmissionInfo
 
@@ -39,11 +41,13 @@ class WorkerConfig:
     name: str = f"{socket.gethostname()}:{os.getpid()}"
 
 
-def verified_seeds(store: ResultsStore, suite: str) -> tuple[int, ...]:
-    """The suite version's hidden seeds: as many as its public ones."""
-    from gymarena.suites import load_suite
+def verified_seeds(store: ResultsStore, suite: str) -> tuple[tuple[int, ...], bytes]:
+    """The suite version's hidden seeds (as many as its public ones) and the key of its
+    agents' seeds (the seeds' salt)."""
+    from gymarena.suites import registered_suite
 
-    return tuple(store.submissions.hidden_seeds(suite, len(load_suite(suite).seeds)))
+    seeds, salt = store.submissions.hidden_seed_set(suite, len(registered_suite(suite).seeds))
+    return tuple(seeds), salt.encode()
 
 
 def rotate_hidden_seeds(store: ResultsStore, suite: str):
@@ -57,26 +61,39 @@ def rotate_hidden_seeds(store: ResultsStore, suite: str):
 
 def evaluate_submission(store: ResultsStore, submission: SubmissionInfo, config: WorkerConfig) -> None:
     """Evaluate one claimed submission and record how it ended (never raises for the agent's faults)."""
+    from gymarena.protocol import suite_protocol
     from gymarena.runner import EvalRequest, RunOrigin, evaluate
 
     workspace = Path(tempfile.mkdtemp(prefix=f"gymarena-submission-{submission.id}-"))
     workspace.chmod(0o755)
     log_path = workspace / "agent.log"
+    sandboxes: list[SandboxedAgent] = []
     try:
         archive = store.submissions.archive(submission.id)
+        if archive is None:
+            raise GymarenaError(f"submission {submission.id} has no archive")
         package = workspace / "package"
         manifest = unpack(archive, package)
+        seeds, seed_key = verified_seeds(store, submission.suite)
+        deadline = time.monotonic() + submission_budget(suite_protocol(submission.suite, seeds), config.limits)
+
+        def sandboxed(task, observation_space, action_space) -> SandboxedAgent:
+            for done in sandboxes:  # one agent at a time: the runner is done with the last task's
+                done.close()
+            agent = SandboxedAgent(package, manifest.entry_point, task, observation_space, action_space, config.limits,
+                                   log_path, config.sandboxed, seed_key=seed_key, deadline=deadline)
+            sandboxes.append(agent)
+            return agent
+
         source = AgentSource(
             reference=f"submission:{submission.id}:{manifest.entry_point}",
             name=manifest.name,
             version=manifest.version,
             content_hash=hashlib.sha256(archive).hexdigest(),
-            factory=lambda task, observation_space, action_space: SandboxedAgent(
-                package, manifest.entry_point, task, observation_space, action_space, config.limits, log_path,
-                config.sandboxed),
+            factory=sandboxed,
+            owner=submission.owner,
         )
-        request = EvalRequest(suite=submission.suite, seeds=verified_seeds(store, submission.suite), backend="local",
-                              fresh=True)
+        request = EvalRequest(suite=submission.suite, seeds=seeds, backend="local", fresh=True)
         evaluate(request, store, origin=RunOrigin(source, "verified", submission.id))
         store.submissions.finish(submission.id, "finished", log_tail=tail(log_path))
     except GymarenaError as exc:
@@ -86,6 +103,8 @@ def evaluate_submission(store: ResultsStore, submission: SubmissionInfo, config:
         store.submissions.finish(submission.id, "failed", reason=f"worker error: {type(exc).__name__}: {exc}",
                                  log_tail=tail(log_path))
     finally:
+        for agent in sandboxes:  # whatever happened, no sandbox outlives its submission
+            agent.close()
         shutil.rmtree(workspace, ignore_errors=True)
 
 

@@ -33,7 +33,7 @@ def run_document(store: ResultsStore, run: RunInfo) -> dict[str, Any]:
     """A stored run and all its episodes as one JSON-ready document."""
     return {
         "suite": run.suite,
-        "agent": dict(run.agent.__dict__),
+        "agent": run.agent.portable(),
         "config": run.config,
         "provenance": run.provenance,
         "tasks": run.protocol.to_json(),
@@ -57,7 +57,7 @@ def import_run(store: ResultsStore, document: dict[str, Any], origin: str) -> tu
     if missing:
         raise GymarenaError(f"{origin}: not an exported run (missing {', '.join(missing)})")
     try:
-        agent = AgentIdentity(**document["agent"])
+        agent = AgentIdentity(**{k: v for k, v in document["agent"].items() if k != "owner"})
         protocol = RunProtocol.from_json(document["tasks"])  # checked: each hash is its own fields'
         records = [EpisodeRecord(**episode) for episode in document["episodes"]]
     except ProtocolError as exc:

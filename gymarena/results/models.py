@@ -31,16 +31,19 @@ class Base(DeclarativeBase):
 
 
 class AgentRow(Base):
-    """An agent identity: the same reference with other code is another row."""
+    """An agent identity: the same reference with other code, or of another owner, is another row."""
 
     __tablename__ = "agents"
-    __table_args__ = (UniqueConstraint("reference", "content_hash", name="uq_agents_reference_hash"),)
+    __table_args__ = (UniqueConstraint("reference", "content_hash", "owner", name="uq_agents_reference_hash_owner"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     reference: Mapped[str] = mapped_column(String(1000))
     version: Mapped[str] = mapped_column(String(200))
     content_hash: Mapped[str] = mapped_column(String(64))
+    # The leaderboard token (by name) whose submissions made this agent; "" for runs this
+    # database's own user recorded or imported. Only its owner adds runs to it.
+    owner: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -86,6 +89,8 @@ class RunRow(Base):
     episode_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # What a kind of run computes about itself at its end (CAV testing: the crash-rate estimate).
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Set by `gymarena admin hide-run`: the run stays stored but is out of every listing and ranking.
+    hidden_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class TokenRow(Base):

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from gymarena.errors import GymarenaError
+from gymarena.errors import GymarenaError, capped
 from gymarena.protocol import RunProtocol, digest
 from gymarena.records import AgentIdentity, EpisodeKey, EpisodeRecord
 from gymarena.results.models import AgentRow, ProtocolRow, RunRow, RunTaskRow, SeedMeanRow, utcnow
@@ -198,10 +198,11 @@ def _attach(store: ResultsStore, start: RunStart, resume: bool | int) -> tuple[i
 
 def _agent_id(session: Session, identity: AgentIdentity) -> int:
     row = session.scalar(select(AgentRow).where(AgentRow.reference == identity.reference,
-                                                AgentRow.content_hash == identity.content_hash))
+                                                AgentRow.content_hash == identity.content_hash,
+                                                AgentRow.owner == identity.owner))
     if row is None:
         row = AgentRow(name=identity.name, reference=identity.reference, version=identity.version,
-                       content_hash=identity.content_hash)
+                       content_hash=identity.content_hash, owner=identity.owner)
         session.add(row)
         session.flush()
     return row.id
@@ -246,7 +247,7 @@ def _end_run(session: Session, run_id: int, status: str, error: str | None, summ
     if status not in RUN_STATUSES:
         raise ValueError(f"unknown run status {status!r}")
     now = utcnow()
-    values: dict[str, Any] = {"status": status, "error": error, "updated_at": now,
+    values: dict[str, Any] = {"status": status, "error": capped(error), "updated_at": now,
                               "finished_at": now if status == "complete" else None}
     if summary is not None:
         values["summary"] = dict(summary)

@@ -17,13 +17,13 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from gymarena.errors import ResultsStoreError
+from gymarena.errors import GymarenaError, ResultsStoreError
 from gymarena.protocol import RunProtocol, TaskProtocol
 from gymarena.records import AgentIdentity, EpisodeKey, EpisodeRecord, SeedMean
 from gymarena.results.episode_insert import EpisodeInsert
 from gymarena.results.location import prepare_sqlite_path
 from gymarena.results.migrations_runner import SchemaTooNewError, upgrade_to_head
-from gymarena.results.models import AgentRow, EpisodeRow, ProtocolRow, RunRow, RunTaskRow, SeedMeanRow
+from gymarena.results.models import AgentRow, EpisodeRow, ProtocolRow, RunRow, RunTaskRow, SeedMeanRow, utcnow
 from gymarena.results.recorder import RunStart, recording
 from gymarena.results.sqlite import WRITE_LOCK, configure_sqlite
 
@@ -50,6 +50,17 @@ class RunInfo:
     kind: str = "local"
     submission_id: int | None = None
     summary: dict[str, Any] | None = None
+    hidden_reason: str | None = None  # set by `gymarena admin hide-run`: out of listings and rankings
+
+
+MAX_ID = 2**63 - 1  # the largest id a SQL integer key holds: a larger one names nothing stored
+# A run that counts in listings and rankings: complete, and not hidden by the admin.
+_LISTED = (RunRow.status == "complete") & RunRow.hidden_reason.is_(None)
+
+
+def known_id(value: int) -> bool:
+    """Whether ``value`` can be a stored row's id at all (ids from URLs can be any integer)."""
+    return 0 < value <= MAX_ID
 
 
 def _safe_url(url: str) -> str:
@@ -241,14 +252,14 @@ class ResultsStore:
 
     def agent_runs(self, agent_id: int) -> list[RunInfo]:
         """Every run of one agent identity, oldest first."""
-        return self._runs(RunRow.agent_id == agent_id)
+        return self._runs(RunRow.agent_id == agent_id) if known_id(agent_id) else []
 
     def suite_labels(self) -> dict[str, int]:
-        """The suites (``name@version``) with complete runs stored, and how many each has."""
+        """The suites (``name@version``) with complete listed runs stored, and how many each has."""
         rows = self._read(
             lambda s: s.execute(
                 select(RunRow.suite, func.count())
-                .where(RunRow.suite.is_not(None), RunRow.status == "complete")
+                .where(RunRow.suite.is_not(None), _LISTED)
                 .group_by(RunRow.suite)
                 .order_by(RunRow.suite)
             ).all()
@@ -262,7 +273,7 @@ class ResultsStore:
         count, newest, updated = self._read(
             lambda s: s.execute(
                 select(func.count(), func.max(RunRow.id), func.max(RunRow.updated_at))
-                .where(RunRow.suite == suite, RunRow.status == "complete")
+                .where(RunRow.suite == suite, _LISTED)
             ).one()
         )
         return int(count), int(newest or 0), str(updated)
@@ -305,13 +316,26 @@ class ResultsStore:
 
         return self._read(work)
 
-    def suite_runs(self, suite: str, status: str = "complete") -> list[RunInfo]:
-        """Runs of a suite (``name@version``) with this status, oldest first."""
-        return self._runs((RunRow.suite == suite) & (RunRow.status == status))
+    def suite_runs(self, suite: str) -> list[RunInfo]:
+        """The complete runs of a suite (``name@version``) that are not hidden, oldest first."""
+        return self._runs((RunRow.suite == suite) & _LISTED)
 
     def get_run(self, run_id: int) -> RunInfo | None:
-        runs = self._runs(RunRow.id == run_id)
+        runs = self._runs(RunRow.id == run_id) if known_id(run_id) else []
         return runs[0] if runs else None
+
+    def set_hidden(self, run_id: int, reason: str | None) -> None:
+        """Hide a run from every listing and ranking, with the reason (None: show it again).
+        Its episodes stay stored; nothing else changes."""
+        def work(session: Session) -> None:
+            found = session.get(RunRow, run_id)
+            if found is None:
+                raise GymarenaError(f"there is no run {run_id} in this database (gymarena results lists them)")
+            found.hidden_reason, found.updated_at = reason, utcnow()
+
+        if not known_id(run_id):
+            raise GymarenaError(f"there is no run {run_id} in this database (gymarena results lists them)")
+        self._write("write to", work)
 
     def list_runs(self) -> list[RunInfo]:
         return self._runs(None)
@@ -411,7 +435,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 def _run_info(run: RunRow, agent: AgentRow, protocol: RunProtocol) -> RunInfo:
     return RunInfo(
         id=run.id,
-        agent=AgentIdentity(agent.name, agent.reference, agent.version, agent.content_hash),
+        agent=AgentIdentity(agent.name, agent.reference, agent.version, agent.content_hash, agent.owner),
         suite=run.suite,
         protocol_hash=run.protocol_hash,
         config_hash=run.config_hash,
@@ -428,4 +452,5 @@ def _run_info(run: RunRow, agent: AgentRow, protocol: RunProtocol) -> RunInfo:
         kind=run.kind,
         submission_id=run.submission_id,
         summary=run.summary,
+        hidden_reason=run.hidden_reason,
     )

@@ -2,9 +2,14 @@
 
 Tokens are random strings shown once; only their sha256 is stored, so a leaked database
 does not leak tokens. A submission is uploaded results (stored at once as a
-self-reported run) or an uploaded agent (queued until a worker claims it). Claiming is
-atomic: on PostgreSQL ``SELECT ... FOR UPDATE SKIP LOCKED``, on SQLite a write-locked
-transaction (BEGIN IMMEDIATE), so two workers never take the same submission.
+self-reported run) or an uploaded agent (queued until a worker claims it). Every upload
+a token makes, accepted or refused, first *reserves* its submission row, counted against
+the token's daily quota in the same transaction (the token's row locked on PostgreSQL,
+the write lock on SQLite): concurrent uploads can never pass the quota, and refused
+uploads are rate limited like accepted ones. Claiming is atomic too: on PostgreSQL
+``SELECT ... FOR UPDATE SKIP LOCKED``, on SQLite a write-locked transaction (BEGIN
+IMMEDIATE), so two workers never take the same submission. Reasons and log tails are
+stored capped (errors.capped): they come from untrusted code.
 """
 
 from __future__ import annotations
@@ -18,14 +23,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from gymarena.errors import GymarenaError
+from gymarena.errors import GymarenaError, capped
 from gymarena.results.models import HiddenSeedsRow, SubmissionRow, TokenRow, utcnow
 
 if TYPE_CHECKING:
     from gymarena.results.store import ResultsStore
 
 TOKEN_PREFIX = "gya_"
-SUBMISSION_STATUSES = ("queued", "running", "finished", "failed")
+SUBMISSION_STATUSES = ("received", "queued", "running", "finished", "failed")
 DEFAULT_DAILY_QUOTA = 20
 
 
@@ -58,6 +63,7 @@ class SubmissionInfo:
     started_at: datetime | None
     finished_at: datetime | None
     run_id: int | None = None
+    owner: str = ""  # the submitting token's name: the agent's owner
 
 
 def seed_commitment(seeds: list[int], salt: str) -> str:
@@ -111,26 +117,37 @@ class Submissions:
         return TokenInfo(row.id, row.name, row.daily_quota, row.created_at, row.revoked_at)
 
     def submitted_since(self, token_id: int, hours: float = 24) -> int:
+        return self.store._read(lambda s: self._count_since(s, token_id, hours))
+
+    @staticmethod
+    def _count_since(session: Session, token_id: int, hours: float = 24) -> int:
         since = utcnow() - timedelta(hours=hours)
-        return self.store._read(
-            lambda s: s.scalar(
-                select(func.count()).select_from(SubmissionRow)
-                .where(SubmissionRow.token_id == token_id, SubmissionRow.created_at >= since)
-            )
-        )
+        return session.scalar(select(func.count()).select_from(SubmissionRow)
+                              .where(SubmissionRow.token_id == token_id, SubmissionRow.created_at >= since)) or 0
 
     # -- hidden seeds -------------------------------------------------------------------
 
     def hidden_seeds(self, suite: str, count: int) -> list[int]:
         """The current hidden seeds of a suite version, drawn (``count`` of them) on first use."""
+        return self.hidden_seed_set(suite, count)[0]
 
-        def work(session: Session) -> list[int]:
+    def hidden_seed_set(self, suite: str, count: int) -> tuple[list[int], str]:
+        """The current hidden seeds of a suite version and their (secret) salt, drawn on
+        first use: the worker evaluates on the seeds and keys the agents' seeds with the salt."""
+
+        def work(session: Session) -> tuple[list[int], str]:
             row = self._current_seeds(session, suite)
             if row is None:
                 row = self._draw_seeds(session, suite, count)
-            return list(row.seeds)
+            return list(row.seeds), row.salt
 
         return self.store._write("write to", work)
+
+    def unrevealed_seeds(self) -> set[int]:
+        """Every hidden seed, of any suite, not revealed yet: what no page may show."""
+        rows = self.store._read(lambda s: s.execute(
+            select(HiddenSeedsRow.seeds).where(HiddenSeedsRow.revealed_at.is_(None))).scalars().all())
+        return {int(seed) for seeds in rows for seed in seeds}
 
     def current_hidden_seeds(self, suite: str) -> list[int] | None:
         """The hidden seeds in use for a suite version, if any were drawn (never draws)."""
@@ -181,23 +198,43 @@ class Submissions:
 
     # -- submissions --------------------------------------------------------------------
 
-    def create(
-        self, token_id: int, kind: str, suite: str, manifest: dict[str, Any], status: str,
-        archive: bytes | None = None, reason: str | None = None,
-    ) -> int:
-        def work(session: Session) -> int:
-            row = SubmissionRow(
-                token_id=token_id, kind=kind, suite=suite, manifest=manifest, status=status, reason=reason,
-                archive=archive, archive_sha256=hashlib.sha256(archive).hexdigest() if archive is not None else None,
-                finished_at=utcnow() if status in ("finished", "failed") else None,
-            )
+    def reserve(self, token: TokenInfo, kind: str) -> int | None:
+        """A new submission row (status ``received``) for ``token``, or None when the token
+        has used its daily quota: the count and the insert are one transaction, serialised
+        per token, so concurrent uploads cannot both take the last place."""
+
+        def work(session: Session) -> int | None:
+            if self.store.engine.dialect.name == "postgresql":  # SQLite: the write lock serialises already
+                session.execute(select(TokenRow.id).where(TokenRow.id == token.id).with_for_update())
+            if self._count_since(session, token.id) >= token.daily_quota:
+                return None
+            row = SubmissionRow(token_id=token.id, kind=kind, suite="", manifest={}, status="received")
             session.add(row)
             session.flush()
             return row.id
 
         return self.store._write("write to", work)
 
+    def settle(
+        self, submission_id: int, suite: str, manifest: dict[str, Any], status: str,
+        archive: bytes | None = None, reason: str | None = None,
+    ) -> None:
+        """Say what a reserved submission is: its suite and manifest, and queued (an agent),
+        running (results being stored) or failed (refused, with the reason)."""
+        values: dict[str, Any] = {"suite": suite, "manifest": manifest, "status": status, "reason": capped(reason)}
+        if archive is not None:
+            values.update(archive=archive, archive_sha256=hashlib.sha256(archive).hexdigest())
+        if status in ("finished", "failed"):
+            values["finished_at"] = utcnow()
+        self.store._write("write to", lambda s: s.execute(
+            update(SubmissionRow).where(SubmissionRow.id == submission_id).values(**values)))
+
     def get(self, submission_id: int) -> SubmissionInfo | None:
+        from gymarena.results.store import known_id
+
+        if not known_id(submission_id):
+            return None
+
         def work(session: Session) -> SubmissionInfo | None:
             row = session.get(SubmissionRow, submission_id)
             return None if row is None else self._info(session, row)
@@ -205,6 +242,10 @@ class Submissions:
         return self.store._read(work)
 
     def archive(self, submission_id: int) -> bytes | None:
+        from gymarena.results.store import known_id
+
+        if not known_id(submission_id):
+            return None
         return self.store._read(lambda s: s.scalar(select(SubmissionRow.archive).where(SubmissionRow.id == submission_id)))
 
     def claim(self, worker: str) -> SubmissionInfo | None:
@@ -236,7 +277,7 @@ class Submissions:
             raise ValueError(f"a submission finishes as finished or failed, not {status!r}")
         self.store._write("write to", lambda s: s.execute(
             update(SubmissionRow).where(SubmissionRow.id == submission_id)
-            .values(status=status, reason=reason, log_tail=log_tail, finished_at=utcnow())
+            .values(status=status, reason=capped(reason), log_tail=capped(log_tail), finished_at=utcnow())
         ))
 
     @staticmethod
@@ -245,7 +286,9 @@ class Submissions:
         from gymarena.results.store import _utc
 
         run_id = session.scalar(select(RunRow.id).where(RunRow.submission_id == row.id).order_by(RunRow.id.desc()).limit(1))
+        owner = session.scalar(select(TokenRow.name).where(TokenRow.id == row.token_id)) or ""
         return SubmissionInfo(
             row.id, row.token_id, row.kind, row.suite, row.status, row.reason, row.log_tail, row.manifest,
             row.archive_sha256, row.worker, _utc(row.created_at), _utc(row.started_at), _utc(row.finished_at), run_id,
+            owner,
         )

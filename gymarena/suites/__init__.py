@@ -117,7 +117,14 @@ def load_suite(name_or_path: str) -> Suite:
         if not path.is_file():
             raise UnknownSuiteError(f"suite file {str(path)!r} does not exist")
         return read_suite(path)
-    name, _, version = name_or_path.partition("@")
+    return registered_suite(name_or_path)
+
+
+def registered_suite(name: str) -> Suite:
+    """A suite shipped with gymarena, by ``name`` or ``name@version``: never a file path
+    (what a server accepts from its clients)."""
+    name_or_path = name
+    name, _, version = name.partition("@")
     candidates = [s for s in list_suites() if s.name == name]
     if not candidates:
         names = [s.name for s in list_suites()]
