@@ -111,3 +111,44 @@ def test_an_entry_point_task_gets_the_same_protocol():
     assert env.spec.id == spec.id and env.spec.max_episode_steps == 37
     assert isinstance(env.unwrapped, CartPoleEnv)
     env.close()
+
+
+# -- reward ranges: what a server checks uploaded returns against ------------------------
+
+def test_every_task_of_a_registered_suite_declares_its_reward_range():
+    from gymarena.suites import list_suites
+    from gymarena.tasks import reward_range
+
+    lacking = sorted({t.id for suite in list_suites() for t in suite.tasks if reward_range(t.id) is None})
+    assert lacking == []
+
+
+def test_the_reward_ranges_admit_every_published_episode():
+    """The ranges refuse what a task cannot produce, never a real episode: every episode of
+    every published baseline run lies inside its task's range."""
+    import gzip
+    import json
+    from pathlib import Path
+
+    import gymarena.baselines
+    from gymarena.tasks import reward_range
+
+    checked = 0
+    for path in sorted((Path(gymarena.baselines.__file__).parent / "published").glob("*.json.gz")):
+        for episode in json.loads(gzip.decompress(path.read_bytes()))["episodes"]:
+            rewards = reward_range(episode["task_id"])
+            assert rewards is not None, episode["task_id"]
+            assert rewards.allows(episode["episode_return"], episode["length"]), (path.name, episode)
+            checked += 1
+    assert checked > 1_000
+
+
+def test_a_malformed_reward_range_is_reported_at_its_key(tmp_path):
+    from gymarena.catalog import read_catalog
+    from gymarena.errors import SuiteFormatError
+
+    path = tmp_path / "bad.toml"
+    path.write_text('family = "classic"\nreward_range = [1, 0]\nreward_range_source = "x"\n'
+                    '[[tasks]]\nid = "classic/X-v0"\nenv_id = "CartPole-v1"\n')
+    with pytest.raises(SuiteFormatError, match="reward_range.*low <= high"):
+        read_catalog(path)

@@ -143,6 +143,36 @@ def test_serve_runs_one_refresher_beside_its_workers_and_stops_them_all(sqlite_u
         time.sleep(0.1)
 
 
+@pytest.mark.parametrize("when", ["starting", "serving"])
+def test_sigterm_stops_serve_and_its_refresher_whenever_it_comes(sqlite_url, when):
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "gymarena", "serve", "--db", sqlite_url, "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        if when == "serving":
+            eventually(lambda: _get_json(f"http://127.0.0.1:{port}/api/suites"), lambda page: page is not None)
+        else:  # once the refresher process is up, before uvicorn is
+            eventually(lambda: _descendants(server.pid), lambda children: any(
+                b"spawn_main" in _cmdline(pid) for pid in children))
+        children = _descendants(server.pid)
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{pid}").exists() for pid in children):
+        assert time.monotonic() < deadline, "serve left its refresher behind"
+        time.sleep(0.1)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
