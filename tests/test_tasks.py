@@ -150,5 +150,5 @@ def test_a_malformed_reward_range_is_reported_at_its_key(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('family = "classic"\nreward_range = [1, 0]\nreward_range_source = "x"\n'
                     '[[tasks]]\nid = "classic/X-v0"\nenv_id = "CartPole-v1"\n')
-    with pytest.raises(SuiteFormatError, match="reward_range.*low <= high"):
+    with pytest.raises(SuiteFormatError, match=r"reward_range.*low <= high"):
         read_catalog(path)
