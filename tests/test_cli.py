@@ -37,7 +37,8 @@ def test_every_command_has_help_text():
     assert set(commands) == {
         ("list",), ("eval",), ("results",), ("dataset", "stats"), ("dataset", "record"), ("dataset", "make-suite"),
         ("baselines", "list"), ("baselines", "train"), ("baselines", "evaluate"), ("baselines", "publish"), ("report",), ("leaderboard",), ("serve",),
-        ("admin", "create-token"), ("admin", "revoke-token"), ("admin", "rotate-seeds"), ("submit", "results"),
+        ("admin", "create-token"), ("admin", "revoke-token"), ("admin", "rotate-seeds"), ("admin", "hide-run"),
+        ("admin", "unhide-run"), ("submit", "results"),
         ("submit", "agent"), ("worker",), ("install",), ("cav", "test"), ("cav", "compare"), ("cav", "replay"),
     }
     for path, command in commands.items():
@@ -48,8 +49,8 @@ def test_every_command_has_help_text():
         assert result.returncode == 0 and "Usage" in result.stdout
 
 
-# Commands that only act (start a server, build a runtime, revoke a token) show no data.
-WITHOUT_DATA = {("serve",), ("install",), ("admin", "revoke-token")}
+# Commands that only act (start a server, build a runtime, revoke a token, hide a run) show no data.
+WITHOUT_DATA = {("serve",), ("install",), ("admin", "revoke-token"), ("admin", "hide-run"), ("admin", "unhide-run")}
 TABULAR = {("list",), ("eval",), ("results",), ("leaderboard",), ("dataset", "make-suite"), ("dataset", "stats"),
            ("baselines", "list")}
 
