@@ -63,6 +63,20 @@ def say(line: str) -> None:
     err.print(line, highlight=False)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from gymarena import __version__
+
+        out.print(f"gymarena {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", help="Print gymarena's version and exit.",
+                                       callback=_print_version, is_eager=True)) -> None:
+    """Evaluate RL agents on versioned suites of simulators and keep every result in a database."""
+
+
 @app.command("list")
 def list_command(as_json: AsJson = False, as_csv: AsCsv = False, db: str | None = DbOption) -> None:
     """List tasks and suites, whether each can run here, and what to install when not."""
@@ -102,7 +116,7 @@ def eval_command(
     with reported_errors():
         request = EvalRequest(
             suite=suite, tasks=tuple(task or ()), agent=agent,
-            seeds=parse_seeds(seeds) if seeds else None, episodes=episodes,
+            seeds=parse_seeds(seeds) if seeds is not None else None, episodes=episodes,
             workers=workers, backend=backend, resume=resume, fresh=fresh, isolated=isolated, address=address,
         )
         with open_store(db) as store:
@@ -113,7 +127,10 @@ def eval_command(
                 except KeyboardInterrupt:
                     say("interrupted: run `gymarena eval` again with the same options (or --resume ID) to continue")
                     raise typer.Exit(130) from None
-            if result.resumed:
+            if result.already_complete:
+                say(f"run {result.run.id} already holds these results (complete); nothing was stored. "
+                    "--fresh evaluates again as a new run")
+            elif result.resumed:
                 say(f"resumed run {result.run.id}: {result.skipped} episodes were already stored")
             show(run_shown(store, result.run), as_json, as_csv)
 
@@ -131,9 +148,61 @@ def results_command(
     from gymarena.views import results_shown
 
     _one_format(as_json, as_csv)
-    with reported_errors(), open_store(db) as store:
+    with reported_errors(), open_store(db, create=False) as store:
         runs = [stored_run(store, run)] if run is not None else store.list_runs()
         show(results_shown(store, runs, one_run=run is not None), as_json, as_csv)
+
+
+runs_app = typer.Typer(help="Remove stored runs: one by one, or every failed and interrupted one.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+YesOption = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")
+
+
+@runs_app.command("delete")
+def runs_delete_command(
+    runs: list[int] = typer.Argument(..., help="Ids of the runs to delete (see `gymarena results`)."),
+    yes: bool = YesOption,
+    db: str | None = DbOption,
+) -> None:
+    """Delete runs with all their episodes from the results database."""
+    from gymarena.results import open_store
+
+    with reported_errors(), open_store(db, create=False) as store:
+        found = [store.get_run(run) for run in runs]
+        missing = [str(run) for run, info in zip(runs, found, strict=True) if info is None]
+        if missing:
+            raise GymarenaError(f"there is no run {', '.join(missing)} in {store.display_url} (gymarena results lists them)")
+        _confirm(f"delete {len(runs)} run(s) ({sum(r.episode_count for r in found if r):,} episodes) "
+                 f"from {store.display_url}?", yes)
+        for run in runs:
+            store.delete_run(run)
+    say(f"deleted run(s) {', '.join(map(str, runs))}")
+
+
+@runs_app.command("prune")
+def runs_prune_command(yes: bool = YesOption, db: str | None = DbOption) -> None:
+    """Delete every failed or interrupted run (a run whose process died counts as interrupted)."""
+    from gymarena.results import open_store
+
+    with reported_errors(), open_store(db, create=False) as store:
+        doomed = [run for run in store.list_runs() if run.status in ("failed", "interrupted")]
+        if not doomed:
+            say(f"no failed or interrupted runs in {store.display_url}")
+            return
+        _confirm(f"delete {len(doomed)} failed or interrupted run(s) ({', '.join(str(r.id) for r in doomed[:20])}"
+                 f"{' ...' if len(doomed) > 20 else ''}) from {store.display_url}?", yes)
+        for run in doomed:
+            store.delete_run(run.id)
+    say(f"deleted {len(doomed)} run(s)")
+
+
+def _confirm(question: str, yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise GymarenaError(f"{question} Not asked without a terminal: add --yes")
+    if not typer.confirm(question, err=True):
+        raise typer.Exit(1)
 
 
 @app.command("report")
@@ -149,7 +218,7 @@ def report_command(
     from gymarena.results import open_store
     from gymarena.views import report_shown
 
-    with reported_errors(), open_store(db) as store:
+    with reported_errors(), open_store(db, create=False) as store:
         show(report_shown(write_report(store, runs, out_dir, reps=reps)), as_json)
 
 
@@ -167,7 +236,7 @@ def leaderboard_command(
     from gymarena.views import ranking_shown
 
     _one_format(as_json, as_csv)
-    with reported_errors(), open_store(db) as store:
+    with reported_errors(), open_store(db, create=False) as store:
         show(ranking_shown(leaderboard(store, suite, reps=reps), suite), as_json, as_csv)
 
 
@@ -245,7 +314,7 @@ def cav_compare_command(
     from gymarena.results import open_store
     from gymarena.views import cav_compare_shown
 
-    with reported_errors(), open_store(db) as store:
+    with reported_errors(), open_store(db, create=False) as store:
         result, paths = compare(store, run_a, run_b, reps)
         written = plot_paths(paths, [f"run {run_a}", f"run {run_b}"], plot) if plot else None
     show(cav_compare_shown((run_a, run_b), result, written), as_json)
@@ -264,7 +333,7 @@ def cav_replay_command(
     from gymarena.results import open_store
     from gymarena.views import cav_replay_shown
 
-    with reported_errors(), open_store(db) as store:
+    with reported_errors(), open_store(db, create=False) as store:
         test, path = replay(store, run, test, output)
     show(cav_replay_shown(run, test, path), as_json)
 
@@ -298,7 +367,7 @@ def revoke_token_command(
     """Revoke an API token: requests carrying it are refused from now on."""
     from gymarena.results import open_store
 
-    with reported_errors(), open_store(db) as store:
+    with reported_errors(), open_store(db, create=False) as store:
         store.submissions.revoke_token(name)
     say(f"revoked the token of {name!r}")
 
@@ -314,7 +383,7 @@ def rotate_seeds_command(
     from gymarena.results import open_store
     from gymarena.views import seeds_shown
 
-    with reported_errors(), open_store(db) as store:
+    with reported_errors(), open_store(db, create=False) as store:
         show(seeds_shown(*rotate_hidden_seeds(store, suite)), as_json)
 
 
@@ -327,7 +396,7 @@ def hide_run_command(
     """Hide a run from every ranking, listing and page (its episodes stay stored; unhide-run undoes it)."""
     from gymarena.results import open_store
 
-    with reported_errors(), open_store(db) as store:
+    with reported_errors(), open_store(db, create=False) as store:
         store.set_hidden(run, reason.strip() or "hidden by the admin")
     say(f"run {run} is hidden: {reason}; rankings are recomputed within seconds")
 
@@ -340,7 +409,7 @@ def unhide_run_command(
     """Show a hidden run again, in rankings and pages."""
     from gymarena.results import open_store
 
-    with reported_errors(), open_store(db) as store:
+    with reported_errors(), open_store(db, create=False) as store:
         store.set_hidden(run, None)
     say(f"run {run} is shown again")
 
@@ -367,7 +436,7 @@ def submit_results_command(
     from gymarena.views import submission_shown
 
     with reported_errors():
-        with open_store(db) as store:
+        with open_store(db, create=False) as store:
             payload = results_payload(store, run)
         answer = submit_results(server, token, payload)
     show(submission_shown(answer, server, f", stored as run {answer['run']} ({answer['kind']})"), as_json)

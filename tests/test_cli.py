@@ -38,7 +38,7 @@ def test_every_command_has_help_text():
         ("list",), ("eval",), ("results",), ("dataset", "stats"), ("dataset", "record"), ("dataset", "make-suite"),
         ("baselines", "list"), ("baselines", "train"), ("baselines", "evaluate"), ("baselines", "publish"), ("report",), ("leaderboard",), ("serve",),
         ("admin", "create-token"), ("admin", "revoke-token"), ("admin", "rotate-seeds"), ("admin", "hide-run"),
-        ("admin", "unhide-run"), ("submit", "results"),
+        ("admin", "unhide-run"), ("runs", "delete"), ("runs", "prune"), ("submit", "results"),
         ("submit", "agent"), ("worker",), ("install",), ("cav", "test"), ("cav", "compare"), ("cav", "replay"),
     }
     for path, command in commands.items():
@@ -50,7 +50,8 @@ def test_every_command_has_help_text():
 
 
 # Commands that only act (start a server, build a runtime, revoke a token, hide a run) show no data.
-WITHOUT_DATA = {("serve",), ("install",), ("admin", "revoke-token"), ("admin", "hide-run"), ("admin", "unhide-run")}
+WITHOUT_DATA = {("serve",), ("install",), ("admin", "revoke-token"), ("admin", "hide-run"), ("admin", "unhide-run"),
+                ("runs", "delete"), ("runs", "prune")}
 TABULAR = {("list",), ("eval",), ("results",), ("leaderboard",), ("dataset", "make-suite"), ("dataset", "stats"),
            ("baselines", "list")}
 
@@ -200,7 +201,7 @@ def test_agent_raising_and_invalid_action_exit_non_zero_with_the_run_marked_fail
     invalid = gymarena("eval", "--task", "classic/CartPole-v1", "--seeds", "3", "--episodes", "1", "--agent", agent_ref("OutOfSpace"), db=sqlite_url)
     assert invalid.returncode == 1
     assert "(seed 3, episode 0, step 2): 7 is not in Discrete(2)" in invalid.stderr
-    assert _database_state(sqlite_url) == [(1, "failed", 2), (2, "failed", 0)]
+    assert _database_state(sqlite_url) == [(1, "failed", 2)]  # the second failed before its first episode
 
 
 def test_unwritable_database_path(tmp_path):

@@ -22,12 +22,29 @@ def default_sqlite_path() -> Path:
 def resolve_db_url(db: str | None = None) -> str:
     """The URL to open: the explicit one, else $GYMARENA_DB, else the default file.
 
-    A bare filesystem path is accepted and taken as a SQLite file.
+    A bare filesystem path is accepted and taken as a SQLite file; an empty one is refused
+    (it would silently mean the default).
     """
+    if db is not None and not db.strip():
+        raise ResultsStoreError("--db is empty: give a database URL or a file path, or leave --db out for the default "
+                                f"({default_sqlite_path()})")
     chosen = db or os.environ.get(ENV_VAR) or str(default_sqlite_path())
     if "://" not in chosen:
         return f"sqlite:///{Path(chosen).expanduser().absolute()}"
     return chosen
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL when it does not exist (None for other databases, memory,
+    or an existing file): read-only commands refuse to create a database by mistake."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database).expanduser().absolute()
+    return None if path.exists() else path
 
 
 def prepare_sqlite_path(url: URL, display: str) -> None:

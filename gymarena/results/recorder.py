@@ -30,10 +30,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from gymarena.errors import GymarenaError, capped
+from gymarena.errors import GymarenaError, RunConfigError, capped
 from gymarena.protocol import RunProtocol, digest
 from gymarena.records import AgentIdentity, EpisodeKey, EpisodeRecord
-from gymarena.results.models import AgentRow, ProtocolRow, RunRow, RunTaskRow, SeedMeanRow, utcnow
+from gymarena.results.heartbeat import Heartbeat, holder_alive, this_process
+from gymarena.results.models import AgentRow, EpisodeRow, ProtocolRow, RunRow, RunTaskRow, SeedMeanRow, utcnow
 
 if TYPE_CHECKING:
     from gymarena.results.store import ResultsStore
@@ -89,6 +90,7 @@ class RunRecorder:
         self._interval = interval
         self._pending: list[EpisodeRecord] = []
         self._last_commit = float("-inf")
+        self.recorded = 0  # episodes this recorder committed
 
     def stored_keys(self) -> set[EpisodeKey]:
         """The keys of the episodes the run already holds (a resumed run skips them)."""
@@ -117,6 +119,7 @@ class RunRecorder:
             try:  # a plain Core transaction: the hot path of fast tasks commits every 50 ms
                 with self.store.engine.begin() as connection:
                     _insert_episodes(self.store, connection, run_id, batch)
+                self.recorded += len(batch)
             except SQLAlchemyError as exc:
                 raise self.store._fail("write to", exc) from None
 
@@ -155,8 +158,11 @@ def recording(store: ResultsStore, start: RunStart, resume: bool | int = False, 
     run_id, resumed = _attach(store, start, resume)
     recorder = RunRecorder(store, start, run_id, resumed, atomic=False, interval=interval)
     status, error = "failed", None
+    beating = Heartbeat(lambda: store._write("write to", lambda session: session.execute(
+        update(RunRow).where(RunRow.id == run_id, RunRow.status == "running").values(updated_at=utcnow()))))
     try:
-        yield recorder
+        with beating:
+            yield recorder
         status = "complete"
     except GymarenaError as exc:
         error = str(exc)
@@ -174,18 +180,31 @@ def recording(store: ResultsStore, start: RunStart, resume: bool | int = False, 
             status, error = "failed", str(exc)
             raise
         finally:
-            recorder._end(status, error)
+            if status != "complete" and not resumed and recorder.recorded == 0:
+                store._write("write to", lambda session: _delete_run(session, run_id))  # nothing to keep or resume
+            else:
+                recorder._end(status, error)
 
 
 def _attach(store: ResultsStore, start: RunStart, resume: bool | int) -> tuple[int, bool]:
-    """(run id, resumed): the run to continue, else a new one."""
+    """(run id, resumed): the run to continue, else a new one. A run that another live
+    process is recording is not shared."""
     run_id: int | None = None
     if resume is True:
         run_id = store.find_resumable_run(start.config_hash)
     elif resume is not False:
         run_id = int(resume)
     if run_id is not None:
-        store._write("write to", lambda session: _end_run(session, run_id, "running", None, None))
+        found = run_id
+
+        def take(session: Session) -> None:
+            row = session.get(RunRow, found)
+            if row is not None and row.status == "running" and holder_alive(row.holder, row.updated_at):
+                raise RunConfigError(f"run {found} is being recorded right now by another process ({row.holder}); "
+                                     "wait for it to finish, or pass --fresh for a run of your own")
+            _end_run(session, found, "running", None, None)
+
+        store._write("write to", take)
         return run_id, True
 
     def work(session: Session) -> int:
@@ -212,7 +231,7 @@ def _insert_run(session: Session, agent_id: int, start: RunStart) -> int:
     """A run in status 'running' with its tasks and their protocols."""
     run = RunRow(agent_id=agent_id, suite=start.suite, protocol_hash=start.protocol.hash, config_hash=start.config_hash,
                  config=dict(start.config), provenance=dict(start.provenance), status="running", kind=start.kind,
-                 submission_id=start.submission_id)
+                 submission_id=start.submission_id, holder=this_process())
     session.add(run)
     session.flush()
     for position, task in enumerate(start.protocol):
@@ -241,6 +260,13 @@ def _insert_episodes(store: ResultsStore, connection: Connection, run_id: int, r
     connection.execute(delete(means).where(means.c.run_id == run_id))
 
 
+def _delete_run(session: Session, run_id: int) -> None:
+    """Remove a run with everything stored under it (episodes, per-seed means, task links)."""
+    for table in (EpisodeRow, SeedMeanRow, RunTaskRow):
+        session.execute(delete(table).where(table.run_id == run_id))
+    session.execute(delete(RunRow).where(RunRow.id == run_id))
+
+
 def _end_run(session: Session, run_id: int, status: str, error: str | None, summary: Mapping[str, Any] | None) -> None:
     from gymarena.results.store import seed_mean_aggregate
 
@@ -248,7 +274,8 @@ def _end_run(session: Session, run_id: int, status: str, error: str | None, summ
         raise ValueError(f"unknown run status {status!r}")
     now = utcnow()
     values: dict[str, Any] = {"status": status, "error": capped(error), "updated_at": now,
-                              "finished_at": now if status == "complete" else None}
+                              "finished_at": now if status == "complete" else None,
+                              "holder": this_process() if status == "running" else None}
     if summary is not None:
         values["summary"] = dict(summary)
     session.execute(update(RunRow).where(RunRow.id == run_id).values(**values))

@@ -21,6 +21,7 @@ from gymarena.errors import GymarenaError, ResultsStoreError
 from gymarena.protocol import RunProtocol, TaskProtocol
 from gymarena.records import AgentIdentity, EpisodeKey, EpisodeRecord, SeedMean
 from gymarena.results.episode_insert import EpisodeInsert
+from gymarena.results.heartbeat import holder_alive
 from gymarena.results.location import prepare_sqlite_path
 from gymarena.results.migrations_runner import SchemaTooNewError, upgrade_to_head
 from gymarena.results.models import AgentRow, EpisodeRow, ProtocolRow, RunRow, RunTaskRow, SeedMeanRow, utcnow
@@ -324,6 +325,15 @@ class ResultsStore:
         runs = self._runs(RunRow.id == run_id) if known_id(run_id) else []
         return runs[0] if runs else None
 
+    def delete_run(self, run_id: int) -> None:
+        """Remove a run and everything stored under it (its episodes, per-seed means, task
+        links), in one transaction. The agent and protocol rows stay: other runs share them."""
+        from gymarena.results.recorder import _delete_run
+
+        if self.get_run(run_id) is None:
+            raise GymarenaError(f"there is no run {run_id} in this database (gymarena results lists them)")
+        self._write("write to", lambda session: _delete_run(session, run_id))
+
     def set_hidden(self, run_id: int, reason: str | None) -> None:
         """Hide a run from every listing and ranking, with the reason (None: show it again).
         Its episodes stay stored; nothing else changes."""
@@ -433,6 +443,8 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 def _run_info(run: RunRow, agent: AgentRow, protocol: RunProtocol) -> RunInfo:
+    # A running run whose process is gone is interrupted (results/heartbeat.py); resuming continues it.
+    dead = run.status == "running" and not holder_alive(run.holder, run.updated_at)
     return RunInfo(
         id=run.id,
         agent=AgentIdentity(agent.name, agent.reference, agent.version, agent.content_hash, agent.owner),
@@ -441,8 +453,8 @@ def _run_info(run: RunRow, agent: AgentRow, protocol: RunProtocol) -> RunInfo:
         config_hash=run.config_hash,
         config=run.config,
         provenance=run.provenance,
-        status=run.status,
-        error=run.error,
+        status="interrupted" if dead else run.status,
+        error="its process ended without finishing it" if dead else run.error,
         created_at=_utc(run.created_at),
         updated_at=_utc(run.updated_at),
         finished_at=_utc(run.finished_at),

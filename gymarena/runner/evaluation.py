@@ -25,6 +25,7 @@ class RunResult:
     resumed: bool
     skipped: int
     played: int
+    already_complete: bool = False  # an identical run held every episode already: nothing was stored
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,11 @@ def evaluate(
     store = store or open_store()
     try:
         plan, resume = _plan(request, store, origin)
-        with store.recording(_start(plan, origin), resume=resume) as run:
+        start = _start(plan, origin)
+        if resume is True and (done := store.find_complete_run(start.config_hash)) is not None:
+            expected = sum(task.expected_episodes for task in plan.protocol)
+            return RunResult(stored_run(store, done), False, expected, 0, already_complete=True)
+        with store.recording(start, resume=resume) as run:
             todo, skipped, total = plan.protocol.missing(run.stored_keys())
             if progress:
                 progress(skipped, total)

@@ -22,17 +22,35 @@ DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 _SEED_ITEM = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 
 
+MAX_SEEDS = 10_000  # per run: more is a typo (and would be a huge run before its first episode)
+MAX_SEED = 2**32 - 1  # what numpy and the simulators take as a seed
+
+
 def parse_seeds(text: str) -> tuple[int, ...]:
-    """``"0-4"``, ``"0,3,7"`` or ``"0-4,10"`` as a tuple of distinct seeds in order."""
-    seeds: list[int] = []
+    """``"0-4"``, ``"0,3,7"`` or ``"0-4,10"`` as a tuple of distinct seeds in order; at most
+    MAX_SEEDS of them, each at most MAX_SEED, checked before any list is built."""
+    if not text.strip():
+        raise RunConfigError("--seeds is empty: give seeds such as 0-4 or 0,3,7, or leave it out for the defaults")
+    items: list[tuple[int, int, str]] = []
     for item in text.split(","):
         match = _SEED_ITEM.match(item)
         if match is None:
             raise RunConfigError(f"seeds {text!r}: {item.strip()!r} is not N or N-M (e.g. --seeds 0-4 or --seeds 0,3,7)")
+        if any(len(digits) > 20 for digits in match.groups() if digits):
+            raise RunConfigError(f"seeds {text[:80]!r}: a seed is over the largest seed, {MAX_SEED:,}")
         low = int(match[1])
         high = int(match[2]) if match[2] is not None else low
         if high < low:
-            raise RunConfigError(f"seeds {text!r}: the range {item.strip()!r} is empty")
+            raise RunConfigError(f"seeds {text[:80]!r}: the range {item.strip()[:60]!r} is empty")
+        if high > MAX_SEED:
+            raise RunConfigError(f"seeds {text[:80]!r}: {high} is over the largest seed, {MAX_SEED:,}")
+        items.append((low, high, item.strip()))
+    count = sum(high - low + 1 for low, high, _ in items)
+    if count > MAX_SEEDS:
+        raise RunConfigError(f"seeds {text[:80]!r} are {count:,} seeds, over the limit of {MAX_SEEDS:,} per run "
+                             "(a typo? e.g. --seeds 0-4)")
+    seeds: list[int] = []
+    for low, high, _ in items:
         seeds.extend(range(low, high + 1))
     if len(set(seeds)) != len(seeds):
         raise RunConfigError(f"seeds {text!r} repeat a seed")

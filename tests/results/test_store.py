@@ -46,7 +46,8 @@ def _write(store: ResultsStore, records: list[EpisodeRecord], end: type[BaseExce
 
 
 def _run(store: ResultsStore) -> int:
-    return _write(store, [])
+    """An interrupted run of START holding one episode."""
+    return _write(store, [_record(0)])
 
 
 def _record(episode: int, seed: int = 2**32 - 1) -> EpisodeRecord:
@@ -89,6 +90,12 @@ def test_status_transitions(store):
     run = store.get_run(run_id)
     assert run.status == "complete" and run.finished_at is not None
     assert store.find_resumable_run(START.config_hash) is None
+
+
+@pytest.mark.parametrize("end", [KeyboardInterrupt, ValueError])
+def test_a_run_that_ends_before_its_first_episode_leaves_nothing(store, end):
+    assert _write(store, [], end=end) is not None
+    assert store.list_runs() == [] and store.find_resumable_run(START.config_hash) is None
 
 
 def test_reopening_an_existing_database_keeps_its_rows(sqlite_url):

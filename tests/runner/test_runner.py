@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from conftest import agent_ref, leave_run
 
@@ -59,8 +61,10 @@ def test_a_second_identical_eval_resumes_an_unfinished_run(store):
     assert again.resumed and again.run.id == first.run.id
     assert again.skipped == 6 and again.played == 0
     assert again.run.status == "complete"
-    fresh = evaluate(request, store)  # a complete run is not resumed
-    assert not fresh.resumed and fresh.run.id != first.run.id
+    done = evaluate(request, store)  # a complete run is shown, nothing is stored again
+    assert done.already_complete and done.run.id == first.run.id and done.played == 0
+    fresh = evaluate(dataclasses.replace(request, fresh=True), store)
+    assert not fresh.resumed and fresh.run.id != first.run.id and len(store.list_runs()) == 2
 
 
 def test_resume_by_id_rejects_other_options():
@@ -86,7 +90,7 @@ def test_invalid_action_names_task_seed_step_and_action(store):
     with pytest.raises(InvalidActionError) as info:
         evaluate(request, store)
     assert "classic/CartPole-v1 (seed 4, episode 0, step 2): 7 is not in Discrete(2)" in str(info.value)
-    assert store.list_runs()[0].status == "failed"
+    assert store.list_runs() == []  # failed before its first episode: nothing to keep
 
 
 def test_agent_errors_cross_worker_processes(store):

@@ -1,0 +1,141 @@
+"""A run's life as a newcomer meets it, through the real commands: typos refused before
+anything is stored, read-only commands that never create a database, no debris from runs
+that never started, a finished eval that is not stored twice, a killed one shown as
+interrupted and resumed at once, a live one not shared, and removing runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import agent_ref
+
+from gymarena.results import ResultsStore
+
+
+def gymarena(*args: str, db: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "gymarena", *args] + (["--db", db] if db is not None else [])
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
+
+
+def _runs(url: str) -> list[tuple[int, str, int]]:
+    with ResultsStore(url) as store:
+        return [(r.id, r.status, r.episode_count) for r in store.list_runs()]
+
+
+def _one_line_error(result: subprocess.CompletedProcess, text: str) -> None:
+    assert result.returncode == 1, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error:")]
+    assert errors == [lines[-1]] and text in lines[-1] and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("seeds, message", [
+    ("0-100000000", "100,000,001 seeds, over the limit of 10,000"),
+    ("99999999999999999999999", "over the largest seed"),
+    ("9" * 5000, "over the largest seed"),
+    ("", "--seeds is empty"),
+])
+def test_a_seed_typo_is_one_line_and_touches_no_database(tmp_path, seeds, message):
+    existing = f"sqlite:///{tmp_path / 'kept.sqlite'}"
+    assert gymarena("eval", "--task", "classic/CartPole-v1", "--seeds", "0", "--episodes", "1", db=existing).returncode == 0
+    before = _runs(existing)
+    _one_line_error(gymarena("eval", "--task", "classic/CartPole-v1", "--seeds", seeds, db=existing), message)
+    assert _runs(existing) == before
+    fresh = tmp_path / "never.sqlite"
+    _one_line_error(gymarena("eval", "--task", "classic/CartPole-v1", "--seeds", seeds, db=str(fresh)), message)
+    assert not fresh.exists()
+
+
+def test_an_empty_db_is_refused_and_read_only_commands_never_create_one(tmp_path):
+    _one_line_error(gymarena("results", db=""), "--db is empty")
+    typo = tmp_path / "typo-dir" / "x.sqlite"
+    for args in (["results"], ["leaderboard", "--suite", "quickstart"], ["report", "1"],
+                 ["runs", "prune", "--yes"], ["admin", "hide-run", "1", "--reason", "x"]):
+        _one_line_error(gymarena(*args, db=f"sqlite:///{typo}"), "there is no results database at")
+    assert not typo.parent.exists()
+
+
+def test_version():
+    from gymarena import __version__
+
+    result = gymarena("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"gymarena {__version__}"
+
+
+def test_a_run_that_fails_before_its_first_episode_stores_nothing(sqlite_url, tmp_path):
+    broken = tmp_path / "broken.py"
+    broken.write_text("class A:\n    def __init__(self, *spaces):\n        raise ValueError('no weights')\n"
+                      "    def reset(self, seed=None):\n        pass\n    def act(self, observation):\n        return 0\n")
+    _one_line_error(gymarena("eval", "--task", "classic/CartPole-v1", "--agent", f"{broken}:A", db=sqlite_url), "no weights")
+    _one_line_error(gymarena("eval", "--task", "mujoco/NoSuch-v5", db=sqlite_url), "unknown task")
+    assert _runs(sqlite_url) == []
+    assert gymarena("eval", "--task", "classic/CartPole-v1", "--seeds", "0", "--episodes", "1", db=sqlite_url).returncode == 0
+    assert [run for run, _, _ in _runs(sqlite_url)] == [1]  # ids do not shift
+
+
+def test_a_finished_eval_is_not_stored_twice(sqlite_url):
+    args = ("eval", "--task", "classic/CartPole-v1", "--seeds", "0-1", "--episodes", "2")
+    assert gymarena(*args, db=sqlite_url).returncode == 0
+    again = gymarena(*args, db=sqlite_url)
+    assert again.returncode == 0 and "run 1 already holds these results" in again.stderr
+    assert _runs(sqlite_url) == [(1, "complete", 4)]
+    assert gymarena(*args, "--fresh", db=sqlite_url).returncode == 0
+    assert [status for _, status, _ in _runs(sqlite_url)] == ["complete", "complete"]
+
+
+def _start_slow_eval(url: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "gymarena", "eval", "--task", "classic/CartPole-v1", "--seeds", "0-1",
+                             "--episodes", "200", "--agent", agent_ref("SlowRandom"), "--db", url],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "GYMARENA_TEST_AGENT_SLEEP": "0.05"})
+
+
+def _wait_for_episodes(url: str, count: int) -> None:
+    deadline = time.monotonic() + 120
+    while not (runs := _runs(url)) or runs[0][2] < count:
+        assert time.monotonic() < deadline, runs
+        time.sleep(0.2)
+
+
+def test_a_live_run_is_not_shared_and_a_killed_one_is_interrupted_and_resumed_at_once(db_url):
+    first = _start_slow_eval(db_url)
+    try:
+        _wait_for_episodes(db_url, 5)
+        second = gymarena("eval", "--task", "classic/CartPole-v1", "--seeds", "0-1", "--episodes", "200",
+                          "--agent", agent_ref("SlowRandom"), db=db_url)
+        _one_line_error(second, "run 1 is being recorded right now by another process")
+        assert _runs(db_url)[0][1] == "running"
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=60)
+    ((run, status, stored),) = _runs(db_url)
+    assert status == "interrupted" and stored > 0
+    listed = gymarena("results", db=db_url)
+    assert "interrupted" in listed.stdout
+    resumed = gymarena("eval", "--task", "classic/CartPole-v1", "--seeds", "0-1", "--episodes", "200",
+                       "--agent", agent_ref("SlowRandom"), db=db_url, env={"GYMARENA_TEST_AGENT_SLEEP": "0"})
+    assert resumed.returncode == 0 and f"resumed run {run}: {stored} episodes were already stored" in resumed.stderr
+    assert _runs(db_url) == [(run, "complete", 400)]
+
+
+def test_runs_are_deleted_with_their_episodes_and_prune_takes_failed_and_interrupted_ones(sqlite_url):
+    assert gymarena("eval", "--task", "classic/CartPole-v1", "--seeds", "0", "--episodes", "2", db=sqlite_url).returncode == 0
+    failed = gymarena("eval", "--task", "classic/CartPole-v1", "--seeds", "1", "--episodes", "4",
+                      "--agent", agent_ref("RaisesAtStep"), db=sqlite_url)
+    assert failed.returncode == 1
+    assert [(run, status) for run, status, _ in _runs(sqlite_url)] == [(1, "complete"), (2, "failed")]
+    _one_line_error(gymarena("runs", "prune", db=sqlite_url), "add --yes")  # no terminal to ask at
+    pruned = gymarena("runs", "prune", "--yes", db=sqlite_url)
+    assert pruned.returncode == 0 and "deleted 1 run" in pruned.stderr
+    assert [run for run, _, _ in _runs(sqlite_url)] == [1]
+    _one_line_error(gymarena("runs", "delete", "7", "--yes", db=sqlite_url), "there is no run 7")
+    assert gymarena("runs", "delete", "1", "--yes", db=sqlite_url).returncode == 0
+    assert _runs(sqlite_url) == []
+    with ResultsStore(sqlite_url) as store, store.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM episodes").scalar() == 0
+        assert connection.exec_driver_sql("SELECT count(*) FROM seed_means").scalar() == 0
