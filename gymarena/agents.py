@@ -24,7 +24,7 @@ from typing import Any, Protocol, cast, runtime_checkable
 
 import numpy as np
 
-from gymarena.errors import AgentLoadError
+from gymarena.errors import AgentLoadError, raised_at
 from gymarena.records import AgentIdentity
 from gymarena.tasks import TaskSpec
 
@@ -141,12 +141,14 @@ class AgentSource:
         except Exception as exc:  # the user's code: report it as theirs
             raise AgentLoadError(
                 f"agent {self.reference!r} raised {type(exc).__name__} while being made for "
-                f"{task.id}: {exc}"
+                f"{task.id}: {exc}{raised_at(exc)}"
             ) from exc
-        if not (callable(getattr(agent, "act", None)) and callable(getattr(agent, "reset", None))):
+        lacking = [method for method in ("act(observation)", "reset(seed)")
+                   if not callable(getattr(agent, method.partition("(")[0], None))]
+        if lacking:
             raise AgentLoadError(
                 f"agent {self.reference!r} made a {type(agent).__name__}, which lacks "
-                "act(observation) and reset(seed) methods"
+                f"{' and '.join(lacking)} (the Agent protocol: README, Agents)"
             )
         return agent
 

@@ -247,7 +247,7 @@ def serve_command(
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     workers: int = typer.Option(1, "--workers", help="Server processes (rankings are computed once, by a refresher process beside them)."),
 ) -> None:
-    """Serve the web leaderboard and its JSON API over a results database (pip install 'gymarena[server]')."""
+    """Serve the web leaderboard and its JSON API over a results database (pip install 'gymarena\\[server]')."""
     from gymarena.leaderboard.server import serve
     from gymarena.results.location import resolve_db_url
 

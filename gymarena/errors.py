@@ -91,3 +91,23 @@ def capped(text: str | None, limit: int = MAX_REASON_CHARS) -> str | None:
         return text
     note = f" [... {len(text) - limit + 60:,} more characters cut]"
     return text[: limit - 60] + note
+
+
+def raised_at(exc: BaseException) -> str:
+    """Where ``exc`` was raised, as `` (at FILE:LINE in FUNCTION)``: the innermost frame of the
+    traceback outside Python's own installation and gymarena (the user's code, when it
+    is there), else the innermost frame; "" without a traceback."""
+    import sys
+    from pathlib import Path
+
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb)
+        tb = tb.tb_next
+    if not frames:
+        return ""
+    ours = (sys.base_prefix, sys.prefix, str(Path(__file__).parent))
+    theirs = [f for f in frames if not f.tb_frame.f_code.co_filename.startswith(ours)]
+    frame = (theirs or frames)[-1]
+    return f" (at {frame.tb_frame.f_code.co_filename}:{frame.tb_lineno} in {frame.tb_frame.f_code.co_name})"

@@ -65,3 +65,26 @@ def test_bad_references_give_clear_errors(reference, message):
     with pytest.raises(AgentLoadError) as info:
         load_agent(reference)
     assert message in str(info.value)
+
+
+def test_an_agent_is_told_exactly_which_method_it_lacks(tmp_path):
+    module = tmp_path / "half.py"
+    module.write_text("class NoReset:\n    def act(self, observation):\n        return 0\n\n"
+                      "def make_agent(task, observation_space, action_space):\n    return NoReset()\n")
+    source = load_agent(f"{module}:make_agent")
+    with pytest.raises(AgentLoadError) as info:
+        source.make(get_task("classic/CartPole-v1"), None, None)
+    assert "lacks reset(seed)" in str(info.value) and "act(" not in str(info.value)
+
+
+def test_an_agents_error_names_the_file_and_line_it_was_raised_at(tmp_path, sqlite_url):
+    from gymarena.errors import AgentError
+    from gymarena.results import ResultsStore
+    from gymarena.runner import EvalRequest, evaluate
+
+    module = tmp_path / "boom.py"
+    module.write_text("class Boom:\n    def reset(self, seed=None):\n        pass\n\n"
+                      "    def act(self, observation):\n        raise RuntimeError('boom')\n")
+    with ResultsStore(sqlite_url) as store, pytest.raises(AgentError) as info:
+        evaluate(EvalRequest(tasks=("classic/CartPole-v1",), agent=f"{module}:Boom", seeds=(0,), episodes=1), store)
+    assert f"boom (at {module}:6 in act)" in str(info.value)

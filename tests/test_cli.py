@@ -204,6 +204,10 @@ def test_agent_raising_and_invalid_action_exit_non_zero_with_the_run_marked_fail
     assert _database_state(sqlite_url) == [(1, "failed", 2)]  # the second failed before its first episode
 
 
+def test_help_shows_the_extras_to_install():
+    assert "pip install 'gymarena[server]'" in " ".join(gymarena("serve", "--help").stdout.split())
+
+
 def test_unwritable_database_path(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")

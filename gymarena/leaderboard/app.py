@@ -83,6 +83,16 @@ def create_app(db_url: str, reps: int | None = None, max_upload_bytes: int = MAX
 def _read_api(app: FastAPI, store: ResultsStore, stored: StoredPages, memo: Memo) -> None:
     """The JSON twins of the pages, and the run downloads."""
 
+    @app.get("/api")
+    @app.get("/api/")
+    def api_index() -> dict[str, Any]:
+        """What the API holds: every page's data at /api + the page's path."""
+        return {"pages": {"suites": "/api/suites", "ranking": "/api/suites/{name@N}", "agent": "/api/agents/{id}",
+                          "run": "/api/runs/{id}", "episodes": "/api/runs/{id}/episodes.csv (or .json)",
+                          "submission": "/api/submissions/{id}"},
+                "writes": {"results": "POST /api/submissions/results", "agent": "POST /api/submissions/agent"},
+                "docs": "/api/docs"}
+
     @app.get("/api/suites")
     def suites_api() -> dict[str, Any]:
         return pages.suites_page(store)

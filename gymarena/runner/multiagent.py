@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from time import perf_counter
 from typing import Any
 
-from gymarena.errors import AgentError, InvalidActionError, SimulatorError
+from gymarena.errors import InvalidActionError, SimulatorError
 from gymarena.protocol import episode_seed
 from gymarena.records import EpisodeKey, EpisodeRecord
-from gymarena.runner.rollout import ActionCheck, action_check, reset_agent, reset_env, where
+from gymarena.runner.rollout import ActionCheck, action_check, agent_failed, reset_agent, reset_env, where
 from gymarena.success import METRICS_KEY, EpisodeOutcome, episode_succeeded
 from gymarena.tasks import TaskSpec
 from gymarena.wrappers.episode_metrics import episode_metrics
@@ -83,7 +83,7 @@ def run_parallel_episode(
         try:
             actions = agent.act(observations)
         except Exception as exc:
-            raise AgentError(f"agent {agent_name} raised {type(exc).__name__} on {at}: {exc}") from exc
+            raise agent_failed(agent_name, exc, f"on {at}") from exc
         actions = _checked_actions(actions, list(env.agents), checks, env, at, agent_name)
         try:
             observations, rewards, terminations, truncations, infos = env.step(actions)

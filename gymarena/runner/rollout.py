@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from gymarena.errors import AgentError, InvalidActionError, SimulatorError
+from gymarena.errors import AgentError, InvalidActionError, SimulatorError, raised_at
 from gymarena.protocol import episode_seed
 from gymarena.records import EpisodeKey, EpisodeRecord
 from gymarena.success import EpisodeOutcome, episode_succeeded
@@ -56,6 +56,12 @@ def action_check(space: spaces.Space) -> ActionCheck:
     return space.contains
 
 
+def agent_failed(agent_name: str, exc: BaseException, at: str) -> AgentError:
+    """The error for an exception of the agent's own code ``at`` a place of the episode: its
+    type, its text and the file and line it was raised at."""
+    return AgentError(f"agent {agent_name} raised {type(exc).__name__} {at}: {exc}{raised_at(exc)}")
+
+
 def where(task: TaskSpec, key: EpisodeKey, step: int) -> str:
     return f"{task.id} (seed {key.seed}, episode {key.episode}, step {step})"
 
@@ -75,7 +81,7 @@ def _decide(agent: Any, observation: Any, interval: int, where: Callable[[], str
     except AgentError:
         raise
     except Exception as exc:
-        raise AgentError(f"agent {agent_name} raised {type(exc).__name__} on {where()}: {exc}") from exc
+        raise agent_failed(agent_name, exc, f"on {where()}") from exc
 
 
 # What a loop hands back: return, last reward, steps, terminated, truncated, last info.
@@ -101,7 +107,7 @@ def _closed_loop(
         try:
             action = act(observation)
         except Exception as exc:
-            raise AgentError(f"agent {agent_name} raised {type(exc).__name__} on {where(task, key, step)}: {exc}") from exc
+            raise agent_failed(agent_name, exc, f"on {where(task, key, step)}") from exc
         if not check(action):
             raise _invalid(env, task, key, step, action, agent_name)
         try:
@@ -143,7 +149,7 @@ def reset_agent(agent: Any, seed: int, task: TaskSpec, key: EpisodeKey, agent_na
     try:
         getattr(agent, method)(seed=seed)
     except Exception as exc:
-        raise AgentError(f"agent {agent_name} raised {type(exc).__name__} in {method} on {where(task, key, 0)}: {exc}") from exc
+        raise agent_failed(agent_name, exc, f"in {method} on {where(task, key, 0)}") from exc
 
 
 def reset_env(env: Any, seed: int | None, task: TaskSpec, key: EpisodeKey) -> tuple[Any, Any]:

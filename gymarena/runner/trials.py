@@ -23,10 +23,9 @@ from __future__ import annotations
 from time import perf_counter
 from typing import Any
 
-from gymarena.errors import AgentError
 from gymarena.protocol import episode_seed, unit_episode_keys
 from gymarena.records import EpisodeKey, EpisodeRecord
-from gymarena.runner.rollout import ActionCheck, play_episode, reset_agent, reset_env, where
+from gymarena.runner.rollout import ActionCheck, agent_failed, play_episode, reset_agent, reset_env, where
 from gymarena.tasks import TaskSpec
 
 ADAPTATION, EVALUATION = "adaptation", "evaluation"
@@ -48,10 +47,7 @@ class _Feedback:
         try:
             self.observe(result[1], result[2], result[3])
         except Exception as exc:
-            raise AgentError(
-                f"agent {self.agent_name} raised {type(exc).__name__} in observe on "
-                f"{where(self.task, self.key, self.steps - 1)}: {exc}"
-            ) from exc
+            raise agent_failed(self.agent_name, exc, f"in observe on {where(self.task, self.key, self.steps - 1)}") from exc
         return result
 
 
@@ -59,7 +55,7 @@ def _call(agent: Any, method: str, task: TaskSpec, key: EpisodeKey, agent_name: 
     try:
         getattr(agent, method)(**kwargs)
     except Exception as exc:
-        raise AgentError(f"agent {agent_name} raised {type(exc).__name__} in {method} on {where(task, key, 0)}: {exc}") from exc
+        raise agent_failed(agent_name, exc, f"in {method} on {where(task, key, 0)}") from exc
 
 
 def run_trial(env: Any, agent: Any, task: TaskSpec, unit: EpisodeKey, check: ActionCheck, agent_name: str) -> list[EpisodeRecord]:

@@ -166,6 +166,13 @@ def test_sigterm_stops_serve_and_its_refresher_whenever_it_comes(sqlite_url, whe
         time.sleep(0.1)
 
 
+def test_the_api_answers_at_its_root_with_what_it_holds(sqlite_url):
+    with TestClient(create_app(sqlite_url, reps=200, refresh_in_process=False)) as client:
+        for path in ("/api", "/api/"):
+            index = client.get(path)
+            assert index.status_code == 200 and index.json()["pages"]["run"] == "/api/runs/{id}"
+
+
 def _cmdline(pid: int) -> bytes:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
