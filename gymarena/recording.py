@@ -27,6 +27,19 @@ from gymarena.tasks import get_task
 from gymarena.wrappers import make_env
 
 
+def _check_dataset_id(dataset_id: str) -> None:
+    """Minari's own id check, before anything is played: a malformed id would otherwise
+    fail only when the recording is written, losing it."""
+    try:
+        from minari.dataset.minari_dataset import parse_dataset_id
+    except ImportError:  # another Minari layout: it checks the id itself at the end
+        return
+    try:
+        parse_dataset_id(dataset_id)
+    except ValueError as exc:
+        raise GymarenaError(f"dataset id {dataset_id!r} is malformed: {exc}"[:400]) from None
+
+
 def record_dataset(task_id: str, agent_reference: str, dataset_id: str, seeds: tuple[int, ...], episodes: int,
                    say: Callable[[str], None] = print) -> Any:
     """Play ``episodes`` episodes per seed and write them as the Minari dataset ``dataset_id``."""
@@ -40,6 +53,7 @@ def record_dataset(task_id: str, agent_reference: str, dataset_id: str, seeds: t
     task = get_task(task_id).with_episodes(episodes)
     if task.agents != "single" or task.decision_intervals != (1,) or task.trial is not None:
         raise GymarenaError(f"{task.id} is not a plain single-agent task; datasets record those only")
+    _check_dataset_id(dataset_id)
     if dataset_id in minari.list_local_datasets():
         raise GymarenaError(f"a dataset {dataset_id!r} exists already (`minari delete {dataset_id}` removes it)")
     (planned,) = installed_protocol([task], seeds)

@@ -139,3 +139,40 @@ def test_runs_are_deleted_with_their_episodes_and_prune_takes_failed_and_interru
     with ResultsStore(sqlite_url) as store, store.engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM episodes").scalar() == 0
         assert connection.exec_driver_sql("SELECT count(*) FROM seed_means").scalar() == 0
+
+
+# -- no tracebacks on bad input -------------------------------------------------------------
+
+@pytest.mark.parametrize("args, message", [
+    (["dataset", "record", "--task", "classic/CartPole-v1", "--id", "bad id!", "--episodes", "1"],
+     "dataset id 'bad id!' is malformed"),
+])
+def test_bad_input_without_a_database_is_one_line(args, message):
+    _one_line_error(gymarena(*args), message)
+
+
+def test_bad_input_with_a_database_is_one_line(sqlite_url, tmp_path):
+    assert gymarena("eval", "--task", "classic/CartPole-v1", "--seeds", "0", "--episodes", "1", db=sqlite_url).returncode == 0
+    a_file = tmp_path / "taken.txt"
+    a_file.write_text("")
+    _one_line_error(gymarena("report", "1", "--out", str(a_file), db=sqlite_url), "give --out a directory")
+    _one_line_error(gymarena("cav", "test", "--agent", "idmm", "--tests", "10", db=sqlite_url),
+                    "there is no built-in AV 'idmm': did you mean 'idm'?")
+
+
+def test_an_unreachable_ray_cluster_is_one_line(monkeypatch):
+    import ray
+
+    from gymarena.errors import GymarenaError
+    from gymarena.runner import ray_backend
+
+    def refuse(**options):
+        raise ConnectionError("ray client connection timeout")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", refuse)
+    with pytest.raises(GymarenaError, match="cannot connect to the Ray cluster at 'ray://head:10001'"):
+        ray_backend.connect("ray://head:10001", 1)
+    import importlib.util
+
+    assert importlib.util.find_spec("grpc") is not None  # the ray extra brings what Ray Client needs

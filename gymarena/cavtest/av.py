@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from gymarena.agents import AgentSource, load_agent
+from gymarena.agents import BUILTIN_AGENTS, AgentSource, load_agent
 from gymarena.envs.cav import avs
 from gymarena.envs.cav.env import lane_change_of
 from gymarena.envs.cav.sim import Policy
@@ -36,6 +36,13 @@ def av_source(reference: str) -> tuple[AgentSource, Callable[[Any], Policy]]:
 
         source = AgentSource(BUILTIN_PREFIX + name, name, __version__, digest, _builtin_factory(name))
         return source, lambda task: avs.AVS[name]
+    if ":" not in reference and reference not in BUILTIN_AGENTS:
+        from gymarena.tasks import suggest
+
+        hints = suggest(name, list(avs.AVS))
+        hint = f"did you mean {' or '.join(repr(h) for h in hints)}? " if hints else ""
+        raise AgentLoadError(f"there is no built-in AV {name!r}: {hint}the built-ins are {', '.join(sorted(avs.AVS))}; "
+                             f"or an agent: {', '.join(BUILTIN_AGENTS)}, package.module:attr or path/to/file.py:attr")
     source = load_agent(reference)
 
     def policy_for(task) -> Policy:

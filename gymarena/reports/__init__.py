@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gymarena.errors import GymarenaError
 from gymarena.metrics import aggregate
 from gymarena.reports import figures
 from gymarena.reports.data import Comparison, RunData, compare, load_runs
@@ -42,7 +43,11 @@ def write_report(
 ) -> Report:
     """Write the report of these runs into ``directory`` (created if needed)."""
     runs = load_runs(store, run_ids)
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # an existing file, a read-only place
+        raise GymarenaError(f"cannot write the report into {directory}: {exc.strerror or exc}; "
+                            "give --out a directory (new or existing)") from None
     report = Report(directory, compare(runs))
     rng = np.random.default_rng(REPORT_SEED)
     task_rows = [score_row(run.run.id, s) for run in runs for s in run.scores]

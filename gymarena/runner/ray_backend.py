@@ -49,7 +49,12 @@ def connect(address: str | None, workers: int) -> Any:
     if not ray.is_initialized():
         options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
         if address:
-            ray.init(address=address, **options)
+            try:
+                ray.init(address=address, **options)
+            except (ConnectionError, ImportError, ValueError, RuntimeError) as exc:
+                raise GymarenaError(f"cannot connect to the Ray cluster at {address!r}: {type(exc).__name__}: {exc}; "
+                                    "check the address (auto from a node of the cluster, or ray://head-node:10001) "
+                                    "and that gymarena[ray] is installed (Ray Client needs ray[client])") from None
         else:
             ray.init(num_cpus=workers, **options)
     return ray
