@@ -63,6 +63,14 @@ def say(line: str) -> None:
     err.print(line, highlight=False)
 
 
+def _ignore_further_interrupts() -> None:
+    """After Ctrl-C has been handled: a solver that held the signal may deliver it again
+    while the command exits; the exit says what was kept, so a second one is dropped."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _print_version(value: bool) -> None:
     if value:
         from gymarena import __version__
@@ -282,21 +290,29 @@ def cav_test_command(
     mode: str = typer.Option("nde", "--mode", help="nde (naturalistic), nade (importance-sampled) or adaptive."),
     tests: int = typer.Option(200_000, "--tests", help="Tests to play (the most, with --until-rhw)."),
     until_rhw: float | None = typer.Option(None, "--until-rhw", help="Stop once the relative half-width (90%) is this small."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the run: batch i of tests is drawn from (seed, i)."),
+    seed: int = typer.Option(0, "--seed", "--seeds", help="Seed of the run: batch i of tests is drawn from (seed, i)."),
     batch_size: int = typer.Option(4096, "--batch-size", help="Tests simulated at once (and committed together)."),
     epsilon: float = typer.Option(0.1, "--epsilon", help="NADE's defensive share of the NDD in the importance distribution."),
     ndd: str | None = typer.Option(None, "--ndd", help="An NDD file of your own (format gymarena-ndd/1)."),
+    fresh: bool = typer.Option(False, "--fresh", help="Start a new run even if an identical one exists (unfinished or complete)."),
     as_json: AsJson = False,
     db: str | None = DbOption,
 ) -> None:
-    """Estimate an AV's crash rate; every test is stored as an episode of a run."""
+    """Estimate an AV's crash rate; every test is stored as an episode of a run (the same command continues it)."""
     from gymarena.cavtest import run_cav_tests
     from gymarena.results import open_store
     from gymarena.results.exchange import stored_run
     from gymarena.views import cav_test_shown
 
     with reported_errors(), open_store(db) as store:
-        run_id, summary = run_cav_tests(store, agent, mode, tests, until_rhw, seed, batch_size, epsilon, ndd, say=say)
+        try:
+            run_id, summary = run_cav_tests(store, agent, mode, tests, until_rhw, seed, batch_size, epsilon, ndd, say=say,
+                                            fresh=fresh)
+        except KeyboardInterrupt:
+            _ignore_further_interrupts()
+            say("interrupted: the tests of every finished batch are stored; run the same `gymarena cav test` again "
+                "to continue")
+            raise typer.Exit(130) from None
         show(cav_test_shown(run_id, summary, stored_run(store, run_id).summary or {}), as_json)
 
 

@@ -8,6 +8,7 @@ the shapes directly.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -227,19 +228,39 @@ def cav_test_shown(run_id: int, summary: Any, stored: dict[str, Any]) -> Shown:
     return Shown({"run": run_id, **stored}, lines=(f"run {run_id}: {summary.line()}",))
 
 
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def _needed_text(needed: tuple[float, float, float]) -> str:
+    """Tests needed for RHW 0.3 with its bootstrap CI, saying "not reached" instead of inf."""
+    point, low, high = needed
+    if not math.isfinite(point):
+        return ""  # the summary's line says "not reached" already
+    interval = (f"95% CI {low:,.0f} to {high:,.0f}" if math.isfinite(low) and math.isfinite(high)
+                else "95% CI: not reached in most bootstrap resamples" if not math.isfinite(low)
+                else f"95% CI {low:,.0f} to not reached")
+    return f"tests needed {point:,.0f} ({interval})"
+
+
 def cav_compare_shown(run_ids: tuple[int, int], result: Any, plot: str | None) -> Shown:
-    lines = [f"run {run_id}: {summary.line()}; tests needed {needed[0]:,.0f} (95% CI {needed[1]:,.0f} to {needed[2]:,.0f})"
+    lines = [f"run {run_id}: {summary.line()}" + (f"; {text}" if (text := _needed_text(needed)) else "")
              for run_id, summary, needed in zip(run_ids, result.summaries, result.needed)]
     lines.append(f"the estimates differ by {result.z:+.2f} standard errors: they {'agree' if result.agree else 'DISAGREE'}")
-    lines.append(f"efficiency of run {run_ids[1]} over run {run_ids[0]}: {result.efficiency[0]:.1f}x "
-                 f"(95% CI {result.efficiency[1]:.1f} to {result.efficiency[2]:.1f})")
+    point, low, high = result.efficiency
+    if math.isfinite(point):
+        interval = f"95% CI {low:.1f} to {high:.1f}" if math.isfinite(low) and math.isfinite(high) else "no bootstrap CI"
+        lines.append(f"efficiency of run {run_ids[1]} over run {run_ids[0]}: {point:.1f}x ({interval})")
+    else:
+        lines.append(f"efficiency of run {run_ids[1]} over run {run_ids[0]}: not defined (a run never reached "
+                     "relative half-width 0.3)")
     if plot:
         lines.append(f"RHW curves: {plot}")
     payload = {
         "runs": [{"run": run_id, "crash_rate": s.crash_rate, "ci90": [s.low, s.high], "tests": s.tests, "crashes": s.crashes,
-                  "relative_half_width": s.relative_half_width, "tests_needed": list(needed)}
+                  "relative_half_width": s.relative_half_width, "tests_needed": [_finite_or_none(v) for v in needed]}
                  for run_id, s, needed in zip(run_ids, result.summaries, result.needed)],
-        "z": result.z, "agree": result.agree, "efficiency": list(result.efficiency), "plot": plot,
+        "z": result.z, "agree": result.agree, "efficiency": [_finite_or_none(v) for v in result.efficiency], "plot": plot,
     }
     return Shown(payload, lines=tuple(lines))
 

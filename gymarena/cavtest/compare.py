@@ -57,13 +57,24 @@ def compare(store: ResultsStore, run_a: int, run_b: int, reps: int = 300, seed: 
         no_path = np.full(values.size, np.nan)
         paths.append(relative_half_width(outcomes, naturalistic=naturalistic) if summary.crashes else no_path)
     a, b = summaries
-    se = np.sqrt(((a.high - a.low) / (2 * z_value(0.9))) ** 2 + ((b.high - b.low) / (2 * z_value(0.9))) ** 2)
+    se = np.sqrt(_standard_error(a) ** 2 + _standard_error(b) ** 2)
     z = (a.crash_rate - b.crash_rate) / se if se > 0 else 0.0
-    ratio = samples[0] / samples[1]
+    with np.errstate(divide="ignore", invalid="ignore"):  # runs that never reach 0.3: inf / inf
+        ratio = samples[0] / samples[1]
     finite = ratio[np.isfinite(ratio)]
     low, high = np.percentile(finite, [2.5, 97.5], method="nearest") if finite.size else (np.nan, np.nan)
     point = needed[0][0] / needed[1][0] if np.isfinite(needed[1][0]) and needed[1][0] > 0 else np.nan
     return Comparison((a, b), float(z), (needed[0], needed[1]), (float(point), float(low), float(high))), paths
+
+
+def _standard_error(summary: Summary) -> float:
+    """The estimate's standard error: from its Wilson interval for naturalistic runs (so a
+    run without a crash still has one), else the normal approximation's."""
+    if summary.naturalistic:
+        return (summary.high - summary.low) / (2 * z_value(0.9))
+    if summary.relative_half_width is None:
+        return 0.0
+    return summary.relative_half_width * summary.crash_rate / z_value(0.9)
 
 
 def plot_paths(paths: list[np.ndarray], labels: list[str], out: str) -> str:

@@ -3,6 +3,9 @@
 A testing run is a stored run of the task of its mode (``cav/Highway2Lane-{NDE,NADE,Adaptive}-v0``)
 whose episodes are its tests, committed batch by batch through the run recorder (a crash
 midway loses at most the batch being played, and the run ends failed with the reason).
+Like ``gymarena eval``, the same command again continues an unfinished run (its stored
+batches are skipped; the adaptive mode plays them again, unstored, to restore its fit:
+batch i is drawn from (seed, i), so it is the same batch) and shows a complete one.
 Each test's record holds ``crash``, ``weight``, ``outcome`` (weight x 1[crash], what the
 estimate averages), ``controlled`` decisions and where it was played (``batch``, ``row``;
 adaptive runs also the ``betas`` its batch used), so any test can be replayed and drawn.
@@ -39,9 +42,10 @@ QP_MODULES = ("qpsolvers", "quadprog")  # the adaptive mode's fit of its surroga
 
 def run_cav_tests(store: ResultsStore, av: str, mode: str, tests: int, until_rhw: float | None = None,
                   seed: int = 0, batch_size: int = 4096, epsilon: float = 0.1, ndd_path: str | None = None,
-                  say: Callable[[str], None] = print) -> tuple[int, Summary]:
+                  say: Callable[[str], None] = print, fresh: bool = False) -> tuple[int, Summary]:
     """Play up to ``tests`` tests (stopping early once the relative half-width reaches
-    ``until_rhw``), storing them as a run; (run id, summary)."""
+    ``until_rhw``), storing them as a run; (run id, summary). Continues an unfinished run of
+    the same settings, and returns a complete one, unless ``fresh``."""
     if mode not in MODES:
         raise GymarenaError(f"unknown testing mode {mode!r}: choose one of {', '.join(MODES)}")
     if tests < 1 or batch_size < 1:
@@ -59,22 +63,34 @@ def run_cav_tests(store: ResultsStore, av: str, mode: str, tests: int, until_rhw
               "tasks": [{"id": task.id, "episodes": task.episodes, "decision_intervals": [1]}]}
     start = RunStart(source.identity, protocol, config, provenance.collect(protocol.simulator_packages()),
                      settings=settings)
+    if not fresh and (done := store.find_complete_run(start.config_hash)) is not None:
+        _, outcomes, _ = stored_outcomes(store, done)
+        say(f"run {done} already holds these tests (complete); nothing was played. --fresh tests again as a new run")
+        return done, summarise(outcomes, naturalistic=mode == "nde")
     road = Road()
     fitter = BetaFitter(len(SURROGATES))
     values: list[np.ndarray] = []
     played = 0
-    with store.recording(start) as run:
+    with store.recording(start, resume=not fresh) as run:
+        stored = _stored_batches(store, run.run_id) if run.resumed else {}
+        if stored:
+            say(f"continuing run {run.run_id}: {sum(v.size for v in stored.values()):,} tests are stored")
         for index, first in enumerate(range(0, tests, batch_size)):
             size = min(batch_size, tests - first)
             betas = fitter.betas
             controller = make_controller(mode, ndd, epsilon, betas)
+            if index in stored and mode != "adaptive":
+                values.append(stored[index])
+                played += size
+                continue
             began = time.perf_counter()
             batch, _ = play_batch(size, policy, controller, road, seed, index)
             seconds = (time.perf_counter() - began) / size
             weights = getattr(controller, "weights", np.ones(size))
-            run.add(_records(task.id, seed, first, index, batch, weights,
-                             getattr(controller, "controlled", np.zeros(size, int)), seconds,
-                             betas if mode == "adaptive" else None))
+            if index not in stored:
+                run.add(_records(task.id, seed, first, index, batch, weights,
+                                 getattr(controller, "controlled", np.zeros(size, int)), seconds,
+                                 betas if mode == "adaptive" else None))
             values.append(np.where(batch.crashed, weights, 0.0))
             played += size
             if mode == "adaptive":
@@ -88,6 +104,14 @@ def run_cav_tests(store: ResultsStore, av: str, mode: str, tests: int, until_rhw
         summary = summarise(everything, naturalistic=mode == "nde")
         run.summary = summary.to_json(everything)
     return run.run_id, summary
+
+
+def _stored_batches(store: ResultsStore, run_id: int) -> dict[int, np.ndarray]:
+    """The outcomes of a run's stored tests, per batch index (batches are committed whole)."""
+    batches: dict[int, list[tuple[int, float]]] = {}
+    for record in store.episodes(run_id):
+        batches.setdefault(int(record.extra["batch"]), []).append((record.extra["row"], record.extra["outcome"]))
+    return {index: np.array([outcome for _, outcome in sorted(rows)]) for index, rows in batches.items()}
 
 
 def _records(task_id, seed, start, index, batch, weights, controlled, seconds, betas) -> list[EpisodeRecord]:

@@ -1,5 +1,12 @@
 """What a testing run's outcomes say: the crash rate with its 90% CI, the relative
-half-width and the tests needed for 0.3 (metrics/efficiency.py)."""
+half-width and the tests needed for 0.3 (metrics/efficiency.py).
+
+The relative half-width is the papers' (z x standard error / estimate, normal
+approximation), unchanged. The reported interval respects that a crash rate is never
+negative: naturalistic (NDE) outcomes are Bernoulli, so their interval is Wilson's score
+interval, which stays inside [0, 1] and is sound for rare events (0 crashes in n tests
+gives [0, z^2 / (n + z^2)], not [0, 0]); importance-sampled outcomes (NADE, adaptive) are
+weighted, not Bernoulli, so theirs is the normal interval cut at 0."""
 
 from __future__ import annotations
 
@@ -40,14 +47,26 @@ class Summary:
                 f"(90% CI [{self.low:.3e}, {self.high:.3e}]), relative half-width {rhw}, tests needed for 0.3: {needed}")
 
 
+def wilson_interval(successes: int, n: int, z: float) -> tuple[float, float]:
+    """Wilson's score interval for a binomial proportion (inside [0, 1] for any counts)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+
+
 def summarise(values: np.ndarray, naturalistic: bool) -> Summary:
     n = values.size
+    z = z_value(0.9)
     mu = float(values.mean()) if n else 0.0
     sd = np.sqrt(mu * (1 - mu)) if naturalistic else (float(values.std(ddof=1)) if n > 1 else 0.0)
-    half = z_value(0.9) * sd / np.sqrt(max(n, 1))
+    half = z * sd / np.sqrt(max(n, 1))
     crashes = int(np.count_nonzero(values))
     rhw = half / mu if mu > 0 else None
     needed = tests_needed(TestOutcomes.from_array(values), naturalistic=naturalistic) if crashes else None
-    return Summary(n, crashes, mu, mu - half, mu + half, rhw, needed, naturalistic)
+    low, high = wilson_interval(crashes, n, z) if naturalistic else (max(0.0, mu - half), mu + half)
+    return Summary(n, crashes, mu, low, high, rhw, needed, naturalistic)
 
 

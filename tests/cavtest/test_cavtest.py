@@ -110,3 +110,58 @@ def test_a_users_av_is_tested_through_its_agent_reference(db, tmp_path):
     assert len(records) == 300
     assert all(r.extra["distance"] < 150 for r in records)  # stopped within v^2 / 8 m: the user's AV drove
     assert all(r.extra["crash"] or r.truncated for r in records)  # never finished the segment
+
+
+def _tests_stored(url: str) -> int:
+    try:
+        with ResultsStore(url) as store:
+            return sum(run.episode_count for run in store.list_runs())
+    except Exception:  # the database is being created
+        return 0
+
+
+@pytest.mark.parametrize("mode", ["nade", "adaptive"])
+def test_an_interrupted_testing_run_continues_where_it_stopped_and_matches_an_unbroken_one(tmp_path, mode):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    url = f"sqlite:///{tmp_path / 'cav.sqlite'}"
+    args = ["cav", "test", "--agent", "aggressive", "--mode", mode, "--tests", "12000", "--batch-size", "1500", "--db", url]
+    process = subprocess.Popen([sys.executable, "-m", "gymarena", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + 120
+    while _tests_stored(url) < 3000:  # two batches: past the adaptive mode's first fit
+        assert time.monotonic() < deadline and process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130 and "run the same `gymarena cav test` again to continue" in stderr, stderr
+    with ResultsStore(url) as store:
+        (run,) = store.list_runs()
+    assert run.status == "interrupted" and 0 < run.episode_count < 12000
+    resumed = cav(*args[1:])
+    assert resumed.exit_code == 0 and f"continuing run {run.id}: {run.episode_count:,} tests are stored" in resumed.output
+    again = cav(*args[1:])
+    assert f"run {run.id} already holds these tests" in again.output
+    unbroken = cav(*args[1:], "--fresh")
+    with ResultsStore(url) as store:
+        first, second = (store.get_run(r.id) for r in store.list_runs())
+        outcomes = [[e.extra["outcome"] for e in sorted(store.episodes(r.id), key=lambda e: e.episode)] for r in (first, second)]
+    assert unbroken.exit_code == 0 and first.status == second.status == "complete"
+    assert outcomes[0] == outcomes[1] and first.summary["crash_rate"] == second.summary["crash_rate"]
+
+
+def test_nde_intervals_respect_zero_and_compare_never_prints_inf_or_nan(db):
+    assert cav("test", "--agent", "cautious", "--mode", "nde", "--tests", "3000", "--db", db).exit_code == 0
+    assert cav("test", "--agent", "cautious", "--mode", "nde", "--tests", "2000", "--seed", "1", "--db", db).exit_code == 0
+    with ResultsStore(f"sqlite:///{db}") as store:
+        summaries = [run.summary for run in store.list_runs()]
+    for summary in summaries:
+        low, high = summary["ci90"]
+        assert 0 <= low <= summary["crash_rate"] <= high and high > 0  # Wilson: no crash still bounds the rate above
+    compared = cav("compare", "1", "2", "--db", db)
+    assert compared.exit_code == 0, compared.output
+    assert not any(word in compared.output for word in ("inf", "nan", "RuntimeWarning")), compared.output
