@@ -176,3 +176,22 @@ def test_an_unreachable_ray_cluster_is_one_line(monkeypatch):
     import importlib.util
 
     assert importlib.util.find_spec("grpc") is not None  # the ray extra brings what Ray Client needs
+
+
+def test_an_agent_that_cannot_play_a_task_says_so_before_any_episode(sqlite_url, tmp_path):
+    module = tmp_path / "partial.py"
+    module.write_text(
+        "class Only:\n"
+        "    def check_task(self, task):\n"
+        "        if task.id != 'classic/CartPole-v1':\n"
+        "            raise ValueError(f'no checkpoint for {task.id}')\n"
+        "    def __call__(self, task, observation_space, action_space):\n"
+        "        return Agent(action_space)\n\n"
+        "class Agent:\n"
+        "    def __init__(self, space):\n        self.space = space\n"
+        "    def reset(self, seed=None):\n        pass\n"
+        "    def act(self, observation):\n        return 0\n\n"
+        "make_agent = Only()\n")
+    result = gymarena("eval", "--suite", "quickstart", "--agent", f"{module}:make_agent", db=sqlite_url)
+    _one_line_error(result, "cannot play minigrid/DoorKey-5x5-v0: no checkpoint for minigrid/DoorKey-5x5-v0")
+    assert _runs(sqlite_url) == []

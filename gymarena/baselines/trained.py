@@ -111,6 +111,11 @@ class RecipeAgents:
                                  f"`gymarena baselines train {recipe.name} --seeds {self.seed}`")
         return path
 
+    def check_task(self, task: TaskSpec) -> None:
+        """Raise, before anything is played, if this agent has no checkpoint for ``task``
+        (the runner asks for every task of a run first: no run stops halfway for it)."""
+        self.checkpoint(task.id)
+
     @property
     def content_digest(self) -> bytes:
         """Every checkpoint this agent can load: its identity."""

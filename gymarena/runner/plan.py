@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gymarena.agents import AgentSource, load_agent
-from gymarena.errors import RunConfigError
+from gymarena.errors import AgentLoadError, GymarenaError, RunConfigError, raised_at
 from gymarena.protocol import RunProtocol, installed_protocol
 from gymarena.runner.backends import BACKENDS
 from gymarena.suites import load_suite
@@ -139,7 +139,17 @@ def plan_request(request: EvalRequest, agent: AgentSource | None = None) -> RunP
         missing = family_of(spec).external_missing(how_to_install=True)
         if missing:
             raise RunConfigError(f"{spec.id} cannot run here: it {missing}")
-    return RunPlan(installed_protocol(specs, seeds), agent or load_agent(request.agent), label)
+    source = agent or load_agent(request.agent)
+    check_task = getattr(source.factory, "check_task", None)  # an agent that can tell before it plays
+    if callable(check_task):
+        for spec in specs:
+            try:
+                check_task(spec)
+            except GymarenaError:
+                raise
+            except Exception as exc:  # the user's code: reported as theirs, in one line
+                raise AgentLoadError(f"agent {source.reference!r} cannot play {spec.id}: {exc}{raised_at(exc)}") from exc
+    return RunPlan(installed_protocol(specs, seeds), source, label)
 
 
 def plan_stored_run(run: RunInfo) -> RunPlan:
