@@ -600,7 +600,13 @@ def baselines_train_command(
     from gymarena.views import checkpoints_shown
 
     with reported_errors():
-        written = train_recipes(recipes or [], all_recipes, parse_seeds(seeds), steps, root, say=say)
+        try:
+            written = train_recipes(recipes or [], all_recipes, parse_seeds(seeds), steps, root, say=say)
+        except KeyboardInterrupt:
+            _ignore_further_interrupts()
+            say("interrupted: every checkpoint whose training finished is written (its line above says so); "
+                "the one being trained is not saved: train it again with the same command")
+            raise typer.Exit(130) from None
     show(checkpoints_shown(written), as_json)
 
 

@@ -163,3 +163,18 @@ def test_the_published_baseline_runs_load_into_a_fresh_database_and_rank_on_quic
         # ranked when this machine's simulator versions are the publisher's, listed apart (with the difference) if not
         agents = {entry.agent for entry in ranking.entries} | {a for group in ranking.apart for a in group.agents}
         assert {f"{algorithm}_seed{seed}" for algorithm in ("ppo", "dqn") for seed in range(3)} <= agents
+
+
+def test_training_says_how_far_it_is_and_runs_torch_on_one_thread_by_default(root, monkeypatch):
+    import torch
+
+    from gymarena.baselines import training
+
+    monkeypatch.setattr(training, "PROGRESS_SECONDS", 0.0)  # a line at every step
+    monkeypatch.delenv(training.TORCH_THREADS_ENV, raising=False)
+    lines: list[str] = []
+    train_recipes(["ppo-cartpole"], False, (0,), 512, None, say=lines.append)
+    assert lines[0] == "ppo-cartpole seed 0: training 512 steps on 1 torch thread(s)" and torch.get_num_threads() == 1
+    progress = [line for line in lines if "/512 steps" in line]
+    assert progress and "about" in progress[-1] and "s left" in progress[-1]
+    assert any("mean return" in line for line in progress)  # CartPole episodes end within 512 steps
