@@ -81,13 +81,15 @@ def score_row(run_id: int, score: TaskScore) -> dict[str, Any]:
     return row
 
 
-SCORE_TABLE_COLUMNS = ["task", "episodes", "seeds", "return", "return 95% CI", "normalised", "normalised 95% CI",
+RETURN_COLUMN = "return (mean ± std)"
+FAS_COLUMN = "FAS (mean ± std over seeds)"
+SCORE_TABLE_COLUMNS = ["task", "episodes", "seeds", RETURN_COLUMN, "return 95% CI", "normalised", "normalised 95% CI",
                        "success", "success 95% CI"]
 
 
 def score_table_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
     """The table's columns: FAS only when some task ran a decision-interval sweep."""
-    return SCORE_TABLE_COLUMNS + (["FAS"] if any("FAS" in row for row in rows) else [])
+    return SCORE_TABLE_COLUMNS + ([FAS_COLUMN] if any(FAS_COLUMN in row for row in rows) else [])
 
 
 def _number(value: float | None) -> str:
@@ -105,18 +107,20 @@ def _estimate(estimate: Estimate | None) -> tuple[str, str]:
 def score_table_row(score: TaskScore) -> dict[str, Any]:
     """The compact, rounded form of a task's score for terminal tables."""
     done = score.episodes if score.episodes == score.expected_episodes else f"{score.episodes}/{score.expected_episodes}"
+    if score.fas is not None:  # a sweep: the return and success columns are the native interval's episodes
+        done = f"{done} ({score.scored} at the native interval)"
     if score.failed:
         done = f"{done} ({score.failed} crashed)"
     returns = "-" if score.mean_return is None else f"{short_number(score.mean_return.point)} ± {_number(score.return_std)}"
     normalised, normalised_ci = _estimate(score.normalised)
     success, success_ci = _estimate(score.success)
     row = {
-        "task": score.task_id, "episodes": done, "seeds": score.seeds, "return": returns,
+        "task": score.task_id, "episodes": done, "seeds": score.seeds, RETURN_COLUMN: returns,
         "return 95% CI": "-" if score.mean_return is None else _interval(score.mean_return.low, score.mean_return.high),
         "normalised": normalised, "normalised 95% CI": normalised_ci, "success": success, "success 95% CI": success_ci,
     }
     if score.fas is not None:
-        row["FAS"] = f"{short_number(score.fas.point)} ± {short_number(score.fas.std)}"
+        row[FAS_COLUMN] = f"{short_number(score.fas.point)} ± {short_number(score.fas.std)}"
     return row
 
 

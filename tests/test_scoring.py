@@ -108,3 +108,16 @@ def test_cli_json_web_api_and_report_give_one_score_per_task(db_url, tmp_path):
                               ("mean_return_low", score["mean_return"]["low"]), ("return_std", score["return_std"]),
                               ("success", (score["success"] or {}).get("point"))):
             assert (float(row[column]) if row[column] else None) == value, column
+
+
+def test_score_tables_say_what_plus_minus_is_and_how_many_episodes_a_sweep_scores():
+    from gymarena.scoring import Estimate, FasScore, TaskScore
+    from gymarena.views import FAS_COLUMN, RETURN_COLUMN, score_table_columns, score_table_row
+
+    score = TaskScore("mujoco/Hopper-v5", "0" * 64, seeds=2, episodes=16, expected_episodes=16, scored=4, failed=0,
+                      mean_return=Estimate(10.0, 8.0, 12.0), return_std=1.5, normalised=None, success=None,
+                      fas=FasScore(0.5, 0.1, ((1, 10.0), (2, 9.0))))
+    row = score_table_row(score)
+    assert RETURN_COLUMN == "return (mean ± std)" and row[RETURN_COLUMN] == "10 ± 1.5"
+    assert row["episodes"] == "16 (4 at the native interval)" and row[FAS_COLUMN] == "0.5 ± 0.1"
+    assert FAS_COLUMN in score_table_columns([row])
