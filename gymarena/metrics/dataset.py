@@ -16,8 +16,10 @@ github.com/ml-jku/OfflineRL):
 One deliberate difference: u(D) is counted exactly by default. The reference estimates
 it with a HyperLogLog sketch over ",".join(row) strings (about 1% error); here rows are
 digitised into small integers and counted with a sort, which is exact and much faster
-(``bench/saco.py``); ``counting="hyperloglog"`` reproduces the sketch. Bins, limit
-source and counting method are parameters, recorded with every result.
+(``bench/saco.py``); ``counting="hyperloglog"`` reproduces the sketch, hashing a float
+dataset's rows in the reference's string form (``"3.0,..."``, not ``"3,..."``: a sketch's
+estimate depends on the strings it sees). Bins, limit source and counting method are
+parameters, recorded with every result.
 """
 
 from __future__ import annotations
@@ -216,14 +218,19 @@ def digitise(rows: np.ndarray, limits: np.ndarray, bins: int = DEFAULT_BINS) -> 
     return codes
 
 
-def count_unique_rows(codes: np.ndarray, counting: str = "exact") -> int:
+def count_unique_rows(codes: np.ndarray, counting: str = "exact", float_rows: bool = False) -> int:
     """The number of distinct rows of a 2-D integer array: ``exact``, or estimated with
     the reference's HyperLogLog sketch over ``",".join(row)`` strings (``hyperloglog``,
     to reproduce the paper's own numbers; needs ``pip install hyperloglog``).
 
+    The sketch hashes strings, so their form matters: the reference's rows of a float
+    dataset are floats after digitising, hashed as ``"3.0,1.0"``; ``float_rows`` hashes
+    them so (integer datasets keep ``"3,1"``). The exact count does not depend on it.
+
     Args:
         codes: digitised rows, shape (n, D).
         counting: ``"exact"`` or ``"hyperloglog"``.
+        float_rows: whether the rows were digitised from floating-point data.
     Returns:
         The number of distinct rows (estimated with ``hyperloglog``).
     """
@@ -231,14 +238,14 @@ def count_unique_rows(codes: np.ndarray, counting: str = "exact") -> int:
         raise ValueError(f"unknown counting method {counting!r}; choose one of {', '.join(COUNTING_METHODS)}")
     codes = np.ascontiguousarray(codes)
     if counting == "hyperloglog":
-        return _hyperloglog_count(codes)
+        return _hyperloglog_count(codes, float_rows)
     if codes.shape[0] == 0:
         return 0
     records = codes.view(np.dtype((np.void, codes.dtype.itemsize * codes.shape[1]))).ravel()
     return int(np.unique(records).size)
 
 
-def _hyperloglog_count(codes: np.ndarray) -> int:
+def _hyperloglog_count(codes: np.ndarray, float_rows: bool) -> int:
     try:
         from hyperloglog import HyperLogLog
     except ImportError:
@@ -246,7 +253,8 @@ def _hyperloglog_count(codes: np.ndarray) -> int:
             "counting='hyperloglog' needs the sketch the reference code uses: pip install hyperloglog"
         ) from None
     sketch = HyperLogLog(HYPERLOGLOG_ERROR)
-    for row in codes.tolist():
+    rows = codes.astype(float) if float_rows else codes
+    for row in rows.tolist():
         sketch.add(",".join(map(str, row)))
     return len(sketch)
 
@@ -267,7 +275,7 @@ def unique_state_actions(
     rows = np.asarray(rows)
     if limits is None:
         limits = state_action_limits(rows)
-    return count_unique_rows(digitise(rows, limits, bins), counting)
+    return count_unique_rows(digitise(rows, limits, bins), counting, float_rows=np.issubdtype(rows.dtype, np.floating))
 
 
 def state_action_coverage(unique: int, reference_unique: int) -> tuple[float, float]:
