@@ -237,13 +237,20 @@ def probability_of_improvement(scores_x: ScoresLike, scores_y: ScoresLike) -> fl
 # ---- performance profiles ------------------------------------------------------------
 
 def _batch_profile(batch: np.ndarray, layout: TaskScores, taus: np.ndarray, use_task_means: bool) -> np.ndarray:
-    """(B, len(taus)): fraction of runs (mean over tasks) or of task means above each tau."""
+    """(B, len(taus)): fraction of runs (mean over tasks) or of task means above each tau.
+
+    One threshold at a time: memory stays that of one (B, N) comparison, not of a
+    (B, N, taus) array (4.7 GB at 20,000 resamples and 200 thresholds)."""
+    profile = np.empty((batch.shape[0], taus.size))
     if use_task_means:
         means = _task_means(batch, layout)
-        return (means[:, :, None] > taus).mean(axis=1)
-    above = (batch[:, :, None] > taus).astype(float)
-    per_task = np.add.reduceat(above, layout.offsets[:-1], axis=1) / layout.runs_per_task[:, None]
-    return per_task.mean(axis=1)
+        for column, tau in enumerate(taus):
+            profile[:, column] = (means > tau).mean(axis=1)
+        return profile
+    for column, tau in enumerate(taus):
+        above = np.add.reduceat((batch > tau).astype(np.float64), layout.offsets[:-1], axis=1)
+        profile[:, column] = (above / layout.runs_per_task).mean(axis=1)
+    return profile
 
 
 def performance_profile(scores: ScoresLike, taus: Sequence[float] | np.ndarray, use_task_means: bool = False) -> np.ndarray:
