@@ -62,8 +62,19 @@ class HighwayMetrics(EpisodeMetrics):
         }
 
 
+class WithoutResetAction(gymnasium.Wrapper):
+    """highway-env's reset info holds ``action``: a random action it draws from an unseeded
+    space, so two resets with the same seed give different infos. No action was taken at a
+    reset; the key is dropped, and the same seed gives the same reset, info included."""
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        observation, info = self.env.reset(**kwargs)
+        info.pop("action", None)
+        return observation, info
+
+
 def make(task: TaskSpec, **overrides: Any) -> gymnasium.Env:
     import highway_env  # noqa: F401  registers the highway-env ids
 
     env = make_registered(task, **overrides)
-    return HighwayMetrics(FixedSpaces(env))
+    return HighwayMetrics(WithoutResetAction(FixedSpaces(env)))
