@@ -63,13 +63,15 @@ class HighwayMetrics(EpisodeMetrics):
 
 
 class WithoutResetAction(gymnasium.Wrapper):
-    """highway-env's reset info holds ``action``: a random action it draws from an unseeded
-    space, so two resets with the same seed give different infos. No action was taken at a
-    reset; the key is dropped, and the same seed gives the same reset, info included."""
+    """highway-env's reset info holds ``action``, a random action drawn from an unseeded
+    space, and the ``rewards`` that action would earn (merge's lane-change term follows
+    it), so two resets with the same seed give different infos. No action is taken at a
+    reset: both keys are dropped, and the same seed gives the same reset, info included."""
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         observation, info = self.env.reset(**kwargs)
         info.pop("action", None)
+        info.pop("rewards", None)
         return observation, info
 
 
