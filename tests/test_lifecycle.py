@@ -195,3 +195,12 @@ def test_an_agent_that_cannot_play_a_task_says_so_before_any_episode(sqlite_url,
     result = gymarena("eval", "--suite", "quickstart", "--agent", f"{module}:make_agent", db=sqlite_url)
     _one_line_error(result, "cannot play minigrid/DoorKey-5x5-v0: no checkpoint for minigrid/DoorKey-5x5-v0")
     assert _runs(sqlite_url) == []
+
+
+def test_the_ray_backend_prints_only_what_eval_prints(sqlite_url):
+    pytest.importorskip("ray")
+    result = gymarena("eval", "--task", "classic/CartPole-v1", "--seeds", "0", "--episodes", "1", "--backend", "ray",
+                      "--workers", "1", db=sqlite_url)
+    assert result.returncode == 0, result.stderr
+    leaked = [line for line in result.stderr.splitlines() if " INFO " in line or " WARNING " in line]
+    assert leaked == []

@@ -47,7 +47,10 @@ def connect(address: str | None, workers: int) -> Any:
     except ImportError:
         raise GymarenaError("the ray backend needs Ray: pip install 'gymarena[ray]'") from None
     if not ray.is_initialized():
-        options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+        import logging
+
+        # Ray's own start-up lines (a local instance started, its token setup) are not results: errors only.
+        options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
         if address:
             try:
                 ray.init(address=address, **options)
