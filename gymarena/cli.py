@@ -36,14 +36,22 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print the whole result as 
 AsCsv = Annotated[bool, typer.Option("--csv", help="Print the table as CSV.")]
 
 
+DEBUG = {"tracebacks": False}  # set by `gymarena --debug`
+
+
 @contextmanager
 def reported_errors() -> Iterator[None]:
-    """Turn gymarena's errors into one line on stderr and a non-zero exit."""
+    """Turn gymarena's errors into one line on stderr and a non-zero exit (with
+    ``--debug``, after the traceback of what caused it: an agent's own, for agent errors)."""
     from rich.markup import escape
 
     try:
         yield
     except GymarenaError as exc:
+        if DEBUG["tracebacks"]:
+            import traceback
+
+            err.print("".join(traceback.format_exception(exc)), highlight=False, markup=False, soft_wrap=True)
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
@@ -80,9 +88,14 @@ def _print_version(value: bool) -> None:
 
 
 @app.callback()
-def _root(version: bool = typer.Option(False, "--version", help="Print gymarena's version and exit.",
-                                       callback=_print_version, is_eager=True)) -> None:
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print gymarena's version and exit.",
+                                 callback=_print_version, is_eager=True),
+    debug: bool = typer.Option(False, "--debug", help="On an error, print its traceback too (for an agent's error, "
+                               "the agent's own; with the local backend)."),
+) -> None:
     """Evaluate RL agents on versioned suites of simulators and keep every result in a database."""
+    DEBUG["tracebacks"] = debug
 
 
 @app.command("list")

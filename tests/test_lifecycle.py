@@ -204,3 +204,15 @@ def test_the_ray_backend_prints_only_what_eval_prints(sqlite_url):
     assert result.returncode == 0, result.stderr
     leaked = [line for line in result.stderr.splitlines() if " INFO " in line or " WARNING " in line]
     assert leaked == []
+
+
+def test_debug_shows_the_agents_own_traceback(sqlite_url, tmp_path):
+    module = tmp_path / "boom.py"
+    module.write_text("class Boom:\n    def reset(self, seed=None):\n        pass\n\n    def act(self, observation):\n"
+                      "        return self.helper()\n\n    def helper(self):\n        raise RuntimeError('boom')\n")
+    args = ("eval", "--task", "classic/CartPole-v1", "--agent", f"{module}:Boom", "--seeds", "0", "--episodes", "1")
+    plain = gymarena(*args, db=sqlite_url)
+    _one_line_error(plain, f"boom (at {module}:9 in helper)")
+    debugged = gymarena("--debug", *args, db=sqlite_url)
+    assert debugged.returncode == 1 and f'File "{module}", line 9, in helper' in debugged.stderr
+    assert debugged.stderr.strip().splitlines()[-1].startswith("error:")
