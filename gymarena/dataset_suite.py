@@ -184,7 +184,7 @@ def make_suite(task_id: str, transitions: int, seed: int = 0, prefix: str | None
     except ImportError:
         raise GymarenaError("making datasets needs Minari with its creation extras: pip install 'gymarena[datasets]'") from None
     from gymarena.baselines.algorithms import recipe_for_task
-    from gymarena.baselines.training import build_model, policy_env
+    from gymarena.baselines.training import PROGRESS_SECONDS, build_model, policy_env, progress_callback
 
     if transitions < 100:
         raise GymarenaError(f"--transitions must be at least 100, not {transitions}")
@@ -205,7 +205,8 @@ def make_suite(task_id: str, transitions: int, seed: int = 0, prefix: str | None
     model, args = build_model(recipe, seed, transitions, wrap=record)
     evaluation = OnlineEvaluation(task, every=max(1, transitions // ONLINE_EVALUATIONS))
     say(f"training {recipe.name} for {transitions} steps")
-    model.learn(total_timesteps=transitions, callback=evaluation.callback)
+    progress = progress_callback(f"{recipe.name} online run", transitions, say, PROGRESS_SECONDS)
+    model.learn(total_timesteps=transitions, callback=[evaluation.callback, progress])
     model.get_env().close()
     evaluation.evaluate(model)  # the final policy (learning may update it after the last periodic evaluation)
     say(f"online evaluations: {', '.join(f'{value:.4g}' for _, value in evaluation.history)}")
