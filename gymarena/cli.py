@@ -538,7 +538,13 @@ def dataset_record_command(
     from gymarena.views import dataset_shown
 
     with reported_errors():
-        dataset = record_dataset(task, agent, dataset_id, parse_seeds(seeds), episodes, say=say)
+        try:
+            dataset = record_dataset(task, agent, dataset_id, parse_seeds(seeds), episodes, say=say)
+        except KeyboardInterrupt:
+            _ignore_further_interrupts()
+            say(f"interrupted: nothing was written (a dataset is written whole, at its end); {dataset_id!r} is free "
+                "to record again")
+            raise typer.Exit(130) from None
     show(dataset_shown(dataset_id, dataset), as_json)
 
 
@@ -557,7 +563,14 @@ def dataset_make_suite_command(
 
     _one_format(as_json, as_csv)
     with reported_errors():
-        result = make_suite(task, transitions, seed, prefix, say=say)
+        try:
+            result = make_suite(task, transitions, seed, prefix, say=say)
+        except KeyboardInterrupt:
+            _ignore_further_interrupts()
+            say("interrupted: the five datasets are written only after all are collected, so at most those written "
+                "before the interrupt exist (`minari list local` shows them; `minari delete ID` removes them, or give "
+                "--prefix); run it again to make the five")
+            raise typer.Exit(130) from None
     show(dataset_suite_shown(result), as_json, as_csv)
 
 

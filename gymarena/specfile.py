@@ -101,6 +101,9 @@ def read_spec_file(path: Path) -> SpecTable:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SuiteFormatError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SuiteFormatError(f"{path}: not UTF-8 text (byte {exc.start} cannot be decoded); "
+                               "TOML files are UTF-8: save it as UTF-8") from None
     try:
         data = parse_toml(text)
     except InvalidToml as exc:

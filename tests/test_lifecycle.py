@@ -216,3 +216,23 @@ def test_debug_shows_the_agents_own_traceback(sqlite_url, tmp_path):
     debugged = gymarena("--debug", *args, db=sqlite_url)
     assert debugged.returncode == 1 and f'File "{module}", line 9, in helper' in debugged.stderr
     assert debugged.stderr.strip().splitlines()[-1].startswith("error:")
+
+
+def test_a_suite_file_that_is_not_utf8_is_one_line(sqlite_url, tmp_path):
+    suite = tmp_path / "latin1.toml"
+    suite.write_bytes('name = "x"\nversion = 1\n# caf\xe9\nseeds = [0]\n[[tasks]]\nid = "classic/CartPole-v1"\n'.encode("latin-1"))
+    _one_line_error(gymarena("eval", "--suite", str(suite), db=sqlite_url), "not UTF-8 text")
+
+
+def test_ctrl_c_while_recording_a_dataset_says_nothing_was_written(tmp_path):
+    pytest.importorskip("minari")
+    process = subprocess.Popen([sys.executable, "-m", "gymarena", "dataset", "record", "--task", "classic/CartPole-v1",
+                                "--agent", agent_ref("SlowRandom"), "--episodes", "1000", "--id", "cartpole/slow-v0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "MINARI_DATASETS_PATH": str(tmp_path / "datasets"),
+                                    "GYMARENA_TEST_AGENT_SLEEP": "0.05"})
+    time.sleep(12)  # well into the 50 s of play, past the imports even on a busy machine
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "interrupted: nothing was written" in stderr, stderr
+    assert not (tmp_path / "datasets" / "cartpole" / "slow-v0").exists()

@@ -20,7 +20,7 @@ import numpy as np
 from gymarena.tasks import TaskSpec
 from gymarena.wrappers.episode_metrics import EpisodeMetrics
 from gymarena.wrappers.gymnasium_ids import make_registered
-from gymarena.wrappers.reset_only import FixedSpaces
+from gymarena.wrappers.reset_only import FixedSpaces, ResetOnlyWrapper
 
 
 def _ego(env: gymnasium.Env) -> Any:
@@ -62,7 +62,7 @@ class HighwayMetrics(EpisodeMetrics):
         }
 
 
-class WithoutResetAction(gymnasium.Wrapper):
+class WithoutResetAction(ResetOnlyWrapper):
     """highway-env's reset info holds ``action``, a random action drawn from an unseeded
     space, and the ``rewards`` that action would earn (merge's lane-change term follows
     it), so two resets with the same seed give different infos. No action is taken at a

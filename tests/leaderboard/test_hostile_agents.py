@@ -45,6 +45,22 @@ def _sandboxed(tmp_path, code: str, limits: Limits = LIMITS) -> SandboxedAgent:
                           tmp_path / "agent.log")
 
 
+LOUD = """
+class Agent:
+    \"\"\"Plays its first episode, then raises with a 3 MB message: a failed run with an episode kept.\"\"\"
+
+    def __init__(self, *spaces):
+        self.resets = 0
+
+    def reset(self, seed=None):
+        self.resets += 1
+        if self.resets > 1:
+            raise ValueError("y" * 3_000_000)
+
+    def act(self, observation):
+        return 0
+"""
+
 RAISING_FACTORY = """
 class Agent:
     def __init__(self, *spaces):
@@ -176,7 +192,7 @@ def test_a_slow_agent_is_ended_by_the_submission_deadline(server, tmp_path):
 
 def test_failure_reasons_are_capped_and_no_sandbox_outlives_its_submission(server, tmp_path):
     client, token, db_url = server
-    loud = _upload(client, token, _package(tmp_path / "loud", "loud", acting_agent("raise ValueError('y' * 3_000_000)")))
+    loud = _upload(client, token, _package(tmp_path / "loud", "loud", LOUD))
     broken = _upload(client, token, _package(tmp_path / "broken", "broken", RAISING_FACTORY.format(error="raise OSError('no')")))
     baseline = _processes_of(NOBODY)
     assert run_worker(db_url, once=True, config=WorkerConfig(limits=LIMITS, poll_seconds=0.1)) == 2
