@@ -126,57 +126,78 @@ def _read_api(app: FastAPI, store: ResultsStore, stored: StoredPages, memo: Memo
 
 
 
-def _submission_api(app: FastAPI, store: ResultsStore) -> None:
-    """Writes: uploaded results and agents, and their status. Every upload with a valid
-    token first reserves its submission (quota checked in the same transaction), so a
-    refused upload counts like an accepted one and concurrent uploads cannot pass the quota."""
-    def caller(authorization: str | None = Header(default=None)) -> TokenInfo:
+class _Writes:
+    """What every write request shares: the caller's token (or 401), the reservation of its
+    submission against the daily quota (or 429), refusals recorded on that submission, and
+    bodies that may not arrive whole."""
+
+    def __init__(self, store: ResultsStore):
+        self.store = store
+
+    def caller(self, authorization: str | None = Header(default=None)) -> TokenInfo:
         """The token a write request carries (``Authorization: Bearer TOKEN``), or 401."""
         scheme, _, token = (authorization or "").partition(" ")
-        found = store.submissions.token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        found = self.store.submissions.token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
         if found is None:
             raise HTTPException(401, "a valid token is needed: Authorization: Bearer TOKEN (gymarena admin create-token)",
                                 headers={"WWW-Authenticate": "Bearer"})
         return found
 
-    def reserve(token: TokenInfo, kind: str) -> int:
-        submission = store.submissions.reserve(token, kind)
+    def reserve(self, token: TokenInfo, kind: str) -> int:
+        submission = self.store.submissions.reserve(token, kind)
         if submission is None:
             raise HTTPException(429, f"token {token.name!r} has used its {token.daily_quota} submissions of the last 24 hours "
                                      "(refused uploads count too)")
         return submission
 
-    def refuse(submission: int, reason: str, suite: str = "", manifest: dict[str, Any] | None = None) -> HTTPException:
-        store.submissions.settle(submission, suite, manifest or {}, "failed", reason=reason)
+    def refuse(self, submission: int, reason: str, suite: str = "", manifest: dict[str, Any] | None = None) -> HTTPException:
+        self.store.submissions.settle(submission, suite, manifest or {}, "failed", reason=reason)
         return HTTPException(422, reason)
 
-    async def received(submission: int, receive: Any) -> Any:
+    async def received(self, submission: int, receive: Any) -> Any:
         """The request's body (or form) for a reserved submission; one that does not arrive
         whole (over the size limit, cut off) leaves the submission failed, never half-made."""
         try:
             return await receive()
         except Exception:
-            await run_in_threadpool(refuse, submission, "the upload did not arrive whole (over the size limit or cut off)")
+            await run_in_threadpool(self.refuse, submission, "the upload did not arrive whole (over the size limit or cut off)")
             raise
 
-    @app.post("/api/submissions/results", status_code=201)
-    async def submit_results_api(request: Request, token: TokenInfo = Depends(caller)) -> JSONResponse:
-        submission = await run_in_threadpool(reserve, token, "results")
-        body = await received(submission, request.body)
-        return await run_in_threadpool(_accept_results, submission, body, token)
 
-    def _accept_results(submission: int, body: bytes, token: TokenInfo) -> JSONResponse:
+def _submission_api(app: FastAPI, store: ResultsStore) -> None:
+    """Writes: uploaded results and agents, and their status. Every upload with a valid
+    token first reserves its submission (quota checked in the same transaction), so a
+    refused upload counts like an accepted one and concurrent uploads cannot pass the quota."""
+    writes = _Writes(store)
+    _results_api(app, store, writes)
+    _agent_api(app, store, writes)
+
+    @app.get("/api/submissions/{submission_id}")
+    def submission_api(submission_id: int) -> dict[str, Any]:
+        return pages.submission_page(store, submission_id)
+
+
+def _results_api(app: FastAPI, store: ResultsStore, writes: _Writes) -> None:
+    """``POST /api/submissions/results``: checked, then stored as a self-reported run of the token's agent."""
+
+    @app.post("/api/submissions/results", status_code=201)
+    async def submit_results_api(request: Request, token: TokenInfo = Depends(writes.caller)) -> JSONResponse:
+        submission = await run_in_threadpool(writes.reserve, token, "results")
+        body = await writes.received(submission, request.body)
+        return await run_in_threadpool(accept, submission, body, token)
+
+    def accept(submission: int, body: bytes, token: TokenInfo) -> JSONResponse:
         from gymarena.protocol import suite_protocol
 
         try:
             upload = ResultsUpload.model_validate_json(body)
         except ValidationError as exc:
-            raise refuse(submission, f"the upload is not valid results: {validation_summary(exc)}") from None
+            raise writes.refuse(submission, f"the upload is not valid results: {validation_summary(exc)}") from None
         manifest = {"agent": upload.agent.model_dump(), "episodes": len(upload.episodes)}
         try:
             label = registered_label(upload.suite)
         except UnknownSuiteError as exc:
-            raise refuse(submission, str(exc), manifest=manifest) from None
+            raise writes.refuse(submission, str(exc), manifest=manifest) from None
         problems = check_results(upload, suite_protocol(label))
         if problems:
             store.submissions.settle(submission, label, manifest, "failed", reason="; ".join(problems))
@@ -191,32 +212,32 @@ def _submission_api(app: FastAPI, store: ResultsStore) -> None:
         return JSONResponse({"submission": submission, "status": "finished", "run": run_id, "kind": "self-reported"},
                             status_code=201)
 
+
+def _agent_api(app: FastAPI, store: ResultsStore, writes: _Writes) -> None:
+    """``POST /api/submissions/agent``: the archive inspected as it streams, then queued for a worker."""
+
     @app.post("/api/submissions/agent", status_code=202)
-    async def submit_agent_api(request: Request, token: TokenInfo = Depends(caller)) -> JSONResponse:
-        submission = await run_in_threadpool(reserve, token, "agent")
-        form = await received(submission, lambda: request.form(max_files=1, max_fields=10))
+    async def submit_agent_api(request: Request, token: TokenInfo = Depends(writes.caller)) -> JSONResponse:
+        submission = await run_in_threadpool(writes.reserve, token, "agent")
+        form = await writes.received(submission, lambda: request.form(max_files=1, max_fields=10))
         suite, upload = form.get("suite"), form.get("archive")
         if not isinstance(suite, str) or upload is None or isinstance(upload, str):
             raise await run_in_threadpool(
-                refuse, submission, "send a form with 'suite' (name@version) and 'archive' (the package as .tar.gz)")
-        archive = await received(submission, upload.read)
-        return await run_in_threadpool(_accept_agent, submission, suite, archive)
+                writes.refuse, submission, "send a form with 'suite' (name@version) and 'archive' (the package as .tar.gz)")
+        archive = await writes.received(submission, upload.read)
+        return await run_in_threadpool(accept, submission, suite, archive)
 
-    def _accept_agent(submission: int, suite: str, archive: bytes) -> JSONResponse:
+    def accept(submission: int, suite: str, archive: bytes) -> JSONResponse:
         try:
             label = registered_label(suite)
         except UnknownSuiteError as exc:
-            raise refuse(submission, str(exc)) from None
+            raise writes.refuse(submission, str(exc)) from None
         try:
             manifest = inspect_archive(archive)
         except PackageError as exc:
-            raise refuse(submission, str(exc), label) from None
+            raise writes.refuse(submission, str(exc), label) from None
         store.submissions.settle(submission, label, manifest.model_dump(), "queued", archive=archive)
         return JSONResponse({"submission": submission, "status": "queued"}, status_code=202)
-
-    @app.get("/api/submissions/{submission_id}")
-    def submission_api(submission_id: int) -> dict[str, Any]:
-        return pages.submission_page(store, submission_id)
 
 
 

@@ -115,3 +115,37 @@ def eventually(read, accept, seconds: float = 30):
         assert time.monotonic() < deadline, f"never accepted: {value!r}"[:2000]
         time.sleep(0.05)
     return value
+
+
+def agent_package(directory: Path, name: str, code: str) -> Path:
+    """A submittable agent package: ``agent.py`` holding ``code`` (its class ``Agent``) and
+    its manifest."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "gymarena-agent.toml").write_text(f'name = "{name}"\nversion = "1"\nentry_point = "agent.py:Agent"\n')
+    (directory / "agent.py").write_text(code)
+    return directory
+
+
+def upload_agent(client, token: str, archive: bytes, suite: str = "quickstart@1"):
+    """POST an agent archive to a test client of the server."""
+    return client.post("/api/submissions/agent", data={"suite": suite},
+                       files={"archive": ("agent.tar.gz", archive, "application/gzip")},
+                       headers={"Authorization": f"Bearer {token}"})
+
+
+def sandboxed_agent(directory: Path, code: str, limits, name: str = "package"):
+    """A SandboxedAgent over ``code`` (its class ``Agent``) on CartPole, logging to
+    ``directory/NAME.log``."""
+    import gymarena
+    from gymarena.leaderboard.sandbox import SandboxedAgent
+    from gymarena.tasks import get_task
+
+    package = directory / name
+    package.mkdir(exist_ok=True)
+    (package / "agent.py").write_text(code)
+    package.chmod(0o755)
+    (package / "agent.py").chmod(0o644)
+    task = get_task("classic/CartPole-v1")
+    env = gymarena.make(task)
+    return SandboxedAgent(package, "agent.py:Agent", task, env.observation_space, env.action_space, limits,
+                          directory / f"{name}.log")

@@ -13,10 +13,9 @@ import textwrap
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from leaderboard_data import acting_agent, eventually
+from leaderboard_data import acting_agent, agent_package, eventually, sandboxed_agent, upload_agent
 from typer.testing import CliRunner
 
-import gymarena
 from gymarena.cli import app as cli
 from gymarena.errors import AgentError
 from gymarena.leaderboard import agent_host
@@ -26,7 +25,6 @@ from gymarena.leaderboard.sandbox import NOBODY, OFFERABLE, Limits, SandboxedAge
 from gymarena.leaderboard.worker import WorkerConfig, run_worker
 from gymarena.protocol import agent_seed
 from gymarena.results import ResultsStore
-from gymarena.tasks import get_task
 
 SUITE = "quickstart@1"
 LIMITS = Limits(memory_bytes=2 * 1024**3, step_seconds=3.0, start_seconds=60.0, episode_seconds=60.0)
@@ -34,15 +32,7 @@ OBSERVATION = np.zeros(4, dtype=np.float32)
 
 
 def _sandboxed(tmp_path, code: str, limits: Limits = LIMITS) -> SandboxedAgent:
-    package = tmp_path / "package"
-    package.mkdir(exist_ok=True)
-    (package / "agent.py").write_text(code)
-    package.chmod(0o755)
-    (package / "agent.py").chmod(0o644)
-    task = get_task("classic/CartPole-v1")
-    env = gymarena.make(task)
-    return SandboxedAgent(package, "agent.py:Agent", task, env.observation_space, env.action_space, limits,
-                          tmp_path / "agent.log")
+    return sandboxed_agent(tmp_path, code, limits, name="agent")
 
 
 LOUD = """
@@ -156,17 +146,12 @@ def test_the_private_tmp_is_writable_bounded_and_holds_home(tmp_path):
 
 # -- through the worker: deadlines, capped reasons, hidden seeds ---------------------------
 
-def _package(directory, name: str, code: str):
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "gymarena-agent.toml").write_text(f'name = "{name}"\nversion = "1"\nentry_point = "agent.py:Agent"\n')
-    (directory / "agent.py").write_text(code)
-    return pack_directory(directory)
+def _package(directory, name: str, code: str) -> bytes:
+    return pack_directory(agent_package(directory, name, code))
 
 
-def _upload(client, token, archive: bytes):
-    answer = client.post("/api/submissions/agent", data={"suite": SUITE},
-                         files={"archive": ("agent.tar.gz", archive, "application/gzip")},
-                         headers={"Authorization": f"Bearer {token}"})
+def _upload(client, token, archive: bytes) -> int:
+    answer = upload_agent(client, token, archive, SUITE)
     assert answer.status_code == 202, answer.text
     return answer.json()["submission"]
 

@@ -8,9 +8,8 @@ import time
 
 import numpy as np
 import pytest
-from leaderboard_data import acting_agent
+from leaderboard_data import acting_agent, sandboxed_agent
 
-import gymarena
 from gymarena.errors import AgentError
 from gymarena.leaderboard.sandbox import (
     Limits,
@@ -18,7 +17,6 @@ from gymarena.leaderboard.sandbox import (
     SandboxError,
     sandbox_available,
 )
-from gymarena.tasks import get_task
 
 LIMITS = Limits(memory_bytes=2 * 1024**3, processes=32, step_seconds=3.0, start_seconds=60.0, episode_seconds=30.0)
 
@@ -31,15 +29,7 @@ def needs_sandbox():
 
 
 def _agent(tmp_path, body: str, limits: Limits = LIMITS, name: str = "package") -> SandboxedAgent:
-    package = tmp_path / name
-    package.mkdir()
-    (package / "agent.py").write_text(body)
-    package.chmod(0o755)
-    (package / "agent.py").chmod(0o644)
-    task = get_task("classic/CartPole-v1")
-    env = gymarena.make(task)
-    return SandboxedAgent(package, "agent.py:Agent", task, env.observation_space, env.action_space, limits,
-                          tmp_path / f"{name}.log")
+    return sandboxed_agent(tmp_path, body, limits, name)
 
 
 OBSERVATION = np.zeros(4, dtype=np.float32)

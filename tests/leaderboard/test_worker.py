@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 from fastapi.testclient import TestClient
-from leaderboard_data import acting_agent, eventually, running_server
+from leaderboard_data import acting_agent, agent_package, eventually, running_server, upload_agent
 from typer.testing import CliRunner
 
 from gymarena.cli import app as cli
@@ -31,17 +31,8 @@ SLEEPER = acting_agent("time.sleep(3600)")
 FAST = WorkerConfig(limits=Limits(step_seconds=3.0, start_seconds=60.0), poll_seconds=0.1)
 
 
-def _package(directory, name: str, code: str):
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "gymarena-agent.toml").write_text(f'name = "{name}"\nversion = "1"\nentry_point = "agent.py:Agent"\n')
-    (directory / "agent.py").write_text(code)
-    return directory
-
-
-def _upload(client, token, archive: bytes, suite: str = SUITE):
-    return client.post("/api/submissions/agent", data={"suite": suite},
-                       files={"archive": ("agent.tar.gz", archive, "application/gzip")},
-                       headers={"Authorization": f"Bearer {token}"})
+_package = agent_package
+_upload = upload_agent
 
 
 @pytest.fixture
