@@ -111,12 +111,12 @@ def _read_api(app: FastAPI, store: ResultsStore, stored: StoredPages, memo: Memo
 
     @app.get("/api/runs/{run_id}/episodes.json")
     def run_episodes_json(run_id: int) -> dict[str, Any]:
-        _, rows = pages.episode_rows(store, run_id)
+        rows = pages.episode_rows(store, run_id)
         return {"run": run_id, "episodes": rows}
 
     @app.get("/api/runs/{run_id}/episodes.csv")
     def run_episodes_csv(run_id: int) -> Response:
-        _, rows = pages.episode_rows(store, run_id)
+        rows = pages.episode_rows(store, run_id)
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=pages.EPISODE_COLUMNS, extrasaction="ignore")
         writer.writeheader()
@@ -198,13 +198,14 @@ def _results_api(app: FastAPI, store: ResultsStore, writes: _Writes) -> None:
             label = registered_label(upload.suite)
         except UnknownSuiteError as exc:
             raise writes.refuse(submission, str(exc), manifest=manifest) from None
-        problems = check_results(upload, suite_protocol(label))
+        planned = suite_protocol(label)
+        problems = check_results(upload, planned)
         if problems:
             store.submissions.settle(submission, label, manifest, "failed", reason="; ".join(problems))
             return JSONResponse({"submission": submission, "status": "failed", "detail": problems}, status_code=422)
         store.submissions.settle(submission, label, manifest, "running")
         try:
-            run_id = store_results(store, upload, suite_protocol(label), submission, owner=token.name)
+            run_id = store_results(store, upload, planned, submission, owner=token.name)
         except Exception as exc:  # stored atomically: nothing of the run remains
             store.submissions.finish(submission, "failed", reason=f"the results could not be stored: {exc}")
             raise

@@ -125,11 +125,11 @@ def episode_row(record: EpisodeRecord, run: RunInfo, unrevealed: Unrevealed) -> 
     return row
 
 
-def episode_rows(store: ResultsStore, run_id: int) -> tuple[RunInfo, list[dict[str, Any]]]:
-    """A shown run and every one of its episodes as rows (the downloads)."""
+def episode_rows(store: ResultsStore, run_id: int) -> list[dict[str, Any]]:
+    """Every episode of a shown run as rows (the downloads)."""
     run = shown_run(store, run_id)
     unrevealed = Unrevealed.of(store)
-    return run, [episode_row(r, run, unrevealed) for r in store.episodes(run_id)]
+    return [episode_row(r, run, unrevealed) for r in store.episodes(run_id)]
 
 
 def run_page(store: ResultsStore, run_id: int, page: int = 1) -> dict[str, Any]:

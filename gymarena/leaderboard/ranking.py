@@ -123,7 +123,7 @@ def _newest_per_agent(runs: Sequence[RunInfo]) -> tuple[list[RunInfo], dict[int,
     return chosen, {run.id: counts[run.agent_id] for run in chosen}
 
 
-def _unscorable(run: RunInfo, scores: dict[str, np.ndarray]) -> str | None:
+def _unscorable(scores: dict[str, np.ndarray]) -> str | None:
     """Why a run's per-seed scores cannot be ranked, or None if they can."""
     empty = [task for task, s in scores.items() if s.size == 0]
     if empty:
@@ -186,7 +186,7 @@ def _entries(
     custom_values: dict[int, tuple[float, ...]] = {}
     for run in chosen:  # each run on its own: one that cannot be scored is set apart with the reason
         run_scores = _task_scores(run, tasks, by_run.get(run.id, []))
-        reason = _unscorable(run, run_scores)
+        reason = _unscorable(run_scores)
         if reason is None and custom:
             try:
                 custom_values[run.id] = _ranking_values(store, run, ranking)

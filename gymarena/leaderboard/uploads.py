@@ -91,16 +91,16 @@ def registered_label(given: str) -> str:
     """The label (``name@N``) of a suite this server has registered, as a client must give
     it; UnknownSuiteError otherwise (a client's text is never read as a path)."""
     from gymarena.errors import UnknownSuiteError
-    from gymarena.suites import list_suites
+    from gymarena.suites import registered_suite
 
-    labels = sorted(s.label for s in list_suites())
-    if given in labels:
-        return given
-    named = [label for label in labels if label.partition("@")[0] == given]
-    if named:
-        raise UnknownSuiteError(f"give the suite with its version ({', '.join(named)}), not {given!r}")
-    raise UnknownSuiteError(f"this server has no suite {given[:200]!r}; give one of its suites as name@version "
-                            "(GET /api/suites lists them)")
+    try:
+        suite = registered_suite(given)
+    except UnknownSuiteError:
+        raise UnknownSuiteError(f"this server has no suite {given[:200]!r}; give one of its suites as name@version "
+                                "(GET /api/suites lists them)") from None
+    if suite.label != given:
+        raise UnknownSuiteError(f"give the suite with its version ({suite.label}), not {given!r}")
+    return given
 
 
 def validation_summary(exc: ValidationError, whole: str = "body") -> str:

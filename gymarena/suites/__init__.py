@@ -123,7 +123,7 @@ def load_suite(name_or_path: str) -> Suite:
 def registered_suite(name: str) -> Suite:
     """A suite shipped with gymarena, by ``name`` or ``name@version``: never a file path
     (what a server accepts from its clients)."""
-    name_or_path = name
+    given = name
     name, _, version = name.partition("@")
     candidates = [s for s in list_suites() if s.name == name]
     if not candidates:
@@ -131,7 +131,7 @@ def registered_suite(name: str) -> Suite:
         hints = suggest(name, names)
         hint = f"; did you mean {' or '.join(repr(h) for h in hints)}?" if hints else ""
         raise UnknownSuiteError(
-            f"unknown suite {name_or_path!r}{hint} (known: {', '.join(names)}; or pass a path to a .toml file)"
+            f"unknown suite {given!r}{hint} (known: {', '.join(names)}; or pass a path to a .toml file)"
         )
     if version:
         matching = [s for s in candidates if str(s.version) == version]

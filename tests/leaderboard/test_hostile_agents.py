@@ -12,14 +12,12 @@ import textwrap
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 from leaderboard_data import acting_agent, agent_package, eventually, sandboxed_agent, upload_agent
 from typer.testing import CliRunner
 
 from gymarena.cli import app as cli
 from gymarena.errors import AgentError
 from gymarena.leaderboard import agent_host
-from gymarena.leaderboard.app import create_app
 from gymarena.leaderboard.packages import pack_directory
 from gymarena.leaderboard.sandbox import NOBODY, OFFERABLE, Limits, SandboxedAgent, SandboxError, _processes_of
 from gymarena.leaderboard.worker import WorkerConfig, run_worker
@@ -157,11 +155,8 @@ def _upload(client, token, archive: bytes) -> int:
 
 
 @pytest.fixture
-def server(db_url):
-    with ResultsStore(db_url) as store:
-        token = store.submissions.create_token("alice", daily_quota=50)
-    with TestClient(create_app(db_url, reps=200)) as client:
-        yield client, token, db_url
+def server(submission_server):
+    return submission_server
 
 
 def test_a_slow_agent_is_ended_by_the_submission_deadline(server, tmp_path):

@@ -49,10 +49,8 @@ def _tokens(db_url, *names, quota=50):
 
 
 @pytest.fixture
-def server(db_url):
-    (token,) = _tokens(db_url, "alice")
-    with TestClient(create_app(db_url, reps=200)) as client:
-        yield client, token, db_url
+def server(submission_server):
+    return submission_server
 
 
 def _ranked(client, suite=SUITE, count=1):

@@ -36,11 +36,8 @@ _upload = upload_agent
 
 
 @pytest.fixture
-def server(db_url):
-    with ResultsStore(db_url) as store:
-        token = store.submissions.create_token("alice", daily_quota=50)
-    with TestClient(create_app(db_url, reps=200)) as client:
-        yield client, token, db_url
+def server(submission_server):
+    return submission_server
 
 
 def test_a_submitted_agent_is_evaluated_sandboxed_on_hidden_seeds_and_ranked_verified(db_url, tmp_path):
