@@ -76,3 +76,17 @@ def installed_runtime(family: str):
             pytest.fail(message)
         pytest.skip(message)
     return runtime
+
+
+@pytest.fixture
+def submission_server(db_url):
+    """(client, token, db url) of a leaderboard app whose one token holder, alice, may submit 50 a day."""
+    from fastapi.testclient import TestClient
+
+    from gymarena.leaderboard.app import create_app
+    from gymarena.results import ResultsStore
+
+    with ResultsStore(db_url) as store:
+        token = store.submissions.create_token("alice", daily_quota=50)
+    with TestClient(create_app(db_url, reps=200)) as client:
+        yield client, token, db_url

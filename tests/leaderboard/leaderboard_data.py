@@ -149,3 +149,4 @@ def sandboxed_agent(directory: Path, code: str, limits, name: str = "package"):
     env = gymarena.make(task)
     return SandboxedAgent(package, "agent.py:Agent", task, env.observation_space, env.action_space, limits,
                           directory / f"{name}.log")
+

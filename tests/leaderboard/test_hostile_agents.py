@@ -154,13 +154,8 @@ def _upload(client, token, archive: bytes) -> int:
     return answer.json()["submission"]
 
 
-@pytest.fixture
-def server(submission_server):
-    return submission_server
-
-
-def test_a_slow_agent_is_ended_by_the_submission_deadline(server, tmp_path):
-    client, token, db_url = server
+def test_a_slow_agent_is_ended_by_the_submission_deadline(submission_server, tmp_path):
+    client, token, db_url = submission_server
     slow = _upload(client, token, _package(tmp_path / "slow", "slow", acting_agent("time.sleep(0.5)")))
     config = WorkerConfig(limits=Limits(step_seconds=3.0, start_seconds=60.0, submission_seconds=4.0), poll_seconds=0.1)
     baseline = _processes_of(NOBODY)
@@ -170,8 +165,8 @@ def test_a_slow_agent_is_ended_by_the_submission_deadline(server, tmp_path):
     _no_sandbox_left(baseline)
 
 
-def test_failure_reasons_are_capped_and_no_sandbox_outlives_its_submission(server, tmp_path):
-    client, token, db_url = server
+def test_failure_reasons_are_capped_and_no_sandbox_outlives_its_submission(submission_server, tmp_path):
+    client, token, db_url = submission_server
     loud = _upload(client, token, _package(tmp_path / "loud", "loud", LOUD))
     broken = _upload(client, token, _package(tmp_path / "broken", "broken", RAISING_FACTORY.format(error="raise OSError('no')")))
     baseline = _processes_of(NOBODY)
@@ -214,8 +209,8 @@ class Agent:
 '''
 
 
-def test_hidden_seeds_stay_hidden_and_the_agent_cannot_replay_an_episode(server, tmp_path):
-    client, token, db_url = server
+def test_hidden_seeds_stay_hidden_and_the_agent_cannot_replay_an_episode(submission_server, tmp_path):
+    client, token, db_url = submission_server
     submission = _upload(client, token, _package(tmp_path / "replayer", "replayer", REPLAYER))
     assert run_worker(db_url, once=True, config=WorkerConfig(limits=LIMITS, poll_seconds=0.1)) == 1
     status = client.get(f"/api/submissions/{submission}").json()

@@ -48,11 +48,6 @@ def _tokens(db_url, *names, quota=50):
         return [store.submissions.create_token(name, daily_quota=quota) for name in names]
 
 
-@pytest.fixture
-def server(submission_server):
-    return submission_server
-
-
 def _ranked(client, suite=SUITE, count=1):
     return eventually(lambda: client.get(f"/api/suites/{suite}").json(), lambda page: len(page["entries"]) >= count)
 
@@ -80,8 +75,8 @@ def _infinite_metric(payload):
     (_errors_on_one_task, "ended in an error"),
     (_infinite_metric, "not finite"),
 ])
-def test_results_the_task_cannot_produce_are_refused_and_the_suite_keeps_ranking(server, local_run, tamper, reason):
-    client, token, _ = server
+def test_results_the_task_cannot_produce_are_refused_and_the_suite_keeps_ranking(submission_server, local_run, tamper, reason):
+    client, token, _ = submission_server
     assert _post(client, token, local_run).status_code == 201
     hostile = copy.deepcopy(local_run)
     hostile["agent"]["name"] = "hostile"
@@ -135,8 +130,8 @@ def test_a_run_the_ranking_cannot_score_is_listed_apart_and_every_other_run_is_r
     assert unranked["run"] == bad and reason in unranked["reason"]
 
 
-def test_an_admin_hides_a_run_from_rankings_and_pages_and_shows_it_again(server, local_run):
-    client, token, db_url = server
+def test_an_admin_hides_a_run_from_rankings_and_pages_and_shows_it_again(submission_server, local_run):
+    client, token, db_url = submission_server
     run = _post(client, token, local_run).json()["run"]
     _ranked(client)
     hidden = CliRunner().invoke(cli, ["admin", "hide-run", str(run), "--reason", "forged results", "--db", db_url])
@@ -225,8 +220,8 @@ def _stream_then_garbage(members: int, size: int = 0) -> bytes:
 @pytest.mark.parametrize("archive, reason", [
     (_stream_then_garbage(MAX_FILES + 1), f"more than {MAX_FILES} files"),
 ])
-def test_archive_inspection_stops_at_the_first_breach_and_is_charged(server, archive, reason):
-    client, token, db_url = server
+def test_archive_inspection_stops_at_the_first_breach_and_is_charged(submission_server, archive, reason):
+    client, token, db_url = submission_server
     answer = client.post("/api/submissions/agent", data={"suite": SUITE}, files={"archive": ("a.tar.gz", archive)},
                          headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 422 and reason in answer.json()["detail"], answer.text
@@ -234,7 +229,7 @@ def test_archive_inspection_stops_at_the_first_breach_and_is_charged(server, arc
         assert store.submissions.submitted_since(store.submissions.token(token).id) == 1
 
 
-def test_a_member_over_the_size_limit_is_refused_at_its_header(server):
+def test_a_member_over_the_size_limit_is_refused_at_its_header(submission_server):
     from gymarena.leaderboard.packages import PackageError, inspect_archive
 
     header = tarfile.TarInfo("big.bin")
@@ -249,8 +244,8 @@ def test_a_member_over_the_size_limit_is_refused_at_its_header(server):
 # -- V13, V14: client text is never a path, huge ids are nothing -------------------------
 
 @pytest.mark.parametrize("suite", ["gymarena/suites/quickstart.toml", "/etc/hostname", "../../etc/passwd", "quickstart"])
-def test_the_suite_field_names_a_registered_suite_only(server, local_run, suite):
-    client, token, _ = server
+def test_the_suite_field_names_a_registered_suite_only(submission_server, local_run, suite):
+    client, token, _ = submission_server
     payload = copy.deepcopy(local_run)
     payload["suite"] = suite
     answer = _post(client, token, payload)
@@ -267,6 +262,6 @@ def test_the_suite_field_names_a_registered_suite_only(server, local_run, suite)
                                   "/runs/{n}/scores.svg", "/api/agents/{n}", "/agents/{n}", "/api/submissions/{n}",
                                   "/submissions/{n}"])
 @pytest.mark.parametrize("number", [2**63, 10**30, -1])
-def test_ids_beyond_what_the_database_holds_are_404(server, path, number):
-    client, _, _ = server
+def test_ids_beyond_what_the_database_holds_are_404(submission_server, path, number):
+    client, _, _ = submission_server
     assert client.get(path.format(n=number)).status_code == 404

@@ -35,11 +35,6 @@ _package = agent_package
 _upload = upload_agent
 
 
-@pytest.fixture
-def server(submission_server):
-    return submission_server
-
-
 def test_a_submitted_agent_is_evaluated_sandboxed_on_hidden_seeds_and_ranked_verified(db_url, tmp_path):
     with ResultsStore(db_url) as store:
         token = store.submissions.create_token("bob")
@@ -64,8 +59,8 @@ def test_a_submitted_agent_is_evaluated_sandboxed_on_hidden_seeds_and_ranked_ver
         assert submission.status == "finished" and submission.run_id == run.id
 
 
-def test_a_misbehaving_agent_fails_with_its_reason_and_the_worker_goes_on(server, tmp_path):
-    client, token, db_url = server
+def test_a_misbehaving_agent_fails_with_its_reason_and_the_worker_goes_on(submission_server, tmp_path):
+    client, token, db_url = submission_server
     sleeper = _upload(client, token, pack_directory(_package(tmp_path / "sleeper", "sleeper", SLEEPER))).json()
     good = _upload(client, token, pack_directory(_package(tmp_path / "good", "good", GOOD))).json()
     assert sleeper["status"] == good["status"] == "queued"
@@ -96,8 +91,8 @@ MANIFEST = b'name = "x"\nentry_point = "agent.py:Agent"\n'
     ({"gymarena-agent.toml": b'name = "x"\nentry_point = "/etc/passwd.py:A"\n', "agent.py": b""}, "entry_point"),
     ({"gymarena-agent.toml": b"name = [", "agent.py": b""}, "not valid TOML"),
 ])
-def test_bad_packages_are_refused_at_upload(server, members, reason):
-    client, token, _ = server
+def test_bad_packages_are_refused_at_upload(submission_server, members, reason):
+    client, token, _ = submission_server
     answer = _upload(client, token, _tar(members))
     assert answer.status_code == 422 and reason in answer.json()["detail"]
 
@@ -117,8 +112,8 @@ def _work(db_url: str, name: str) -> None:
     run_worker(db_url, once=True, config=WorkerConfig(limits=FAST.limits, poll_seconds=0.1, name=name))
 
 
-def test_two_workers_on_one_queue_evaluate_every_submission_exactly_once(server, tmp_path):
-    client, token, db_url = server
+def test_two_workers_on_one_queue_evaluate_every_submission_exactly_once(submission_server, tmp_path):
+    client, token, db_url = submission_server
     archive = pack_directory(_package(tmp_path / "a", "shared", GOOD))
     ids = [_upload(client, token, archive).json()["submission"] for _ in range(4)]
     context = multiprocessing.get_context("spawn")
@@ -136,8 +131,8 @@ def test_two_workers_on_one_queue_evaluate_every_submission_exactly_once(server,
         assert {s.worker for s in submissions} <= {"worker-0", "worker-1"}
 
 
-def test_rotating_reveals_seeds_that_match_their_commitment(server, tmp_path):
-    client, _token, db_url = server
+def test_rotating_reveals_seeds_that_match_their_commitment(submission_server, tmp_path):
+    client, _token, db_url = submission_server
     with ResultsStore(db_url) as store:
         first = store.submissions.hidden_seeds(SUITE, 3)
     (before,) = eventually(lambda: client.get(f"/api/suites/{SUITE}").json()["hidden_seeds"], lambda seeds: seeds)
@@ -160,8 +155,8 @@ def test_the_worker_refuses_to_run_untrusted_code_without_a_sandbox(db_url, monk
     assert run_worker(db_url, once=True, unsafe_no_sandbox=True) == 0
 
 
-def test_every_breach_fails_its_submission_with_a_reason_and_the_worker_survives(server, tmp_path):
-    client, token, db_url = server
+def test_every_breach_fails_its_submission_with_a_reason_and_the_worker_survives(submission_server, tmp_path):
+    client, token, db_url = submission_server
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
