@@ -12,6 +12,7 @@ Stable-Baselines3 checkpoint is ``path/to/model.zip`` or ``model.zip:ALGORITHM``
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib
 import importlib.util
@@ -51,6 +52,13 @@ class Agent(Protocol):
 # repeated for the l primitive steps. An agent that holds a process or files may define
 # close(), called when the runner is done with it. Tasks played in trials add
 # begin_trial, begin_episode and observe (gymarena/runner/trials.py).
+#
+# Batched play (``--batch N``, gymarena/runner/batched.py) needs
+#     act_batch(observations) -> actions
+# which takes one row per slot of the batch, stacked as gymnasium.vector stacks them,
+# and returns one action per row (stacked, or a list); and optionally
+#     reset_slot(slot, seed)
+# called when slot ``slot`` starts an episode with ``seed`` (instead of reset).
 
 
 AgentFactory = Callable[[TaskSpec, Any, Any], Agent]
@@ -59,10 +67,13 @@ AgentFactory = Callable[[TaskSpec, Any, Any], Agent]
 class RandomAgent:
     """Uniformly random actions from the action space, seeded per episode; within the
     observation's ``action_mask`` when it has one (PettingZoo's convention for envs whose
-    valid actions change with the state)."""
+    valid actions change with the state). In batched play each slot samples from its own
+    copy of the space, seeded with its episode's seed, so its episodes are those of
+    unbatched play."""
 
     def __init__(self, task: TaskSpec, observation_space: Any, action_space: Any):
-        self.action_space = action_space
+        self.observation_space, self.action_space = observation_space, action_space
+        self.slot_spaces: list[Any] = []
 
     def reset(self, seed: int | None = None) -> None:
         self.action_space.seed(seed)
@@ -71,6 +82,32 @@ class RandomAgent:
         if isinstance(observation, dict) and "action_mask" in observation:
             return self.action_space.sample(mask=observation["action_mask"])
         return self.action_space.sample()
+
+    def reset_slot(self, slot: int, seed: int | None = None) -> None:
+        while len(self.slot_spaces) <= slot:
+            self.slot_spaces.append(copy.deepcopy(self.action_space))
+        self.slot_spaces[slot].seed(seed)
+
+    def act_batch(self, observations: Any) -> list[Any]:
+        spaces = self.slot_spaces[:batch_length(self.observation_space, observations)]
+        masks = observations.get("action_mask") if isinstance(observations, dict) else None
+        if masks is None:
+            return [space.sample() for space in spaces]
+        return [space.sample(mask=mask) for space, mask in zip(spaces, masks, strict=True)]
+
+
+def batch_length(space: Any, observations: Any) -> int:
+    """How many rows a batch of observations of ``space`` holds (its leading axis; the first
+    part's for dict and tuple spaces)."""
+    from gymnasium import spaces
+
+    while isinstance(space, (spaces.Dict, spaces.Tuple)):
+        if isinstance(space, spaces.Dict):
+            name = next(iter(space.spaces))
+            space, observations = space.spaces[name], observations[name]
+        else:
+            space, observations = space.spaces[0], observations[0]
+    return len(observations)
 
 
 class PerAgent:
@@ -134,10 +171,12 @@ class AgentSource:
         """What runs of this agent are stored under."""
         return AgentIdentity(self.name, self.reference, self.version, self.content_hash, self.owner)
 
-    def make(self, task: TaskSpec, observation_space: Any, action_space: Any) -> Agent:
-        """A fresh agent for one task, checked against the Agent protocol."""
+    def make(self, task: TaskSpec, observation_space: Any, action_space: Any, device: str | None = None) -> Agent:
+        """A fresh agent for one task, checked against the Agent protocol; ``device`` (a torch
+        device name) goes to a factory that takes a ``device`` keyword."""
+        options = {"device": device} if device is not None and takes_device(self.factory) else {}
         try:
-            agent = self.factory(task, observation_space, action_space)
+            agent = self.factory(task, observation_space, action_space, **options)
         except Exception as exc:  # the user's code: report it as theirs
             raise AgentLoadError(
                 f"agent {self.reference!r} raised {type(exc).__name__} while being made for "
@@ -151,6 +190,15 @@ class AgentSource:
                 f"{' and '.join(lacking)} (the Agent protocol: README, Agents)"
             )
         return agent
+
+
+def takes_device(factory: Any) -> bool:
+    """Whether a factory (or agent class) accepts a ``device`` keyword argument."""
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "device" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def _hash_bytes(*parts: bytes) -> str:

@@ -123,6 +123,8 @@ def eval_command(
     isolated: bool | None = typer.Option(None, "--isolated/--in-process", help="Run the simulators in their family's own runtime (gymarena install FAMILY), or in the worker processes. Default: isolated only for families that need it (Super Mario Bros, StarCraft II)."),
     resume: int | None = typer.Option(None, "--resume", help="Continue the stored run with this id."),
     fresh: bool = typer.Option(False, "--fresh", help="Start a new run even if an unfinished identical one exists."),
+    batch: int = typer.Option(1, "--batch", help="Play N episodes of a task in lockstep per worker, one act_batch call per step for all (the agent needs act_batch; README: Agents). Same records as unbatched."),
+    device: str | None = typer.Option(None, "--device", help="Torch device for agents that take one (SB3 checkpoints, trained baselines): cpu, cuda, cuda:N or auto."),
     as_json: AsJson = False,
     as_csv: AsCsv = False,
     db: str | None = DbOption,
@@ -139,6 +141,7 @@ def eval_command(
             suite=suite, tasks=tuple(task or ()), agent=agent,
             seeds=parse_seeds(seeds) if seeds is not None else None, episodes=episodes,
             workers=workers, backend=backend, resume=resume, fresh=fresh, isolated=isolated, address=address,
+            batch=batch, device=device,
         )
         with open_store(db) as store:
             say(f"results database: {store.display_url}")
@@ -153,6 +156,9 @@ def eval_command(
                     "--fresh evaluates again as a new run")
             elif result.resumed:
                 say(f"resumed run {result.run.id}: {result.skipped} episodes were already stored")
+            if result.unbatched:
+                say("played one episode at a time despite --batch: "
+                    + "; ".join(f"{task} ({why})" for task, why in result.unbatched.items()))
             show(run_shown(store, result.run), as_json, as_csv)
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from gymarena import provenance
 from gymarena.agents import AgentSource
+from gymarena.devices import resolve_device
 from gymarena.errors import RunConfigError
 from gymarena.results import ResultsStore, RunInfo, RunStart, open_store
 from gymarena.results.exchange import stored_run
@@ -26,6 +27,7 @@ class RunResult:
     skipped: int
     played: int
     already_complete: bool = False  # an identical run held every episode already: nothing was stored
+    unbatched: Mapping[str, str] = field(default_factory=dict)  # with --batch: tasks played one at a time, and why
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,11 @@ def _plan(request: EvalRequest, store: ResultsStore, origin: RunOrigin) -> tuple
     return plan_stored_run(run), run.id
 
 
-def _start(plan: RunPlan, origin: RunOrigin) -> RunStart:
+def _start(plan: RunPlan, origin: RunOrigin, request: EvalRequest, backend: str) -> RunStart:
+    played = {"backend": backend, "workers": request.workers, "batch": request.batch, "device": request.device}
     return RunStart(plan.agent.identity, plan.protocol, plan.config(),
-                    provenance.collect(plan.protocol.simulator_packages()), kind=origin.kind, suite=plan.suite,
-                    submission_id=origin.submission_id)
+                    provenance.collect(plan.protocol.simulator_packages()) | {"evaluation": played},
+                    kind=origin.kind, suite=plan.suite, submission_id=origin.submission_id)
 
 
 def evaluate(
@@ -67,7 +70,10 @@ def evaluate(
     store = store or open_store()
     try:
         plan, resume = _plan(request, store, origin)
-        start = _start(plan, origin)
+        backend = request.backend_for(plan)
+        if request.device is not None and backend != "ray":  # a Ray cluster's nodes may have devices this one lacks
+            resolve_device(request.device)
+        start = _start(plan, origin, request, backend)
         if resume is True and (done := store.find_complete_run(start.config_hash)) is not None:
             expected = sum(task.expected_episodes for task in plan.protocol)
             return RunResult(stored_run(store, done), False, expected, 0, already_complete=True)
@@ -76,13 +82,14 @@ def evaluate(
             if progress:
                 progress(skipped, total)
             played = 0
-            for record in run_backend(request.backend_for(plan), plan.agent, plan.protocol.specs, todo,
-                                      request.workers, request.isolated, request.address):
+            for record in run_backend(backend, plan.agent, plan.protocol.specs, todo, request.workers,
+                                      request.play_options(), request.address):
                 run.put(record)
                 played += 1
                 if progress:
                     progress(skipped + played, total)
-        return RunResult(stored_run(store, run.run_id), run.resumed, skipped, played)
+        unbatched = plan.unbatched() if request.batch > 1 else {}
+        return RunResult(stored_run(store, run.run_id), run.resumed, skipped, played, unbatched=unbatched)
     finally:
         if own_store:
             store.close()

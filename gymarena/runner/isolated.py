@@ -23,19 +23,24 @@ from time import perf_counter
 from typing import Any
 
 from gymarena.agents import AgentSource, load_agent
-from gymarena.errors import GymarenaError
+from gymarena.errors import GymarenaError, RunConfigError
 from gymarena.records import EpisodeKey, EpisodeRecord
-from gymarena.runner.backends import EpisodeWorker
+from gymarena.runner.backends import EpisodeWorker, PlayOptions
 from gymarena.runner.rollout import crashed_record
 from gymarena.tasks import TaskSpec
 
 
-def _serve(connection: Connection, agent_reference: str, tasks: Mapping[str, TaskSpec], isolated: bool | None) -> None:
+ISOLATED_UNBATCHED = ("the isolated backend plays one episode per worker message, so that a crashing simulator costs "
+                      "one episode; --batch would put several in one process: drop --batch, or choose "
+                      "--backend processes to batch them anyway")
+
+
+def _serve(connection: Connection, agent_reference: str, tasks: Mapping[str, TaskSpec], options: PlayOptions) -> None:
     """Worker process: play the episodes it is sent until it is sent None."""
     try:
         import gymarena  # noqa: F401  registers the catalog in this fresh interpreter
 
-        worker = EpisodeWorker(load_agent(agent_reference), tasks, isolated)
+        worker = EpisodeWorker(load_agent(agent_reference), tasks, options)
     except Exception as exc:
         connection.send(("error", _as_error(exc, "worker process failed to start")))
         return
@@ -71,15 +76,15 @@ class _Slot:
 
 
 class _Supervisor:
-    def __init__(self, agent: AgentSource, tasks: Mapping[str, TaskSpec], isolated: bool | None):
+    def __init__(self, agent: AgentSource, tasks: Mapping[str, TaskSpec], options: PlayOptions):
         self.context = multiprocessing.get_context("spawn")
         self.agent_reference = agent.reference
         self.tasks = dict(tasks)
-        self.isolated = isolated
+        self.options = options
 
     def start(self) -> _Slot:
         parent, child = self.context.Pipe()
-        process = self.context.Process(target=_serve, args=(child, self.agent_reference, self.tasks, self.isolated),
+        process = self.context.Process(target=_serve, args=(child, self.agent_reference, self.tasks, self.options),
                                        daemon=True)
         process.start()
         child.close()
@@ -98,12 +103,15 @@ class _Supervisor:
 
 def run_isolated(
     agent: AgentSource, tasks: Mapping[str, TaskSpec], keys: Sequence[EpisodeKey], workers: int,
-    isolated: bool | None = None,
+    options: PlayOptions = PlayOptions(),
 ) -> Iterator[EpisodeRecord]:
-    """Episodes one at a time on ``workers`` supervised processes; a crash fails only its episode."""
+    """Episodes one at a time on ``workers`` supervised processes; a crash fails only its episode
+    (so episodes are never batched here: one process holding N would lose N)."""
+    if options.batch != 1:
+        raise RunConfigError(ISOLATED_UNBATCHED)
     if not keys:
         return
-    supervisor = _Supervisor(agent, tasks, isolated)
+    supervisor = _Supervisor(agent, tasks, options)
     pending = deque(keys)
     slots = [supervisor.start() for _ in range(min(workers, len(keys)))]
     try:

@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING, Any
 from gymarena.agents import AgentSource, load_agent
 from gymarena.errors import AgentLoadError, GymarenaError, RunConfigError, raised_at
 from gymarena.protocol import RunProtocol, installed_protocol
-from gymarena.runner.backends import BACKENDS
+from gymarena.devices import check_device
+from gymarena.runner.backends import BACKENDS, PlayOptions
+from gymarena.runner.batched import unbatched_reason
+from gymarena.runner.isolated import ISOLATED_UNBATCHED
 from gymarena.suites import load_suite
 from gymarena.tasks import get_task
 from gymarena.wrappers import family_of
@@ -24,6 +27,7 @@ _SEED_ITEM = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 
 MAX_SEEDS = 10_000  # per run: more is a typo (and would be a huge run before its first episode)
 MAX_SEED = 2**32 - 1  # what numpy and the simulators take as a seed
+MAX_BATCH = 1024  # slots per worker: more is a typo (each slot holds an env)
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
@@ -72,10 +76,18 @@ class EvalRequest:
     fresh: bool = False
     isolated: bool | None = None  # simulators in their family's runtime; None: isolated families only
     address: str | None = None  # the Ray cluster of the ray backend (auto, ray://host:port); None: a local one
+    batch: int = 1  # episodes of a task played in lockstep per worker (runner/batched.py)
+    device: str | None = None  # torch device of agents that take one: cpu, cuda[:N], auto
 
     def __post_init__(self) -> None:
         if self.workers < 1:
             raise RunConfigError(f"--workers must be at least 1, got {self.workers}")
+        if not 1 <= self.batch <= MAX_BATCH:
+            raise RunConfigError(f"--batch must be between 1 and {MAX_BATCH:,}, got {self.batch}")
+        if self.batch > 1 and self.backend == "isolated":
+            raise RunConfigError(ISOLATED_UNBATCHED)
+        if self.device is not None:
+            check_device(self.device)
         if self.episodes is not None and self.episodes < 1:
             raise RunConfigError(f"--episodes must be at least 1, got {self.episodes}")
         if self.backend is not None and self.backend not in BACKENDS:
@@ -98,9 +110,17 @@ class EvalRequest:
         else ``processes`` with several workers, else ``local``."""
         if self.backend:
             return self.backend
-        if any(family_of(t.spec).crash_prone for t in plan.protocol):
+        crash_prone = sorted({t.spec.family for t in plan.protocol if family_of(t.spec).crash_prone})
+        if crash_prone:
+            if self.batch > 1:
+                raise RunConfigError(f"{', '.join(crash_prone)} tasks run on the isolated backend by default, and "
+                                     + ISOLATED_UNBATCHED.replace("the isolated backend", "it", 1))
             return "isolated"
         return "processes" if self.workers > 1 else "local"
+
+    def play_options(self) -> PlayOptions:
+        """How the workers play this request's episodes."""
+        return PlayOptions(isolated=self.isolated, batch=self.batch, device=self.device)
 
 
 @dataclass(frozen=True)
@@ -110,6 +130,17 @@ class RunPlan:
     protocol: RunProtocol
     agent: AgentSource
     suite: str | None
+
+    def unbatched(self) -> dict[str, str]:
+        """Task id -> why ``--batch`` plays (some of) its episodes one at a time."""
+        reasons = {}
+        for task in self.protocol:
+            reason = unbatched_reason(task.spec)
+            if reason is None and any(interval > 1 for interval in task.spec.decision_intervals):
+                reason = "at decision intervals above 1"
+            if reason is not None:
+                reasons[task.task_id] = reason
+        return reasons
 
     def config(self) -> dict[str, Any]:
         return {

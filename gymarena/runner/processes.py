@@ -22,7 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from gymarena.agents import AgentSource, load_agent
 from gymarena.errors import GymarenaError, SimulatorError
 from gymarena.records import EpisodeKey, EpisodeRecord
-from gymarena.runner.backends import EpisodeWorker
+from gymarena.runner.backends import EpisodeWorker, PlayOptions
 from gymarena.tasks import TaskSpec
 
 CHUNK_SECONDS = 0.05
@@ -32,14 +32,14 @@ _WORKER: EpisodeWorker | None = None
 _WORKER_START_ERROR: GymarenaError | None = None
 
 
-def _init_worker(agent_reference: str, tasks: Mapping[str, TaskSpec], isolated: bool | None) -> None:
+def _init_worker(agent_reference: str, tasks: Mapping[str, TaskSpec], options: PlayOptions) -> None:
     # An initializer that raises breaks the whole pool with a vague message, so a
     # failure is kept and raised, with its own message, by the first chunk instead.
     global _WORKER, _WORKER_START_ERROR
     try:
         import gymarena  # noqa: F401  registers the catalog in this fresh interpreter
 
-        _WORKER = EpisodeWorker(load_agent(agent_reference), tasks, isolated)
+        _WORKER = EpisodeWorker(load_agent(agent_reference), tasks, options)
     except GymarenaError as exc:
         _WORKER_START_ERROR = exc
     except Exception as exc:
@@ -51,8 +51,7 @@ def _run_chunk(keys: list[EpisodeKey]) -> list[list[EpisodeRecord]]:
         raise _WORKER_START_ERROR
     if _WORKER is None:
         raise GymarenaError("the worker process was not initialised")
-    worker = _WORKER
-    return [worker.run(key) for key in keys]
+    return list(_WORKER.play(keys))
 
 
 class ChunkSizer:
@@ -68,10 +67,13 @@ class ChunkSizer:
         self.units += len(results)
         self.seconds += sum(r.wall_seconds for records in results for r in records)
 
-    def size(self) -> int:
+    def size(self, batch: int = 1) -> int:
+        """Units for the next chunk; with a batch size, at least one per slot (and up to four
+        batches, so a batch's slots are refilled as its episodes end)."""
         if self.units == 0 or self.seconds <= 0:
-            return 1
-        return max(1, min(MAX_CHUNK, int(self.target_seconds / (self.seconds / self.units))))
+            return batch
+        wanted = int(self.target_seconds / (self.seconds / self.units))
+        return max(batch, min(max(MAX_CHUNK, 4 * batch), wanted))
 
 
 def _broken(exc: BrokenProcessPool) -> SimulatorError:
@@ -83,7 +85,7 @@ def _broken(exc: BrokenProcessPool) -> SimulatorError:
 
 def run_processes(
     agent: AgentSource, tasks: Mapping[str, TaskSpec], keys: Sequence[EpisodeKey], workers: int,
-    isolated: bool | None = None,
+    options: PlayOptions = PlayOptions(),
 ) -> Iterator[EpisodeRecord]:
     """Episodes on ``workers`` spawned processes; records arrive as chunks finish."""
     if not keys:
@@ -93,12 +95,12 @@ def run_processes(
     in_flight: set[Future] = set()
     pool = ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker, initargs=(agent.reference, dict(tasks), isolated),
+        initializer=_init_worker, initargs=(agent.reference, dict(tasks), options),
     )
     try:
         while pending or in_flight:
             while pending and len(in_flight) < 2 * workers:
-                chunk = [pending.popleft() for _ in range(min(sizer.size(), len(pending)))]
+                chunk = [pending.popleft() for _ in range(min(sizer.size(options.batch), len(pending)))]
                 in_flight.add(pool.submit(_run_chunk, chunk))
             done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:

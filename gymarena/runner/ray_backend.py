@@ -18,7 +18,7 @@ from typing import Any
 from gymarena.agents import AgentSource, load_agent
 from gymarena.errors import GymarenaError, SimulatorError
 from gymarena.records import EpisodeKey, EpisodeRecord
-from gymarena.runner.backends import EpisodeWorker
+from gymarena.runner.backends import EpisodeWorker, PlayOptions
 from gymarena.runner.processes import ChunkSizer
 from gymarena.tasks import TaskSpec
 
@@ -27,16 +27,16 @@ MAX_RETRIES = 3
 _WORKERS: dict[tuple, EpisodeWorker] = {}  # per Ray worker process
 
 
-def _play_chunk(agent_reference: str, tasks: dict[str, TaskSpec], isolated: bool | None,
+def _play_chunk(agent_reference: str, tasks: dict[str, TaskSpec], options: PlayOptions,
                 keys: list[EpisodeKey]) -> list[list[EpisodeRecord]]:
     """Runs in a Ray worker: the records of each unit of ``keys``."""
     import gymarena  # noqa: F401  registers the catalog in this worker
 
-    cache_key = (agent_reference, tuple(sorted(tasks)), isolated)
+    cache_key = (agent_reference, tuple(sorted(tasks)), options)
     worker = _WORKERS.get(cache_key)
     if worker is None:
-        worker = _WORKERS[cache_key] = EpisodeWorker(load_agent(agent_reference), tasks, isolated)
-    return [worker.run(key) for key in keys]
+        worker = _WORKERS[cache_key] = EpisodeWorker(load_agent(agent_reference), tasks, options)
+    return list(worker.play(keys))
 
 
 def connect(address: str | None, workers: int) -> Any:
@@ -64,7 +64,7 @@ def connect(address: str | None, workers: int) -> Any:
 
 
 def run_ray(agent: AgentSource, tasks: Mapping[str, TaskSpec], keys: Sequence[EpisodeKey], workers: int,
-            isolated: bool | None = None, address: str | None = None) -> Iterator[EpisodeRecord]:
+            options: PlayOptions = PlayOptions(), address: str | None = None) -> Iterator[EpisodeRecord]:
     """Episodes as Ray tasks, at most ``2 x workers`` chunks in flight; records as chunks finish."""
     if not keys:
         return
@@ -77,8 +77,8 @@ def run_ray(agent: AgentSource, tasks: Mapping[str, TaskSpec], keys: Sequence[Ep
     try:
         while pending or in_flight:
             while pending and len(in_flight) < 2 * workers:
-                chunk = [pending.popleft() for _ in range(min(sizer.size(), len(pending)))]
-                in_flight.append(play.remote(agent.reference, tasks, isolated, chunk))
+                chunk = [pending.popleft() for _ in range(min(sizer.size(options.batch), len(pending)))]
+                in_flight.append(play.remote(agent.reference, tasks, options, chunk))
             done, in_flight = ray.wait(in_flight, num_returns=1)
             try:
                 results = ray.get(done[0])

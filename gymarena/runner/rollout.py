@@ -88,11 +88,16 @@ def _decide(agent: Any, observation: Any, interval: int, where: Callable[[], str
 _Played = tuple[float, float, int, bool, bool, Any]
 
 
-def _invalid(env: Any, task: TaskSpec, key: EpisodeKey, step: int, action: Any, agent_name: str) -> InvalidActionError:
+def invalid_action(env: Any, task: TaskSpec, key: EpisodeKey, step: int, action: Any, agent_name: str) -> InvalidActionError:
     return InvalidActionError(
         f"agent {agent_name} returned an action outside the action space on "
-        f"{where(task, key, step)}: {action!r} is not in {env.action_space}"
+        f"{where(task, key, step)}: {_shown(action)} is not in {env.action_space}"
     )
+
+
+def _shown(action: Any) -> str:
+    """An action as the user wrote it: a numpy scalar as its number, not ``np.int64(7)``."""
+    return repr(action.item()) if isinstance(action, np.generic) else repr(action)
 
 
 def _closed_loop(
@@ -109,7 +114,7 @@ def _closed_loop(
         except Exception as exc:
             raise agent_failed(agent_name, exc, f"on {where(task, key, step)}") from exc
         if not check(action):
-            raise _invalid(env, task, key, step, action, agent_name)
+            raise invalid_action(env, task, key, step, action, agent_name)
         try:
             observation, reward, terminated, truncated, info = step_env(action)
         except AgentError:  # raised by an agent's feedback hook (runner/trials.py)
@@ -132,7 +137,7 @@ def _open_loop(
     while not (terminated or truncated):
         for action in _decide(agent, observation, interval, partial(where, task, key, step), agent_name):
             if not check(action):
-                raise _invalid(env, task, key, step, action, agent_name)
+                raise invalid_action(env, task, key, step, action, agent_name)
             try:
                 observation, reward, terminated, truncated, info = env.step(action)
             except Exception as exc:

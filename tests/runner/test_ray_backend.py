@@ -25,6 +25,14 @@ def _outcomes(store, run_id):
     return sorted((r.task_id, r.seed, r.episode, r.outcome_fields()) for r in store.episodes(run_id))
 
 
+def test_batched_play_on_ray_stores_the_unbatched_records(store):
+    request = {"tasks": TASKS, "seeds": (0, 1, 2), "episodes": 3, "agent": agent_ref("SlotRandom"), "fresh": True}
+    batched = evaluate(EvalRequest(**request, backend="ray", workers=2, batch=4), store)
+    local = evaluate(EvalRequest(**request), store)
+    assert batched.run.status == local.run.status == "complete"
+    assert _outcomes(store, batched.run.id) == _outcomes(store, local.run.id)
+
+
 def test_ray_stores_the_same_episodes_as_the_local_backend(store):
     request = {"tasks": TASKS, "seeds": (0, 1), "episodes": 3, "agent": agent_ref("make_random"), "fresh": True}
     on_ray = evaluate(EvalRequest(**request, backend="ray", workers=2), store)

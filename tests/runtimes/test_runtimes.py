@@ -113,22 +113,23 @@ def _runtime_of_this_interpreter(root, family: str, search_path: str = "") -> No
     write_record(Runtime(family, str(home), str(python), sys.version.split()[0], [], {}, "now"))
 
 
-@pytest.mark.parametrize("backend,workers", [("local", 1), ("processes", 2)])
-def test_an_isolated_evaluation_stores_the_same_episodes(store, tmp_path, monkeypatch, backend, workers):
+@pytest.mark.parametrize("backend,workers,batch", [("local", 1, 1), ("processes", 2, 1), ("local", 1, 3)])
+def test_an_isolated_evaluation_stores_the_same_episodes(store, tmp_path, monkeypatch, backend, workers, batch):
     from gymarena.runner import EvalRequest, evaluate
 
     monkeypatch.setenv("GYMARENA_RUNTIMES", str(tmp_path))
     _runtime_of_this_interpreter(tmp_path, "minigrid")
     request = {"tasks": ("minigrid/DoorKey-5x5-v0",), "seeds": (0, 1), "episodes": 2, "backend": backend, "workers": workers,
                    "fresh": True}
-    isolated = evaluate(EvalRequest(**request, isolated=True), store)
+    isolated = evaluate(EvalRequest(**request, isolated=True, batch=batch), store)
     in_process = evaluate(EvalRequest(**request, isolated=False), store)
     assert isolated.run.status == in_process.run.status == "complete"
     assert [r.outcome_fields() for r in store.episodes(isolated.run.id)] == \
-        [r.outcome_fields() for r in store.episodes(in_process.run.id)]
+        [r.outcome_fields() for r in store.episodes(in_process.run.id)]  # plan order, whatever order they ended in
 
 
-def test_a_dying_env_server_fails_its_episode_and_the_run_goes_on(store, tmp_path, monkeypatch):
+@pytest.mark.parametrize("batch", [1, 3])
+def test_a_dying_env_server_fails_its_episode_and_the_run_goes_on(store, tmp_path, monkeypatch, batch):
     from conftest import ENVS_DIR
     from test_isolation import SUITE
 
@@ -139,7 +140,7 @@ def test_a_dying_env_server_fails_its_episode_and_the_run_goes_on(store, tmp_pat
     _runtime_of_this_interpreter(tmp_path, "classic", search_path=str(ENVS_DIR))
     suite = tmp_path / "crash.toml"
     suite.write_text(SUITE.format(seed=episode_seed(0, 1)))  # episode 1 aborts its process
-    result = evaluate(EvalRequest(suite=str(suite), backend="local", isolated=True), store)
+    result = evaluate(EvalRequest(suite=str(suite), backend="local", isolated=True, batch=batch), store)
     assert result.run.status == "complete"
     records = {r.episode: r for r in store.episodes(result.run.id)}
     assert "the simulator process died (SIGABRT)" in records[1].error
