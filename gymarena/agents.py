@@ -13,6 +13,7 @@ Stable-Baselines3 checkpoint is ``path/to/model.zip`` or ``model.zip:ALGORITHM``
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol, cast, runtime_checkable
 
 import numpy as np
+from gymnasium import spaces
 
 from gymarena.errors import AgentLoadError, raised_at
 from gymarena.records import AgentIdentity
@@ -74,14 +76,20 @@ class RandomAgent:
     def __init__(self, task: TaskSpec, observation_space: Any, action_space: Any):
         self.observation_space, self.action_space = observation_space, action_space
         self.slot_spaces: list[Any] = []
+        masked = isinstance(observation_space, spaces.Dict) and "action_mask" in observation_space.spaces
+        self.act = self._act_masked if masked else self._act  # type: ignore[method-assign]  # decided once, not per step
 
     def reset(self, seed: int | None = None) -> None:
         self.action_space.seed(seed)
 
     def act(self, observation: Any) -> Any:
-        if isinstance(observation, dict) and "action_mask" in observation:
-            return self.action_space.sample(mask=observation["action_mask"])
+        return self.act(observation)  # replaced in __init__
+
+    def _act(self, observation: Any) -> Any:
         return self.action_space.sample()
+
+    def _act_masked(self, observation: Any) -> Any:
+        return self.action_space.sample(mask=observation["action_mask"])
 
     def reset_slot(self, slot: int, seed: int | None = None) -> None:
         while len(self.slot_spaces) <= slot:
@@ -142,8 +150,10 @@ def random_agent(task: TaskSpec, observation_space: Any, action_space: Any) -> A
     return RandomAgent(task, observation_space, action_space)
 
 
+@functools.cache
 def _builtin(reference: str) -> tuple[AgentFactory, bytes]:
-    """A built-in agent's factory and the code that defines it (its identity)."""
+    """A built-in agent's factory and the code that defines it (its identity), read once per
+    process: the code that runs is what was imported, whatever the files say later."""
     if reference == "random":
         code = (RandomAgent, PerAgent, _spawn_seeds, random_agent)
         return random_agent, "".join(inspect.getsource(part) for part in code).encode()

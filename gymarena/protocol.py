@@ -264,14 +264,23 @@ class RunProtocol:
     def missing(self, done: set[EpisodeKey]) -> tuple[list[EpisodeKey], int, int]:
         """(units to play, episodes already stored, episodes in the run) given the stored
         episode keys. A trial is played again unless every one of its episodes is stored."""
-        todo, stored, total = [], 0, 0
-        for unit in self.unit_keys():
-            episodes = self.unit_episode_keys(unit)
-            total += len(episodes)
-            if all(key in done for key in episodes):
-                stored += len(episodes)
-            else:
-                todo.append(unit)
+        todo: list[EpisodeKey] = []
+        stored = total = 0
+        for task in self.tasks:
+            units = task.unit_keys()
+            if task.spec.trial is None:  # a unit is its one episode
+                left = [unit for unit in units if unit not in done] if done else units
+                todo += left
+                stored += len(units) - len(left)
+                total += len(units)
+                continue
+            for unit in units:
+                episodes = task.unit_episode_keys(unit)
+                total += len(episodes)
+                if all(key in done for key in episodes):
+                    stored += len(episodes)
+                else:
+                    todo.append(unit)
         return todo, stored, total
 
     def differences(self, other: RunProtocol) -> list[str]:

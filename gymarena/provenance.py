@@ -89,6 +89,7 @@ def gpus() -> list[str]:
     return [line.strip() for line in out.splitlines() if line.strip()]
 
 
+@cache
 def own_dependencies() -> list[str]:
     """The installed distributions gymarena itself requires (extras excluded), from its metadata."""
     from importlib import metadata  # ~8 ms to import: only when provenance is collected
@@ -116,15 +117,19 @@ def source_digest(directory: Path, names: Iterable[str]) -> str:
 
 def package_versions(packages: Iterable[str]) -> dict[str, str]:
     """The installed version of each distribution ('missing' when it is not installed)."""
+    return {name: package_version(name) for name in sorted(set(packages))}
+
+
+@cache
+def package_version(name: str) -> str:
+    """One distribution's version, read once per process (~0.7 ms each from its metadata): the
+    code a process runs is what it imported, whatever is installed later."""
     from importlib import metadata
 
-    versions = {}
-    for name in sorted(set(packages)):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "missing"
-    return versions
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "missing"
 
 
 def collect(simulator_packages: Iterable[str] = ()) -> dict[str, Any]:

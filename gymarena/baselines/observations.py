@@ -29,6 +29,7 @@ class PolicyView:
     space: gym.Space
     transform: Callable[[Any], Any]
     description: str
+    transform_batch: Callable[[Any], Any]  # the same cut of a batch (gymnasium.vector's stacking)
 
 
 def _identity(observation: Any) -> Any:
@@ -39,16 +40,21 @@ def _flat_image(observation: dict[str, Any]) -> np.ndarray:
     return np.asarray(observation["image"]).reshape(-1)
 
 
+def _flat_images(observations: dict[str, Any]) -> np.ndarray:
+    images = np.asarray(observations["image"])
+    return images.reshape(len(images), -1)
+
+
 def policy_view(space: gym.Space) -> PolicyView:
     """The view of ``space`` a trained policy acts on: arrays as they are; a dict with an
     ``image`` array (MiniGrid's egocentric view) as that image, flattened."""
     if isinstance(space, _ARRAY_SPACES):
-        return PolicyView(space, _identity, "the observation as it is")
+        return PolicyView(space, _identity, "the observation as it is", _identity)
     image = space.spaces.get("image") if isinstance(space, spaces.Dict) else None
     if isinstance(image, spaces.Box):
         flat = spaces.Box(low=image.low.reshape(-1), high=image.high.reshape(-1),
                           dtype=image.dtype)  # type: ignore[arg-type]  # Box takes any numpy dtype; its stub says less
-        return PolicyView(flat, _flat_image, "the observation's 'image', flattened")
+        return PolicyView(flat, _flat_image, "the observation's 'image', flattened", _flat_images)
     raise GymarenaError(
         f"trained baselines take array observations (Box, Discrete, ...) or a dict with an 'image' "
         f"array; this task observes {space}"

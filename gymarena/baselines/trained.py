@@ -46,7 +46,8 @@ def checkpoint_algorithm(path: Path) -> str:
 
 
 class CheckpointAgent:
-    """Greedy actions of an SB3 model, on the policy view of the task's observations."""
+    """Greedy actions of an SB3 model, on the policy view of the task's observations; in
+    batched play (``--batch``) one prediction per step for every slot."""
 
     def __init__(self, model: Any, observation_space: Any, source: str):
         self.model = model
@@ -62,22 +63,30 @@ class CheckpointAgent:
         action, _ = self.model.predict(self.view.transform(observation), deterministic=True)
         return action
 
+    def act_batch(self, observations: Any) -> Any:
+        """One forward pass for the whole batch (SB3 predicts on a leading batch axis)."""
+        actions, _ = self.model.predict(self.view.transform_batch(observations), deterministic=True)
+        return actions
 
-def load_model(path: Path, algorithm: str | None = None) -> Any:
-    """An SB3 model from a checkpoint file, on the CPU."""
+
+def load_model(path: Path, algorithm: str | None = None, device: str = "cpu") -> Any:
+    """An SB3 model from a checkpoint file, on ``device`` (a torch device name)."""
     algorithm = algorithm or checkpoint_algorithm(path)
     try:
-        return algorithm_class(algorithm).load(path, device="cpu")
+        return algorithm_class(algorithm).load(path, device=device)
     except Exception as exc:
         raise AgentLoadError(f"{path} did not load as a {algorithm.upper()} checkpoint: {type(exc).__name__}: {exc}") from None
 
 
 def file_agent(path: Path, algorithm: str | None = None):
-    """The factory of ``--agent model.zip[:algorithm]``."""
-    model = load_model(path, algorithm)
+    """The factory of ``--agent model.zip[:algorithm]``: the checkpoint is read once here (a
+    bad file fails before anything is played) and loaded once per device it is asked for."""
+    models = {"cpu": load_model(path, algorithm)}
 
-    def make_agent(task: TaskSpec, observation_space: Any, action_space: Any) -> CheckpointAgent:
-        return CheckpointAgent(model, observation_space, str(path))
+    def make_agent(task: TaskSpec, observation_space: Any, action_space: Any, device: str = "cpu") -> CheckpointAgent:
+        if device not in models:
+            models[device] = load_model(path, algorithm, device)
+        return CheckpointAgent(models[device], observation_space, str(path))
 
     return make_agent
 
@@ -125,9 +134,9 @@ class RecipeAgents:
             digest.update(task_id.encode() + (path.read_bytes() if path else b"-"))
         return digest.digest()
 
-    def __call__(self, task: TaskSpec, observation_space: Any, action_space: Any) -> CheckpointAgent:
+    def __call__(self, task: TaskSpec, observation_space: Any, action_space: Any, device: str = "cpu") -> CheckpointAgent:
         path = self.checkpoint(task.id)
-        return CheckpointAgent(load_model(path, self.recipes[task.id].algorithm), observation_space, str(path))
+        return CheckpointAgent(load_model(path, self.recipes[task.id].algorithm, device), observation_space, str(path))
 
 
 _SEEDED = re.compile(r"^(?P<name>[a-z0-9_]+?)(?:_seed(?P<seed>\d+))?$")

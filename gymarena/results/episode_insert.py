@@ -42,23 +42,21 @@ class EpisodeInsert:
         columns = [c.name for c in table.columns if c.name != "id"]
         compiled = _insert_ignoring_duplicates(dialect).compile(dialect=dialect, column_keys=columns)
         self.sql = compiled.string
-        self.names = list(compiled.positiontup) if dialect.positional else None
-        # Parameter rows are built in column order: the record's fields, then the run id
-        # and the batch's timestamp; positional drivers get them reordered once per row.
-        self.record_fields = [name for name in columns if name not in ("run_id", "created_at")]
-        self.column_order = [*self.record_fields, "run_id", "created_at"]
+        self.positional = bool(dialect.positional)
+        # Parameter rows are built in the statement's order (positional drivers) or the
+        # table's (named ones): the record's fields, with the run id and the batch's
+        # timestamp put in at their places.
+        self.names = list(compiled.positiontup) if self.positional else columns
+        self.record_fields = [name for name in self.names if name not in ("run_id", "created_at")]
         self.read_record = attrgetter(*self.record_fields)
+        self.constant_places = sorted((self.names.index(name), name) for name in ("run_id", "created_at"))
         self.processors = {}
         for name in columns:
             processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 self.processors[name] = processor
-        self.record_processors = [
-            (self.record_fields.index(name), processor)
-            for name, processor in self.processors.items()
-            if name in self.record_fields
-        ]
-        self.positions = [self.column_order.index(name) for name in self.names] if self.names is not None else None
+        self.record_processors = [(self.record_fields.index(name), processor)
+                                  for name, processor in self.processors.items() if name in self.record_fields]
 
     def _process(self, name: str, value: Any) -> Any:
         processor = self.processors.get(name)
@@ -66,17 +64,19 @@ class EpisodeInsert:
 
     def parameters(self, run_id: int, created_at: datetime, records: Iterable[Any]) -> list[Any]:
         """Driver parameter rows: tuples for positional drivers, dicts for named ones."""
-        constants = (self._process("run_id", run_id), self._process("created_at", created_at))
+        constants = {"run_id": self._process("run_id", run_id), "created_at": self._process("created_at", created_at)}
+        places = [(place, constants[name]) for place, name in self.constant_places]
+        read, processors, names = self.read_record, self.record_processors, self.names
         rows: list[Any] = []
         for record in records:
-            values = [*self.read_record(record), *constants]
-            for index, processor in self.record_processors:
-                if values[index] is not None:
-                    values[index] = processor(values[index])
-            if self.positions is not None:
-                rows.append(tuple([values[i] for i in self.positions]))
-            else:
-                rows.append(dict(zip(self.column_order, values, strict=True)))
+            values = list(read(record))
+            for index, processor in processors:
+                value = values[index]
+                if value is not None:
+                    values[index] = processor(value)
+            for place, constant in places:
+                values.insert(place, constant)
+            rows.append(tuple(values) if self.positional else dict(zip(names, values, strict=True)))
         return rows
 
     def execute(self, connection: Connection, run_id: int, created_at: datetime, records: Iterable[Any]) -> int:

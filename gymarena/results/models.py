@@ -204,7 +204,7 @@ class EpisodeRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))  # indexed by the unique key
     task_id: Mapped[str] = mapped_column(String(200))
     seed: Mapped[int] = mapped_column(BigInteger)
     episode: Mapped[int] = mapped_column(Integer)

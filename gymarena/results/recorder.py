@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 RUN_STATUSES = ("running", "complete", "failed", "interrupted")
 RUN_KINDS = ("local", "verified", "self-reported", "imported")
-COMMIT_INTERVAL = 0.05  # s: a killed process loses at most this much play, which a resume plays again
+COMMIT_INTERVAL = 0.25  # s: a killed process loses at most this much play, which a resume plays again
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ class RunRecorder:
         """Commit every pending episode in one transaction (an atomic recording waits for its end)."""
         if self._pending and not self.atomic:
             run_id, batch, self._pending = self._streaming_run(), self._pending, []
-            try:  # a plain Core transaction: the hot path of fast tasks commits every 50 ms
+            try:  # a plain Core transaction: the hot path of fast tasks commits every 250 ms
                 with self.store.engine.begin() as connection:
                     _insert_episodes(self.store, connection, run_id, batch)
                 self.recorded += len(batch)
@@ -252,12 +252,12 @@ def _insert_episodes(store: ResultsStore, connection: Connection, run_id: int, r
     if not records:
         return
     now = utcnow()
-    runs, means = cast(Table, RunRow.__table__), cast(Table, SeedMeanRow.__table__)
+    runs = cast(Table, RunRow.__table__)
     inserted = store._episode_insert.execute(connection, run_id, now, records)
     connection.execute(update(runs).where(runs.c.id == run_id)
                        .values(updated_at=now, episode_count=runs.c.episode_count + inserted))
-    # Means stored at completion no longer hold once a run gets more episodes.
-    connection.execute(delete(means).where(means.c.run_id == run_id))
+    # No per-seed means to drop: a run has them only once complete, and taking a run up
+    # again (_attach) or ending it (_end_run) drops them before any episode is added.
 
 
 def _delete_run(session: Session, run_id: int) -> None:

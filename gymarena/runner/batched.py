@@ -113,6 +113,30 @@ class Splitter:
         return split
 
 
+class BatchCheck:
+    """Which rows of a stacked batch of actions are in the action space: one vectorised test
+    for Box and Discrete spaces (the same rules as the per-action check of unbatched play:
+    shape, bounds, no NaN; integers in range); None (ask the per-action check) otherwise."""
+
+    def __init__(self, space: spaces.Space, rows: int):
+        self.space, self.rows = space, rows
+
+    def valid_rows(self, actions: Any) -> np.ndarray | None:
+        if not isinstance(actions, np.ndarray):
+            return None
+        space = self.space
+        if isinstance(space, spaces.Box):
+            if actions.shape != (self.rows, *space.shape) or actions.dtype.kind not in "fiu":
+                return None
+            inside = (actions >= space.low) & (actions <= space.high)
+            return inside.reshape(self.rows, -1).all(axis=1)
+        if isinstance(space, spaces.Discrete):
+            if actions.shape != (self.rows,) or actions.dtype.kind not in "iu":
+                return None
+            return (actions >= space.start) & (actions < space.start + space.n)
+        return None
+
+
 def _playing(task: TaskSpec, slots: Sequence[_Slot | None]) -> str:
     shown = [f"slot {i}: seed {s.key.seed}, episode {s.key.episode}, step {s.steps}"
              for i, s in enumerate(slots) if s is not None]
@@ -189,12 +213,14 @@ class BatchPlay:
         first = self.envs.get(0)
         stacker = Stacker(self.task, first.observation_space, self.rows)
         splitter = Splitter(first.action_space, self.rows, self.agent_name)
+        batch_check = BatchCheck(first.action_space, self.rows)
         for index in range(self.rows):
             yield from self._start(index)
         task, check, slots, observations = self.task, self.check, self.slots, self.observations
         while any(slot is not None for slot in slots):
             started = perf_counter()
             actions = self._act(stacker, splitter)
+            valid = batch_check.valid_rows(actions)
             ended: list[tuple[int, Any]] = []  # (slot, crash cause or the episode's last flags and info)
             playing = 0
             for index, slot in enumerate(slots):
@@ -202,7 +228,7 @@ class BatchPlay:
                     continue
                 playing += 1
                 action = actions[index]
-                if not check(action):
+                if not (valid[index] if valid is not None else check(action)):
                     raise invalid_action(slot.env, task, slot.key, slot.steps, action, self.agent_name)
                 try:
                     observation, reward, terminated, truncated, info = slot.env.step(action)

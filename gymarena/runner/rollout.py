@@ -26,24 +26,33 @@ def _box_check(space: spaces.Box) -> ActionCheck:
     low, high, shape = space.low, space.high, space.shape
 
     def check(action: Any) -> bool:
-        try:
-            array = np.asarray(action, dtype=float)
-        except (TypeError, ValueError):
-            return False
-        return array.shape == shape and bool(np.all(array >= low) and np.all(array <= high))
+        if type(action) is np.ndarray and action.dtype.kind == "f" and action.shape == shape:
+            array = action  # the common case: compared as it is (float32 widens exactly)
+        else:
+            try:
+                array = np.asarray(action, dtype=float)
+            except (TypeError, ValueError):
+                return False
+            if array.shape != shape:
+                return False
+        return bool((array >= low).all() and (array <= high).all())
 
     return check
 
 
+_INTEGER_TYPES = frozenset({int, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64})
+_NOTHING_VALID: frozenset[Any] = frozenset()
+
+
 def _discrete_check(space: spaces.Discrete) -> ActionCheck:
     valid = frozenset(range(int(space.start), int(space.start + space.n)))
-    integer_types = frozenset({int, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64})
 
     def check(action: Any) -> bool:
-        if type(action) in integer_types:  # the common case, answered with two hash lookups
+        if type(action) in _INTEGER_TYPES:  # the common case, answered with two hash lookups
             return action in valid
         return space.contains(action)
 
+    check.valid = valid  # type: ignore[attr-defined]  # the step loop answers the common case inline
     return check
 
 
@@ -103,8 +112,10 @@ def _shown(action: Any) -> str:
 def _closed_loop(
     env: Any, agent: Any, task: TaskSpec, key: EpisodeKey, check: ActionCheck, agent_name: str, observation: Any, info: Any
 ) -> _Played:
-    """One action per observation: the per-step hot path, kept tight."""
+    """One action per observation: the per-step hot path, kept tight (a Discrete space's
+    integer actions are checked inline, with no call)."""
     act, step_env = agent.act, env.step  # bound once
+    valid, integer_types = getattr(check, "valid", _NOTHING_VALID), _INTEGER_TYPES
     total = reward = 0.0
     step = 0
     terminated = truncated = False
@@ -113,7 +124,7 @@ def _closed_loop(
             action = act(observation)
         except Exception as exc:
             raise agent_failed(agent_name, exc, f"on {where(task, key, step)}") from exc
-        if not check(action):
+        if not (type(action) in integer_types and action in valid) and not check(action):
             raise invalid_action(env, task, key, step, action, agent_name)
         try:
             observation, reward, terminated, truncated, info = step_env(action)

@@ -77,6 +77,33 @@ def test_a_minigrid_recipe_trains_and_plays_from_the_dict_observation(root, stor
     assert result.run.status == "complete"
 
 
+def outcomes(store, run_id):
+    return sorted((r.task_id, r.seed, r.episode, sorted(r.outcome_fields().items())) for r in store.episodes(run_id))
+
+
+@pytest.mark.parametrize("device", [None, "cpu", "auto"])
+def test_checkpoints_predict_in_batches_with_the_records_of_unbatched_play(root, store, device):
+    train_recipes(["ppo-cartpole", "ppo-minigrid-empty"], False, (0,), 256, None, say=quiet)
+    request = {"tasks": ("classic/CartPole-v1", "minigrid/Empty-8x8-v0"), "agent": "gymarena.baselines.trained:ppo",
+               "seeds": (0, 1), "episodes": 3, "fresh": True}
+    one = evaluate(EvalRequest(**request), store)
+    batched = evaluate(EvalRequest(**request, batch=4, device=device), store)
+    assert outcomes(store, batched.run.id) == outcomes(store, one.run.id)
+    [checkpoint] = train_recipes(["ppo-cartpole"], False, (1,), 256, None, say=quiet)
+    by_file = evaluate(EvalRequest(**(request | {"tasks": ("classic/CartPole-v1",), "agent": str(checkpoint)}),
+                                   batch=3, device=device), store)
+    assert by_file.run.status == "complete"
+
+
+@pytest.mark.skipif(not __import__("gymarena.devices").devices.cuda_available(), reason="needs a CUDA device")
+def test_checkpoints_play_on_a_cuda_device(root, store):
+    train_recipes(["ppo-cartpole"], False, (0,), 256, None, say=quiet)
+    result = evaluate(EvalRequest(tasks=("classic/CartPole-v1",), agent="gymarena.baselines.trained:ppo", seeds=(0,),
+                                  episodes=4, batch=4, device="cuda"), store)
+    assert result.run.status == "complete"
+    assert store.get_run(result.run.id).provenance["evaluation"]["device"] == "cuda"
+
+
 def test_clear_errors_for_missing_checkpoints_wrong_tasks_and_bad_requests(root, tmp_path, store):
     with pytest.raises(AgentLoadError, match="train it with `gymarena baselines train ppo-cartpole --seeds 1`"):
         load_agent("gymarena.baselines.trained:ppo_seed1").make(get_task("classic/CartPole-v1"), None, None)
