@@ -35,3 +35,30 @@ class StickyRandom:
 def make_agent(task, observation_space, action_space):
     """The factory gymarena calls once per task (per worker process)."""
     return StickyRandom(action_space)
+
+
+class BatchedLinear:
+    """A fixed linear policy on the flattened observation, with a batched form.
+
+    `act_batch` takes one row per slot of `gymarena eval --batch N` and answers them with
+    one matrix product; `act` is the same policy for one observation, so batched and
+    unbatched evaluation store the same episodes. Box observations only.
+    """
+
+    def __init__(self, task, observation_space: spaces.Box, action_space: spaces.Space):
+        self.action_space = action_space
+        outputs = action_space.n if isinstance(action_space, spaces.Discrete) else int(np.prod(action_space.shape))
+        self.weights = np.random.default_rng(0).normal(size=(int(np.prod(observation_space.shape)), outputs))
+
+    def reset(self, seed: int | None = None) -> None:
+        pass  # deterministic and memoryless: nothing to start
+
+    def act_batch(self, observations: np.ndarray) -> np.ndarray:
+        scores = observations.reshape(len(observations), -1) @ self.weights
+        if isinstance(self.action_space, spaces.Discrete):
+            return self.action_space.start + scores.argmax(axis=1)
+        low, high = self.action_space.low, self.action_space.high
+        return (low + (np.tanh(scores) + 1) / 2 * (high - low)).reshape(len(observations), *self.action_space.shape)
+
+    def act(self, observation: np.ndarray):
+        return self.act_batch(np.asarray(observation)[None])[0]

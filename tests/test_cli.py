@@ -161,6 +161,26 @@ def test_the_readme_example_agent_with_workers(sqlite_url):
     assert len(payload["episodes"]) == 10 and payload["agent"]["name"] == "make_agent"
 
 
+def test_the_readme_batched_example_agent_stores_the_unbatched_episodes(sqlite_url):
+    example = Path(__file__).parent.parent / "examples" / "agents.py"
+    runs = []
+    for batch in ("1", "8"):
+        result = gymarena("eval", "--task", "classic/Pendulum-v1", "--task", "classic/CartPole-v1", "--agent",
+                          f"{example}:BatchedLinear", "--seeds", "0-2", "--episodes", "3", "--batch", batch,
+                          "--fresh", "--json", db=sqlite_url)
+        assert result.returncode == 0, result.stderr
+        runs.append([(e["task_id"], e["seed"], e["episode"], e["episode_return"], e["length"])
+                     for e in json.loads(result.stdout)["episodes"]])
+    assert runs[0] == runs[1] and len(runs[0]) == 18
+
+
+def test_batch_says_which_tasks_it_plays_one_at_a_time(sqlite_url):
+    result = gymarena("eval", "--task", "social/Impostor-5p1i-v0", "--task", "classic/CartPole-v1", "--seeds", "0",
+                      "--episodes", "1", "--batch", "4", db=sqlite_url)
+    assert result.returncode == 0, result.stderr
+    assert "played one episode at a time despite --batch: social/Impostor-5p1i-v0 (multi-agent)" in result.stderr
+
+
 def _database_state(url: str) -> list:
     with ResultsStore(url) as store:
         return [(r.id, r.status, r.episode_count) for r in store.list_runs()]

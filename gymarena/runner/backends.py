@@ -41,6 +41,9 @@ class PlayOptions:
     device: str | None = None
 
 
+PLAY_AS_FAMILIES_SAY = PlayOptions()  # the default: in process or isolated as each family says, unbatched
+
+
 @dataclass
 class _Loaded:
     """The current task's agent and envs: slot 0's env is the one unbatched play uses;
@@ -60,7 +63,7 @@ def _one(play: Callable[..., EpisodeRecord]) -> Callable[..., list[EpisodeRecord
 class EpisodeWorker:
     """Plays episodes, keeping the envs and agent of the task it last played."""
 
-    def __init__(self, agent: AgentSource, tasks: Mapping[str, TaskSpec], options: PlayOptions = PlayOptions()):
+    def __init__(self, agent: AgentSource, tasks: Mapping[str, TaskSpec], options: PlayOptions = PLAY_AS_FAMILIES_SAY):
         self.agent_source = agent
         self.tasks = tasks
         self.options = options
@@ -169,7 +172,7 @@ class EpisodeWorker:
 
 
 def run_local(
-    agent: AgentSource, tasks: Mapping[str, TaskSpec], keys: Sequence[EpisodeKey], options: PlayOptions = PlayOptions()
+    agent: AgentSource, tasks: Mapping[str, TaskSpec], keys: Sequence[EpisodeKey], options: PlayOptions = PLAY_AS_FAMILIES_SAY
 ) -> Iterator[EpisodeRecord]:
     worker = EpisodeWorker(agent, tasks, options)
     try:
@@ -181,7 +184,7 @@ def run_local(
 
 def run_backend(
     backend: str, agent: AgentSource, tasks: Mapping[str, TaskSpec], keys: Sequence[EpisodeKey], workers: int,
-    options: PlayOptions = PlayOptions(), address: str | None = None,
+    options: PlayOptions = PLAY_AS_FAMILIES_SAY, address: str | None = None,
 ) -> Iterator[EpisodeRecord]:
     """The records of ``keys`` played on ``backend`` as ``options`` say; ``address`` names the
     Ray cluster of the ray backend (default: a local instance)."""

@@ -91,13 +91,13 @@ class Splitter:
 
     def __init__(self, space: spaces.Space, rows: int, agent_name: str):
         self.space, self.rows, self.agent_name = space, rows, agent_name
-        self.array = isinstance(space, _ARRAY_SPACES)
-        self.batched_space = None if self.array else batch_space(space, rows)
+        self.batched_space = None if isinstance(space, _ARRAY_SPACES) else batch_space(space, rows)
 
     def split(self, actions: Any, task: TaskSpec) -> Sequence[Any]:
+        split: Any
         if isinstance(actions, list):
-            split: Sequence[Any] = actions
-        elif self.array:
+            split = actions
+        elif self.batched_space is None:
             split = np.asarray(actions)
             if split.ndim == 0:
                 split = [split]  # a lone action: reported below as the wrong count
@@ -129,11 +129,11 @@ class BatchCheck:
             if actions.shape != (self.rows, *space.shape) or actions.dtype.kind not in "fiu":
                 return None
             inside = (actions >= space.low) & (actions <= space.high)
-            return inside.reshape(self.rows, -1).all(axis=1)
+            return np.asarray(inside.reshape(self.rows, -1).all(axis=1))
         if isinstance(space, spaces.Discrete):
             if actions.shape != (self.rows,) or actions.dtype.kind not in "iu":
                 return None
-            return (actions >= space.start) & (actions < space.start + space.n)
+            return np.asarray((actions >= space.start) & (actions < space.start + space.n))
         return None
 
 

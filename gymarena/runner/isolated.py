@@ -25,10 +25,9 @@ from typing import Any
 from gymarena.agents import AgentSource, load_agent
 from gymarena.errors import GymarenaError, RunConfigError
 from gymarena.records import EpisodeKey, EpisodeRecord
-from gymarena.runner.backends import EpisodeWorker, PlayOptions
+from gymarena.runner.backends import PLAY_AS_FAMILIES_SAY, EpisodeWorker, PlayOptions
 from gymarena.runner.rollout import crashed_record
 from gymarena.tasks import TaskSpec
-
 
 ISOLATED_UNBATCHED = ("the isolated backend plays one episode per worker message, so that a crashing simulator costs "
                       "one episode; --batch would put several in one process: drop --batch, or choose "
@@ -103,7 +102,7 @@ class _Supervisor:
 
 def run_isolated(
     agent: AgentSource, tasks: Mapping[str, TaskSpec], keys: Sequence[EpisodeKey], workers: int,
-    options: PlayOptions = PlayOptions(),
+    options: PlayOptions = PLAY_AS_FAMILIES_SAY,
 ) -> Iterator[EpisodeRecord]:
     """Episodes one at a time on ``workers`` supervised processes; a crash fails only its episode
     (so episodes are never batched here: one process holding N would lose N)."""

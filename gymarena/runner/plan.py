@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gymarena.agents import AgentSource, load_agent
+from gymarena.devices import check_device
 from gymarena.errors import AgentLoadError, GymarenaError, RunConfigError, raised_at
 from gymarena.protocol import RunProtocol, installed_protocol
-from gymarena.devices import check_device
 from gymarena.runner.backends import BACKENDS, PlayOptions
 from gymarena.runner.batched import unbatched_reason
 from gymarena.runner.isolated import ISOLATED_UNBATCHED

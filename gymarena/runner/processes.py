@@ -22,7 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from gymarena.agents import AgentSource, load_agent
 from gymarena.errors import GymarenaError, SimulatorError
 from gymarena.records import EpisodeKey, EpisodeRecord
-from gymarena.runner.backends import EpisodeWorker, PlayOptions
+from gymarena.runner.backends import PLAY_AS_FAMILIES_SAY, EpisodeWorker, PlayOptions
 from gymarena.tasks import TaskSpec
 
 CHUNK_SECONDS = 0.05
@@ -85,7 +85,7 @@ def _broken(exc: BrokenProcessPool) -> SimulatorError:
 
 def run_processes(
     agent: AgentSource, tasks: Mapping[str, TaskSpec], keys: Sequence[EpisodeKey], workers: int,
-    options: PlayOptions = PlayOptions(),
+    options: PlayOptions = PLAY_AS_FAMILIES_SAY,
 ) -> Iterator[EpisodeRecord]:
     """Episodes on ``workers`` spawned processes; records arrive as chunks finish."""
     if not keys:

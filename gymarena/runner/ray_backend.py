@@ -18,7 +18,7 @@ from typing import Any
 from gymarena.agents import AgentSource, load_agent
 from gymarena.errors import GymarenaError, SimulatorError
 from gymarena.records import EpisodeKey, EpisodeRecord
-from gymarena.runner.backends import EpisodeWorker, PlayOptions
+from gymarena.runner.backends import PLAY_AS_FAMILIES_SAY, EpisodeWorker, PlayOptions
 from gymarena.runner.processes import ChunkSizer
 from gymarena.tasks import TaskSpec
 
@@ -64,7 +64,7 @@ def connect(address: str | None, workers: int) -> Any:
 
 
 def run_ray(agent: AgentSource, tasks: Mapping[str, TaskSpec], keys: Sequence[EpisodeKey], workers: int,
-            options: PlayOptions = PlayOptions(), address: str | None = None) -> Iterator[EpisodeRecord]:
+            options: PlayOptions = PLAY_AS_FAMILIES_SAY, address: str | None = None) -> Iterator[EpisodeRecord]:
     """Episodes as Ray tasks, at most ``2 x workers`` chunks in flight; records as chunks finish."""
     if not keys:
         return

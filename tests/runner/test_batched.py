@@ -30,7 +30,7 @@ def same_records(store, request: dict, **batched) -> tuple:
 def test_batched_play_stores_the_unbatched_records(store, agent):
     # 3 seeds x 5 episodes on 4 slots: slots are refilled unevenly, and the last ones idle
     request = {"tasks": MIXED, "seeds": (0, 1, 2), "episodes": 5, "agent": agent}
-    one, many = same_records(store, request, batch=4)
+    _, many = same_records(store, request, batch=4)
     assert many.run.episode_count == 45 and many.unbatched == {}
     assert store.get_run(many.run.id).provenance["evaluation"]["batch"] == 4
 
@@ -81,7 +81,7 @@ id = "classic/CartPole-v1"
 def test_tasks_that_cannot_be_batched_are_played_one_at_a_time(store, tmp_path):
     suite = tmp_path / "unbatchable.toml"
     suite.write_text(UNBATCHABLE)
-    one, many = same_records(store, {"suite": str(suite)}, batch=4)
+    _, many = same_records(store, {"suite": str(suite)}, batch=4)
     assert many.unbatched == {"classic/CartPoleTrials-v1": "played in trials",
                               "classic/Pendulum-v1": "at decision intervals above 1",
                               "social/Impostor-5p1i-v0": "multi-agent"}
