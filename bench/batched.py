@@ -123,6 +123,8 @@ def envpool_reference(steps: int) -> str:
         import envpool
     except ImportError:
         return "EnvPool Pendulum-v1: not installed (pip install envpool for its reference line)"
+    except Exception as exc:  # envpool 1.2.5's wheel lacks data files its import reads
+        return f"EnvPool Pendulum-v1: installed but fails to import ({type(exc).__name__}: {str(exc)[:120]})"
     agent = PendulumMLP()
     envs = envpool.make("Pendulum-v1", env_type="gymnasium", num_envs=BATCH)
     start = time.perf_counter()
