@@ -32,10 +32,16 @@ from gymnasium.vector.utils import batch_space, concatenate, create_empty_array,
 from gymarena.errors import AgentError, GymarenaError, SimulatorCrashed, SimulatorError
 from gymarena.protocol import episode_seed
 from gymarena.records import EpisodeKey, EpisodeRecord
-from gymarena.runner.rollout import ActionCheck, agent_failed, crashed_record, invalid_action, reset_env, where
-from gymarena.success import EpisodeOutcome, episode_succeeded
+from gymarena.runner.rollout import (
+    ActionCheck,
+    agent_failed,
+    crashed_record,
+    finished_record,
+    invalid_action,
+    reset_env,
+    where,
+)
 from gymarena.tasks import TaskSpec
-from gymarena.wrappers.episode_metrics import episode_metrics
 
 _ARRAY_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
 
@@ -144,16 +150,6 @@ def _playing(task: TaskSpec, slots: Sequence[_Slot | None]) -> str:
     return f"{task.id} ({'; '.join(shown[:3])}{more})"
 
 
-def _record(task: TaskSpec, slot: _Slot, terminated: bool, truncated: bool, info: Any) -> EpisodeRecord:
-    outcome = EpisodeOutcome(float(slot.total), float(slot.reward), slot.steps, bool(terminated), bool(truncated), info)
-    return EpisodeRecord(
-        task_id=task.id, seed=slot.key.seed, episode=slot.key.episode, episode_seed=slot.seed,
-        episode_return=outcome.episode_return, length=slot.steps, success=episode_succeeded(task.success, outcome),
-        terminated=outcome.terminated, truncated=outcome.truncated, env_steps=slot.steps, wall_seconds=slot.seconds,
-        extra=episode_metrics(info), decision_interval=slot.key.decision_interval,
-    )
-
-
 class BatchPlay:
     """One batch of ``len(keys)`` episodes of ``task`` on at most ``batch`` slots."""
 
@@ -255,5 +251,7 @@ class BatchPlay:
                 if isinstance(end, str):
                     yield crashed_record(slot.key, slot.seconds, end)
                 else:
-                    yield _record(task, slot, *end)
+                    terminated, truncated, info = end
+                    played = (slot.total, slot.reward, slot.steps, terminated, truncated, info)
+                    yield finished_record(task, slot.key, slot.seed, played, slot.seconds)
                 yield from self._start(index)

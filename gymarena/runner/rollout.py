@@ -194,20 +194,18 @@ def play_episode(
     start = perf_counter()
     loop = _closed_loop if key.decision_interval == 1 else _open_loop
     total, reward, step, terminated, truncated, info = loop(env, agent, task, key, check, agent_name, observation, info)
+    return finished_record(task, key, 0, (total, reward, step, terminated, truncated, info), perf_counter() - start)
+
+
+def finished_record(task: TaskSpec, key: EpisodeKey, seed: int, played: _Played, seconds: float) -> EpisodeRecord:
+    """The record of an episode that ran to its end: ``played`` is (return, last reward,
+    steps, terminated, truncated, last info), as the step loops hand it back."""
+    total, reward, step, terminated, truncated, info = played
     outcome = EpisodeOutcome(float(total), float(reward), step, bool(terminated), bool(truncated), info)
     return EpisodeRecord(
-        task_id=task.id,
-        seed=key.seed,
-        episode=key.episode,
-        episode_seed=0,
-        episode_return=outcome.episode_return,
-        length=step,
-        success=episode_succeeded(task.success, outcome),
-        terminated=outcome.terminated,
-        truncated=outcome.truncated,
-        env_steps=step,
-        wall_seconds=perf_counter() - start,
-        extra=episode_metrics(info),
+        task_id=task.id, seed=key.seed, episode=key.episode, episode_seed=seed, episode_return=outcome.episode_return,
+        length=step, success=episode_succeeded(task.success, outcome), terminated=outcome.terminated,
+        truncated=outcome.truncated, env_steps=step, wall_seconds=seconds, extra=episode_metrics(info),
         decision_interval=key.decision_interval,
     )
 
