@@ -29,6 +29,7 @@ import numpy as np
 
 from gymarena.errors import GymarenaError
 from gymarena.records import EpisodeKey
+from gymarena.seeding import REMEMBERED
 from gymarena.tasks import TaskSpec
 
 
@@ -50,8 +51,12 @@ def episode_seed(seed: int, episode: int) -> int:
     """The reset seed of one episode: an independent stream per (seed, episode) via SeedSequence.
 
     Every episode is reproducible on its own, so episodes can run on any worker, in any
-    order, and a resumed run reproduces exactly the episodes a clean run has.
+    order, and a resumed run reproduces exactly the episodes a clean run has. (Workers look
+    up the seeds they computed in bulk first: gymarena/seeding.py, the same numbers.)
     """
+    known = REMEMBERED.get((seed, episode))
+    if known is not None:
+        return known
     state = np.random.SeedSequence(seed, spawn_key=(episode,)).generate_state(1, np.uint32)
     return int(state[0])
 

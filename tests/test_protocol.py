@@ -129,3 +129,27 @@ def test_differences_say_what_changed():
     assert "classic/CartPole-v1: 3 episodes per seed instead of 10" in found
     assert "classic/CartPole-v1: gymnasium 9 instead of 1.2.0" in found
     assert RunProtocol(tuple(reversed(ours.tasks))).differences(ours) == ["the tasks come in another order"]
+
+
+def test_bulk_episode_seeds_are_seedsequences_words_over_the_whole_range():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from gymarena.protocol import episode_seed
+    from gymarena.seeding import REMEMBERED, episode_seeds, remember
+
+    words = st.integers(0, 2**32 - 1)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.tuples(words, words), min_size=1, max_size=40))
+    def agree(pairs):
+        REMEMBERED.clear()
+        expected = [episode_seed(seed, episode) for seed, episode in pairs]  # SeedSequence itself
+        assert episode_seeds([s for s, _ in pairs], [e for _, e in pairs]) == expected
+        remember(pairs)
+        assert [episode_seed(seed, episode) for seed, episode in pairs] == expected
+
+    agree()
+    remember([(2**32, 0), (0, -1)])  # out of the 32-bit range: left to SeedSequence
+    assert REMEMBERED == {}
+    REMEMBERED.clear()

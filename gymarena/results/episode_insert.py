@@ -15,7 +15,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import JSON, Table, insert
 from sqlalchemy.engine import Connection, Dialect
 
 from gymarena.results.models import EpisodeRow
@@ -36,6 +36,12 @@ def _insert_ignoring_duplicates(dialect: Dialect) -> Any:
     return insert(table)
 
 
+def _empty_once(encode: Any) -> Any:
+    """A JSON column's encoder that serialises the empty dict (most episodes' ``extra``) once."""
+    empty = encode({})
+    return lambda value: empty if value == {} else encode(value)
+
+
 class EpisodeInsert:
     def __init__(self, dialect: Dialect):
         table = cast(Table, EpisodeRow.__table__)
@@ -54,7 +60,7 @@ class EpisodeInsert:
         for name in columns:
             processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
-                self.processors[name] = processor
+                self.processors[name] = _empty_once(processor) if isinstance(table.c[name].type, JSON) else processor
         self.record_processors = [(self.record_fields.index(name), processor)
                                   for name, processor in self.processors.items() if name in self.record_fields]
 

@@ -25,9 +25,11 @@ from gymarena.runner.batched import BatchPlay, unbatched_reason
 from gymarena.runner.multiagent import action_checks, agent_spaces, run_parallel_episode
 from gymarena.runner.rollout import action_check, crashed_record, run_episode
 from gymarena.runner.trials import run_trial
+from gymarena.seeding import remember
 from gymarena.tasks import TaskSpec
 
 BACKENDS = ("local", "processes", "isolated", "ray")
+SEED_WINDOW = 4096  # episodes whose seeds a worker computes at once (gymarena/seeding.py)
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,12 @@ class EpisodeWorker:
         run of consecutive keys of one task is played in lockstep where it can be (not at
         decision intervals above 1, nor where :func:`~gymarena.runner.batched.unbatched_reason`
         says why not), one at a time where not."""
+        for start in range(0, len(keys), SEED_WINDOW):  # seeds in bulk, a bounded number at a time
+            window = keys[start:start + SEED_WINDOW]
+            remember((key.seed, key.episode) for key in window)
+            yield from self._play_window(window)
+
+    def _play_window(self, keys: Sequence[EpisodeKey]) -> Iterator[list[EpisodeRecord]]:
         batch = self.options.batch
         for (task_id, interval), group in groupby(keys, key=attrgetter("task_id", "decision_interval")):
             task = self.tasks[task_id]
