@@ -140,3 +140,17 @@ def test_optimality_gap_ranks_lower_first():
     good, bad = np.full((3, 2), 0.9), np.full((3, 2), 0.2)
     ranked = aggregate.rank_agents({"bad": bad, "good": good}, np.random.default_rng(0), metric="optimality_gap", reps=100)
     assert [r.name for r in ranked] == ["good", "bad"]
+
+
+def test_competition_ranks_by_sorting_agree_with_counting_the_better_ones():
+    from gymarena.metrics.aggregate import _competition_ranks, competition_ranks
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        values = rng.integers(0, 5, size=(int(rng.integers(1, 12)), int(rng.integers(1, 25)))) / 2.0  # many ties
+        for higher in (True, False):
+            keyed = -values if higher else values
+            assert np.array_equal(_competition_ranks(values, higher), (keyed[:, None, :] < keyed[:, :, None]).sum(axis=2) + 1)
+            keys = [(float(a), float(b)) for a, b in zip(values[0], values[0][::-1], strict=True)]
+            better = [sum((other > key) if higher else (other < key) for other in keys) for key in keys]
+            assert competition_ranks(keys, higher) == [1 + n for n in better]
