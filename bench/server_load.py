@@ -17,7 +17,9 @@ processes evaluate: each streams episodes into new runs of the suite through the
 store (a batch of 50 every 0.25 s, as a fast evaluation commits them, 200 episodes a run)
 and completes them, so the suite's stored rankings keep being recomputed under the load.
 Writers start (import, connect) before each measured minute and write from its first
-second on. Afterwards every written episode is counted back from the database. The git
+second on. Afterwards every written episode is counted back from the database, and the
+repeat's runs are deleted (and the database vacuumed), so that every repeat measures the
+same database. The git
 commit measured is printed first; the p95 of every repeat, and their spread, at the end.
 
     python bench/server_load.py            # last line: ratio <worst repeat's p95 under load / p95 of the baseline>
@@ -279,7 +281,6 @@ def measure(db: str, load: Load = Load(), say=print) -> Measured:
     server = subprocess.Popen([sys.executable, "-m", "gymarena", "serve", "--db", db, "--port", str(port),
                                "--workers", str(load.server_workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    claimed: dict[int, int] = {}
     try:
         _wait(base)
         _read_phase(base, 2, load.warmup_seconds, run_ids, agent_ids)  # warm both server processes' caches
@@ -287,15 +288,15 @@ def measure(db: str, load: Load = Load(), say=print) -> Measured:
         measured = Measured(_summary("baseline (1 reader without pauses, no writers)", baseline, say), errors=errors)
         for repeat in range(load.repeats):
             latencies, errors, written = _loaded_phase(db, base, load, run_ids, agent_ids)
-            claimed.update(written)
             measured.errors += errors
             label = f"under load, repeat {repeat + 1} of {load.repeats} ({load.readers} readers, {load.writers} writers)"
             measured.loaded_p95.append(_summary(label, latencies, say))
+            measured.written += sum(written.values())
+            measured.lost += _lost(db, written)
+            _forget(db, written)  # every repeat starts from the filled database alone
     finally:
         server.terminate()
         server.wait()
-    measured.written = sum(claimed.values())
-    measured.lost = _lost(db, claimed)
     return measured
 
 
@@ -332,6 +333,18 @@ def _lost(db: str, claimed: dict[int, int]) -> int:
     with ResultsStore(db) as store:
         stored = {r.id: r.episode_count for r in store.list_runs() if r.id in claimed}
     return sum(count - stored.get(run_id, 0) for run_id, count in claimed.items())
+
+
+def _forget(db: str, written: dict[int, int]) -> None:
+    """Delete a repeat's written runs and vacuum, so the next repeat measures the same database."""
+    from gymarena.results import ResultsStore
+
+    with ResultsStore(db) as store:
+        for run_id in written:
+            store.delete_run(run_id)
+        if store.engine.dialect.name == "postgresql":
+            with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("VACUUM ANALYZE")
 
 
 @contextmanager
