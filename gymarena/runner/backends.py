@@ -158,8 +158,6 @@ class EpisodeWorker:
             loaded.envs[slot] = self._make_env(loaded.task)
         return loaded.envs[slot]
 
-    get = env  # the SlotEnvs protocol of batched play
-
     def discard(self, slot: int) -> None:
         """Drop the env of ``slot`` (its simulator process died); the next use makes a new one."""
         loaded = self.current

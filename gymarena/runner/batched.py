@@ -49,7 +49,7 @@ _ARRAY_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.Multi
 class SlotEnvs(Protocol):
     """The envs of a batch's slots: made when first wanted, replaced after a crash."""
 
-    def get(self, slot: int) -> Any: ...
+    def env(self, slot: int) -> Any: ...
 
     def discard(self, slot: int) -> None: ...
 
@@ -176,7 +176,7 @@ class BatchPlay:
                     self.reset_slot(index, seed=seed)
                 except Exception as exc:
                     raise agent_failed(self.agent_name, exc, f"in reset_slot({index}) on {where(self.task, key, 0)}") from exc
-            env = self.envs.get(index)
+            env = self.envs.env(index)
             try:
                 observation, _ = reset_env(env, seed, self.task, key)
             except SimulatorError as exc:
@@ -206,7 +206,7 @@ class BatchPlay:
         """The batch's records, each as its episode ends."""
         if not self.rows:
             return
-        first = self.envs.get(0)
+        first = self.envs.env(0)
         stacker = Stacker(self.task, first.observation_space, self.rows)
         splitter = Splitter(first.action_space, self.rows, self.agent_name)
         batch_check = BatchCheck(first.action_space, self.rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import agent_ref
+from test_trials import TRIAL_SUITE
 
 from gymarena.errors import AgentError, AgentLoadError, InvalidActionError, RunConfigError
 from gymarena.runner import EvalRequest, evaluate
@@ -58,16 +59,7 @@ def test_each_episode_is_played_once_and_shares_of_time_add_up(store):
     assert sum(r.wall_seconds for r in records) < elapsed  # shares of one lockstep, not 8 overlapping clocks
 
 
-UNBATCHABLE = """
-name = "unbatchable"
-version = 1
-seeds = [0, 1]
-episodes = 2
-[[tasks]]
-id = "classic/CartPoleTrials-v1"
-env_id = "CartPole-v1"
-max_episode_steps = 60
-trial = { adaptation = 2, evaluation = 1 }
+UNBATCHABLE = TRIAL_SUITE.replace('name = "trials"', 'name = "unbatchable"') + """
 [[tasks]]
 id = "classic/Pendulum-v1"
 decision_intervals = [1, 3]
