@@ -181,10 +181,17 @@ class AgentSource:
         """What runs of this agent are stored under."""
         return AgentIdentity(self.name, self.reference, self.version, self.content_hash, self.owner)
 
-    def make(self, task: TaskSpec, observation_space: Any, action_space: Any, device: str | None = None) -> Agent:
+    def make(self, task: TaskSpec, observation_space: Any, action_space: Any, device: str | None = None,
+             checkpoint: str | None = None) -> Agent:
         """A fresh agent for one task, checked against the Agent protocol; ``device`` (a torch
-        device name) goes to a factory that takes a ``device`` keyword."""
-        options = {"device": device} if device is not None and takes_device(self.factory) else {}
+        device name) goes to a factory that takes a ``device`` keyword, ``checkpoint`` (the
+        file of one of an algorithm's trained checkpoints) to one that takes ``checkpoint``."""
+        options: dict[str, Any] = {"device": device} if device is not None and takes_device(self.factory) else {}
+        if checkpoint is not None:
+            if not takes_keyword(self.factory, "checkpoint"):
+                raise AgentLoadError(f"agent {self.reference!r} lists checkpoints, but its factory takes no "
+                                     "checkpoint keyword: def make_agent(task, observation_space, action_space, checkpoint)")
+            options["checkpoint"] = checkpoint
         try:
             agent = self.factory(task, observation_space, action_space, **options)
         except Exception as exc:  # the user's code: report it as theirs
@@ -204,11 +211,16 @@ class AgentSource:
 
 def takes_device(factory: Any) -> bool:
     """Whether a factory (or agent class) accepts a ``device`` keyword argument."""
+    return takes_keyword(factory, "device")
+
+
+def takes_keyword(factory: Any, name: str) -> bool:
+    """Whether a factory (or agent class) accepts the keyword argument ``name``."""
     try:
         parameters = inspect.signature(factory).parameters.values()
     except (TypeError, ValueError):
         return False
-    return any(p.name == "device" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def _hash_bytes(*parts: bytes) -> str:
@@ -225,11 +237,8 @@ def _as_factory(target: Any, reference: str) -> AgentFactory:  # target: the use
     if inspect.isclass(target):
         if not callable(getattr(target, "act", None)):
             raise AgentLoadError(f"agent class {reference!r} has no act(observation) method")
-        try:
-            inspect.signature(target).bind(None, None, None)
+        if _binds_three(target):
             return cast(AgentFactory, target)
-        except TypeError:
-            pass
         try:
             inspect.signature(target).bind()
         except TypeError:
@@ -237,13 +246,25 @@ def _as_factory(target: Any, reference: str) -> AgentFactory:  # target: the use
                 f"agent class {reference!r} must take (task, observation_space, action_space) or no arguments"
             ) from None
         return cast(AgentFactory, lambda task, observation_space, action_space: target())
-    try:
-        inspect.signature(target).bind(None, None, None)
-    except (TypeError, ValueError):
-        raise AgentLoadError(
-            f"agent factory {reference!r} must take (task, observation_space, action_space)"
-        ) from None
+    if not _binds_three(target):
+        raise AgentLoadError(f"agent factory {reference!r} must take (task, observation_space, action_space)")
     return target
+
+
+def _binds_three(target: Any) -> bool:
+    """Whether ``target`` takes (task, observation_space, action_space), and perhaps the
+    ``checkpoint`` keyword of an algorithm's package."""
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):
+        return False
+    for keywords in ({}, {"checkpoint": None}):
+        try:
+            signature.bind(None, None, None, **keywords)
+            return True
+        except TypeError:
+            continue
+    return False
 
 
 def _import_file(path: Path, reference: str):

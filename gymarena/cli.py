@@ -125,6 +125,7 @@ def eval_command(
     fresh: bool = typer.Option(False, "--fresh", help="Start a new run even if an unfinished identical one exists."),
     batch: int = typer.Option(1, "--batch", help="Play N episodes of a task in lockstep per worker, one act_batch call per step for all (the agent needs act_batch; README: Agents). Same records as unbatched."),
     device: str | None = typer.Option(None, "--device", help="Torch device for agents that take one (SB3 checkpoints, trained baselines): cpu, cuda, cuda:N or auto."),
+    algorithm: str | None = typer.Option(None, "--algorithm", help="NAME[@VERSION]: the agent is one independently trained checkpoint of this algorithm; a leaderboard ranks an algorithm's runs as one entry over its training runs."),
     as_json: AsJson = False,
     as_csv: AsCsv = False,
     db: str | None = DbOption,
@@ -132,7 +133,7 @@ def eval_command(
     """Evaluate an agent on a suite or on tasks; every episode is stored as it finishes."""
     from gymarena.output import EpisodeProgress
     from gymarena.results import open_store
-    from gymarena.runner import EvalRequest, evaluate, parse_seeds
+    from gymarena.runner import EvalRequest, evaluate, parse_algorithm, parse_seeds
     from gymarena.views import run_shown
 
     _one_format(as_json, as_csv)
@@ -141,7 +142,7 @@ def eval_command(
             suite=suite, tasks=tuple(task or ()), agent=agent,
             seeds=parse_seeds(seeds) if seeds is not None else None, episodes=episodes,
             workers=workers, backend=backend, resume=resume, fresh=fresh, isolated=isolated, address=address,
-            batch=batch, device=device,
+            batch=batch, device=device, algorithm=parse_algorithm(algorithm) if algorithm is not None else None,
         )
         with open_store(db) as store:
             say(f"results database: {store.display_url}")
@@ -458,23 +459,32 @@ TokenOption = typer.Option(..., "--token", envvar="GYMARENA_TOKEN", help="Your A
 
 @submit_app.command("results")
 def submit_results_command(
-    run: int = typer.Argument(..., help="Id of a complete local run of a suite (see `gymarena results`)."),
+    runs: list[int] = typer.Argument(..., help="Ids of complete local runs of a suite (see `gymarena results`)."),
+    algorithm: str | None = typer.Option(None, "--algorithm", help="NAME[@VERSION]: the runs are independently trained checkpoints of this algorithm, ranked as one entry over its runs (default: what each run names, if anything)."),
     server: str = ServerOption,
     token: str = TokenOption,
     as_json: AsJson = False,
     db: str | None = DbOption,
 ) -> None:
-    """Upload a local run's episodes and provenance; the server checks and ranks them as self-reported."""
+    """Upload local runs' episodes and provenance, one submission each; the server checks and ranks them as self-reported."""
     from gymarena.leaderboard.client import submit_results
     from gymarena.leaderboard.uploads import results_payload
     from gymarena.results import open_store
-    from gymarena.views import submission_shown
+    from gymarena.runner import parse_algorithm
+    from gymarena.views import submission_shown, submissions_shown
 
     with reported_errors():
+        named = parse_algorithm(algorithm) if algorithm is not None else None
         with open_store(db, create=False) as store:
-            payload = results_payload(store, run)
-        answer = submit_results(server, token, payload)
-    show(submission_shown(answer, server, f", stored as run {answer['run']} ({answer['kind']})"), as_json)
+            payloads = [results_payload(store, run, named) for run in runs]  # every run checked before any is sent
+        answers = []
+        for payload in payloads:
+            answer = submit_results(server, token, payload)
+            answers.append(answer)
+            if not as_json:  # each as it is stored: a later refusal does not hide the earlier ones
+                show(submission_shown(answer, server, f", stored as run {answer['run']} ({answer['kind']})"), False)
+    if as_json:
+        show(submissions_shown(answers, server), as_json)
 
 
 @submit_app.command("agent")

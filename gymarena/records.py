@@ -26,6 +26,26 @@ class AgentIdentity:
         return {"name": self.name, "reference": self.reference, "version": self.version, "content_hash": self.content_hash}
 
 
+@dataclass(frozen=True)
+class AlgorithmIdentity:
+    """The algorithm a run's agent is one independently trained checkpoint of: its name,
+    version and the digest of its code (training code and settings, not the weights).
+
+    A leaderboard ranks the runs of one algorithm (and one owner) as one entry, each run
+    being one training run, as rliable's unit of variability is (Agarwal et al. 2021)."""
+
+    name: str
+    version: str = ""
+    code_hash: str = ""
+
+    def portable(self) -> dict[str, str]:
+        return {"name": self.name, "version": self.version, "code_hash": self.code_hash}
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.version}" if self.version else self.name
+
+
 @dataclass(frozen=True, slots=True)
 class EpisodeKey:
     """Which episode of a run: task, seed, index within that seed's quota, and the

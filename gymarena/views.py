@@ -124,8 +124,8 @@ def score_table_row(score: TaskScore) -> dict[str, Any]:
     return row
 
 
-LEADERBOARD_COLUMNS = ["rank", "agent", "kind", "IQM", "IQM 95% CI", "P(> next)", "mean", "success", "runs", "seeds",
-                       "episodes", "date"]
+LEADERBOARD_COLUMNS = ["rank", "agent", "kind", "IQM", "IQM 95% CI", "CI over", "P(> next)", "mean", "success", "runs",
+                       "seeds", "episodes", "date"]
 
 
 def leaderboard_row(entry: Entry) -> dict[str, Any]:
@@ -137,6 +137,7 @@ def leaderboard_row(entry: Entry) -> dict[str, Any]:
         "kind": entry.kind,
         "IQM": short_number(entry.iqm.point),
         "IQM 95% CI": _interval(entry.iqm.low, entry.iqm.high),
+        "CI over": f"{entry.runs} runs" if entry.unit == "runs" else f"{entry.seeds} seeds",
         "P(> next)": "-" if entry.poi_next is None else short_number(entry.poi_next.point),
         "mean": short_number(entry.mean_score),
         "success": _number(entry.success_rate),
@@ -287,6 +288,12 @@ def submission_shown(answer: dict[str, Any], server: str, what: str) -> Shown:
     """A submission the server accepted; ``what`` follows its status (", stored as run 3", " (name 1.0)")."""
     url = f"{server.rstrip('/')}/submissions/{answer['submission']}"
     return Shown({**answer, "url": url}, lines=(f"submission {answer['submission']}: {answer['status']}{what}; {url}",))
+
+
+def submissions_shown(answers: list[dict[str, Any]], server: str) -> Shown:
+    """The submissions of ``gymarena submit results``: one run's answer, or a list of them."""
+    payloads = [submission_shown(a, server, "").payload for a in answers]
+    return Shown(payloads[0] if len(payloads) == 1 else payloads)
 
 
 def dataset_shown(dataset_id: str, dataset: Any) -> Shown:

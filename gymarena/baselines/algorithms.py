@@ -7,6 +7,9 @@ from types import ModuleType
 
 from gymarena.baselines.training import Recipe
 from gymarena.errors import GymarenaError
+from gymarena.records import AlgorithmIdentity
+
+BASELINE_VERSION = "gymarena-baselines"
 
 ALGORITHM_MODULES = {"ppo": "gymarena.baselines.ppo", "dqn": "gymarena.baselines.dqn", "sac": "gymarena.baselines.sac"}
 
@@ -43,3 +46,15 @@ def recipe_for_task(task_id: str, algorithm: str) -> Recipe:
     if task_id not in chosen:
         raise GymarenaError(f"no {algorithm.upper()} recipe for {task_id}; tasks with one: {', '.join(chosen)}")
     return chosen[task_id]
+
+
+def baseline_algorithm(algorithm: str) -> AlgorithmIdentity:
+    """The identity every trained checkpoint of one of gymarena's baseline algorithms is a
+    training run of: its name, and the digest of its recipes (tasks, budgets, arguments),
+    so that retuned recipes make another entry."""
+    from dataclasses import asdict
+
+    from gymarena.protocol import digest
+
+    recipes_of = [[r.name, r.task, repr(sorted(asdict(r.args).items()))] for r in module(algorithm).RECIPES]
+    return AlgorithmIdentity(algorithm.upper(), BASELINE_VERSION, digest(recipes_of))

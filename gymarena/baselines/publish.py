@@ -6,6 +6,9 @@ entry), else each recipe's task alone on the default seeds. With ``--export DIR`
 is also written as a document (``gymarena/results/exchange.py``); the documents in
 ``gymarena/baselines/published/`` were made so, and ``gymarena baselines publish --db URL``
 stores them in any database, so a fresh leaderboard has reference entries without training.
+Each training seed's checkpoint is one training run of its algorithm
+(:func:`~gymarena.baselines.algorithms.baseline_algorithm`), so a leaderboard ranks PPO,
+DQN and SAC as three entries over their runs.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from gymarena.baselines.algorithms import ALGORITHM_MODULES, task_recipes
+from gymarena.baselines.algorithms import ALGORITHM_MODULES, baseline_algorithm, task_recipes
 from gymarena.baselines.training import find_checkpoint
 from gymarena.errors import GymarenaError
 from gymarena.results import ResultsStore
@@ -34,13 +37,15 @@ def evaluation_requests(algorithm: str, seed: int) -> list[EvalRequest]:
     """The suites an algorithm's recipes cover whole, then its other recipes' tasks alone."""
     first_recipes = task_recipes(algorithm)
     agent = agent_reference(algorithm, seed)
+    trained = baseline_algorithm(algorithm)  # each seed's checkpoint is one training run of it
     requests, covered = [], set()
     for suite in list_suites():
         task_ids = {task.id for task in suite.tasks}
         if task_ids <= first_recipes.keys():
-            requests.append(EvalRequest(suite=suite.name, agent=agent))
+            requests.append(EvalRequest(suite=suite.name, agent=agent, algorithm=trained))
             covered |= task_ids
-    requests += [EvalRequest(tasks=(task_id,), agent=agent) for task_id in first_recipes if task_id not in covered]
+    requests += [EvalRequest(tasks=(task_id,), agent=agent, algorithm=trained) for task_id in first_recipes
+                 if task_id not in covered]
     return requests
 
 

@@ -3,7 +3,8 @@ package and answers the worker's requests, one frame in, one frame out.
 
     python -m gymarena.leaderboard.agent_host PACKAGE_DIR ENTRY_POINT IN_FD OUT_FD
 
-Requests: ``make`` (task spec and space descriptions; the answer names the optional
+Requests: ``make`` (task spec, space descriptions and, for an algorithm's package, the
+checkpoint file to load; the answer names the optional
 methods the agent has), ``call`` (an Agent method: reset, act, act_sequence,
 begin_trial, begin_episode, observe). Answers carry ``value`` or ``error``. The agent's
 end is the worker's to decide (it kills this process): no ``close`` is called here.
@@ -35,7 +36,9 @@ def _serve(package: str, entry_point: str, inbound: int, outbound: int) -> None:
         nonlocal agent
         if request["op"] == "make":
             task = TaskSpec.from_json_dict(request["task"])
-            agent = source.make(task, build(request["observation_space"]), build(request["action_space"]))
+            checkpoint = request.get("checkpoint")  # checked by the worker against the manifest
+            path = None if checkpoint is None else os.path.join(package, checkpoint)
+            agent = source.make(task, build(request["observation_space"]), build(request["action_space"]), checkpoint=path)
             return [name for name in OPTIONAL if callable(getattr(agent, name, None))]
         if request["op"] == "call" and request["method"] in CALLABLE and agent is not None:
             value = getattr(agent, request["method"])(*request.get("args", []), **request.get("kwargs", {}))

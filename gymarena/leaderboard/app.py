@@ -193,7 +193,8 @@ def _results_api(app: FastAPI, store: ResultsStore, writes: _Writes) -> None:
             upload = ResultsUpload.model_validate_json(body)
         except ValidationError as exc:
             raise writes.refuse(submission, f"the upload is not valid results: {validation_summary(exc)}") from None
-        manifest = {"agent": upload.agent.model_dump(), "episodes": len(upload.episodes)}
+        manifest = {"agent": upload.agent.model_dump(), "episodes": len(upload.episodes),
+                    "algorithm": None if upload.algorithm is None else upload.algorithm.model_dump()}
         try:
             label = registered_label(upload.suite)
         except UnknownSuiteError as exc:

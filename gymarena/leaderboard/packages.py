@@ -3,8 +3,12 @@
     name = "my-agent"
     version = "1.2"
     entry_point = "agent.py:make_agent"     # a file of the package : a factory or class
+    checkpoints = ["runs/seed0.zip", "runs/seed1.zip", "runs/seed2.zip"]   # optional
 
-The agent may import only packages installed on the server. Archives are read with
+With ``checkpoints``, the package is an algorithm (its name and version) with several
+independently trained checkpoints: the worker evaluates each as one run, calling the
+factory with ``checkpoint=`` the file's path, and the leaderboard ranks the runs as one
+entry over its training runs. The agent may import only packages installed on the server. Archives are read with
 care: regular files and directories only, relative paths that stay inside, bounded
 size and file count.
 """
@@ -12,6 +16,7 @@ size and file count.
 from __future__ import annotations
 
 import io
+import re
 import tarfile
 import zlib
 from pathlib import Path
@@ -23,6 +28,7 @@ from gymarena.errors import GymarenaError
 from gymarena.leaderboard.uploads import validation_summary
 
 MANIFEST = "gymarena-agent.toml"
+MAX_CHECKPOINTS = 20
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024
 MAX_FILES = 10_000
 
@@ -36,6 +42,17 @@ class Manifest(BaseModel):
     name: str = Field(min_length=1, max_length=200, pattern=r"^[\w.@+-][\w .@+-]*$")
     version: str = Field(default="unversioned", min_length=1, max_length=100)
     entry_point: str = Field(pattern=r"^[\w./-]+\.py:[A-Za-z_]\w*$", max_length=300)
+    checkpoints: list[str] = Field(default_factory=list, max_length=MAX_CHECKPOINTS)
+
+    @field_validator("checkpoints")
+    @classmethod
+    def _checkpoint_files(cls, value: list[str]) -> list[str]:
+        for path in value:
+            if not re.fullmatch(r"[\w.-][\w./-]{0,299}", path) or ".." in path.split("/") or path.startswith("/"):
+                raise ValueError(f"a checkpoint is a file inside the package, e.g. runs/seed0.zip, not {path[:100]!r}")
+        if len(set(value)) != len(value):
+            raise ValueError("a checkpoint is listed twice")
+        return value
 
     @field_validator("entry_point")
     @classmethod
@@ -163,6 +180,9 @@ def inspect_archive(data: bytes) -> Manifest:
     manifest = read_manifest(manifest_data)
     if manifest.entry_point.partition(":")[0] not in names:
         raise PackageError(f"the entry point's file {manifest.entry_point.partition(':')[0]!r} is not in the package")
+    absent = [path for path in manifest.checkpoints if path not in names]
+    if absent:
+        raise PackageError(f"the checkpoint {absent[0]!r} that the manifest lists is not in the package")
     return manifest
 
 
@@ -176,3 +196,20 @@ def unpack(data: bytes, destination: Path) -> Manifest:
     for path in destination.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
     return manifest
+
+
+def package_digests(directory: Path, manifest: Manifest) -> tuple[str, dict[str, str]]:
+    """(the digest of the package's code: every file but its checkpoints, each checkpoint's
+    digest): an algorithm's identity is its code, each run's agent its code and weights."""
+    import hashlib
+
+    code = hashlib.sha256()
+    checkpoints = {}
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        relative = str(path.relative_to(directory))
+        content = hashlib.sha256(path.read_bytes()).hexdigest()
+        if relative in manifest.checkpoints:
+            checkpoints[relative] = content
+        else:
+            code.update(f"{relative}\0{content}\0".encode())
+    return code.hexdigest(), checkpoints

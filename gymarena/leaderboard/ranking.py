@@ -7,6 +7,13 @@ counts once, by its newest run; the others are counted. An agent belongs to its 
 token that submitted it), so another submitter's run under the same reference and code is
 another entry, never a replacement.
 
+An entry is one agent, or one **algorithm** over its independently trained checkpoints:
+runs that name an algorithm (name, version, code; ``RunInfo.algorithm``) join their
+owner's entry of it, one run per checkpoint. rliable's unit is the training run, so such an
+entry's score matrix is runs x tasks (each run's mean over its evaluation seeds) and its
+CIs resample runs; an entry of one run resamples its evaluation seeds instead, and every
+entry says which (``Entry.unit``).
+
 A run that cannot be scored (a task without scored episodes, a score that is not a finite
 number, a ranking key it cannot give) is listed apart as *unranked*, with the reason; it
 never stops the others from being ranked.
@@ -14,8 +21,8 @@ never stops the others from being ranked.
 An entry's score is built from per-seed means computed in SQL (``seed_means``): for
 every task with score references, one normalised score per seed, (mean return or
 success rate - random) / (reference - random), as every face computes it
-(gymarena/scoring.py). The rliable aggregates then treat seeds
-as runs: IQM with its 95% stratified-bootstrap CI, rank intervals from the same
+(gymarena/scoring.py). The rliable aggregates over the entry's unit (runs, or seeds):
+IQM with its 95% stratified-bootstrap CI, rank intervals from the same
 bootstrap (``metrics.aggregate.rank_agents``) and the probability of improvement over
 the next agent down. Suites may order agents by other keys (their ``ranking``, e.g.
 the NetHack Challenge's ascension rate, then median score); those are computed from the
@@ -32,7 +39,7 @@ import numpy as np
 
 from gymarena.metrics import aggregate
 from gymarena.protocol import RunProtocol
-from gymarena.records import SeedMean
+from gymarena.records import AlgorithmIdentity, SeedMean
 from gymarena.results import ResultsStore, RunInfo
 from gymarena.scoring import normalised_episode_scores, seed_scores, seed_success_rates
 from gymarena.suites import DEFAULT_RANKING
@@ -65,6 +72,10 @@ class Entry:
     seeds: int
     episodes: int
     task_scores: dict[str, float]
+    run_ids: tuple[int, ...] = ()
+    unit: str = "seeds"  # what the CIs resample: "runs" (training runs) or, with one run, "seeds"
+    superseded: int = 0  # older runs of the entry's agents, not in its score
+    algorithm: bool = False  # an algorithm over its trained checkpoints, not one agent
 
 
 @dataclass(frozen=True)
@@ -110,17 +121,56 @@ def _success_rate(run: RunInfo, tasks: Sequence[str], means: Sequence[SeedMean])
     return float(np.mean(rates)) if rates else None
 
 
-def _newest_per_agent(runs: Sequence[RunInfo]) -> tuple[list[RunInfo], dict[int, int]]:
-    """The newest run of each agent (reference, code and owner: one stored agent), and how
-    many runs each has."""
-    newest: dict[int, RunInfo] = {}
-    counts: dict[int, int] = {}
+@dataclass(frozen=True, eq=False)  # compared by identity: one per entry
+class Contender:
+    """What one entry ranks: an agent's newest run, or an algorithm's runs (one per trained
+    checkpoint: the newest run of each of its agents). ``superseded`` counts the older runs
+    left out."""
+
+    runs: tuple[RunInfo, ...]
+    superseded: int
+    algorithm: AlgorithmIdentity | None
+
+    @property
+    def newest(self) -> RunInfo:
+        return max(self.runs, key=lambda run: (run.created_at, run.id))
+
+    @property
+    def unit(self) -> str:
+        """What the entry's CI resamples: its training runs, or (with one run) its seeds."""
+        return "runs" if len(self.runs) > 1 else "seeds"
+
+
+def contenders(runs: Sequence[RunInfo]) -> list[Contender]:
+    """The entries a suite's runs make, in the order their newest runs were stored.
+
+    A run that names an algorithm joins the entry of its owner's runs of that algorithm
+    (name, version and code): an owner can never add a run to another's entry. Within an
+    entry, each agent (reference, code and owner: one trained checkpoint) counts once, by
+    its newest run; so does an agent whose runs name no algorithm, alone."""
+    groups: dict[tuple, dict[int, list[RunInfo]]] = {}
+    algorithms: dict[tuple, AlgorithmIdentity | None] = {}
     for run in runs:
-        counts[run.agent_id] = counts.get(run.agent_id, 0) + 1
-        if run.agent_id not in newest or run.created_at >= newest[run.agent_id].created_at:
-            newest[run.agent_id] = run
-    chosen = list(newest.values())
-    return chosen, {run.id: counts[run.agent_id] for run in chosen}
+        if run.algorithm is not None:
+            key: tuple = ("algorithm", run.agent.owner, run.algorithm.name, run.algorithm.version, run.algorithm.code_hash)
+        else:
+            key = ("agent", run.agent_id)
+        groups.setdefault(key, {}).setdefault(run.agent_id, []).append(run)
+        algorithms[key] = run.algorithm
+    found = []
+    for key, by_agent in groups.items():
+        newest = tuple(max(agent_runs, key=lambda run: (run.created_at, run.id)) for agent_runs in by_agent.values())
+        superseded = sum(len(agent_runs) for agent_runs in by_agent.values()) - len(newest)
+        found.append(Contender(tuple(sorted(newest, key=lambda run: run.id)), superseded, algorithms[key]))
+    return sorted(found, key=lambda c: c.newest.id)
+
+
+def entry_scores(contender: Contender, per_run: dict[int, dict[str, np.ndarray]], tasks: Sequence[str]) -> list[np.ndarray]:
+    """The entry's score matrix, one array per task: each run's mean over its seeds when
+    the entry has several runs (rliable's runs x tasks), else its one run's per-seed scores."""
+    if contender.unit == "seeds":
+        return [per_run[contender.runs[0].id][task] for task in tasks]
+    return [np.array([per_run[run.id][task].mean() for run in contender.runs]) for task in tasks]
 
 
 def _unscorable(scores: dict[str, np.ndarray]) -> str | None:
@@ -176,56 +226,87 @@ def _entries(
 ) -> list[Entry]:
     if not runs:
         return []
-    chosen, counts = _newest_per_agent(runs)
-    means = store.seed_means(r.id for r in chosen)
+    candidates = contenders(runs)
+    means = store.seed_means(run.id for c in candidates for run in c.runs)
     by_run: dict[int, list[SeedMean]] = {}
     for mean in means:
         by_run.setdefault(mean.run_id, []).append(mean)
     custom = tuple(ranking) != DEFAULT_RANKING
-    scores: dict[int, dict[str, np.ndarray]] = {}
+    per_run: dict[int, dict[str, np.ndarray]] = {}
     custom_values: dict[int, tuple[float, ...]] = {}
-    for run in chosen:  # each run on its own: one that cannot be scored is set apart with the reason
-        run_scores = _task_scores(run, tasks, by_run.get(run.id, []))
-        reason = _unscorable(run_scores)
-        if reason is None and custom:
-            try:
-                custom_values[run.id] = _ranking_values(store, run, ranking)
-            except (TypeError, ValueError, KeyError, OverflowError) as exc:
-                reason = f"its episodes cannot give the suite's ranking keys ({type(exc).__name__}: {exc})"[:500]
+    scored: list[Contender] = []
+    for contender in candidates:  # each on its own: one that cannot be scored is set apart with the reason
+        reason = None
+        for run in contender.runs:
+            run_scores = _task_scores(run, tasks, by_run.get(run.id, []))
+            reason = _unscorable(run_scores)
+            if reason is None and custom:
+                try:
+                    custom_values[run.id] = _ranking_values(store, run, ranking)
+                except (TypeError, ValueError, KeyError, OverflowError) as exc:
+                    reason = f"its episodes cannot give the suite's ranking keys ({type(exc).__name__}: {exc})"[:500]
+            if reason is not None:
+                if len(contender.runs) > 1:
+                    reason = f"run {run.id}: {reason}"
+                break
+            per_run[run.id] = run_scores
         if reason is None:
-            scores[run.id] = run_scores
+            scored.append(contender)
         else:
-            unranked.append(Unranked(run.id, run.agent.name, reason))
-    chosen = [run for run in chosen if run.id in scores]
-    if not chosen:
+            unranked.append(Unranked(contender.newest.id, _name(contender), reason))
+    if not scored:
         return []
     rng = np.random.default_rng(RANKING_SEED)
-    matrices = {str(run_id): [task_scores[t] for t in tasks] for run_id, task_scores in scores.items()}
+    ids = {c: c.newest.id for c in scored}  # an entry is named by its newest run
+    matrices = {str(ids[c]): entry_scores(c, per_run, tasks) for c in scored}
     ranked = {int(r.name): r for r in aggregate.rank_agents(matrices, rng, "iqm", reps)}
-    values = {run.id: custom_values[run.id] if custom else (ranked[run.id].estimate.point,) for run in chosen}
-    order = sorted(chosen, key=lambda run: (*tuple(-v for v in values[run.id]), run.id))
-    ranks = dict(zip((run.id for run in order), aggregate.competition_ranks([values[run.id] for run in order])))
+
+    def values_of(c: Contender) -> tuple[float, ...]:
+        if not custom:
+            return (ranked[ids[c]].estimate.point,)
+        return tuple(float(v) for v in np.mean([custom_values[run.id] for run in c.runs], axis=0))
+
+    values = {c: values_of(c) for c in scored}
+    order = sorted(scored, key=lambda c: (*tuple(-v for v in values[c]), ids[c]))
+    ranks = dict(zip(order, aggregate.competition_ranks([values[c] for c in order])))
     entries = []
-    for position, run in enumerate(order):
+    for position, contender in enumerate(order):
         below = order[position + 1] if position + 1 < len(order) else None
         poi = None
         if below is not None:
-            poi = aggregate.poi_interval(matrices[str(run.id)], matrices[str(below.id)], rng, reps)
-        run_means = by_run.get(run.id, [])
-        ranked_run = ranked[run.id]
-        entries.append(Entry(
-            run_id=run.id, agent_id=run.agent_id, agent=run.agent.name, reference=run.agent.reference, version=run.agent.version,
-            owner=run.agent.owner, kind=run.kind, date=run.finished_at or run.updated_at,
-            rank=ranks[run.id],
-            rank_low=None if custom else ranked_run.rank_low, rank_high=None if custom else ranked_run.rank_high,
-            iqm=ranked_run.estimate, poi_next=poi,
-            mean_score=float(np.mean([s.mean() for s in scores[run.id].values()])),
-            success_rate=_success_rate(run, tasks, run_means),
-            ranking_values=values[run.id], runs=counts[run.id],
-            seeds=len({m.seed for m in run_means}), episodes=sum(m.episodes for m in run_means),
-            task_scores={task: float(s.mean()) for task, s in scores[run.id].items()},
-        ))
+            poi = aggregate.poi_interval(matrices[str(ids[contender])], matrices[str(ids[below])], rng, reps)
+        entries.append(_entry(contender, per_run, by_run, tasks, ranked[ids[contender]], ranks[contender],
+                              values[contender], poi, custom))
     return entries
+
+
+def _name(contender: Contender) -> str:
+    return contender.algorithm.label if contender.algorithm is not None else contender.newest.agent.name
+
+
+def _entry(contender: Contender, per_run: dict[int, dict[str, np.ndarray]], by_run: dict[int, list[SeedMean]],
+           tasks: list[str], ranked: aggregate.RankedAgent, rank: int, values: tuple[float, ...],
+           poi: aggregate.IntervalEstimate | None, custom: bool) -> Entry:
+    run = contender.newest
+    run_means = [m for r in contender.runs for m in by_run.get(r.id, [])]
+    rates = [rate for r in contender.runs if (rate := _success_rate(r, tasks, by_run.get(r.id, []))) is not None]
+    task_means = {task: float(np.mean([per_run[r.id][task].mean() for r in contender.runs])) for task in tasks}
+    algorithm = contender.algorithm
+    return Entry(
+        run_id=run.id, agent_id=run.agent_id, agent=run.agent.name if algorithm is None else algorithm.name,
+        reference=run.agent.reference if algorithm is None else algorithm.code_hash,
+        version=run.agent.version if algorithm is None else algorithm.version,
+        owner=run.agent.owner, kind=run.kind, date=run.finished_at or run.updated_at,
+        rank=rank, rank_low=None if custom else ranked.rank_low, rank_high=None if custom else ranked.rank_high,
+        iqm=ranked.estimate, poi_next=poi,
+        mean_score=float(np.mean(list(task_means.values()))),
+        success_rate=float(np.mean(rates)) if rates else None,
+        ranking_values=values, runs=len(contender.runs),
+        seeds=len({(m.run_id, m.seed) for m in run_means}), episodes=sum(m.episodes for m in run_means),
+        task_scores=task_means,
+        run_ids=tuple(r.id for r in contender.runs), unit=contender.unit, superseded=contender.superseded,
+        algorithm=algorithm is not None,
+    )
 
 
 def _ranking_values(store: ResultsStore, run: RunInfo, ranking: Sequence[str]) -> tuple[float, ...]:

@@ -159,12 +159,13 @@ def _limit(limits: Limits):
 class SandboxedAgent:
     """An Agent whose every call is a request to the sandboxed agent host.
 
+    ``checkpoint``: the package file (one of its manifest's checkpoints) its factory loads.
     ``seed_key`` (verified runs): the agent's reset seeds become ``agent_seed(seed_key,
     seed)``. ``deadline`` (a ``time.monotonic()`` instant): the whole submission's end."""
 
     def __init__(self, package: Path, entry_point: str, task: TaskSpec, observation_space: Any, action_space: Any,
                  limits: Limits, log_path: Path, sandboxed: bool = True, seed_key: bytes | None = None,
-                 deadline: float | None = None):
+                 deadline: float | None = None, checkpoint: str | None = None):
         self.limits = limits
         self.log_path = log_path
         self.seed_key = seed_key
@@ -188,8 +189,11 @@ class SandboxedAgent:
             os.close(from_host)
         self.episode_started = time.monotonic()
         try:
-            offered = self._request({"op": "make", "task": task.to_json_dict(), "observation_space": describe(observation_space),
-                                     "action_space": describe(action_space)}, limits.start_seconds, "starting")
+            make = {"op": "make", "task": task.to_json_dict(), "observation_space": describe(observation_space),
+                    "action_space": describe(action_space)}
+            if checkpoint is not None:
+                make["checkpoint"] = checkpoint
+            offered = self._request(make, limits.start_seconds, "starting")
             if not isinstance(offered, list) or not all(isinstance(name, str) for name in offered):
                 self._fail("the agent process answered make with something other than a list of method names")
             unknown = sorted(set(offered) - set(OFFERABLE))

@@ -29,7 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gymarena.protocol import ProtocolError, RunProtocol, TaskProtocol
-from gymarena.records import AgentIdentity, EpisodeKey, EpisodeRecord
+from gymarena.records import AgentIdentity, AlgorithmIdentity, EpisodeKey, EpisodeRecord
 from gymarena.results import ResultsStore, RunStart
 
 MAX_EPISODES = 2_000_000
@@ -77,10 +77,18 @@ class EpisodeUpload(BaseModel):
     phase: str | None = Field(default=None, pattern=r"^(adaptation|evaluation)$")
 
 
+class AlgorithmUpload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[\w.+-][\w .+-]*$")
+    version: str = Field(default="", max_length=200)
+    code_hash: str = Field(default="", pattern=r"^([0-9a-f]{64})?$")
+
+
 class ResultsUpload(BaseModel):
     model_config = ConfigDict(extra="forbid")
     suite: str = Field(min_length=1, max_length=200)
     agent: AgentUpload
+    algorithm: AlgorithmUpload | None = None  # the agent is one training run of it: ranked with its owner's others
     config: dict[str, Any]
     provenance: dict[str, Any]
     tasks: list[TaskUpload] = Field(min_length=1, max_length=1000)
@@ -111,8 +119,9 @@ def validation_summary(exc: ValidationError, whole: str = "body") -> str:
     return "; ".join(parts) + (f" (and {len(errors) - 5} more)" if len(errors) > 5 else "")
 
 
-def results_payload(store: ResultsStore, run_id: int) -> dict[str, Any]:
-    """What ``gymarena submit results`` sends for a stored run: the exported run."""
+def results_payload(store: ResultsStore, run_id: int, algorithm: AlgorithmIdentity | None = None) -> dict[str, Any]:
+    """What ``gymarena submit results`` sends for a stored run: the exported run, naming
+    ``algorithm`` (else the one the run names, if any) as what it is one training run of."""
     from gymarena.errors import GymarenaError
     from gymarena.results.exchange import run_document, stored_run
 
@@ -121,7 +130,10 @@ def results_payload(store: ResultsStore, run_id: int) -> dict[str, Any]:
         raise GymarenaError(f"run {run_id} evaluated single tasks, not a suite; leaderboards rank suites (gymarena eval --suite)")
     if run.status != "complete":
         raise GymarenaError(f"run {run_id} is {run.status}; finish it first (gymarena eval --resume {run_id})")
-    return run_document(store, run)
+    document = run_document(store, run)
+    if algorithm is not None:
+        document["algorithm"] = algorithm.portable()
+    return document
 
 
 def check_results(upload: ResultsUpload, protocol: RunProtocol) -> list[str]:
@@ -223,7 +235,8 @@ def store_results(store: ResultsStore, upload: ResultsUpload, protocol: RunProto
     start = RunStart(AgentIdentity(**upload.agent.model_dump(), owner=owner), protocol,
                      {**upload.config, "submission": submission_id},
                      upload.provenance, kind="self-reported", suite=upload.suite,
-                     settings={"submission": submission_id}, submission_id=submission_id)
+                     settings={"submission": submission_id}, submission_id=submission_id,
+                     algorithm=None if upload.algorithm is None else AlgorithmIdentity(**upload.algorithm.model_dump()))
     with store.recording(start, atomic=True) as run:
         run.add(EpisodeRecord(**e.model_dump()) for e in upload.episodes)
     return run.run_id

@@ -25,8 +25,9 @@ from pathlib import Path
 
 from gymarena.agents import AgentSource
 from gymarena.errors import GymarenaError
-from gymarena.leaderboard.packages import unpack
+from gymarena.leaderboard.packages import Manifest, package_digests, unpack
 from gymarena.leaderboard.sandbox import Limits, SandboxedAgent, require_sandbox, submission_budget, tail
+from gymarena.records import AlgorithmIdentity
 from gymarena.results import ResultsStore
 from gymarena.results.submissions import SubmissionInfo
 
@@ -60,9 +61,13 @@ def rotate_hidden_seeds(store: ResultsStore, suite: str):
 
 
 def evaluate_submission(store: ResultsStore, submission: SubmissionInfo, config: WorkerConfig) -> None:
-    """Evaluate one claimed submission and record how it ended (never raises for the agent's faults)."""
+    """Evaluate one claimed submission and record how it ended (never raises for the agent's faults).
+
+    A package that lists checkpoints is an algorithm: each checkpoint is evaluated as one
+    verified run of it. Its runs stand or fall together: if one checkpoint fails, the
+    runs of the others are hidden with the reason, so a submitter cannot drop its weak
+    checkpoints by making them fail."""
     from gymarena.protocol import suite_protocol
-    from gymarena.runner import EvalRequest, RunOrigin, evaluate
 
     workspace = Path(tempfile.mkdtemp(prefix=f"gymarena-submission-{submission.id}-"))
     workspace.chmod(0o755)
@@ -75,26 +80,19 @@ def evaluate_submission(store: ResultsStore, submission: SubmissionInfo, config:
         package = workspace / "package"
         manifest = unpack(archive, package)
         seeds, seed_key = verified_seeds(store, submission.suite)
-        deadline = time.monotonic() + submission_budget(suite_protocol(submission.suite, seeds), config.limits)
-
-        def sandboxed(task, observation_space, action_space) -> SandboxedAgent:
-            for done in sandboxes:  # one agent at a time: the runner is done with the last task's
-                done.close()
-            agent = SandboxedAgent(package, manifest.entry_point, task, observation_space, action_space, config.limits,
-                                   log_path, config.sandboxed, seed_key=seed_key, deadline=deadline)
-            sandboxes.append(agent)
-            return agent
-
-        source = AgentSource(
-            reference=f"submission:{submission.id}:{manifest.entry_point}",
-            name=manifest.name,
-            version=manifest.version,
-            content_hash=hashlib.sha256(archive).hexdigest(),
-            factory=sandboxed,
-            owner=submission.owner,
-        )
-        request = EvalRequest(suite=submission.suite, seeds=seeds, backend="local", fresh=True)
-        evaluate(request, store, origin=RunOrigin(source, "verified", submission.id))
+        players = _players(package, manifest, archive)
+        budget = submission_budget(suite_protocol(submission.suite, seeds), config.limits) * len(players)
+        deadline = time.monotonic() + budget
+        stored: list[int] = []
+        try:
+            for player in players:
+                stored.append(_evaluate_player(store, submission, config, package, manifest, player, seeds, seed_key,
+                                               deadline, log_path, sandboxes))
+        except GymarenaError as exc:
+            if players[0].algorithm is not None:
+                _hide_together(store, stored, f"another checkpoint of submission {submission.id} failed")
+                raise GymarenaError(f"checkpoint {player.checkpoint}: {exc}") from None
+            raise
         store.submissions.finish(submission.id, "finished", log_tail=tail(log_path))
     except GymarenaError as exc:
         store.submissions.finish(submission.id, "failed", reason=str(exc), log_tail=tail(log_path))
@@ -106,6 +104,66 @@ def evaluate_submission(store: ResultsStore, submission: SubmissionInfo, config:
         for agent in sandboxes:  # whatever happened, no sandbox outlives its submission
             agent.close()
         shutil.rmtree(workspace, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Player:
+    """What one run of a submission plays: the package's agent, or one of its checkpoints
+    (then as a training run of the package's algorithm)."""
+
+    content_hash: str
+    checkpoint: str | None = None
+    algorithm: AlgorithmIdentity | None = None
+
+
+def _players(package: Path, manifest: Manifest, archive: bytes) -> list[Player]:
+    """One player per checkpoint (an algorithm), or the package's agent; distinct weights only."""
+    if not manifest.checkpoints:
+        return [Player(hashlib.sha256(archive).hexdigest())]
+    code, weights = package_digests(package, manifest)
+    seen: dict[str, str] = {}
+    for path in manifest.checkpoints:
+        if weights[path] in seen:  # the same weights twice would count one training run twice
+            raise GymarenaError(f"the checkpoints {seen[weights[path]]!r} and {path!r} are the same file; "
+                                "each must be an independently trained checkpoint")
+        seen[weights[path]] = path
+    algorithm = AlgorithmIdentity(manifest.name, manifest.version, code)
+    return [Player(hashlib.sha256(f"{code}:{weights[path]}".encode()).hexdigest(), path, algorithm)
+            for path in manifest.checkpoints]
+
+
+def _evaluate_player(store: ResultsStore, submission: SubmissionInfo, config: WorkerConfig, package: Path,
+                     manifest: Manifest, player: Player, seeds: tuple[int, ...], seed_key: bytes, deadline: float,
+                     log_path: Path, sandboxes: list[SandboxedAgent]) -> int:
+    """One verified run of a player on the submission's suite; its id."""
+    from gymarena.runner import EvalRequest, RunOrigin, evaluate
+
+    def sandboxed(task, observation_space, action_space) -> SandboxedAgent:
+        for done in sandboxes:  # one agent at a time: the runner is done with the last task's
+            done.close()
+        agent = SandboxedAgent(package, manifest.entry_point, task, observation_space, action_space, config.limits,
+                               log_path, config.sandboxed, seed_key=seed_key, deadline=deadline,
+                               checkpoint=player.checkpoint)
+        sandboxes.append(agent)
+        return agent
+
+    reference = f"submission:{submission.id}:{manifest.entry_point}"
+    source = AgentSource(
+        reference=reference if player.checkpoint is None else f"{reference}:{player.checkpoint}",
+        name=manifest.name,
+        version=manifest.version,
+        content_hash=player.content_hash,
+        factory=sandboxed,
+        owner=submission.owner,
+    )
+    request = EvalRequest(suite=submission.suite, seeds=seeds, backend="local", fresh=True)
+    origin = RunOrigin(source, "verified", submission.id, algorithm=player.algorithm)
+    return evaluate(request, store, origin=origin).run.id
+
+
+def _hide_together(store: ResultsStore, run_ids: list[int], reason: str) -> None:
+    for run_id in run_ids:
+        store.set_hidden(run_id, reason)
 
 
 def run_worker(db_url: str, once: bool = False, unsafe_no_sandbox: bool = False, config: WorkerConfig | None = None) -> int:

@@ -8,13 +8,14 @@ baseline results (``gymarena baselines publish``) and copies between databases.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from typing import Any
 
 from gymarena.errors import GymarenaError
 from gymarena.protocol import ProtocolError, RunProtocol, digest
-from gymarena.records import AgentIdentity, EpisodeRecord
+from gymarena.records import AgentIdentity, AlgorithmIdentity, EpisodeRecord
 from gymarena.results.recorder import RunStart
 from gymarena.results.store import ResultsStore, RunInfo
 
@@ -30,8 +31,9 @@ def stored_run(store: ResultsStore, run_id: int) -> RunInfo:
 
 
 def run_document(store: ResultsStore, run: RunInfo) -> dict[str, Any]:
-    """A stored run and all its episodes as one JSON-ready document."""
-    return {
+    """A stored run and all its episodes as one JSON-ready document (with the algorithm it
+    is one training run of, when it names one)."""
+    document = {
         "suite": run.suite,
         "agent": run.agent.portable(),
         "config": run.config,
@@ -39,6 +41,9 @@ def run_document(store: ResultsStore, run: RunInfo) -> dict[str, Any]:
         "tasks": run.protocol.to_json(),
         "episodes": [r.to_dict() for r in store.episodes(run.id)],
     }
+    if run.algorithm is not None:
+        document["algorithm"] = run.algorithm.portable()
+    return document
 
 
 def export_run(store: ResultsStore, run_id: int) -> dict[str, Any]:
@@ -60,15 +65,22 @@ def import_run(store: ResultsStore, document: dict[str, Any], origin: str) -> tu
         agent = AgentIdentity(**{k: v for k, v in document["agent"].items() if k != "owner"})
         protocol = RunProtocol.from_json(document["tasks"])  # checked: each hash is its own fields'
         records = [EpisodeRecord(**episode) for episode in document["episodes"]]
+        algorithm = AlgorithmIdentity(**document["algorithm"]) if document.get("algorithm") else None
     except ProtocolError as exc:
         raise GymarenaError(f"{origin}: {exc}") from None
     except TypeError as exc:
         raise GymarenaError(f"{origin}: not an exported run ({exc})") from None
     source = digest([document["agent"], protocol.hash, len(records), document["provenance"]])
     start = RunStart(agent, protocol, {**document["config"], "imported_from": origin}, document["provenance"],
-                     kind="imported", suite=document["suite"], settings={"imported": source})
-    existing = store.find_complete_run(start.config_hash) or store.find_complete_run(_legacy_import_hash(document))
+                     kind="imported", suite=document["suite"], settings={"imported": source}, algorithm=algorithm)
+    existing = store.find_complete_run(start.config_hash)
     if existing is not None:
+        return existing, False
+    unnamed = dataclasses.replace(start, algorithm=None).config_hash  # imported before documents named algorithms
+    existing = store.find_complete_run(unnamed) or store.find_complete_run(_legacy_import_hash(document))
+    if existing is not None:
+        if algorithm is not None:
+            store.set_algorithm(existing, algorithm, start.config_hash)
         return existing, False
     with store.recording(start, atomic=True) as run:
         run.add(records)

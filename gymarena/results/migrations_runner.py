@@ -12,7 +12,7 @@ from gymarena.results.sqlite import WRITE_LOCK
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions; a test keeps the two equal.
-SCHEMA_REVISION = "0010_episode_run_index"
+SCHEMA_REVISION = "0011_run_algorithm"
 
 
 MIGRATION_LOCK_KEY = 0x67796D61  # PostgreSQL advisory lock id ("gyma"), held while migrating

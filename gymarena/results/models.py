@@ -91,6 +91,9 @@ class RunRow(Base):
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # Set by `gymarena admin hide-run`: the run stays stored but is out of every listing and ranking.
     hidden_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The algorithm this run's agent is one training run of (AlgorithmIdentity.portable()):
+    # a leaderboard ranks an owner's runs of one algorithm as one entry over its runs.
+    algorithm: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     # The process recording a running run (results/heartbeat.py), whose beats touch updated_at.
     holder: Mapped[str | None] = mapped_column(String(300), nullable=True)
 

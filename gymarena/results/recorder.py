@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from gymarena.errors import GymarenaError, RunConfigError, capped
 from gymarena.protocol import RunProtocol, digest
-from gymarena.records import AgentIdentity, EpisodeKey, EpisodeRecord
+from gymarena.records import AgentIdentity, AlgorithmIdentity, EpisodeKey, EpisodeRecord
 from gymarena.results.heartbeat import Heartbeat, holder_alive, this_process
 from gymarena.results.models import AgentRow, EpisodeRow, ProtocolRow, RunRow, RunTaskRow, SeedMeanRow, utcnow
 
@@ -61,6 +61,7 @@ class RunStart:
     suite: str | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
     submission_id: int | None = None
+    algorithm: AlgorithmIdentity | None = None  # the algorithm this is one training run of
 
     def __post_init__(self) -> None:
         if self.kind not in RUN_KINDS:
@@ -75,6 +76,8 @@ class RunStart:
                                     "code": self.agent.content_hash}
         if self.settings:
             identity["settings"] = dict(self.settings)
+        if self.algorithm is not None:
+            identity["algorithm"] = self.algorithm.portable()
         return digest(identity)
 
 
@@ -231,7 +234,8 @@ def _insert_run(session: Session, agent_id: int, start: RunStart) -> int:
     """A run in status 'running' with its tasks and their protocols."""
     run = RunRow(agent_id=agent_id, suite=start.suite, protocol_hash=start.protocol.hash, config_hash=start.config_hash,
                  config=dict(start.config), provenance=dict(start.provenance), status="running", kind=start.kind,
-                 submission_id=start.submission_id, holder=this_process())
+                 submission_id=start.submission_id, holder=this_process(),
+                 algorithm=None if start.algorithm is None else start.algorithm.portable())
     session.add(run)
     session.flush()
     for position, task in enumerate(start.protocol):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from gymarena.errors import GymarenaError, ResultsStoreError
 from gymarena.protocol import RunProtocol, TaskProtocol
-from gymarena.records import AgentIdentity, EpisodeKey, EpisodeRecord, SeedMean
+from gymarena.records import AgentIdentity, AlgorithmIdentity, EpisodeKey, EpisodeRecord, SeedMean
 from gymarena.results.episode_insert import EpisodeInsert
 from gymarena.results.heartbeat import holder_alive
 from gymarena.results.location import prepare_sqlite_path
@@ -52,6 +52,7 @@ class RunInfo:
     submission_id: int | None = None
     summary: dict[str, Any] | None = None
     hidden_reason: str | None = None  # set by `gymarena admin hide-run`: out of listings and rankings
+    algorithm: AlgorithmIdentity | None = None  # the algorithm the run is one training run of
 
 
 MAX_ID = 2**63 - 1  # the largest id a SQL integer key holds: a larger one names nothing stored
@@ -345,6 +346,17 @@ class ResultsStore:
             raise GymarenaError(f"there is no run {run_id} in this database (gymarena results lists them)")
         self._write("write to", work)
 
+    def set_algorithm(self, run_id: int, algorithm: AlgorithmIdentity, config_hash: str) -> None:
+        """Name the algorithm a stored run is one training run of (an imported run whose
+        document now names it), with the config hash that includes it."""
+        def work(session: Session) -> None:
+            found = session.get(RunRow, run_id)
+            if found is None:
+                raise GymarenaError(f"there is no run {run_id} in this database (gymarena results lists them)")
+            found.algorithm, found.config_hash, found.updated_at = algorithm.portable(), config_hash, utcnow()
+
+        self._write("write to", work)
+
     def list_runs(self) -> list[RunInfo]:
         return self._runs(None)
 
@@ -478,4 +490,9 @@ def _run_info(run: RunRow, agent: AgentRow, protocol: RunProtocol) -> RunInfo:
         submission_id=run.submission_id,
         summary=run.summary,
         hidden_reason=run.hidden_reason,
+        algorithm=_algorithm(run.algorithm),
     )
+
+
+def _algorithm(stored: dict[str, str] | None) -> AlgorithmIdentity | None:
+    return None if not stored else AlgorithmIdentity(stored["name"], stored.get("version", ""), stored.get("code_hash", ""))

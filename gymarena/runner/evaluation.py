@@ -9,6 +9,7 @@ from gymarena import provenance
 from gymarena.agents import AgentSource
 from gymarena.devices import resolve_device
 from gymarena.errors import RunConfigError
+from gymarena.records import AlgorithmIdentity
 from gymarena.results import ResultsStore, RunInfo, RunStart, open_store
 from gymarena.results.exchange import stored_run
 from gymarena.runner.backends import run_backend
@@ -38,6 +39,7 @@ class RunOrigin:
     agent: AgentSource | None = None
     kind: str = "local"
     submission_id: int | None = None
+    algorithm: AlgorithmIdentity | None = None  # the agent is one trained checkpoint of it
 
 
 def _plan(request: EvalRequest, store: ResultsStore, origin: RunOrigin) -> tuple[RunPlan, bool | int]:
@@ -56,7 +58,8 @@ def _start(plan: RunPlan, origin: RunOrigin, request: EvalRequest, backend: str)
     played = {"backend": backend, "workers": request.workers, "batch": request.batch, "device": request.device}
     return RunStart(plan.agent.identity, plan.protocol, plan.config(),
                     provenance.collect(plan.protocol.simulator_packages()) | {"evaluation": played},
-                    kind=origin.kind, suite=plan.suite, submission_id=origin.submission_id)
+                    kind=origin.kind, suite=plan.suite, submission_id=origin.submission_id,
+                    algorithm=origin.algorithm or plan.algorithm)
 
 
 def evaluate(

@@ -11,6 +11,7 @@ from gymarena.agents import AgentSource, load_agent
 from gymarena.devices import check_device
 from gymarena.errors import AgentLoadError, GymarenaError, RunConfigError, raised_at
 from gymarena.protocol import RunProtocol, installed_protocol
+from gymarena.records import AlgorithmIdentity
 from gymarena.runner.backends import BACKENDS, PlayOptions
 from gymarena.runner.batched import unbatched_reason
 from gymarena.runner.isolated import ISOLATED_UNBATCHED
@@ -61,6 +62,14 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     return tuple(seeds)
 
 
+def parse_algorithm(text: str) -> AlgorithmIdentity:
+    """``--algorithm NAME[@VERSION]``: the algorithm a checkpoint is one training run of."""
+    name, _, version = text.partition("@")
+    if not re.fullmatch(r"[\w.+-][\w .+-]{0,199}", name.strip()) or len(version) > 200:
+        raise RunConfigError(f"--algorithm is NAME or NAME@VERSION (letters, digits, . _ + -), not {text!r}")
+    return AlgorithmIdentity(name.strip(), version.strip())
+
+
 @dataclass(frozen=True)
 class EvalRequest:
     """What a user asks for. ``resume`` continues a stored run; ``fresh`` never resumes."""
@@ -78,6 +87,7 @@ class EvalRequest:
     address: str | None = None  # the Ray cluster of the ray backend (auto, ray://host:port); None: a local one
     batch: int = 1  # episodes of a task played in lockstep per worker (runner/batched.py)
     device: str | None = None  # torch device of agents that take one: cpu, cuda[:N], auto
+    algorithm: AlgorithmIdentity | None = None  # the agent is one trained checkpoint of it (--algorithm)
 
     def __post_init__(self) -> None:
         if self.workers < 1:
@@ -98,7 +108,7 @@ class EvalRequest:
             raise RunConfigError("the local backend runs in one process; drop --workers or use --backend processes")
         if self.resume is not None:
             options = (("--suite", self.suite), ("--task", self.tasks), ("--agent", self.agent != "random"),
-                       ("--seeds", self.seeds), ("--episodes", self.episodes))
+                       ("--seeds", self.seeds), ("--episodes", self.episodes), ("--algorithm", self.algorithm))
             given = [name for name, value in options if value]
             if given:
                 raise RunConfigError(f"--resume continues the run with its stored config; drop {', '.join(given)}")
@@ -130,6 +140,7 @@ class RunPlan:
     protocol: RunProtocol
     agent: AgentSource
     suite: str | None
+    algorithm: AlgorithmIdentity | None = None  # what the agent is one training run of
 
     def unbatched(self) -> dict[str, str]:
         """Task id -> why ``--batch`` plays (some of) its episodes one at a time."""
@@ -180,7 +191,7 @@ def plan_request(request: EvalRequest, agent: AgentSource | None = None) -> RunP
                 raise
             except Exception as exc:  # the user's code: reported as theirs, in one line
                 raise AgentLoadError(f"agent {source.reference!r} cannot play {spec.id}: {exc}{raised_at(exc)}") from exc
-    return RunPlan(installed_protocol(specs, seeds), source, label)
+    return RunPlan(installed_protocol(specs, seeds), source, label, request.algorithm)
 
 
 def plan_stored_run(run: RunInfo) -> RunPlan:
@@ -191,7 +202,8 @@ def plan_stored_run(run: RunInfo) -> RunPlan:
             f"run {run.id}: the code of agent {run.agent.reference!r} changed since the run started, "
             "so its episodes would not be comparable; start a new run (drop --resume)"
         )
-    plan = RunPlan(installed_protocol([t.spec for t in run.protocol], run.protocol.seeds), agent, run.suite)
+    plan = RunPlan(installed_protocol([t.spec for t in run.protocol], run.protocol.seeds), agent, run.suite,
+                   run.algorithm)
     for stored, planned in zip(run.protocol, plan.protocol, strict=True):
         if stored.hash != planned.hash:
             raise RunConfigError(

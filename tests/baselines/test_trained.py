@@ -167,12 +167,13 @@ def test_baseline_runs_export_and_publish_once_into_a_fresh_database(root, tmp_p
         assert run.status == "complete" and run.kind == "imported" and run.protocol_hash == original.protocol_hash
         assert run.agent.content_hash == original.agent.content_hash
         assert [r.episode_return for r in fresh.episodes(published)] == [r.episode_return for r in store.episodes(run_id)]
+        assert run.algorithm == original.algorithm and run.algorithm.name == "PPO"  # the document names it
         ranking = leaderboard(fresh, "quickstart", reps=200)
-        assert [entry.agent for entry in ranking.entries] == ["ppo_seed0"]
+        assert [(entry.agent, entry.runs) for entry in ranking.entries] == [("PPO", 1)]
 
 
 def test_the_published_baseline_runs_load_into_a_fresh_database_and_rank_on_quickstart(sqlite_url):
-    from gymarena.baselines.algorithms import ALGORITHM_MODULES
+    from gymarena.baselines.algorithms import ALGORITHM_MODULES, baseline_algorithm
     from gymarena.baselines.publish import PUBLISHED_DIR, document_name, evaluation_requests, publish
     from gymarena.leaderboard.ranking import leaderboard
     from gymarena.results import open_store
@@ -186,10 +187,17 @@ def test_the_published_baseline_runs_load_into_a_fresh_database_and_rank_on_quic
         assert len(set(run_ids)) == len(documents)
         runs = [store.get_run(run_id) for run_id in run_ids]
         assert all(run.status == "complete" and run.episode_count > 0 for run in runs)
+        # each training seed's checkpoint is one training run of its algorithm, as the recipes are today
+        for algorithm in ALGORITHM_MODULES:
+            assert {run.algorithm for run in runs if run.agent.name.startswith(algorithm)} == {baseline_algorithm(algorithm)}
         ranking = leaderboard(store, "quickstart", reps=200)
         # ranked when this machine's simulator versions are the publisher's, listed apart (with the difference) if not
-        agents = {entry.agent for entry in ranking.entries} | {a for group in ranking.apart for a in group.agents}
-        assert {f"{algorithm}_seed{seed}" for algorithm in ("ppo", "dqn") for seed in range(3)} <= agents
+        if ranking.entries:
+            assert sorted((e.agent, e.runs, e.unit) for e in ranking.entries) == [
+                ("DQN", 3, "runs"), ("PPO", 3, "runs")]
+        else:
+            agents = {a for group in ranking.apart for a in group.agents}
+            assert {f"{algorithm}_seed{seed}" for algorithm in ("ppo", "dqn") for seed in range(3)} <= agents
 
 
 def test_training_says_how_far_it_is_and_runs_torch_on_one_thread_by_default(root, monkeypatch):

@@ -91,7 +91,7 @@ def test_the_cached_ranking_follows_new_results(served, db_url, tmp_path):
         evaluate(EvalRequest(suite=suite, agent="random", fresh=True), store)
     # The previous ranking is served while the new one is computed in the background.
     deadline = time.monotonic() + 30
-    while [e["runs"] for e in client.get(f"/api/suites/{SUITE}").json()["entries"]] != [1, 2]:
+    while [e["superseded_runs"] for e in client.get(f"/api/suites/{SUITE}").json()["entries"]] != [0, 1]:
         assert time.monotonic() < deadline, "the ranking never caught up with the new run"
         time.sleep(0.05)
 
@@ -112,7 +112,7 @@ def test_page_views_read_the_stored_ranking_and_the_refresher_recomputes_it(db_u
             refresher = RankingRefresher(store, reps=200)
             assert refresher.refresh(SUITE) is True and refresher.refresh(SUITE) is False  # only when inputs move
             after = client.get(f"/api/suites/{SUITE}").json()
-            assert [e["runs"] for e in after["entries"]] == [1, 2] and store.snapshots.serial(SUITE) == 2
+            assert [e["superseded_runs"] for e in after["entries"]] == [0, 1] and store.snapshots.serial(SUITE) == 2
 
 
 def test_serve_runs_one_refresher_beside_its_workers_and_stops_them_all(sqlite_url, tmp_path):
@@ -125,7 +125,7 @@ def test_serve_runs_one_refresher_beside_its_workers_and_stops_them_all(sqlite_u
     url = f"http://127.0.0.1:{port}/api/suites/{SUITE}"
     try:
         first = eventually(lambda: _get_json(url), lambda page: page is not None)
-        assert [e["runs"] for e in first["entries"]] == [1, 1]
+        assert [e["superseded_runs"] for e in first["entries"]] == [0, 0]
         children = _descendants(server.pid)
         assert len(children) >= 3  # two workers and the refresher (uvicorn may add a supervisor helper)
         spawned = [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
@@ -134,7 +134,7 @@ def test_serve_runs_one_refresher_beside_its_workers_and_stops_them_all(sqlite_u
         eventually(lambda: set(_descendants(server.pid)) - set(children), lambda new: new)
         with ResultsStore(sqlite_url) as store:
             evaluate(EvalRequest(suite=suite, agent="random", fresh=True), store)
-        eventually(lambda: _get_json(url), lambda page: [e["runs"] for e in page["entries"]] == [1, 2])
+        eventually(lambda: _get_json(url), lambda page: [e["superseded_runs"] for e in page["entries"]] == [0, 1])
         children = _descendants(server.pid)
     finally:
         server.terminate()

@@ -198,3 +198,50 @@ def test_submit_results_command_uploads_a_local_run(tmp_path, sqlite_url):
         assert "finished, stored as run 1 (self-reported)" in result.stdout
         refused = CliRunner().invoke(cli, ["submit", "results", str(run.id), "--server", url, "--token", "gya_nope", "--db", local])
         assert refused.exit_code == 1 and "refused the request (401)" in refused.output
+
+
+def test_submit_results_groups_runs_as_one_algorithm_of_the_token(tmp_path, sqlite_url):
+    """Several checkpoints' runs, sent with --algorithm, rank as one entry over its runs; the
+    owner is the token, so another token's runs under the same name are another entry."""
+    from gymarena.leaderboard import leaderboard
+
+    local = f"sqlite:///{tmp_path / 'mine.sqlite'}"
+    agents = []
+    for action in (0, 1):  # two "checkpoints": distinct code, distinct agents
+        path = tmp_path / f"checkpoint{action}.py"
+        path.write_text("def make_agent(task, obs, act):\n    return Agent()\n\n\nclass Agent:\n"
+                        "    def reset(self, seed=None):\n        pass\n\n"
+                        f"    def act(self, observation):\n        return {action}\n")
+        agents.append(f"{path}:make_agent")
+    with ResultsStore(local) as store:
+        runs = [evaluate(EvalRequest(suite="quickstart", agent=a), store).run for a in agents]
+        task_run = evaluate(EvalRequest(tasks=("classic/CartPole-v1",), agent=agents[0]), store).run
+    with ResultsStore(sqlite_url) as store:
+        token = store.submissions.create_token("erin")
+        other = store.submissions.create_token("frank")
+    with running_server(create_app(sqlite_url, reps=200)) as url:
+        refused = CliRunner().invoke(cli, ["submit", "results", str(runs[0].id), str(task_run.id), "--algorithm", "mine@1",
+                                           "--server", url, "--token", token, "--db", local])
+        assert refused.exit_code == 1 and "single tasks, not a suite" in refused.output  # checked before any is sent
+        sent = CliRunner().invoke(cli, ["submit", "results", *(str(r.id) for r in runs), "--algorithm", "mine@1",
+                                        "--server", url, "--token", token, "--db", local, "--json"])
+        assert sent.exit_code == 0, sent.output
+        assert [a["status"] for a in json.loads(sent.stdout)] == ["finished", "finished"]
+        again = CliRunner().invoke(cli, ["submit", "results", str(runs[0].id), "--algorithm", "mine@1",
+                                         "--server", url, "--token", other, "--db", local])
+        assert again.exit_code == 0 and "finished, stored as run 3" in again.stdout, again.output
+    with ResultsStore(sqlite_url) as store:
+        entries = leaderboard(store, "quickstart", reps=200).entries
+        assert sorted((e.agent, e.owner, e.runs, e.unit) for e in entries) == [("mine", "erin", 2, "runs"),
+                                                                             ("mine", "frank", 1, "seeds")]
+        (stored,) = [store.get_run(e.run_id) for e in entries if e.owner == "erin"]
+        assert stored.algorithm.label == "mine@1" and stored.kind == "self-reported"
+
+
+@pytest.mark.parametrize("algorithm", [{"name": HOSTILE}, {"name": "ppo", "code_hash": "not-a-digest"},
+                                       {"name": "ppo", "owner": "alice"}, {"name": ""}])
+def test_an_uploaded_algorithm_is_checked_like_every_field(server, local_run, algorithm):
+    """A client cannot name a malformed algorithm, nor choose whose entry its run joins."""
+    client, token, _ = server
+    refused = _post(client, token, {**local_run, "algorithm": algorithm})
+    assert refused.status_code == 422 and "algorithm" in refused.json()["detail"]

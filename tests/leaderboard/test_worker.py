@@ -90,6 +90,9 @@ MANIFEST = b'name = "x"\nentry_point = "agent.py:Agent"\n'
     ({"gymarena-agent.toml": MANIFEST, "agent.py": b"", "../escape.py": b""}, "a path outside itself"),
     ({"gymarena-agent.toml": b'name = "x"\nentry_point = "/etc/passwd.py:A"\n', "agent.py": b""}, "entry_point"),
     ({"gymarena-agent.toml": b"name = [", "agent.py": b""}, "not valid TOML"),
+    ({"gymarena-agent.toml": MANIFEST + b'checkpoints = ["w.bin"]\n', "agent.py": b""}, "'w.bin' that the manifest lists"),
+    ({"gymarena-agent.toml": MANIFEST + b'checkpoints = ["../w.bin"]\n', "agent.py": b""}, "a file inside the package"),
+    ({"gymarena-agent.toml": MANIFEST + b'checkpoints = ["w", "w"]\n', "agent.py": b"", "w": b""}, "listed twice"),
 ])
 def test_bad_packages_are_refused_at_upload(submission_server, members, reason):
     client, token, _ = submission_server
@@ -186,3 +189,73 @@ def test_every_breach_fails_its_submission_with_a_reason_and_the_worker_survives
     with pytest.raises(socket.timeout):
         listener.accept()
     listener.close()
+
+
+CHECKPOINTED = """
+from pathlib import Path
+
+
+class Agent:
+    \"\"\"One trained checkpoint of an algorithm: the action it always plays is its weights.\"\"\"
+
+    def __init__(self, task, observation_space, action_space, checkpoint):
+        weights = Path(checkpoint).read_text()
+        if weights == "broken":
+            raise RuntimeError("this checkpoint does not load")
+        self.action = int(weights)
+
+    def reset(self, seed=None):
+        pass
+
+    def act(self, observation):
+        return self.action
+"""
+
+
+def _algorithm_package(directory, weights: dict[str, str]):
+    directory.mkdir(parents=True)
+    listed = ", ".join(f'"{name}"' for name in weights)
+    (directory / "gymarena-agent.toml").write_text(
+        f'name = "fixed"\nversion = "2"\nentry_point = "agent.py:Agent"\ncheckpoints = [{listed}]\n')
+    (directory / "agent.py").write_text(CHECKPOINTED)
+    for name, content in weights.items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_text(content)
+    return directory
+
+
+def test_an_algorithm_package_is_one_verified_entry_over_its_checkpoints(submission_server, tmp_path):
+    client, token, db_url = submission_server
+    package = _algorithm_package(tmp_path / "algo", {"runs/seed0": "0", "runs/seed1": "1", "runs/seed2": "1 "})
+    answer = _upload(client, token, pack_directory(package)).json()
+    assert run_worker(db_url, once=True, config=FAST) == 1
+    assert client.get(f"/api/submissions/{answer['submission']}").json()["status"] == "finished"
+    page = eventually(lambda: client.get(f"/api/suites/{SUITE}").json(),  # the refresher may be a run behind
+                      lambda page: [e["runs"] for e in page["verified"]["entries"]] == [3])
+    (entry,) = page["verified"]["entries"]
+    assert (entry["agent"], entry["version"], entry["runs"], entry["ci_over"]) == ("fixed", "2", 3, "runs")
+    with ResultsStore(db_url) as store:
+        runs = [store.get_run(run_id) for run_id in entry["run_ids"]]
+    assert len({run.agent.content_hash for run in runs}) == 3 and {run.kind for run in runs} == {"verified"}
+    assert len({run.algorithm for run in runs}) == 1 and runs[0].algorithm.name == "fixed"
+    assert sorted(run.agent.reference.rpartition(":")[2] for run in runs) == ["runs/seed0", "runs/seed1", "runs/seed2"]
+
+
+def test_an_algorithm_cannot_drop_a_weak_checkpoint_by_failing_it(submission_server, tmp_path):
+    """Its runs stand or fall together: one failing checkpoint hides the others' runs."""
+    client, token, db_url = submission_server
+    package = _algorithm_package(tmp_path / "algo", {"a": "1", "b": "broken", "c": "0"})
+    answer = _upload(client, token, pack_directory(package)).json()
+    same = _upload(client, token, pack_directory(_algorithm_package(tmp_path / "same", {"a": "1", "b": "1"}))).json()
+    assert run_worker(db_url, once=True, config=FAST) == 2
+    failed = client.get(f"/api/submissions/{answer['submission']}").json()
+    assert failed["status"] == "failed" and "checkpoint b:" in failed["reason"] and "does not load" in failed["reason"]
+    twice = client.get(f"/api/submissions/{same['submission']}").json()
+    assert twice["status"] == "failed" and "are the same file" in twice["reason"]
+    with ResultsStore(db_url) as store:
+        (kept,) = [run for run in store.list_runs() if run.kind == "verified"]
+        assert kept.hidden_reason == f"another checkpoint of submission {answer['submission']} failed"
+        from gymarena.leaderboard import leaderboard
+
+        assert leaderboard(store, SUITE, reps=100).entries == []
+    eventually(lambda: client.get(f"/api/suites/{SUITE}").json(), lambda page: page["verified"]["entries"] == [])
