@@ -131,10 +131,13 @@ def eval_command(
     db: str | None = DbOption,
 ) -> None:
     """Evaluate an agent on a suite or on tasks; every episode is stored as it finishes."""
+    from gymarena.cavtest.suite import evaluate_cav_suite, safety_suite
     from gymarena.output import EpisodeProgress
     from gymarena.results import open_store
+    from gymarena.results.exchange import stored_run
     from gymarena.runner import EvalRequest, evaluate, parse_algorithm, parse_seeds
-    from gymarena.views import run_shown
+    from gymarena.tournament.play import evaluate_social_suite, social_suite
+    from gymarena.views import cav_test_shown, run_shown
 
     _one_format(as_json, as_csv)
     with reported_errors():
@@ -144,8 +147,19 @@ def eval_command(
             workers=workers, backend=backend, resume=resume, fresh=fresh, isolated=isolated, address=address,
             batch=batch, device=device, algorithm=parse_algorithm(algorithm) if algorithm is not None else None,
         )
+        safety, social = safety_suite(request), social_suite(request)
         with open_store(db) as store:
             say(f"results database: {store.display_url}")
+            if safety is not None:  # a safety board's suite: a CAV testing run
+                run_id, summary = evaluate_cav_suite(store, safety, agent,
+                                                     request.seeds, fresh=fresh, say=say)
+                show(cav_test_shown(run_id, summary, stored_run(store, run_id).summary or {}), as_json)
+                return
+            if social is not None:  # a social board's suite: games against its pool
+                run_id = evaluate_social_suite(store, social, agent, request.seeds, fresh=fresh,
+                                               algorithm=request.algorithm, say=say)
+                show(run_shown(store, stored_run(store, run_id)), as_json, as_csv)
+                return
             with EpisodeProgress(err) as progress:
                 try:
                     result = evaluate(request, store, progress=progress.update)
@@ -260,12 +274,21 @@ def leaderboard_command(
 ) -> None:
     """Rank the agents whose complete runs of a suite share its protocol, with 95% intervals."""
     from gymarena.leaderboard import leaderboard
+    from gymarena.leaderboard.safety import safety_board
+    from gymarena.leaderboard.social import social_board
     from gymarena.results import open_store
-    from gymarena.views import ranking_shown
+    from gymarena.suites import load_suite
+    from gymarena.views import ranking_shown, safety_shown, social_shown
 
     _one_format(as_json, as_csv)
     with reported_errors(), open_store(db, create=False) as store:
-        show(ranking_shown(leaderboard(store, suite, reps=reps), suite), as_json, as_csv)
+        board = load_suite(suite).board
+        if board == "cav":
+            show(safety_shown(safety_board(store, suite)), as_json, as_csv)
+        elif board == "social":
+            show(social_shown(social_board(store, suite, reps)), as_json, as_csv)
+        else:
+            show(ranking_shown(leaderboard(store, suite, reps=reps), suite), as_json, as_csv)
 
 
 @app.command("serve")

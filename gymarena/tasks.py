@@ -74,6 +74,35 @@ class FasRefs:
 
 
 @dataclass(frozen=True)
+class Opponent:
+    """A reference player of a pool: its name on the board, how it is loaded, its code's digest."""
+
+    name: str
+    reference: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class OpponentPool:
+    """A multi-agent task played against a fixed, versioned pool (a social board): the agent
+    under test plays one role's seats, a pool member the others, ``games`` games per
+    opponent, role and seed; episode e of a seed is the game against
+    ``opponents[(e // len(roles)) % len(opponents)]`` in ``roles[e % len(roles)]``."""
+
+    opponents: tuple[Opponent, ...]
+    roles: tuple[str, ...]
+    games: int
+
+    def matchup(self, episode: int) -> tuple[Opponent, str]:
+        """(the opponent, the role of the agent under test) of a seed's episode."""
+        return self.opponents[(episode // len(self.roles)) % len(self.opponents)], self.roles[episode % len(self.roles)]
+
+    @property
+    def episodes(self) -> int:
+        return len(self.opponents) * len(self.roles) * self.games
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """Everything that fixes the meaning of a task's score.
 
@@ -99,6 +128,7 @@ class TaskSpec:
     decision_intervals: tuple[int, ...] = (1,)
     fas: FasRefs | None = None
     trial: TrialSpec | None = None
+    pool: OpponentPool | None = None  # played against a fixed pool, one role at a time
 
     def __post_init__(self) -> None:
         match = TASK_ID_PATTERN.match(self.id)
@@ -118,6 +148,9 @@ class TaskSpec:
             raise ValueError("tasks played in trials are single-agent, at decision interval 1")
         if self.fas is not None and len(intervals) < 2:
             raise ValueError("a task with FAS references needs at least two decision intervals to integrate over")
+        if self.pool is not None and (self.agents != "multi" or self.episodes != self.pool.episodes):
+            raise ValueError("a task played against a pool is multi-agent, its episodes one game per opponent, role "
+                             "and game of the pool")
 
     def with_episodes(self, episodes: int) -> TaskSpec:
         """The same task with another per-seed episode budget (a different protocol)."""
@@ -138,6 +171,8 @@ class TaskSpec:
             del data["fas"]
         if self.trial is None:
             del data["trial"]
+        if self.pool is None:
+            del data["pool"]
         if self.scores is not None and self.scores.quantity == "return":
             del data["scores"]["quantity"]
         return data
@@ -151,6 +186,10 @@ class TaskSpec:
             data["fas"] = FasRefs(**data["fas"])
         if data.get("trial") is not None:
             data["trial"] = TrialSpec(**data["trial"])
+        if data.get("pool") is not None:
+            pool = data["pool"]
+            data["pool"] = OpponentPool(tuple(Opponent(**o) for o in pool["opponents"]), tuple(pool["roles"]),
+                                        pool["games"])
         if "decision_intervals" in data:
             data["decision_intervals"] = tuple(data["decision_intervals"])
         return cls(**data)

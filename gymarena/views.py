@@ -222,6 +222,49 @@ def ranking_shown(ranking: SuiteRanking, suite: str) -> Shown:
     return Shown(ranking_payload(ranking), tables=(table,) if rows else (), notes=tuple(notes), csv=table)
 
 
+SAFETY_COLUMNS = ["rank", "AV", "kind", "crash rate", "90% CI", "RHW", "tests", "crashes", "date"]
+
+
+def safety_shown(ranking: Any) -> Shown:
+    """A safety board (leaderboard/safety.py): crash rates, lowest first; the unsettled below."""
+    from gymarena.leaderboard.safety import safety_payload
+
+    rows = [{"rank": e.rank if e.settled else "not settled", "AV": e.agent, "kind": e.kind,
+             "crash rate": f"{e.crash_rate:.3e}", "90% CI": f"[{e.low:.3e}, {e.high:.3e}]",
+             "RHW": "-" if e.relative_half_width is None else f"{e.relative_half_width:.3f}", "tests": e.tests,
+             "crashes": e.crashes, "date": e.date.strftime("%Y-%m-%d")} for e in ranking.entries]
+    notes = [f"not ranked: run {u['run']} ({u['agent']}): {u['reason']}" for u in ranking.unranked]
+    if not rows:
+        notes.insert(0, f"no AV tested on {ranking.suite} yet: `gymarena eval --suite {ranking.suite} --agent cav:idm`")
+    table = Table(rows, SAFETY_COLUMNS, f"{ranking.suite}: crash rate per test, lowest first (settled at RHW "
+                  f"{ranking.until_rhw})")
+    return Shown(safety_payload(ranking), tables=(table,) if rows else (), notes=tuple(notes), csv=table)
+
+
+SOCIAL_COLUMNS = ["rank", "agent", "kind", "rating", "95% interval", "as crewmate", "as impostor", "games", "date"]
+
+
+def social_shown(ranking: Any) -> Shown:
+    """A social board (leaderboard/social.py): ratings, and each role's win rate with its interval."""
+    from gymarena.leaderboard.social import social_payload
+
+    def role(entry: Any, name: str) -> str:
+        found = [r for r in entry.roles if r.role == name]
+        return "-" if not found or not found[0].games else (
+            f"{found[0].win_rate:.2f} [{found[0].low:.2f}, {found[0].high:.2f}] ({found[0].games})")
+
+    rows = [{"rank": e.rank, "agent": e.agent, "kind": e.kind, "rating": f"{e.rating:.0f}",
+             "95% interval": "-" if e.rating_low is None else f"[{e.rating_low:.0f}, {e.rating_high:.0f}]",
+             "as crewmate": role(e, "crewmate"), "as impostor": role(e, "impostor"), "games": e.games,
+             "date": e.date.strftime("%Y-%m-%d")} for e in ranking.entries]
+    notes = [f"not ranked: run {u['run']} ({u['agent']}): {u['reason']}" for u in ranking.unranked]
+    if not rows:
+        notes.insert(0, f"no games on {ranking.suite} yet: `gymarena eval --suite {ranking.suite} --agent scripted`")
+    table = Table(rows, SOCIAL_COLUMNS, f"{ranking.suite}: rating against the pool {', '.join(ranking.pool)} "
+                  "(Bradley-Terry, Elo scale, pool mean 0)")
+    return Shown(social_payload(ranking), tables=(table,) if rows else (), notes=tuple(notes), csv=table)
+
+
 def report_shown(report: Any) -> Shown:
     excluded = dict(report.comparison.excluded)
     return Shown({"directory": str(report.directory), "files": [str(p) for p in report.files], "excluded": excluded},

@@ -19,16 +19,18 @@ import dataclasses
 import importlib.util
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from gymarena import provenance
+from gymarena.agents import AgentSource
 from gymarena.cavtest.av import av_source
 from gymarena.cavtest.summary import Summary, summarise
 from gymarena.envs.cav.adaptive import SURROGATES, BetaFitter, make_controller
 from gymarena.envs.cav.ndd import load_ndd
-from gymarena.envs.cav.sim import Road
+from gymarena.envs.cav.sim import Policy, Road
 from gymarena.envs.cav.testing import play_batch
 from gymarena.errors import GymarenaError, MissingExtraError
 from gymarena.protocol import installed_protocol
@@ -40,12 +42,25 @@ MODES = {"nde": "cav/Highway2Lane-NDE-v0", "nade": "cav/Highway2Lane-NADE-v0", "
 QP_MODULES = ("qpsolvers", "quadprog")  # the adaptive mode's fit of its surrogate coefficients
 
 
-def run_cav_tests(store: ResultsStore, av: str, mode: str, tests: int, until_rhw: float | None = None,
+@dataclass(frozen=True)
+class TestingOrigin:
+    """Who is tested and how the run is stored: the AV (a reference, or a loaded source with
+    the policy it gives per task: the leaderboard worker's sandboxed AVs), the run's kind,
+    suite (a safety board's ``name@N``) and submission."""
+
+    av: str | tuple[AgentSource, Callable[[Any], Policy]]
+    kind: str = "local"
+    suite: str | None = None
+    submission_id: int | None = None
+
+
+def run_cav_tests(store: ResultsStore, av: str | TestingOrigin, mode: str, tests: int, until_rhw: float | None = None,
                   seed: int = 0, batch_size: int = 4096, epsilon: float = 0.1, ndd_path: str | None = None,
                   say: Callable[[str], None] = print, fresh: bool = False) -> tuple[int, Summary]:
     """Play up to ``tests`` tests (stopping early once the relative half-width reaches
     ``until_rhw``), storing them as a run; (run id, summary). Continues an unfinished run of
     the same settings, and returns a complete one, unless ``fresh``."""
+    origin = av if isinstance(av, TestingOrigin) else TestingOrigin(av)
     if mode not in MODES:
         raise GymarenaError(f"unknown testing mode {mode!r}: choose one of {', '.join(MODES)}")
     if tests < 1 or batch_size < 1:
@@ -55,14 +70,16 @@ def run_cav_tests(store: ResultsStore, av: str, mode: str, tests: int, until_rhw
         raise MissingExtraError("cav", "cav", f"cannot import {', '.join(missing)}", what="adaptive testing's QP solver")
     ndd = load_ndd(ndd_path) if ndd_path else load_ndd()
     task = dataclasses.replace(get_task(MODES[mode]), episodes=tests)
-    source, policy_for = av_source(av)
+    source, policy_for = av_source(origin.av) if isinstance(origin.av, str) else origin.av
     policy = policy_for(task)
     protocol = installed_protocol([task], (seed,))
     settings = {"mode": mode, "batch_size": batch_size, "epsilon": epsilon, "ndd": ndd_path, "until_rhw": until_rhw}
-    config = {"agent": source.reference, "suite": None, "seeds": [seed], **settings,
+    if origin.suite is not None:  # a board's run is not `gymarena cav test`'s run of the same settings
+        settings["suite"] = origin.suite
+    config = {"agent": source.reference, "suite": origin.suite, "seeds": [seed], **settings,
               "tasks": [{"id": task.id, "episodes": task.episodes, "decision_intervals": [1]}]}
     start = RunStart(source.identity, protocol, config, provenance.collect(protocol.simulator_packages()),
-                     settings=settings)
+                     kind=origin.kind, suite=origin.suite, settings=settings, submission_id=origin.submission_id)
     if not fresh and (done := store.find_complete_run(start.config_hash)) is not None:
         _, outcomes, _ = stored_outcomes(store, done)
         say(f"run {done} already holds these tests (complete); nothing was played. --fresh tests again as a new run")

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from gymarena.metrics.efficiency import TestOutcomes, relative_half_width, tests_needed, z_value
+from gymarena.metrics.proportions import wilson_interval
 
 
 @dataclass
@@ -45,16 +46,6 @@ class Summary:
         needed = "not reached" if self.tests_needed is None else f"{self.tests_needed:,}"
         return (f"{self.tests:,} tests, {self.crashes} crashes: crash rate {self.crash_rate:.3e} "
                 f"(90% CI [{self.low:.3e}, {self.high:.3e}]), relative half-width {rhw}, tests needed for 0.3: {needed}")
-
-
-def wilson_interval(successes: int, n: int, z: float) -> tuple[float, float]:
-    """Wilson's score interval for a binomial proportion (inside [0, 1] for any counts)."""
-    if n == 0:
-        return 0.0, 1.0
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
 
 
 def summarise(values: np.ndarray, naturalistic: bool) -> Summary:

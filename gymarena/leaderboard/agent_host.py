@@ -6,7 +6,7 @@ package and answers the worker's requests, one frame in, one frame out.
 Requests: ``make`` (task spec, space descriptions and, for an algorithm's package, the
 checkpoint file to load; the answer names the optional
 methods the agent has), ``call`` (an Agent method: reset, act, act_sequence,
-begin_trial, begin_episode, observe). Answers carry ``value`` or ``error``. The agent's
+begin_trial, begin_episode, observe, act_batch, reset_slot). Answers carry ``value`` or ``error``. The agent's
 end is the worker's to decide (it kills this process): no ``close`` is called here.
 The agent's own prints go to stdout/stderr (the worker's log), never into the frames.
 """
@@ -18,7 +18,7 @@ import sys
 import traceback
 from typing import Any
 
-OPTIONAL = ("act_sequence", "begin_trial", "begin_episode", "observe")  # sandbox.OFFERABLE
+OPTIONAL = ("act_sequence", "begin_trial", "begin_episode", "observe", "act_batch", "reset_slot")  # sandbox.OFFERABLE
 CALLABLE = ("reset", "act", *OPTIONAL)
 
 

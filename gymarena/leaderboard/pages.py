@@ -41,19 +41,35 @@ def suites_page(store: ResultsStore) -> dict[str, Any]:
     """Every suite installed here or with runs in the database."""
     stored = store.suite_labels()
     installed = _installed_suites()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for label in sorted(set(stored) | set(installed)):
         suite = installed.get(label)
         rows.append({
             "suite": label,
+            "families": list(suite.families) if suite else [],
+            "board": suite.board if suite else "scores",
             "complete_runs": stored.get(label, 0),
             "tasks": len(suite.tasks) if suite else None,
             "description": suite.description if suite else "not installed on this server",
+            "unavailable": _unavailable(suite) if suite else None,
         })
-    return {"suites": rows}
+    families = sorted({family for suite in installed.values() for family in suite.families})
+    return {"suites": rows, "families": families}
 
 
-def interval_figure(estimates: dict[str, Any], title: str) -> str:
+def _unavailable(suite: Any) -> str | None:
+    """Why this server cannot evaluate the suite (a simulator it lacks), or None."""
+    from gymarena.wrappers import family_of
+
+    for family in dict.fromkeys(family_of(task) for task in suite.tasks):
+        available, reason = family.availability()
+        if not available:
+            return f"{family.name}: {reason}"
+    return None
+
+
+def interval_figure(estimates: dict[str, Any], title: str, unit: str = "normalised score (0 = random, 1 = reference)",
+                    include: tuple[float, float] = (0.0, 1.0)) -> str:
     """An interval plot (``{label: {point, low, high}}``) as SVG, or "" without estimates;
     an estimate without an interval (one seed) is drawn as its point."""
     from gymarena.metrics.aggregate import IntervalEstimate
@@ -66,7 +82,7 @@ def interval_figure(estimates: dict[str, Any], title: str) -> str:
         low, high = (v["low"], v["high"]) if v["low"] is not None else (v["point"], v["point"])
         return IntervalEstimate(v["point"], low, high)
 
-    return interval_svg({label: bounds(v) for label, v in estimates.items()}, title)
+    return interval_svg({label: bounds(v) for label, v in estimates.items()}, title, unit, include)
 
 
 def _run_summary(run: RunInfo) -> dict[str, Any]:

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 2.0  # a ranking follows new results within about this, plus its computation
 # How pages are computed, beyond gymarena's version: a change recomputes every stored page.
-PAGE_FORMAT = 3
+PAGE_FORMAT = 4
 
 
 @cache
@@ -81,44 +81,93 @@ def _rankings(store: ResultsStore, label: str, reps: int) -> tuple[SuiteRanking,
     return public, rank_suite(store, label, suite_protocol(label, tuple(seeds)), loaded.ranking, reps)
 
 
-def compute_page(store: ResultsStore, label: str, reps: int) -> tuple[dict[str, Any], str]:
-    """A suite's page data (what ``/api/suites/{suite}`` returns) and its IQM plot."""
-    from gymarena.leaderboard.pages import interval_figure
+def board_of(label: str) -> str:
+    """The board kind of a suite installed here ("scores" for one that is not)."""
+    from gymarena.suites import registered_suite
 
-    public, verified = _rankings(store, label, reps)
-    payload = ranking_payload(public)
-    if verified is not None:
-        payload["apart"] = [g for g in payload["apart"] if g["protocol_hash"] != verified.protocol_hash]
-    payload["verified"] = ranking_payload(verified) if verified is not None else None
-    unrevealed = Unrevealed.of(store)  # protocol differences name seeds: never the hidden ones
-    for ranking in (payload, payload["verified"] or {}):
-        for group in ranking.get("apart", []):
-            group["differences"] = [unrevealed.text(d) for d in group["differences"]]
-    payload["hidden_seeds"] = [
+    return registered_suite(label).board if installed_label(label) == label else "scores"
+
+
+def _hidden_seeds(store: ResultsStore, label: str) -> list[dict[str, Any]]:
+    return [
         {"commitment": c.commitment, "drawn": c.created_at.isoformat(),
          "revealed": c.revealed_at.isoformat() if c.revealed_at else None, "seeds": c.seeds, "salt": c.salt}
         for c in store.submissions.seed_commitments(label)
     ]
-    figure = interval_figure({e["agent"]: e["iqm"] for e in payload["entries"]},
-                             f"{label}: IQM of normalised scores, 95% stratified-bootstrap CI")
+
+
+def _without_unrevealed(store: ResultsStore, payload: dict[str, Any]) -> None:
+    """Protocol differences name seeds: never the hidden ones."""
+    unrevealed = Unrevealed.of(store)
+    for ranking in (payload, payload["verified"] or {}):
+        for group in ranking.get("apart", []):
+            group["differences"] = [unrevealed.text(d) for d in group["differences"]]
+
+
+def _safety_page(store: ResultsStore, label: str) -> tuple[dict[str, Any], str]:
+    from gymarena.cavtest.suite import testing_settings
+    from gymarena.leaderboard.pages import interval_figure
+    from gymarena.leaderboard.safety import rank_safety, safety_payload
+    from gymarena.protocol import suite_protocol
+    from gymarena.suites import registered_suite
+
+    until_rhw = testing_settings(registered_suite(label))["until_rhw"]
+    payload = safety_payload(rank_safety(store, label, suite_protocol(label), until_rhw))
+    seeds = store.submissions.current_hidden_seeds(label)
+    verified = None if seeds is None else safety_payload(rank_safety(store, label, suite_protocol(label, tuple(seeds)),
+                                                                     until_rhw))
+    if verified is not None:
+        payload["apart"] = [g for g in payload["apart"] if g["protocol_hash"] != verified["protocol_hash"]]
+    payload["verified"] = verified
+    figure = interval_figure({e["agent"]: e["crash_rate"] for e in payload["entries"] if e["settled"]},
+                             f"{label}: crash rate per test (settled AVs), 90% CI", "crash rate per test",
+                             (0.0, 0.0))
     return payload, figure
 
 
+def compute_page(store: ResultsStore, label: str, reps: int) -> tuple[dict[str, Any], str]:
+    """A suite's page data (what ``/api/suites/{suite}`` returns) and its plot."""
+    from gymarena.leaderboard.pages import interval_figure
+
+    board = board_of(label)
+    if board == "cav":
+        payload, figure = _safety_page(store, label)
+    elif board == "social":
+        from gymarena.leaderboard.social import social_page
+
+        payload, figure = social_page(store, label, reps)
+    else:
+        public, verified = _rankings(store, label, reps)
+        payload = ranking_payload(public)
+        payload["board"] = "scores"
+        if verified is not None:
+            payload["apart"] = [g for g in payload["apart"] if g["protocol_hash"] != verified.protocol_hash]
+        payload["verified"] = ranking_payload(verified) if verified is not None else None
+        figure = interval_figure({e["agent"]: e["iqm"] for e in payload["entries"]},
+                                 f"{label}: IQM of normalised scores, 95% stratified-bootstrap CI")
+    _without_unrevealed(store, payload)
+    payload["hidden_seeds"] = _hidden_seeds(store, label)
+    return payload, figure
+
+
+BODIES = {"scores": "ranking_body.html", "cav": "cav_body.html", "social": "social_body.html"}
+
+
 @cache
-def _page_body():
-    """The ranking page's body template (rendered outside requests: relative links only)."""
+def _page_body(board: str):
+    """A board's page body template (rendered outside requests: relative links only)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     environment = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                               autoescape=select_autoescape(["html"]))
-    return environment.get_template("ranking_body.html")
+    return environment.get_template(BODIES[board])
 
 
 def render_page(store: ResultsStore, label: str, reps: int) -> tuple[str, str]:
     """A suite's page as served: its data as JSON text and its rendered HTML body."""
     payload, figure = compute_page(store, label, reps)
     text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return text, _page_body().render(data=payload, figure=figure)
+    return text, _page_body(payload["board"]).render(data=payload, figure=figure)
 
 
 class RankingRefresher:

@@ -46,7 +46,7 @@ from gymarena.wire.spaces import describe
 
 NOBODY = 65534
 # The optional Agent methods a sandboxed agent may offer (anything else it names is a breach).
-OFFERABLE = ("act_sequence", "begin_trial", "begin_episode", "observe")
+OFFERABLE = ("act_sequence", "begin_trial", "begin_episode", "observe", "act_batch", "reset_slot")
 MAX_AGENT_ERROR_CHARS = 2_000  # an agent's exception text, as the worker passes it on
 
 
@@ -208,6 +208,8 @@ class SandboxedAgent:
     def __getattr__(self, name: str) -> Any:
         """The optional methods the agent offered (and only those), each a remote call."""
         if name in OFFERABLE and name in self.__dict__.get("offered", ()):
+            if name == "reset_slot":  # its seed is keyed like reset's: never the episode's own
+                return lambda slot, seed=None: self._call("reset_slot", slot, seed=seed)
             return lambda *args, **kwargs: self._call(name, *args, **kwargs)
         raise AttributeError(name)
 
@@ -222,7 +224,7 @@ class SandboxedAgent:
         return self._call("act", observation)
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        if method in ("reset", "begin_trial", "begin_episode"):
+        if method in ("reset", "begin_trial", "begin_episode", "reset_slot"):
             self.episode_started = time.monotonic()
         if "seed" in kwargs:
             kwargs["seed"] = self._seed(kwargs["seed"])

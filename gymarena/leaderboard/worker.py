@@ -137,6 +137,7 @@ def _evaluate_player(store: ResultsStore, submission: SubmissionInfo, config: Wo
                      log_path: Path, sandboxes: list[SandboxedAgent]) -> int:
     """One verified run of a player on the submission's suite; its id."""
     from gymarena.runner import EvalRequest, RunOrigin, evaluate
+    from gymarena.suites import registered_suite
 
     def sandboxed(task, observation_space, action_space) -> SandboxedAgent:
         for done in sandboxes:  # one agent at a time: the runner is done with the last task's
@@ -156,6 +157,20 @@ def _evaluate_player(store: ResultsStore, submission: SubmissionInfo, config: Wo
         factory=sandboxed,
         owner=submission.owner,
     )
+    suite = registered_suite(submission.suite)
+    if suite.board == "cav":  # a safety board: the AV drives a testing run on the hidden seed
+        from gymarena.cavtest.av import agent_av
+        from gymarena.cavtest.runs import TestingOrigin
+        from gymarena.cavtest.suite import evaluate_cav_suite
+
+        tested = TestingOrigin(agent_av(source), "verified", submission_id=submission.id)
+        run_id, _ = evaluate_cav_suite(store, suite, tested, seeds, fresh=True, say=log.info)
+        return run_id
+    if suite.board == "social":  # a social board: games against its pool, on the hidden seeds
+        from gymarena.tournament.play import evaluate_social_suite
+
+        return evaluate_social_suite(store, suite, source, seeds, kind="verified", submission_id=submission.id,
+                                     fresh=True, algorithm=player.algorithm, say=log.info)
     request = EvalRequest(suite=submission.suite, seeds=seeds, backend="local", fresh=True)
     origin = RunOrigin(source, "verified", submission.id, algorithm=player.algorithm)
     return evaluate(request, store, origin=origin).run.id

@@ -26,10 +26,14 @@ def _ticks(low: float, high: float) -> list[float]:
 
 
 def interval_svg(estimates: Mapping[str, IntervalEstimate], title: str,
-                 unit: str = "normalised score (0 = random, 1 = reference)") -> str:
+                 unit: str = "normalised score (0 = random, 1 = reference)",
+                 include: tuple[float, float] = (0.0, 1.0)) -> str:
+    """The plot; its axis spans every interval and the range ``include`` (0 to 1 for scores)."""
     labels = list(estimates)
-    low = min(0.0, *(e.low for e in estimates.values()))
-    high = max(1.0, *(e.high for e in estimates.values()))
+    low = min(include[0], *(e.low for e in estimates.values()))
+    high = max(include[1], *(e.high for e in estimates.values()))
+    if high <= low:
+        high = low + 1.0
     low, high = low - 0.05 * (high - low), high + 0.05 * (high - low)
     plot_width = WIDTH - LABEL - MARGIN
     height = 30 + ROW * len(labels) + AXIS

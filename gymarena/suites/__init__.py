@@ -3,10 +3,12 @@
 A suite file has ``name``, ``version``, ``description``, ``seeds``, an optional
 ``ranking`` (how the leaderboard orders agents, see :data:`DEFAULT_RANKING`), an optional
 ``episodes`` (per seed, overriding each task's budget), optional ``decision_intervals``
-(a sweep of action-sequence lengths for every task, as FAS needs) and ``[[tasks]]``
-tables. A task table either names a registered task (``id``, optionally ``episodes``,
-``decision_intervals`` and ``fas``) or defines one inline (``id``, ``env_id`` and the
-other TaskSpec keys). ``name@N`` selects a version.
+(a sweep of action-sequence lengths for every task, as FAS needs), an optional ``board``
+(what its leaderboard ranks, see :data:`BOARDS`) with that board's settings in a table of
+its name (``[cav]``, ``[social]``), and ``[[tasks]]`` tables. A task table either names a
+registered task (``id``, optionally ``episodes``, ``decision_intervals`` and ``fas``) or
+defines one inline (``id``, ``env_id`` and the other TaskSpec keys). ``name@N`` selects a
+version.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from gymarena.catalog import SWEEP_KEYS, sweep_fields, task_from_table, with_sweep
 from gymarena.errors import GymarenaError, SuiteFormatError, UnknownSuiteError
@@ -22,7 +25,12 @@ from gymarena.specfile import SpecTable, read_spec_file
 from gymarena.tasks import TaskSpec, get_task, suggest
 
 SUITES_DIR = Path(__file__).parent
-_SUITE_KEYS = {"name", "version", "description", "seeds", "episodes", "decision_intervals", "ranking", "tasks"}
+_SUITE_KEYS = {"name", "version", "description", "seeds", "episodes", "decision_intervals", "ranking", "tasks", "board",
+               "cav", "social"}
+# What a suite's leaderboard ranks: "scores" (normalised scores, IQM over runs x tasks),
+# "cav" (an AV's crash rate per test, estimated by importance-sampled testing: cavtest) or
+# "social" (win rates and a rating from games against a fixed pool of opponents).
+BOARDS = ("scores", "cav", "social")
 # How a suite ranks agents: keys compared in order, each "STATISTIC:QUANTITY" with
 # STATISTIC mean or median and QUANTITY return, success, normalised or metrics.NAME
 # (a family metric on the episode records). Default: IQM of normalised scores.
@@ -39,6 +47,15 @@ class Suite:
     tasks: tuple[TaskSpec, ...]
     path: Path
     ranking: tuple[str, ...] = DEFAULT_RANKING
+    board: str = "scores"
+    settings: tuple[tuple[str, Any], ...] = ()  # the board's table ([cav], [social]), as sorted items
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        return dict(self.settings).get(key, default)
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(task.family for task in self.tasks))
 
     @property
     def label(self) -> str:
@@ -70,6 +87,13 @@ def read_suite(path: Path) -> Suite:
     episodes = top.optional_int("episodes", minimum=1)
     intervals = top.increasing_int_list("decision_intervals") if top.has("decision_intervals") else None
     tasks = tuple(_suite_task(t, episodes, intervals) for t in top.tables("tasks"))
+    board = _board(top)
+    settings = _board_settings(top, board)
+    if board == "social":  # its tasks are played against the [social] pool, one role at a time
+        from gymarena.tournament.pool import pooled, reference_pool
+
+        pool = reference_pool(dict(settings), str(path))
+        tasks = tuple(pooled(task, pool) for task in tasks)
     ids = [t.id for t in tasks]
     duplicated = sorted({i for i in ids if ids.count(i) > 1})
     if duplicated:
@@ -82,7 +106,27 @@ def read_suite(path: Path) -> Suite:
         tasks=tasks,
         path=path,
         ranking=_ranking(top),
+        board=board,
+        settings=settings,
     )
+
+
+def _board(top: SpecTable) -> str:
+    board = top.string("board") if top.has("board") else "scores"
+    if board not in BOARDS:
+        raise top.fail("board", f"one of {', '.join(BOARDS)}")
+    return board
+
+
+def _board_settings(top: SpecTable, board: str) -> tuple[tuple[str, Any], ...]:
+    """The board's own table (only the board's: another board's table is an error)."""
+    for other in BOARDS:
+        if other != board and top.has(other):
+            raise top.fail(other, f"a table of the {other!r} board, but the suite's board is {board!r}")
+    table = top.data.get(board, {})
+    if not isinstance(table, dict):
+        raise top.fail(board, "a table of the board's settings")
+    return tuple(sorted(table.items()))
 
 
 def _ranking(top: SpecTable) -> tuple[str, ...]:

@@ -25,8 +25,9 @@ def describe(space: Any) -> dict[str, Any]:
         return {"type": "MultiBinary", "n": np.asarray(space.n).tolist()}
     if isinstance(space, spaces.Tuple):
         return {"type": "Tuple", "spaces": [describe(s) for s in space.spaces]}
-    if isinstance(space, spaces.Dict):
-        return {"type": "Dict", "spaces": {k: describe(s) for k, s in space.spaces.items()}}
+    if isinstance(space, spaces.Dict):  # the social game's MaskedDict samples under partial masks: say so
+        kind = "MaskedDict" if type(space).__name__ == "MaskedDict" else "Dict"
+        return {"type": kind, "spaces": {k: describe(s) for k, s in space.spaces.items()}}
     if isinstance(space, spaces.Text):
         return {"type": "Text", "min_length": space.min_length, "max_length": space.max_length, "charset": space.characters}
     if type(space).__name__ == "MissionSpace":  # MiniGrid's mission strings: a Text space stands in
@@ -50,6 +51,10 @@ def build(description: dict[str, Any]) -> Any:
         return spaces.Tuple([build(s) for s in description["spaces"]])
     if kind == "Dict":
         return spaces.Dict({k: build(s) for k, s in description["spaces"].items()})
+    if kind == "MaskedDict":
+        from gymarena.envs.social_deduction.env import MaskedDict
+
+        return MaskedDict({k: build(s) for k, s in description["spaces"].items()})
     if kind == "Text":
         return spaces.Text(description["max_length"], min_length=description["min_length"], charset=description["charset"])
     raise ValueError(f"unknown space description {kind!r}")

@@ -47,7 +47,8 @@ def test_every_page_has_its_json_twin(served):
     page = client.get(f"/suites/{SUITE}")
     assert page.status_code == 200 and "make_agent" in page.text and "<svg" in page.text  # the IQM plot, inline
     suites = client.get("/api/suites").json()["suites"]
-    assert {"suite": SUITE, "complete_runs": 2, "tasks": None, "description": "not installed on this server"} in suites
+    assert {"suite": SUITE, "families": [], "board": "scores", "complete_runs": 2, "tasks": None,
+            "description": "not installed on this server", "unavailable": None} in suites
     assert "quickstart@1" in [s["suite"] for s in suites]  # installed, no runs yet
     run = client.get(f"/api/runs/{first['run']}").json()
     agent_id = run["run"]["agent_id"]

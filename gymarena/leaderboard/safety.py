@@ -1,0 +1,149 @@
+"""The safety board of a ``board = "cav"`` suite (``cav-highway@1``): AVs ranked by their
+crash rate per test, lower first.
+
+Each AV's newest complete testing run of the suite under the ranked protocol (the
+suite's seed, or the hidden one for verified runs) counts once. Its estimate is what the
+run computed at its end from every test (cavtest/summary.py): the importance-sampled
+crash rate, its 90% CI and the relative half-width (RHW) reached. Only runs whose RHW
+reached the suite's ``until_rhw`` are *settled* and ranked (competition ranks by the
+point estimate: equal rates share a rank); a run that used its whole test budget without
+settling is listed below as "not settled", with its estimate, because an estimate that
+imprecise cannot be ordered. Runs without an estimate are listed apart with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from gymarena.metrics import aggregate
+from gymarena.protocol import RunProtocol
+from gymarena.results import ResultsStore, RunInfo
+
+
+@dataclass(frozen=True)
+class SafetyEntry:
+    """One AV on a safety board: its estimate, and whether it settled."""
+
+    run_id: int
+    agent_id: int
+    agent: str
+    version: str
+    owner: str
+    kind: str
+    date: datetime
+    rank: int | None  # None: not settled
+    crash_rate: float
+    low: float
+    high: float
+    relative_half_width: float | None
+    tests: int
+    crashes: int
+    tests_needed: int | None
+    settled: bool
+    superseded: int
+
+
+@dataclass(frozen=True)
+class SafetyRanking:
+    suite: str
+    protocol_hash: str | None
+    until_rhw: float
+    entries: list[SafetyEntry]
+    unranked: list[dict[str, Any]] = field(default_factory=list)
+    apart: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _estimate(run: RunInfo) -> dict[str, Any] | None:
+    """The run's stored estimate, if it holds finite numbers."""
+    summary = run.summary or {}
+    try:
+        values = [float(summary["crash_rate"]), float(summary["ci90"][0]), float(summary["ci90"][1])]
+        int(summary["tests"]), int(summary["crashes"])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+    return summary if all(math.isfinite(v) for v in values) else None
+
+
+def _newest(runs: Sequence[RunInfo]) -> tuple[list[RunInfo], dict[int, int]]:
+    newest: dict[int, RunInfo] = {}
+    count: dict[int, int] = {}
+    for run in runs:
+        count[run.agent_id] = count.get(run.agent_id, 0) + 1
+        if run.agent_id not in newest or (run.created_at, run.id) > (newest[run.agent_id].created_at,
+                                                                      newest[run.agent_id].id):
+            newest[run.agent_id] = run
+    return list(newest.values()), {agent: n - 1 for agent, n in count.items()}
+
+
+def rank_safety(store: ResultsStore, label: str, protocol: RunProtocol, until_rhw: float) -> SafetyRanking:
+    """The safety board of ``label`` under ``protocol`` (the suite's, or its hidden seeds')."""
+    runs = store.suite_runs(label)
+    ranked = [run for run in runs if run.protocol_hash == protocol.hash]
+    others: dict[str, list[RunInfo]] = {}
+    for run in runs:
+        if run.protocol_hash != protocol.hash:
+            others.setdefault(run.protocol_hash, []).append(run)
+    apart = [{"protocol_hash": h, "runs": [r.id for r in group], "agents": sorted({r.agent.name for r in group}),
+              "differences": protocol.differences(group[0].protocol)} for h, group in others.items()]
+    chosen, superseded = _newest(ranked)
+    unranked, rows = [], []
+    for run in chosen:
+        estimate = _estimate(run)
+        if estimate is None:
+            unranked.append({"run": run.id, "agent": run.agent.name, "reason": "the run holds no crash-rate estimate"})
+            continue
+        rhw = estimate.get("relative_half_width")
+        rows.append((run, estimate, rhw is not None and float(rhw) <= until_rhw + 1e-12))
+    settled = sorted((row for row in rows if row[2]), key=lambda row: (float(row[1]["crash_rate"]), row[0].id))
+    unsettled = sorted((row for row in rows if not row[2]), key=lambda row: (float(row[1]["crash_rate"]), row[0].id))
+    ranks = aggregate.competition_ranks([float(row[1]["crash_rate"]) for row in settled], higher_is_better=False)
+    entries = [_entry(run, estimate, rank, is_settled, superseded[run.agent_id])
+               for (run, estimate, is_settled), rank in zip(settled + unsettled, ranks + [None] * len(unsettled))]
+    return SafetyRanking(label, protocol.hash, until_rhw, entries, unranked, apart)
+
+
+def _entry(run: RunInfo, estimate: dict[str, Any], rank: int | None, settled: bool, superseded: int) -> SafetyEntry:
+    rhw = estimate.get("relative_half_width")
+    needed = estimate.get("tests_needed")
+    return SafetyEntry(
+        run_id=run.id, agent_id=run.agent_id, agent=run.agent.name, version=run.agent.version, owner=run.agent.owner,
+        kind=run.kind, date=run.finished_at or run.updated_at, rank=rank,
+        crash_rate=float(estimate["crash_rate"]), low=float(estimate["ci90"][0]), high=float(estimate["ci90"][1]),
+        relative_half_width=None if rhw is None else float(rhw), tests=int(estimate["tests"]),
+        crashes=int(estimate["crashes"]), tests_needed=None if needed is None else int(needed), settled=settled,
+        superseded=superseded,
+    )
+
+
+def safety_payload(ranking: SafetyRanking) -> dict[str, Any]:
+    """The board as the API returns it (and its page renders)."""
+    return {
+        "board": "cav",
+        "suite": ranking.suite,
+        "protocol_hash": ranking.protocol_hash,
+        "until_rhw": ranking.until_rhw,
+        "entries": [{
+            "rank": e.rank, "settled": e.settled, "run": e.run_id, "agent_id": e.agent_id, "agent": e.agent,
+            "version": e.version, "owner": e.owner, "kind": e.kind, "date": e.date.isoformat(),
+            "crash_rate": {"point": e.crash_rate, "low": e.low, "high": e.high, "confidence": 0.9},
+            "relative_half_width": e.relative_half_width, "tests": e.tests, "crashes": e.crashes,
+            "tests_needed": e.tests_needed, "superseded_runs": e.superseded,
+        } for e in ranking.entries],
+        "unranked": ranking.unranked,
+        "apart": ranking.apart,
+        "notes": [],
+    }
+
+
+def safety_board(store: ResultsStore, suite: str) -> SafetyRanking:
+    """The safety board of a suite (name, ``name@N`` or file) under its installed protocol."""
+    from gymarena.cavtest.suite import testing_settings
+    from gymarena.protocol import suite_protocol
+    from gymarena.suites import load_suite
+
+    loaded = load_suite(suite)
+    return rank_safety(store, loaded.label, suite_protocol(suite), testing_settings(loaded)["until_rhw"])

@@ -1,0 +1,108 @@
+"""A social board's suite played: one run of the agent under test, its episodes the games
+against the suite's pool (tasks.OpponentPool: which game of a seed meets which opponent in
+which role), written through the run recorder like any run.
+
+Every game's record is the runner's multi-agent record of that game (its per-seat returns
+and the game's metrics) with what the board ranks on: ``opponent``, ``role`` (the tested
+agent's) and ``won`` (1 if the tested agent's side won, 0 if it lost, 0.5 if the game ran
+out of steps without a winner). The same command again continues an unfinished run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from gymarena import provenance
+from gymarena.agents import AgentSource, load_agent
+from gymarena.errors import GymarenaError
+from gymarena.protocol import suite_protocol
+from gymarena.records import AlgorithmIdentity, EpisodeKey, EpisodeRecord
+from gymarena.results import ResultsStore, RunStart
+from gymarena.suites import Suite
+from gymarena.tasks import Opponent, TaskSpec
+from gymarena.tournament.games import IMPOSTOR, Matchup
+
+
+def outcome_of(record: EpisodeRecord, role: str) -> float:
+    """The tested side's result: 1 won, 0 lost, 0.5 no winner."""
+    winner = record.extra.get("winner")
+    if winner not in ("crew", "impostors"):
+        return 0.5
+    return float((winner == "impostors") == (role == IMPOSTOR))
+
+
+def _opponent(opponent: Opponent) -> AgentSource:
+    source = load_agent(opponent.reference)
+    if source.content_hash != opponent.content_hash:
+        raise GymarenaError(f"the code of the pool's {opponent.name!r} ({opponent.reference}) changed since the suite "
+                            "was read; restart to play under the pool as installed now")
+    return source
+
+
+def evaluate_social_suite(store: ResultsStore, suite: Suite, tested: str | AgentSource,
+                          seeds: Sequence[int] | None = None, kind: str = "local", submission_id: int | None = None,
+                          fresh: bool = False, algorithm: AlgorithmIdentity | None = None,
+                          say: Callable[[str], None] = print) -> int:
+    """Play the suite's games of ``tested`` (a reference or a loaded source, such as the
+    worker's sandboxed one); the run's id."""
+    from gymarena.runner.multiagent import action_checks, agent_spaces, run_parallel_episode
+    from gymarena.wrappers import make_env
+
+    source = load_agent(tested) if isinstance(tested, str) else tested
+    protocol = suite_protocol(str(suite.path), tuple(seeds) if seeds else None)
+    config = {"agent": source.reference, "suite": suite.label, "seeds": list(protocol.seeds),
+              "tasks": [{"id": t.spec.id, "episodes": t.spec.episodes, "decision_intervals": [1]} for t in protocol],
+              "pool": [o.name for t in protocol if t.spec.pool for o in t.spec.pool.opponents]}
+    start = RunStart(source.identity, protocol, config, provenance.collect(protocol.simulator_packages()), kind=kind,
+                     suite=suite.label, settings={"board": "social"}, submission_id=submission_id,
+                     algorithm=algorithm)
+    if not fresh and (done := store.find_complete_run(start.config_hash)) is not None:
+        say(f"run {done} already holds these games (complete); nothing was played. --fresh plays them again")
+        return done
+    with store.recording(start, resume=not fresh) as run:
+        stored = run.stored_keys()
+        for task in protocol:
+            keys = [k for k in task.episode_keys() if k not in stored]
+            if keys:
+                _play_task(task.spec, keys, source, run.put, make_env, agent_spaces, action_checks, run_parallel_episode)
+                say(f"{task.task_id}: {len(keys)} games played")
+    return run.run_id
+
+
+def _play_task(task: TaskSpec, keys: list[EpisodeKey], source: AgentSource, put: Callable[[EpisodeRecord], None],
+               make_env: Any, agent_spaces: Any, action_checks: Any, play: Any) -> None:
+    if task.pool is None:
+        raise GymarenaError(f"{task.id} is not played against a pool; a social board's suite plays its tasks so")
+    opponents = {o.name: _opponent(o) for o in task.pool.opponents}
+    env = make_env(task)
+    try:
+        observation_spaces, action_spaces = agent_spaces(env)
+        checks = action_checks(action_spaces)
+        tested = source.make(task, observation_spaces, action_spaces)
+        made = {name: o.make(task, observation_spaces, action_spaces) for name, o in opponents.items()}
+        for key in keys:
+            opponent, role = task.pool.matchup(key.episode)
+            record = play(env, Matchup(tested, made[opponent.name], role), task, key, checks, source.name)
+            record.extra.update(opponent=opponent.name, role=role, won=outcome_of(record, role))
+            put(record)
+    finally:
+        env.close()
+
+
+def social_suite(request: Any) -> Suite | None:
+    """The social board suite an ``EvalRequest`` names, or None (then the runner plays it);
+    options that mean nothing to its games are refused."""
+    from gymarena.suites import load_suite
+
+    if not request.suite or request.resume is not None:
+        return None
+    suite = load_suite(request.suite)
+    if suite.board != "social":
+        return None
+    given = [name for name, value in (("--episodes", request.episodes), ("--workers", request.workers > 1),
+                                      ("--backend", request.backend), ("--batch", request.batch > 1)) if value]
+    if given:
+        raise GymarenaError(f"{suite.label} is a social board's suite: its games are set by its pool; drop "
+                            f"{', '.join(given)}")
+    return suite

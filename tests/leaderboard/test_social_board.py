@@ -1,0 +1,138 @@
+"""The social board of social-core@1: games against a fixed, pinned pool in both roles,
+per-role win rates with Wilson intervals, one Bradley-Terry rating with its interval, the
+cross-play matrix on the page, and a sandboxed player's games through `gymarena worker`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from leaderboard_data import agent_package, eventually, upload_agent
+from typer.testing import CliRunner
+
+from gymarena.cli import app as cli
+from gymarena.leaderboard.packages import pack_directory
+from gymarena.leaderboard.social import rank_social
+from gymarena.protocol import suite_protocol
+from gymarena.results import ResultsStore
+from gymarena.suites import load_suite
+from gymarena.tournament.games import Matchup
+from gymarena.tournament.play import evaluate_social_suite
+
+SUITE = "social-core@1"
+quiet = lambda line: None  # noqa: E731
+SMALL = '''name = "social-small"
+version = 1
+seeds = [0, 1]
+board = "social"
+[social]
+games = 2
+opponents = [{{ name = "scripted", reference = "scripted" }}, {{ name = "random", reference = "{random}" }}]
+[[tasks]]
+id = "social/Impostor-5p1i-v0"
+'''
+
+# A submitted player: for each of its seats, a random allowed action, a skip vote, no words.
+MASKED_PLAYER = '''
+import numpy as np
+
+
+class Agent:
+    def __init__(self, task, observation_space, action_space):
+        self.action_space = action_space
+
+    def reset(self, seed=None):
+        self.rng = np.random.default_rng(seed)
+
+    def act(self, observations):
+        actions = {}
+        for seat, observation in observations.items():
+            mask = observation["action_mask"]
+            sampled = self.action_space[seat].sample(mask={"action": mask["action"].astype(np.int8),
+                                                            "vote": mask["vote"].astype(np.int8)})
+            actions[seat] = {**sampled, "message": "", "vote": int(np.flatnonzero(mask["vote"])[-1])}
+        return actions
+'''
+
+
+def _small_suite(tmp_path, random="random") -> str:
+    path = tmp_path / "social-small.toml"
+    path.write_text(SMALL.format(random=random))
+    return str(path)
+
+
+def test_the_pool_is_pinned_in_the_protocol_and_each_game_has_its_opponent_and_role(store, tmp_path):
+    suite = load_suite(_small_suite(tmp_path))
+    (task,) = suite.tasks
+    assert task.episodes == 2 * 2 * 2 and [o.name for o in task.pool.opponents] == ["scripted", "random"]
+    run_id = evaluate_social_suite(store, suite, "scripted", say=quiet)
+    games = store.episodes(run_id)
+    cells = {}
+    for game in games:
+        cells.setdefault((game.seed, game.extra["opponent"], game.extra["role"]), []).append(game)
+    assert len(cells) == 2 * 2 * 2 and all(len(cell) == 2 for cell in cells.values())  # every cell, 2 games a seed
+    for game in games:  # the tested side's result, from the game's winner
+        crew_won = game.extra["winner"] == "crew"
+        assert game.extra["won"] == float(crew_won == (game.extra["role"] == "crewmate"))
+    other = tmp_path / "other"
+    other.mkdir()
+    deaf = "gymarena.baselines.scripted.social:make_deaf_agent"
+    assert suite_protocol(_small_suite(other, random=deaf)).hash != suite_protocol(str(suite.path)).hash
+
+
+def test_scripted_players_outrank_random_ones_with_per_role_win_rates(store, tmp_path):
+    path = _small_suite(tmp_path)
+    suite = load_suite(path)
+    for reference in ("scripted", "random"):
+        evaluate_social_suite(store, suite, reference, say=quiet)
+    board = rank_social(store, suite.label, suite_protocol(path), reps=100)
+    best, worst = board.entries
+    assert (best.agent, best.rank, best.pool_member, worst.agent, worst.rank) == ("scripted", 1, "scripted", "random", 2)
+    assert best.rating_low <= best.rating <= best.rating_high and best.rating_low > worst.rating_high
+    crew = {r.role: r for r in best.roles}["crewmate"]
+    assert crew.games == 8 and crew.low <= crew.win_rate <= crew.high
+    assert set(best.cross_play) == {"scripted", "random"} and set(best.cross_play["random"]) == {"crewmate", "impostor"}
+    assert np.mean([r["point"] for r in board.pool_ratings.values()]) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_player_cannot_act_for_the_other_sides_seats():
+    class Meddler:
+        def reset(self, seed=None):
+            pass
+
+        def act(self, observations):
+            return dict.fromkeys(("red", "green", "orange", "purple", "blue"), "mine")
+
+    class Opponent(Meddler):
+        def act(self, observations):
+            return dict.fromkeys(observations, "theirs")
+
+    matchup = Matchup(Meddler(), Opponent(), "impostor")
+    matchup.reset(seed=0)
+    seats = {seat: {"impostor": int(seat == "red")} for seat in ("red", "green", "orange", "purple", "blue")}
+    actions = matchup.act(seats)
+    assert actions == {"red": "mine", **dict.fromkeys(("green", "orange", "purple", "blue"), "theirs")}
+
+
+def test_a_submitted_player_plays_the_social_board_sandboxed_through_gymarena_worker(submission_server, tmp_path):
+    client, token, db_url = submission_server
+    package = agent_package(tmp_path / "masked", "masked", MASKED_PLAYER)
+    answer = upload_agent(client, token, pack_directory(package), suite=SUITE).json()
+    with ResultsStore(db_url) as store:
+        evaluate_social_suite(store, load_suite(SUITE), "scripted", say=quiet)  # the public board's reference
+    worked = CliRunner().invoke(cli, ["worker", "--once", "--db", db_url, "--poll", "0.1"])
+    assert worked.exit_code == 0, worked.output
+    done = client.get(f"/api/submissions/{answer['submission']}").json()
+    assert done["status"] == "finished", done
+    page = eventually(lambda: client.get(f"/api/suites/{SUITE}").json(),
+                      lambda page: page["verified"] and page["verified"]["entries"] and page["entries"])
+    (entry,) = page["verified"]["entries"]
+    assert entry["agent"] == "masked" and entry["kind"] == "verified" and entry["games"] == 120
+    assert set(entry["roles"]) == {"crewmate", "impostor"} and entry["roles"]["crewmate"]["games"] == 60
+    with ResultsStore(db_url) as store:
+        run = store.get_run(entry["run"])
+        hidden = store.submissions.current_hidden_seeds(SUITE)
+    assert run.config["seeds"] == hidden and not set(hidden) & {0, 1, 2, 3, 4}
+    html = client.get(f"/suites/{SUITE}").text
+    assert "win rate of each agent (row) against each pool player" in html and "Bradley-Terry" in html
+    assert client.post("/api/submissions/results", content=b"{}", headers={"Authorization": f"Bearer {token}"}
+                       ).status_code == 422
