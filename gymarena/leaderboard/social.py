@@ -187,9 +187,9 @@ def cross_play_figure(payload: dict[str, Any]) -> str:
         return ""
     columns = [(o, role) for o in payload["pool"] for role in payload["roles"]]
     values = [[e["cross_play"][o][role] for o, role in columns] for e in payload["entries"]]
-    return matrix_svg([e["agent"] for e in payload["entries"]], [f"{o} ({'as crew' if r == 'crewmate' else 'as imp.'})"
-                                                                 for o, r in columns],
-                      values, f"{payload['suite']}: win rate of each agent (row) against each pool player (column)")
+    labels = [f"{o}\nas {'crew' if r == 'crewmate' else 'impostor'}" for o, r in columns]
+    return matrix_svg([e["agent"] for e in payload["entries"]], labels, values,
+                      f"{payload['suite']}: win rate of each agent (row) against each pool player (column)")
 
 
 def social_page(store: ResultsStore, label: str, reps: int) -> tuple[dict[str, Any], str]:

@@ -19,7 +19,7 @@ def _shade(value: float) -> str:
 def matrix_svg(rows: Sequence[str], columns: Sequence[str], values: Sequence[Sequence[float | None]], title: str,
                counts: Sequence[Sequence[int]] | None = None) -> str:
     """``values[i][j]``: row i's value against column j (None: no games); ``counts`` the
-    number of games behind each, shown under the value."""
+    number of games behind each, shown beside the value. Column labels may hold line breaks."""
     width = ROW_LABEL + CELL_W * len(columns) + MARGIN
     height = TOP + CELL_H * len(rows) + MARGIN
     parts = [
@@ -28,9 +28,12 @@ def matrix_svg(rows: Sequence[str], columns: Sequence[str], values: Sequence[Seq
         f'<title>{escape(title)}</title>',
         f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="12">{escape(title)}</text>',
     ]
-    for j, column in enumerate(columns):
+    for j, column in enumerate(columns):  # a label's lines ("\n") stacked above its column
         x = ROW_LABEL + CELL_W * j + CELL_W / 2
-        parts.append(f'<text x="{x:.1f}" y="{TOP - 10}" text-anchor="middle">{escape(column)}</text>')
+        lines = column.split("\n")
+        for k, line in enumerate(lines):
+            y = TOP - 8 - 13 * (len(lines) - 1 - k)
+            parts.append(f'<text x="{x:.1f}" y="{y}" text-anchor="middle">{escape(line)}</text>')
     for i, row in enumerate(rows):
         y = TOP + CELL_H * i
         parts.append(f'<text x="{ROW_LABEL - 8}" y="{y + CELL_H / 2 + 4:.1f}" text-anchor="end">{escape(row)}</text>')

@@ -64,3 +64,66 @@ def test_ranking_sorts_and_leads_to_the_agent_and_its_plot(server_url, page):
     assert plot.is_visible() and plot.evaluate("image => image.naturalWidth") > 100  # the SVG loaded and drew
     assert "classic/CartPoleShort-v1" in page.locator("section.run table").first.inner_text()
     page.screenshot(path=ARTIFACTS / "agent.png", full_page=True)
+
+
+@pytest.fixture
+def boards_url(sqlite_url):
+    """A server whose database holds every kind of board: the published baselines (algorithm
+    entries), two built-in AVs on cav-highway@1 and two players on social-core@1."""
+    from gymarena.baselines.publish import publish
+    from gymarena.cavtest.suite import evaluate_cav_suite
+    from gymarena.suites import load_suite
+    from gymarena.tournament.play import evaluate_social_suite
+
+    def quiet(line):
+        return None
+
+    with ResultsStore(sqlite_url) as store:
+        publish(store, say=quiet)
+        for av in ("cav:cautious", "cav:idm"):
+            evaluate_cav_suite(store, load_suite("cav-highway@1"), av, say=quiet)
+        for player in ("scripted", "random"):
+            evaluate_social_suite(store, load_suite("social-core@1"), player, say=quiet)
+    with running_server(create_app(sqlite_url, reps=200)) as url:
+        yield url
+
+
+def test_every_familys_board_in_the_browser(boards_url, page):
+    page.goto(f"{boards_url}/")
+    index = page.locator("table#suites").inner_text()
+    for family in ("cav", "social", "sc2", "minigrid", "nethack"):
+        assert family in page.locator("main, body").first.inner_text()
+    sc2 = page.locator("table#suites tr", has_text="sc2-minigames@1")
+    assert "Not playable on this server" in sc2.inner_text() and "sc2" in index
+    page.screenshot(path=ARTIFACTS / "suites.png", full_page=True)
+
+    page.get_by_role("link", name="cav-highway@1").click()
+    page.wait_for_selector("table#ranking")
+    assert _agents(page) == ["idm", "cautious"]  # lowest crash rate first
+    rate = page.locator("table#ranking thead th", has_text="crash rate per test")
+    rate.click()
+    rate.click()  # descending: the riskier AV first
+    assert _agents(page) == ["cautious", "idm"]
+    assert "relative half-width" in page.locator("p.board-about").inner_text()
+    page.screenshot(path=ARTIFACTS / "cav-board.png", full_page=True)
+
+    page.goto(f"{boards_url}/suites/social-core@1")
+    page.wait_for_selector("table#ranking")
+    assert _agents(page) == ["scripted", "random"]
+    matrix = page.locator("figure.cross-play svg").last
+    assert matrix.is_visible() and "against each pool player" in matrix.inner_html()
+    assert matrix.bounding_box()["width"] > 300
+    crew = page.locator("table#ranking tbody tr").first.locator("td").nth(5).inner_text()
+    assert "[" in crew and "(60)" in crew  # a win rate, its interval, its games
+    page.screenshot(path=ARTIFACTS / "social-board.png", full_page=True)
+
+    page.goto(f"{boards_url}/suites/quickstart@1")
+    page.wait_for_selector("table#ranking")
+    rows = page.locator("table#ranking tbody tr")
+    if rows.count():  # ranked here when this machine's simulators are the publisher's
+        assert sorted(_agents(page)) == ["DQN", "PPO"]
+        assert all("3 training runs" in t for t in page.locator("table#ranking td.unit").all_inner_texts())
+        page.locator("table#ranking td.runs a").first.click()
+        page.wait_for_selector("h1")
+        assert "run" in page.locator("h1").inner_text().lower()
+    page.screenshot(path=ARTIFACTS / "algorithms.png", full_page=True)
