@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from gymarena.errors import GymarenaError, UnknownSuiteError
 from gymarena.leaderboard import pages
+from gymarena.leaderboard.algorithms import algorithms_page
 from gymarena.leaderboard.cache import Memo, StoredPages
 from gymarena.leaderboard.limits import BodyLimit
 from gymarena.leaderboard.packages import PackageError, inspect_archive
@@ -87,7 +88,8 @@ def _read_api(app: FastAPI, store: ResultsStore, stored: StoredPages, memo: Memo
     @app.get("/api/")
     def api_index() -> dict[str, Any]:
         """What the API holds: every page's data at /api + the page's path."""
-        return {"pages": {"suites": "/api/suites", "ranking": "/api/suites/{name@N}", "agent": "/api/agents/{id}",
+        return {"pages": {"suites": "/api/suites", "ranking": "/api/suites/{name@N}", "algorithms": "/api/algorithms",
+                          "agent": "/api/agents/{id}",
                           "run": "/api/runs/{id}", "episodes": "/api/runs/{id}/episodes.csv (or .json)",
                           "submission": "/api/submissions/{id}"},
                 "writes": {"results": "POST /api/submissions/results", "agent": "POST /api/submissions/agent"},
@@ -100,6 +102,10 @@ def _read_api(app: FastAPI, store: ResultsStore, stored: StoredPages, memo: Memo
     @app.get("/api/suites/{suite}")
     def ranking_api(suite: str) -> Response:
         return Response(stored.get(suite).payload, media_type="application/json")  # stored as served
+
+    @app.get("/api/algorithms")
+    def algorithms_api() -> dict[str, Any]:
+        return memo.get("algorithms", store.algorithm_version(), lambda: algorithms_page(store))
 
     @app.get("/api/agents/{agent_id}")
     def agent_api(agent_id: int) -> dict[str, Any]:
@@ -262,6 +268,11 @@ def _pages(app: FastAPI, store: ResultsStore, stored: StoredPages, memo: Memo, t
         html = memo.get(("ranking html", page.suite, str(request.base_url)), page.serial, lambda: templates.get_template(
             "ranking.html").render(request=request, suite=page.suite, body=page.html))
         return HTMLResponse(html)
+
+    @app.get("/algorithms", response_class=HTMLResponse)
+    def algorithms_view(request: Request) -> Response:
+        data = memo.get("algorithms", store.algorithm_version(), lambda: algorithms_page(store))
+        return templates.TemplateResponse(request, "algorithms.html", {"data": data})
 
     @app.get("/agents/{agent_id}", response_class=HTMLResponse)
     def agent_view(request: Request, agent_id: int) -> Response:

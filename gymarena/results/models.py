@@ -93,7 +93,7 @@ class RunRow(Base):
     hidden_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     # The algorithm this run's agent is one training run of (AlgorithmIdentity.portable()):
     # a leaderboard ranks an owner's runs of one algorithm as one entry over its runs.
-    algorithm: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    algorithm: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     # The process recording a running run (results/heartbeat.py), whose beats touch updated_at.
     holder: Mapped[str | None] = mapped_column(String(300), nullable=True)
 

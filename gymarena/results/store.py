@@ -272,10 +272,16 @@ class ResultsStore:
         """What changes whenever a run of the suite completes (or a complete one changes):
         (complete runs, newest of them, latest update), for ranking caches keyed on it.
         Episodes streaming into running runs leave it alone: rankings hold complete runs."""
+        return self._listed_version(RunRow.suite == suite)
+
+    def algorithm_version(self) -> tuple[int, int, str]:
+        """As :meth:`suite_version`, for the complete runs that name an algorithm."""
+        return self._listed_version(RunRow.algorithm.is_not(None))
+
+    def _listed_version(self, condition: Any) -> tuple[int, int, str]:
         count, newest, updated = self._read(
             lambda s: s.execute(
-                select(func.count(), func.max(RunRow.id), func.max(RunRow.updated_at))
-                .where(RunRow.suite == suite, _LISTED)
+                select(func.count(), func.max(RunRow.id), func.max(RunRow.updated_at)).where(condition, _LISTED)
             ).one()
         )
         return int(count), int(newest or 0), str(updated)
@@ -315,6 +321,10 @@ class ResultsStore:
             return records
 
         return self._read(work)
+
+    def algorithm_runs(self) -> list[RunInfo]:
+        """The complete, listed runs that name the algorithm they are a training run of, oldest first."""
+        return self._runs(RunRow.algorithm.is_not(None) & _LISTED)
 
     def suite_runs(self, suite: str) -> list[RunInfo]:
         """The complete runs of a suite (``name@version``) that are not hidden, oldest first."""

@@ -175,6 +175,7 @@ def test_baseline_runs_export_and_publish_once_into_a_fresh_database(root, tmp_p
 def test_the_published_baseline_runs_load_into_a_fresh_database_and_rank_on_quickstart(sqlite_url):
     from gymarena.baselines.algorithms import ALGORITHM_MODULES, baseline_algorithm
     from gymarena.baselines.publish import PUBLISHED_DIR, document_name, evaluation_requests, publish
+    from gymarena.leaderboard.algorithms import algorithms_page
     from gymarena.leaderboard.ranking import leaderboard
     from gymarena.results import open_store
 
@@ -190,6 +191,14 @@ def test_the_published_baseline_runs_load_into_a_fresh_database_and_rank_on_quic
         # each training seed's checkpoint is one training run of its algorithm, as the recipes are today
         for algorithm in ALGORITHM_MODULES:
             assert {run.algorithm for run in runs if run.agent.name.startswith(algorithm)} == {baseline_algorithm(algorithm)}
+        # three algorithm entries, each over its three training runs wherever they were evaluated
+        algorithms = algorithms_page(store, reps=200)["algorithms"]
+        assert [a["name"] for a in algorithms] == ["DQN", "PPO", "SAC"]
+        assert all(subject["runs"] == 3 for a in algorithms for subject in a["subjects"])
+        sac = {subject["subject"]: subject for subject in algorithms[2]["subjects"]}
+        assert set(sac) == {"mujoco/Hopper-v5", "mujoco/InvertedPendulum-v5"}
+        hopper = sac["mujoco/Hopper-v5"]["iqm"]
+        assert hopper["low"] <= hopper["point"] <= hopper["high"]  # a CI over the three runs
         ranking = leaderboard(store, "quickstart", reps=200)
         # ranked when this machine's simulator versions are the publisher's, listed apart (with the difference) if not
         if ranking.entries:

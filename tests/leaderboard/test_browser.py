@@ -126,4 +126,11 @@ def test_every_familys_board_in_the_browser(boards_url, page):
         page.locator("table#ranking td.runs a").first.click()
         page.wait_for_selector("h1")
         assert "run" in page.locator("h1").inner_text().lower()
+    page.screenshot(path=ARTIFACTS / "quickstart-algorithms.png", full_page=True)
+
+    page.get_by_role("link", name="algorithms").click()
+    page.wait_for_selector("table#algorithms")
+    assert set(page.locator("table#algorithms td.algorithm").all_inner_texts()) == {"DQN", "PPO", "SAC"}
+    hopper = page.locator("table#algorithms tr", has_text="mujoco/Hopper-v5")
+    assert hopper.locator("td.runs").inner_text().startswith("3 (")
     page.screenshot(path=ARTIFACTS / "algorithms.png", full_page=True)
