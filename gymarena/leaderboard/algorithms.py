@@ -47,7 +47,7 @@ def algorithms_page(store: ResultsStore, reps: int = RANKING_REPS) -> dict[str, 
 def _subject(subject: str, protocol_hash: str, contender: Any, by_run: dict[int, list[Any]], reps: int) -> dict[str, Any]:
     protocol = contender.newest.protocol
     tasks = [task.task_id for task in protocol if task.scored]
-    iqm = None
+    iqm: dict[str, float | None] | None = None
     if tasks:
         per_run = {run.id: {t: seed_scores(run.protocol.task(t), by_run.get(run.id, [])) for t in tasks}
                    for run in contender.runs}
