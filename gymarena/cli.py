@@ -680,11 +680,12 @@ def baselines_evaluate_command(
     algorithms: str = typer.Option("ppo,dqn,sac", "--algorithms", help="Comma-separated algorithms whose checkpoints to evaluate."),
     seeds: str = typer.Option("0-2", "--seeds", help="Training seeds such as 0-2."),
     export: Path | None = typer.Option(None, "--export", help="Also write each run as a gzipped document in this directory."),
+    boards: bool = typer.Option(False, "--boards", help="Also play the social board's reference players on its games."),
     as_json: AsJson = False,
     db: str | None = DbOption,
 ) -> None:
     """Evaluate trained checkpoints: whole suites where an algorithm covers every task, else each recipe's task."""
-    from gymarena.baselines.publish import evaluate_baselines
+    from gymarena.baselines.publish import evaluate_baselines, evaluate_board_references
     from gymarena.results import open_store
     from gymarena.runner import parse_seeds
     from gymarena.views import runs_made_shown
@@ -692,6 +693,8 @@ def baselines_evaluate_command(
     with reported_errors(), open_store(db) as store:
         run_ids = evaluate_baselines(store, [a.strip() for a in algorithms.split(",") if a.strip()], parse_seeds(seeds),
                                      export, say=say)
+        if boards:
+            run_ids += evaluate_board_references(store, export, say=say)
         show(runs_made_shown(run_ids, store.display_url, "baseline evaluation runs"), as_json)
 
 

@@ -6,7 +6,8 @@ entry), else each recipe's task alone on the default seeds. With ``--export DIR`
 is also written as a document (``gymarena/results/exchange.py``); the documents in
 ``gymarena/baselines/published/`` were made so, and ``gymarena baselines publish --db URL``
 stores them in any database, so a fresh leaderboard has reference entries without training.
-Each training seed's checkpoint is one training run of its algorithm
+The social board's reference players are published too (:data:`BOARD_REFERENCES`,
+``gymarena baselines evaluate --boards``). Each training seed's checkpoint is one training run of its algorithm
 (:func:`~gymarena.baselines.algorithms.baseline_algorithm`), so a leaderboard ranks PPO,
 DQN and SAC as three entries over their runs.
 """
@@ -81,11 +82,39 @@ def evaluate_baselines(store: ResultsStore, algorithms: Sequence[str], seeds: Se
                 run_ids.append(result.run.id)
                 say(f"{algorithm} seed {seed} on {subject}: run {result.run.id}")
                 if export is not None:
-                    export.mkdir(parents=True, exist_ok=True)
-                    path = export / document_name(algorithm, seed, request)
-                    document = json.dumps(export_run(store, result.run.id), sort_keys=True).encode()
-                    path.write_bytes(gzip.compress(document, mtime=0))
+                    _write_document(store, result.run.id, export / document_name(algorithm, seed, request))
     return run_ids
+
+
+# The reference players of the boards a server evaluates itself, published so a fresh
+# server's social board is not empty: each plays the board's games like any agent.
+BOARD_REFERENCES = {"social-core@1": ("scripted", "gymarena.baselines.scripted.social:make_deaf_agent", "random")}
+
+
+def board_document_name(suite: str, reference: str) -> str:
+    return f"board-{suite.replace('@', '-')}-{reference.rpartition(':')[2].replace('_', '-')}.json.gz"
+
+
+def evaluate_board_references(store: ResultsStore, export: Path | None, say: Callable[[str], None] = print) -> list[int]:
+    """Play each board's reference players (BOARD_REFERENCES) on its public seeds; the run ids."""
+    from gymarena.suites import load_suite
+    from gymarena.tournament.play import evaluate_social_suite
+
+    run_ids = []
+    for suite, references in BOARD_REFERENCES.items():
+        for reference in references:
+            run_id = evaluate_social_suite(store, load_suite(suite), reference, say=say)
+            run_ids.append(run_id)
+            say(f"{reference} on {suite}: run {run_id}")
+            if export is not None:
+                _write_document(store, run_id, export / board_document_name(suite, reference))
+    return run_ids
+
+
+def _write_document(store: ResultsStore, run_id: int, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = json.dumps(export_run(store, run_id), sort_keys=True).encode()
+    path.write_bytes(gzip.compress(document, mtime=0))
 
 
 def publish(store: ResultsStore, source: Path = PUBLISHED_DIR, say: Callable[[str], None] = print) -> list[int]:

@@ -174,14 +174,24 @@ def test_baseline_runs_export_and_publish_once_into_a_fresh_database(root, tmp_p
 
 def test_the_published_baseline_runs_load_into_a_fresh_database_and_rank_on_quickstart(sqlite_url):
     from gymarena.baselines.algorithms import ALGORITHM_MODULES, baseline_algorithm
-    from gymarena.baselines.publish import PUBLISHED_DIR, document_name, evaluation_requests, publish
+    from gymarena.baselines.publish import (
+        BOARD_REFERENCES,
+        PUBLISHED_DIR,
+        board_document_name,
+        document_name,
+        evaluation_requests,
+        publish,
+    )
     from gymarena.leaderboard.algorithms import algorithms_page
     from gymarena.leaderboard.ranking import leaderboard
+    from gymarena.leaderboard.social import social_board
     from gymarena.results import open_store
 
     documents = sorted(PUBLISHED_DIR.glob("*.json.gz"))
     expected = {document_name(algorithm, seed, request) for algorithm in ALGORITHM_MODULES for seed in range(3)
                 for request in evaluation_requests(algorithm, seed)}
+    expected |= {board_document_name(suite, reference) for suite, references in BOARD_REFERENCES.items()
+                 for reference in references}
     assert {d.name for d in documents} == expected  # every recipe, 3 training seeds, published
     with open_store(sqlite_url) as store:
         run_ids = publish(store, say=quiet)
@@ -191,6 +201,9 @@ def test_the_published_baseline_runs_load_into_a_fresh_database_and_rank_on_quic
         # each training seed's checkpoint is one training run of its algorithm, as the recipes are today
         for algorithm in ALGORITHM_MODULES:
             assert {run.algorithm for run in runs if run.agent.name.startswith(algorithm)} == {baseline_algorithm(algorithm)}
+        # the social board's reference players, ranked there out of the box
+        social = social_board(store, "social-core@1", reps=50)
+        assert {e.pool_member for e in social.entries} == {"scripted", "scripted-deaf", "random"}
         # three algorithm entries, each over its three training runs wherever they were evaluated
         algorithms = algorithms_page(store, reps=200)["algorithms"]
         assert [a["name"] for a in algorithms] == ["DQN", "PPO", "SAC"]
