@@ -9,7 +9,9 @@ port.
 
 A reader is someone browsing the site: it opens a page of the mix, each equally likely
 (suites, ranking page and its API, an agent page with its plot images, a run page at a
-random page of its episodes and its API, random ids; a page's time includes its images),
+random page of its episodes and its API, random ids; the algorithms page, the social and
+the safety boards, filled with the published baselines and two tested AVs; a page's time
+includes its images),
 reads it for 0.5 to 1.5 s (uniform), and opens the next. Baseline: 1 reader opening
 pages one after another, without pauses, for 15 s; no writers. Measured ``--repeats`` (3)
 times: ``--readers`` (100) of them for ``--seconds`` (60), while ``--writers`` (10)
@@ -52,6 +54,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 SUITE = "bench-load@1"
+SOCIAL_SUITE, CAV_SUITE = "social-core@1", "cav-highway@1"
 TASKS = ("classic/CartPole-v1", "minigrid/DoorKey-5x5-v0")
 SEEDS = (0, 1, 2, 3, 4)
 EPISODES_PER_SEED = 1_000
@@ -139,11 +142,24 @@ def fill(db: str, runs: int, episodes_per_seed: int = EPISODES_PER_SEED) -> None
             with store.recording(_start(protocol, f"agent-{index:03d}")) as run:
                 for start in range(0, len(records), 5_000):
                     run.add(records[start:start + 5_000])
+        _fill_boards(store)
         # A database holding 1M episodes has long been vacuumed and analysed; without this
         # PostgreSQL's autovacuum would do it (seconds of CPU) in the middle of the measured minute.
         if store.engine.dialect.name == "postgresql":
             with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.exec_driver_sql("VACUUM ANALYZE")
+
+
+def _fill_boards(store) -> None:
+    """What the other boards hold on a real server: the published baselines (algorithm entries,
+    the social board's reference players) and two AVs on the safety board."""
+    from gymarena.baselines.publish import publish
+    from gymarena.cavtest.suite import evaluate_cav_suite
+    from gymarena.suites import load_suite
+
+    publish(store, say=lambda line: None)
+    for av in ("cav:idm", "cav:cautious"):
+        evaluate_cav_suite(store, load_suite(CAV_SUITE), av, say=lambda line: None)
 
 
 def _writer(db: str, seconds: float, written: multiprocessing.Queue, index: int, start) -> None:
@@ -170,7 +186,8 @@ def _page(run_ids: list[int], agent_ids: list[int], pick: random.Random) -> str:
     """One page of the mix, each equally likely, about a random run or agent."""
     run, agent = pick.choice(run_ids), pick.choice(agent_ids)
     return pick.choice(["/", f"/suites/{SUITE}", f"/api/suites/{SUITE}", f"/agents/{agent}",
-                        f"/runs/{run}?page={pick.randint(1, 100)}", f"/api/runs/{run}"])
+                        f"/runs/{run}?page={pick.randint(1, 100)}", f"/api/runs/{run}", "/algorithms",
+                        f"/suites/{SOCIAL_SUITE}", f"/suites/{CAV_SUITE}"])
 
 
 def _reader(base: str, stop_at: float, run_ids: list[int], agent_ids: list[int], latencies: list, errors: list,
