@@ -136,3 +136,35 @@ def test_a_submitted_player_plays_the_social_board_sandboxed_through_gymarena_wo
     assert "win rate of each agent (row) against each pool player" in html and "Bradley-Terry" in html
     assert client.post("/api/submissions/results", content=b"{}", headers={"Authorization": f"Bearer {token}"}
                        ).status_code == 422
+
+
+def test_a_sandboxed_agent_plays_a_multi_agent_task_through_the_runner(store, tmp_path):
+    """Every seat of the game, over the wire: the MaskedDict spaces and dict observations."""
+    from gymarena.agents import AgentSource
+    from gymarena.leaderboard.sandbox import Limits, SandboxedAgent
+    from gymarena.runner import EvalRequest, RunOrigin, evaluate
+
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "agent.py").write_text(MASKED_PLAYER)
+    package.chmod(0o755)
+    (package / "agent.py").chmod(0o644)
+    started = []
+
+    def sandboxed(task, observation_spaces, action_spaces):
+        agent = SandboxedAgent(package, "agent.py:Agent", task, observation_spaces, action_spaces, Limits(),
+                               tmp_path / "agent.log")
+        started.append(agent)
+        return agent
+
+    source = AgentSource("sandboxed:masked", "masked", "1", "0" * 64, sandboxed)
+    try:
+        result = evaluate(EvalRequest(tasks=("social/Impostor-5p1i-v0",), seeds=(0, 1), episodes=2), store,
+                          origin=RunOrigin(source))
+    finally:
+        for agent in started:
+            agent.close()
+    records = store.episodes(result.run.id)
+    assert len(records) == 4 and all(r.error is None and set(r.agent_returns) == {"red", "green", "orange", "purple",
+                                                                                   "blue"} for r in records)
+    assert {r.extra["winner"] for r in records} <= {"crew", "impostors", "none"}
