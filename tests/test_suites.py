@@ -20,6 +20,20 @@ def test_builtin_suites():
     assert [t.family for t in quick.tasks] == ["classic", "minigrid"]
 
 
+def test_every_family_has_a_board_and_each_board_its_suite():
+    suites = list_suites()
+    families = {family for suite in suites for family in suite.families}
+    assert {"classic", "minigrid", "mujoco", "metaworld", "nethack", "mario", "highway", "traffic", "cav", "social",
+            "sc2"} <= families
+    boards = {suite.label: suite.board for suite in suites}
+    assert boards["cav-highway@1"] == "cav" and boards["social-core@1"] == "social"
+    sc2 = load_suite("sc2-minigames@1")
+    assert [t.id.removeprefix("sc2/") for t in sc2.tasks] == [
+        "MoveToBeacon-v0", "CollectMineralShards-v0", "FindAndDefeatZerglings-v0", "DefeatRoaches-v0",
+        "DefeatZerglingsAndBanelings-v0", "CollectMineralsAndGas-v0", "BuildMarines-v0"]
+    assert all(t.scores is not None and "DeepMind human" in t.scores.reference_source for t in sc2.tasks)
+
+
 def test_name_at_version():
     assert load_suite("quickstart@1").label == "quickstart@1"
     with pytest.raises(UnknownSuiteError, match="no version '9'"):
@@ -69,6 +83,11 @@ scores = { random = -50.0, reference = -10.0, random_source = "horizon", referen
         ('name = "x"\nversion = 1\nseeds = [0]\nepisode = 3\n[[tasks]]\nid = "classic/CartPole-v1"\n', "key 'episode': expected one of the known keys"),
         ('name = "x"\nversion = 1\nseeds = [0]\n[[tasks]]\nid = "classic/M-v0"\nenv_id = "M-v0"\nsuccess = "maybe"\n', "key 'tasks[0].success': expected a success rule"),
         ('name = "x"\nversion = 1\nseeds = [0\n', "not valid TOML"),
+        ('name = "x"\nversion = 1\nseeds = [0]\nboard = "chess"\n[[tasks]]\nid = "classic/CartPole-v1"\n', "key 'board': expected one of scores, cav, social"),
+        ('name = "x"\nversion = 1\nseeds = [0]\n[cav]\nuntil_rhw = 0.3\n[[tasks]]\nid = "classic/CartPole-v1"\n', "the suite's board is 'scores'"),
+        ('name = "x"\nversion = 1\nseeds = [0]\nboard = "social"\n[social]\nopponents = [{ name = "a", reference = "nope:x" }]\n[[tasks]]\nid = "social/Impostor-5p1i-v0"\n', "[social] opponent 'a'"),
+        ('name = "x"\nversion = 1\nseeds = [0]\nboard = "social"\n[social]\nroles = ["crew"]\nopponents = [{ name = "a", reference = "random" }]\n[[tasks]]\nid = "social/Impostor-5p1i-v0"\n', "[social].roles is a list of crewmate, impostor"),
+        ('name = "x"\nversion = 1\nseeds = [0]\nboard = "social"\n[social]\nopponents = [{ name = "a", reference = "random" }]\n[[tasks]]\nid = "classic/CartPole-v1"\n', "a social board plays multi-agent tasks"),
     ],
 )
 def test_malformed_suite_names_file_key_and_expectation(tmp_path, text, message):

@@ -93,7 +93,7 @@ def read_suite(path: Path) -> Suite:
         from gymarena.tournament.pool import pooled, reference_pool
 
         pool = reference_pool(dict(settings), str(path))
-        tasks = tuple(pooled(task, pool) for task in tasks)
+        tasks = tuple(pooled(task, pool, str(path)) for task in tasks)
     ids = [t.id for t in tasks]
     duplicated = sorted({i for i in ids if ids.count(i) > 1})
     if duplicated:

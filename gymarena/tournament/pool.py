@@ -54,10 +54,10 @@ def reference_pool(settings: dict[str, Any], where: str) -> OpponentPool:
     return OpponentPool(tuple(pinned), tuple(roles), games)
 
 
-def pooled(task: TaskSpec, pool: OpponentPool) -> TaskSpec:
+def pooled(task: TaskSpec, pool: OpponentPool, where: str) -> TaskSpec:
     """The task as its board plays it: against the pool, one game per episode of a seed."""
     import dataclasses
 
     if task.agents != "multi":
-        raise SuiteFormatError(f"a social board plays multi-agent tasks; {task.id} is single-agent")
+        raise SuiteFormatError(f"{where}: a social board plays multi-agent tasks; {task.id} is single-agent")
     return dataclasses.replace(task, pool=pool, episodes=pool.episodes)
