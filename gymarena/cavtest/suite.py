@@ -58,19 +58,10 @@ def evaluate_cav_suite(store: ResultsStore, suite: Suite, av: str | TestingOrigi
 
 
 def safety_suite(request: Any) -> Suite | None:
-    """The cav board suite an ``EvalRequest`` names, or None (then the runner plays it).
-    Options that mean nothing to a testing run are refused with the way to go."""
-    from gymarena.suites import load_suite
+    """The cav board suite an ``EvalRequest`` names, or None (then the runner plays it); its
+    tests are simulated in batches of their own, so the runner's options are refused."""
+    from gymarena.suites import board_suite
 
-    if not request.suite or request.resume is not None:
-        return None
-    suite = load_suite(request.suite)
-    if suite.board != "cav":
-        return None
-    given = [name for name, value in (("--episodes", request.episodes), ("--workers", request.workers > 1),
-                                      ("--backend", request.backend), ("--batch", request.batch > 1),
-                                      ("--algorithm", request.algorithm)) if value]
-    if given:
-        raise GymarenaError(f"{suite.label} is a safety board's suite: its tests are simulated in batches of its own; "
-                            f"drop {', '.join(given)}")
-    return suite
+    return board_suite(request, "cav", {"--episodes": request.episodes, "--workers": request.workers > 1,
+                                        "--backend": request.backend, "--batch": request.batch > 1,
+                                        "--algorithm": request.algorithm})

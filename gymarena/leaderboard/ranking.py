@@ -31,6 +31,7 @@ runs' episodes and decide the rank, the IQM columns stay for comparison.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -184,6 +185,26 @@ def _unscorable(scores: dict[str, np.ndarray]) -> str | None:
     return None
 
 
+def by_protocol(runs: Sequence[RunInfo], protocol: RunProtocol) -> tuple[list[RunInfo], list[ApartGroup]]:
+    """(the runs under ``protocol``, the others grouped by their protocol with what differs):
+    every board ranks the first and lists the second apart."""
+    groups: dict[str, list[RunInfo]] = {}
+    for run in runs:
+        groups.setdefault(run.protocol_hash, []).append(run)
+    ranked = groups.pop(protocol.hash, [])
+    return ranked, [ApartGroup(h, [r.id for r in group], sorted({r.agent.name for r in group}),
+                               protocol.differences(group[0].protocol)) for h, group in groups.items()]
+
+
+def newest_per_agent(runs: Sequence[RunInfo]) -> tuple[list[RunInfo], dict[int, int]]:
+    """Each agent's newest run (in run order), and per agent how many older runs it has: the
+    boards whose entries are agents (safety, social) rank those."""
+    found = contenders([dataclasses.replace(run, algorithm=None) for run in runs])
+    originals = {run.id: run for run in runs}
+    return ([originals[c.newest.id] for c in sorted(found, key=lambda c: c.newest.id)],
+            {c.newest.agent_id: c.superseded for c in found})
+
+
 def rank_suite(
     store: ResultsStore,
     suite: str,
@@ -197,20 +218,13 @@ def rank_suite(
     the newest complete run); ``ranking`` the suite's ranking keys.
     """
     runs = store.suite_runs(suite)
-    groups: dict[str, list[RunInfo]] = {}
-    for run in runs:
-        groups.setdefault(run.protocol_hash, []).append(run)
     notes: list[str] = []
     if protocol is None and runs:
         protocol = runs[-1].protocol
     if protocol is None:  # no protocol given and no run stored: nothing to rank
         return SuiteRanking(suite, None, tuple(ranking), [], [], [], notes)
     ranked_hash = protocol.hash
-    ranked_runs = groups.pop(ranked_hash, [])
-    apart = [
-        ApartGroup(h, [r.id for r in group], sorted({r.agent.name for r in group}), protocol.differences(group[0].protocol))
-        for h, group in groups.items()
-    ]
+    ranked_runs, apart = by_protocol(runs, protocol)
     tasks = [t.task_id for t in protocol if t.scored]
     if len(tasks) < len(protocol):
         unscored = [t.task_id for t in protocol if not t.scored]

@@ -14,11 +14,12 @@ imprecise cannot be ordered. Runs without an estimate are listed apart with the 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from gymarena.leaderboard.payloads import apart_payload
+from gymarena.leaderboard.ranking import ApartGroup, by_protocol, newest_per_agent
 from gymarena.metrics import aggregate
 from gymarena.protocol import RunProtocol
 from gymarena.results import ResultsStore, RunInfo
@@ -54,7 +55,7 @@ class SafetyRanking:
     until_rhw: float
     entries: list[SafetyEntry]
     unranked: list[dict[str, Any]] = field(default_factory=list)
-    apart: list[dict[str, Any]] = field(default_factory=list)
+    apart: list[ApartGroup] = field(default_factory=list)
 
 
 def _estimate(run: RunInfo) -> dict[str, Any] | None:
@@ -68,28 +69,10 @@ def _estimate(run: RunInfo) -> dict[str, Any] | None:
     return summary if all(math.isfinite(v) for v in values) else None
 
 
-def _newest(runs: Sequence[RunInfo]) -> tuple[list[RunInfo], dict[int, int]]:
-    newest: dict[int, RunInfo] = {}
-    count: dict[int, int] = {}
-    for run in runs:
-        count[run.agent_id] = count.get(run.agent_id, 0) + 1
-        if run.agent_id not in newest or (run.created_at, run.id) > (newest[run.agent_id].created_at,
-                                                                      newest[run.agent_id].id):
-            newest[run.agent_id] = run
-    return list(newest.values()), {agent: n - 1 for agent, n in count.items()}
-
-
 def rank_safety(store: ResultsStore, label: str, protocol: RunProtocol, until_rhw: float) -> SafetyRanking:
     """The safety board of ``label`` under ``protocol`` (the suite's, or its hidden seeds')."""
-    runs = store.suite_runs(label)
-    ranked = [run for run in runs if run.protocol_hash == protocol.hash]
-    others: dict[str, list[RunInfo]] = {}
-    for run in runs:
-        if run.protocol_hash != protocol.hash:
-            others.setdefault(run.protocol_hash, []).append(run)
-    apart = [{"protocol_hash": h, "runs": [r.id for r in group], "agents": sorted({r.agent.name for r in group}),
-              "differences": protocol.differences(group[0].protocol)} for h, group in others.items()]
-    chosen, superseded = _newest(ranked)
+    ranked, apart = by_protocol(store.suite_runs(label), protocol)
+    chosen, superseded = newest_per_agent(ranked)
     unranked, rows = [], []
     for run in chosen:
         estimate = _estimate(run)
@@ -134,7 +117,7 @@ def safety_payload(ranking: SafetyRanking) -> dict[str, Any]:
             "tests_needed": e.tests_needed, "superseded_runs": e.superseded,
         } for e in ranking.entries],
         "unranked": ranking.unranked,
-        "apart": ranking.apart,
+        "apart": [apart_payload(group) for group in ranking.apart],
         "notes": [],
     }
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from gymarena.leaderboard.payloads import apart_payload
+from gymarena.leaderboard.ranking import ApartGroup, by_protocol, newest_per_agent
 from gymarena.metrics import aggregate
 from gymarena.metrics.proportions import wilson_interval
 from gymarena.metrics.rating import Games, ratings_with_intervals
@@ -70,7 +72,7 @@ class SocialRanking:
     pool_ratings: dict[str, dict[str, float | None]]
     crew_advantage: float | None
     unranked: list[dict[str, Any]] = field(default_factory=list)
-    apart: list[dict[str, Any]] = field(default_factory=list)
+    apart: list[ApartGroup] = field(default_factory=list)
 
 
 def _pool_of(protocol: RunProtocol) -> OpponentPool:
@@ -80,30 +82,15 @@ def _pool_of(protocol: RunProtocol) -> OpponentPool:
     return pools[0]
 
 
-def _newest(runs: list[RunInfo]) -> list[RunInfo]:
-    newest: dict[int, RunInfo] = {}
-    for run in runs:
-        if run.agent_id not in newest or (run.created_at, run.id) > (newest[run.agent_id].created_at,
-                                                                      newest[run.agent_id].id):
-            newest[run.agent_id] = run
-    return sorted(newest.values(), key=lambda run: run.id)
-
-
 def rank_social(store: ResultsStore, label: str, protocol: RunProtocol, reps: int = RATING_REPS) -> SocialRanking:
     """The social board of ``label`` under ``protocol``."""
     pool = _pool_of(protocol)
-    runs = store.suite_runs(label)
-    others: dict[str, list[RunInfo]] = {}
-    for run in runs:
-        if run.protocol_hash != protocol.hash:
-            others.setdefault(run.protocol_hash, []).append(run)
-    apart = [{"protocol_hash": h, "runs": [r.id for r in group], "agents": sorted({r.agent.name for r in group}),
-              "differences": protocol.differences(group[0].protocol)} for h, group in others.items()]
+    ranked, apart = by_protocol(store.suite_runs(label), protocol)
     names = [o.name for o in pool.opponents]
     member_by_code = {o.content_hash: index for index, o in enumerate(pool.opponents)}
     rows: list[tuple[int, int, bool, float]] = []
     chosen, player_of, unranked = [], {}, []
-    for run in _newest([r for r in runs if r.protocol_hash == protocol.hash]):
+    for run in newest_per_agent(ranked)[0]:
         games: list[tuple[Any, Any, Any]] = [(r.extra.get("opponent"), r.extra.get("role"), r.extra.get("won"))
                                              for r in store.episodes(run.id) if r.error is None]
         if not games or any(o not in names or role not in pool.roles or won not in (0, 0.5, 1) for o, role, won in games):
@@ -174,7 +161,7 @@ def social_payload(ranking: SocialRanking) -> dict[str, Any]:
             "games": e.games, "pool_member": e.pool_member, "cross_play": e.cross_play,
         } for e in ranking.entries],
         "unranked": ranking.unranked,
-        "apart": ranking.apart,
+        "apart": [apart_payload(group) for group in ranking.apart],
         "notes": [],
     }
 

@@ -184,3 +184,18 @@ def registered_suite(name: str) -> Suite:
             raise UnknownSuiteError(f"suite {name!r} has no version {version!r} (known: {known})")
         return matching[0]
     return max(candidates, key=lambda s: s.version)
+
+
+def board_suite(request: Any, board: str, refused: dict[str, Any]) -> Suite | None:
+    """The suite of ``board`` an evaluation request names (it has ``suite`` and ``resume``),
+    or None: then the runner plays it. ``refused``: the request's options that mean nothing
+    to the board's own play (option -> whether it was given), refused naming them."""
+    if not request.suite or request.resume is not None:
+        return None
+    suite = load_suite(request.suite)
+    if suite.board != board:
+        return None
+    given = [name for name, value in refused.items() if value]
+    if given:
+        raise GymarenaError(f"{suite.label} is a {board} board's suite, which plays its own way; drop {', '.join(given)}")
+    return suite

@@ -92,17 +92,8 @@ def _play_task(task: TaskSpec, keys: list[EpisodeKey], source: AgentSource, put:
 
 def social_suite(request: Any) -> Suite | None:
     """The social board suite an ``EvalRequest`` names, or None (then the runner plays it);
-    options that mean nothing to its games are refused."""
-    from gymarena.suites import load_suite
+    its games are set by its pool, so the runner's options are refused."""
+    from gymarena.suites import board_suite
 
-    if not request.suite or request.resume is not None:
-        return None
-    suite = load_suite(request.suite)
-    if suite.board != "social":
-        return None
-    given = [name for name, value in (("--episodes", request.episodes), ("--workers", request.workers > 1),
-                                      ("--backend", request.backend), ("--batch", request.batch > 1)) if value]
-    if given:
-        raise GymarenaError(f"{suite.label} is a social board's suite: its games are set by its pool; drop "
-                            f"{', '.join(given)}")
-    return suite
+    return board_suite(request, "social", {"--episodes": request.episodes, "--workers": request.workers > 1,
+                                           "--backend": request.backend, "--batch": request.batch > 1})

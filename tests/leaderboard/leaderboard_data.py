@@ -32,7 +32,7 @@ env_id = "Acrobot-v1"
 max_episode_steps = 50
 '''
 
-BALANCER = '''
+BALANCER_SOURCE = '''
 def make_agent(task, observation_space, action_space):
     return Balancer()
 
@@ -42,8 +42,9 @@ class Balancer:
         pass
 
     def act(self, observation):
-        return int(observation[2] + 0.5 * observation[3] > 0)
+        return int(observation[2] + {gain} * observation[3] > 0)
 '''
+BALANCER = BALANCER_SOURCE.format(gain=0.5)
 
 
 def tiny_suite(directory: Path, ranking: str = "") -> str:

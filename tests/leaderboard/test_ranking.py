@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from leaderboard_data import play_both, tiny_suite
+from leaderboard_data import BALANCER_SOURCE, play_both, tiny_suite
 from typer.testing import CliRunner
 
 from gymarena.cli import app
@@ -85,20 +85,7 @@ def test_leaderboard_command_prints_the_ranking(sqlite_url, tmp_path):
     assert payload["entries"][0]["rank_interval"] == [1, 1]
 
 
-CHECKPOINT = '''
-def make_agent(task, observation_space, action_space):
-    return Balancer()
-
-
-class Balancer:
-    """One "trained checkpoint": a balancer whose gain differs from run to run."""
-
-    def reset(self, seed=None):
-        pass
-
-    def act(self, observation):
-        return int(observation[2] + {gain} * observation[3] > 0)
-'''
+CHECKPOINT = BALANCER_SOURCE  # one "trained checkpoint": a balancer whose gain differs from run to run
 
 
 def _checkpoints(directory, gains=(0.5, 0.05, 0.0)) -> list[str]:

@@ -23,29 +23,10 @@ from gymarena.suites import load_suite
 SUITE = "cav-highway@1"
 quiet = lambda line: None  # noqa: E731
 
-# A submitted AV: holds its lane and brakes whenever the car ahead in its lane is near.
-# Observation (avs.OBSERVATION): speed, lane, can go left/right, then gap and speed of the
-# nearest vehicle ahead in its lane (columns 4, 5), behind it, and so on; a row per test.
-CAREFUL = '''
-import numpy as np
-
-
-class Agent:
-    def __init__(self, task, observation_space, action_space):
-        pass
-
-    def reset(self, seed=None):
-        pass
-
-    def act(self, observation):
-        return self.act_batch(np.asarray(observation)[None])[0][0], 0
-
-    def act_batch(self, observations):
-        gap_ahead = np.asarray(observations)[:, 4]
-        return np.where(gap_ahead < 20.0, -4.0, 0.5), np.zeros(len(gap_ahead), dtype=np.int64)
-'''
-
-NAN_ACCELERATIONS = '''
+# A submitted AV, driving by its act_batch BODY. Observation (avs.OBSERVATION), a row per
+# test: speed, lane, can go left/right, then gap and speed of the nearest vehicle ahead in
+# its lane (columns 4, 5), behind it, and so on.
+AV = '''
 import numpy as np
 
 
@@ -60,8 +41,13 @@ class Agent:
         return [0.0, 0.0]
 
     def act_batch(self, observations):
-        return np.full(len(observations), np.nan), np.zeros(len(observations), dtype=np.int64)
+        observations = np.asarray(observations)
+{body}
 '''
+# holds its lane and brakes whenever the car ahead in its lane is near
+CAREFUL = AV.format(body="""        gap_ahead = observations[:, 4]
+        return np.where(gap_ahead < 20.0, -4.0, 0.5), np.zeros(len(gap_ahead), dtype=np.int64)""")
+NAN_ACCELERATIONS = AV.format(body="""        return np.full(len(observations), np.nan), np.zeros(len(observations), dtype=np.int64)""")
 
 
 def test_built_in_avs_are_ordered_by_their_crash_rate_and_the_page_says_how(db_url):
