@@ -322,8 +322,17 @@ def installed_protocol(specs: Iterable[TaskSpec], seeds: Sequence[int]) -> RunPr
     from gymarena.wrappers import family_of, simulator_versions
 
     seeds = tuple(seeds)
-    return RunProtocol(tuple(TaskProtocol(s, seeds, simulator_versions(family_of(s).name), dict(METRIC_DEFINITIONS))
-                             for s in specs))
+    return RunProtocol(tuple(TaskProtocol(s, seeds, simulator_versions(family_of(s).name) | _pool_pins(s),
+                                          dict(METRIC_DEFINITIONS)) for s in specs))
+
+
+def _pool_pins(spec: TaskSpec) -> dict[str, str]:
+    """A task played against a pool (a social board's): its opponents' code digests."""
+    if spec.pool is None:
+        return {}
+    from gymarena.tournament.pool import pool_pins
+
+    return pool_pins(spec.pool)
 
 
 def suite_protocol(suite: str, seeds: Sequence[int] | None = None) -> RunProtocol:

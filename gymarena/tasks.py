@@ -75,11 +75,11 @@ class FasRefs:
 
 @dataclass(frozen=True)
 class Opponent:
-    """A reference player of a pool: its name on the board, how it is loaded, its code's digest."""
+    """A reference player of a pool: its name on the board and how it is loaded (its code's
+    digest is pinned in the task's protocol, beside the simulator's versions)."""
 
     name: str
     reference: str
-    content_hash: str
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ PUBLISHED_HASHES = {
     "mujoco-Hopper-v5": "2107a5bbc78af88c95941adc553032796a1a5d661ce72211e5dddbd407c12151",
     "mujoco-InvertedPendulum-v5": "9b938eba0d2f7be1a9db7768a6313f1bc2a084c7684c53a63a9239f214727707",
     # the social board's reference players: the pool's code is in the protocol
-    "social-core@1": "8ba036fe85d9ef146ccd392dbf80e4bef695ffe24c209401deb2822629f3e70d",
+    "social-core@1": "308a38458451a3cbb66200adc460ff13065552d4b9eb773c66a87ad5a179325e",
 }
 VERSIONS = {"gymnasium": "1.2.0"}
 # The simulators gymarena ships are versioned by their source's digest, which every result of

@@ -85,7 +85,6 @@ scores = { random = -50.0, reference = -10.0, random_source = "horizon", referen
         ('name = "x"\nversion = 1\nseeds = [0\n', "not valid TOML"),
         ('name = "x"\nversion = 1\nseeds = [0]\nboard = "chess"\n[[tasks]]\nid = "classic/CartPole-v1"\n', "key 'board': expected one of scores, cav, social"),
         ('name = "x"\nversion = 1\nseeds = [0]\n[cav]\nuntil_rhw = 0.3\n[[tasks]]\nid = "classic/CartPole-v1"\n', "the suite's board is 'scores'"),
-        ('name = "x"\nversion = 1\nseeds = [0]\nboard = "social"\n[social]\nopponents = [{ name = "a", reference = "nope:x" }]\n[[tasks]]\nid = "social/Impostor-5p1i-v0"\n', "[social] opponent 'a'"),
         ('name = "x"\nversion = 1\nseeds = [0]\nboard = "social"\n[social]\nroles = ["crew"]\nopponents = [{ name = "a", reference = "random" }]\n[[tasks]]\nid = "social/Impostor-5p1i-v0"\n', "[social].roles is a list of crewmate, impostor"),
         ('name = "x"\nversion = 1\nseeds = [0]\nboard = "social"\n[social]\nopponents = [{ name = "a", reference = "random" }]\n[[tasks]]\nid = "classic/CartPole-v1"\n', "a social board plays multi-agent tasks"),
     ],
@@ -101,3 +100,27 @@ def test_malformed_suite_names_file_key_and_expectation(tmp_path, text, message)
 def test_missing_suite_file(tmp_path):
     with pytest.raises(UnknownSuiteError, match="does not exist"):
         load_suite(str(tmp_path / "nope.toml"))
+
+
+def test_a_pool_player_that_cannot_be_loaded_is_named_where_the_protocol_is_made(tmp_path):
+    from gymarena.errors import GymarenaError
+    from gymarena.protocol import suite_protocol
+
+    path = _write(tmp_path, 'name = "x"\nversion = 1\nseeds = [0]\nboard = "social"\n[social]\n'
+                            'opponents = [{ name = "a", reference = "nope:x" }]\n[[tasks]]\nid = "social/Impostor-5p1i-v0"\n')
+    assert load_suite(str(path)).tasks[0].pool.opponents[0].reference == "nope:x"  # listed without loading it
+    with pytest.raises(GymarenaError, match="the pool's player 'a' \\(nope:x\\) cannot be loaded"):
+        suite_protocol(str(path))
+
+
+def test_listing_suites_imports_no_agent_nor_simulator():
+    """A server without the social extra still lists every suite: a social board's pool is
+    read as references, and their code is pinned only where a protocol is made."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from gymarena.suites import list_suites; list_suites(); "
+            "print(sorted(m for m in sys.modules if m.startswith(('pettingzoo', 'gymarena.baselines.scripted.', "
+            "'gymarena.envs.', 'stable_baselines3', 'torch'))))")
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert imported.strip() == "[]"

@@ -28,6 +28,7 @@ from gymarena.metrics.rating import Games, ratings_with_intervals
 from gymarena.protocol import RunProtocol
 from gymarena.results import ResultsStore, RunInfo
 from gymarena.tasks import OpponentPool
+from gymarena.tournament.pool import pinned_digest
 
 RATING_SEED = 0
 RATING_REPS = 200
@@ -75,19 +76,21 @@ class SocialRanking:
     apart: list[ApartGroup] = field(default_factory=list)
 
 
-def _pool_of(protocol: RunProtocol) -> OpponentPool:
-    pools = [task.spec.pool for task in protocol if task.spec.pool is not None]
-    if not pools:
+def _pool_of(protocol: RunProtocol) -> tuple[OpponentPool, dict[str, str]]:
+    """The board's pool and the code digest its protocol pins for each opponent."""
+    tasks = [task for task in protocol if task.spec.pool is not None]
+    if not tasks or tasks[0].spec.pool is None:
         raise ValueError("a social board's protocol has a task played against a pool")
-    return pools[0]
+    pool = tasks[0].spec.pool
+    return pool, {o.name: pinned_digest(tasks[0].simulator_versions, o) for o in pool.opponents}
 
 
 def rank_social(store: ResultsStore, label: str, protocol: RunProtocol, reps: int = RATING_REPS) -> SocialRanking:
     """The social board of ``label`` under ``protocol``."""
-    pool = _pool_of(protocol)
+    pool, digests = _pool_of(protocol)
     ranked, apart = by_protocol(store.suite_runs(label), protocol)
     names = [o.name for o in pool.opponents]
-    member_by_code = {o.content_hash: index for index, o in enumerate(pool.opponents)}
+    member_by_code = {digests[o.name]: index for index, o in enumerate(pool.opponents)}
     rows: list[tuple[int, int, bool, float]] = []
     chosen, player_of, unranked = [], {}, []
     for run in newest_per_agent(ranked)[0]:

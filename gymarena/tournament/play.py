@@ -16,12 +16,13 @@ from typing import Any
 from gymarena import provenance
 from gymarena.agents import AgentSource, load_agent
 from gymarena.errors import GymarenaError
-from gymarena.protocol import suite_protocol
+from gymarena.protocol import TaskProtocol, suite_protocol
 from gymarena.records import AlgorithmIdentity, EpisodeKey, EpisodeRecord
 from gymarena.results import ResultsStore, RunStart
 from gymarena.suites import Suite
-from gymarena.tasks import Opponent, TaskSpec
+from gymarena.tasks import Opponent
 from gymarena.tournament.games import IMPOSTOR, Matchup
+from gymarena.tournament.pool import pinned_digest
 
 
 def outcome_of(record: EpisodeRecord, role: str) -> float:
@@ -32,9 +33,9 @@ def outcome_of(record: EpisodeRecord, role: str) -> float:
     return float((winner == "impostors") == (role == IMPOSTOR))
 
 
-def _opponent(opponent: Opponent) -> AgentSource:
+def _opponent(opponent: Opponent, pinned: str) -> AgentSource:
     source = load_agent(opponent.reference)
-    if source.content_hash != opponent.content_hash:
+    if source.content_hash != pinned:
         raise GymarenaError(f"the code of the pool's {opponent.name!r} ({opponent.reference}) changed since the suite "
                             "was read; restart to play under the pool as installed now")
     return source
@@ -65,17 +66,19 @@ def evaluate_social_suite(store: ResultsStore, suite: Suite, tested: str | Agent
         for task in protocol:
             keys = [k for k in task.episode_keys() if k not in stored]
             if keys:
-                _play_task(task.spec, keys, source, run.put, make_env, agent_spaces, action_checks, run_parallel_episode)
+                _play_task(task, keys, source, run.put, make_env, agent_spaces, action_checks, run_parallel_episode)
                 say(f"{task.task_id}: {len(keys)} games played")
     return run.run_id
 
 
-def _play_task(task: TaskSpec, keys: list[EpisodeKey], source: AgentSource, put: Callable[[EpisodeRecord], None],
-               make_env: Any, agent_spaces: Any, action_checks: Any, play: Any) -> None:
+def _play_task(protocol: TaskProtocol, keys: list[EpisodeKey], source: AgentSource,
+               put: Callable[[EpisodeRecord], None], make_env: Any, agent_spaces: Any, action_checks: Any,
+               play: Any) -> None:
+    task = protocol.spec
     if task.pool is None:
         raise GymarenaError(f"{task.id} is not played against a pool; a social board's suite plays its tasks so")
-    opponents = {o.name: _opponent(o) for o in task.pool.opponents}
-    env = make_env(task)
+    env = make_env(task)  # first: a family not installed here says so, and how to install it
+    opponents = {o.name: _opponent(o, pinned_digest(protocol.simulator_versions, o)) for o in task.pool.opponents}
     try:
         observation_spaces, action_spaces = agent_spaces(env)
         checks = action_checks(action_spaces)

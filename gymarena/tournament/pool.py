@@ -8,27 +8,29 @@
       { name = "random", reference = "random" },
     ]
 
-Each opponent is an agent reference; the pool pins each one's code by its content hash
-(the one the agent loader computes), so the pool is part of the task's protocol: edit a
-reference player and its board's runs are under another protocol.
+Each opponent is an agent reference, part of the task's spec. The protocol pins each
+one's code by its content hash (the agent loader's), beside the simulator's versions
+(:func:`pool_pins`, called where protocols are made, never when suites are listed): edit
+a reference player and its board's runs are under another protocol.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from gymarena.errors import SuiteFormatError
+from gymarena.errors import GymarenaError, SuiteFormatError
 from gymarena.tasks import Opponent, OpponentPool, TaskSpec
 
 ROLES = ("crewmate", "impostor")
 MAX_GAMES = 10_000
 
 
-def reference_pool(settings: dict[str, Any], where: str) -> OpponentPool:
-    """The pool a ``[social]`` table names, each opponent loaded once to pin its code."""
-    from gymarena.agents import load_agent
-    from gymarena.errors import GymarenaError
+PIN_PREFIX = "pool player "
 
+
+def reference_pool(settings: dict[str, Any], where: str) -> OpponentPool:
+    """The pool a ``[social]`` table names (nothing is imported: listing suites stays cheap)."""
     unknown = set(settings) - {"games", "roles", "opponents"}
     if unknown:
         raise SuiteFormatError(f"{where}: [social] has unknown keys {', '.join(sorted(unknown))}; "
@@ -42,16 +44,34 @@ def reference_pool(settings: dict[str, Any], where: str) -> OpponentPool:
     if not isinstance(opponents, list) or not opponents or not all(
             isinstance(o, dict) and set(o) == {"name", "reference"} for o in opponents):
         raise SuiteFormatError(f"{where}: [social].opponents is a list of {{ name = ..., reference = ... }}")
-    pinned = []
-    for opponent in opponents:
-        try:
-            source = load_agent(opponent["reference"])
-        except GymarenaError as exc:
-            raise SuiteFormatError(f"{where}: [social] opponent {opponent['name']!r}: {exc}") from None
-        pinned.append(Opponent(opponent["name"], opponent["reference"], source.content_hash))
-    if len({o.name for o in pinned}) != len(pinned):
+    named = [Opponent(str(o["name"]), str(o["reference"])) for o in opponents]
+    if len({o.name for o in named}) != len(named):
         raise SuiteFormatError(f"{where}: [social].opponents names a player twice")
-    return OpponentPool(tuple(pinned), tuple(roles), games)
+    return OpponentPool(tuple(named), tuple(roles), games)
+
+
+def pool_pins(pool: OpponentPool) -> dict[str, str]:
+    """Each opponent's code digest, as the protocol pins it (``pool player NAME``). An opponent
+    whose family's packages are missing here pins that it is not installed (the suite cannot
+    be played here; its runs from elsewhere are listed apart, never mixed in)."""
+    from gymarena.agents import load_agent
+    from gymarena.errors import MissingExtraError
+
+    pins = {}
+    for opponent in pool.opponents:
+        try:
+            pins[PIN_PREFIX + opponent.name] = load_agent(opponent.reference).content_hash
+        except GymarenaError as exc:
+            if not isinstance(exc.__cause__, MissingExtraError) and not isinstance(exc, MissingExtraError):
+                raise GymarenaError(f"the pool's player {opponent.name!r} ({opponent.reference}) cannot be loaded: "
+                                    f"{exc}") from None
+            pins[PIN_PREFIX + opponent.name] = f"not installed: {exc}"[:300]
+    return pins
+
+
+def pinned_digest(protocol_versions: Mapping[str, str], opponent: Opponent) -> str:
+    """The code digest a protocol pinned for a pool's opponent."""
+    return protocol_versions[PIN_PREFIX + opponent.name]
 
 
 def pooled(task: TaskSpec, pool: OpponentPool, where: str) -> TaskSpec:
