@@ -120,3 +120,15 @@ def test_estimates_are_never_uploaded_to_a_safety_board(submission_server, tmp_p
     refused = client.post("/api/submissions/results", content=json.dumps(payload),
                           headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 422 and "submit the agent instead" in refused.json()["detail"]
+
+
+def test_the_cli_tests_an_av_on_the_safety_board_and_shows_it(sqlite_url):
+    runner = CliRunner()
+    played = runner.invoke(cli, ["eval", "--suite", SUITE, "--agent", "cav:cautious", "--db", sqlite_url])
+    assert played.exit_code == 0 and "crash rate" in played.output, played.output
+    refused = runner.invoke(cli, ["eval", "--suite", SUITE, "--workers", "2", "--db", sqlite_url])
+    assert refused.exit_code == 1 and "drop --workers" in refused.output
+    shown = json.loads(runner.invoke(cli, ["leaderboard", "--suite", SUITE, "--json", "--db", sqlite_url]).stdout)
+    assert shown["board"] == "cav" and [(e["agent"], e["rank"], e["settled"]) for e in shown["entries"]] == [
+        ("cautious", 1, True)]
+    assert "lowest first" in runner.invoke(cli, ["leaderboard", "--suite", SUITE, "--db", sqlite_url]).stdout

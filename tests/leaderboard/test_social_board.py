@@ -4,6 +4,8 @@ cross-play matrix on the page, and a sandboxed player's games through `gymarena 
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from leaderboard_data import agent_package, eventually, upload_agent
@@ -33,6 +35,8 @@ id = "social/Impostor-5p1i-v0"
 
 # A submitted player: for each of its seats, a random allowed action, a skip vote, no words.
 MASKED_PLAYER = '''
+import json
+
 import numpy as np
 
 
@@ -168,3 +172,19 @@ def test_a_sandboxed_agent_plays_a_multi_agent_task_through_the_runner(store, tm
     assert len(records) == 4 and all(r.error is None and set(r.agent_returns) == {"red", "green", "orange", "purple",
                                                                                    "blue"} for r in records)
     assert {r.extra["winner"] for r in records} <= {"crew", "impostors", "none"}
+
+
+def test_the_cli_plays_and_shows_a_social_board(sqlite_url, tmp_path):
+    path = _small_suite(tmp_path)
+    runner = CliRunner()
+    for player in ("scripted", "random"):
+        played = runner.invoke(cli, ["eval", "--suite", path, "--agent", player, "--db", sqlite_url])
+        assert played.exit_code == 0, played.output
+    refused = runner.invoke(cli, ["eval", "--suite", path, "--batch", "2", "--db", sqlite_url])
+    assert refused.exit_code == 1 and "social board's suite, which plays its own way; drop --batch" in refused.output
+    shown = runner.invoke(cli, ["leaderboard", "--suite", path, "--json", "--db", sqlite_url])
+    assert shown.exit_code == 0, shown.output
+    board = json.loads(shown.stdout)
+    assert board["board"] == "social" and [e["agent"] for e in board["entries"]] == ["scripted", "random"]
+    table = runner.invoke(cli, ["leaderboard", "--suite", path, "--db", sqlite_url]).stdout
+    assert "Bradley-Terry" in table and "as crewmate" in table
