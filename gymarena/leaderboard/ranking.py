@@ -35,6 +35,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -50,17 +51,30 @@ RANKING_REPS = 2_000
 
 
 @dataclass(frozen=True)
-class Entry:
-    """One agent's place in a suite ranking."""
+class Listed:
+    """Who holds a place on any board: the run it is named by (its newest), its agent (or
+    algorithm) name and version, owner, kind of run and date."""
 
     run_id: int
     agent_id: int
     agent: str
-    reference: str
     version: str
     owner: str
     kind: str
     date: datetime
+
+    @staticmethod
+    def of(run: RunInfo) -> dict[str, Any]:
+        """The fields of an agent's run, to build an entry with."""
+        return {"run_id": run.id, "agent_id": run.agent_id, "agent": run.agent.name, "version": run.agent.version,
+                "owner": run.agent.owner, "kind": run.kind, "date": run.finished_at or run.updated_at}
+
+
+@dataclass(frozen=True)
+class Entry(Listed):
+    """One agent's (or algorithm's) place in a suite ranking."""
+
+    reference: str
     rank: int
     rank_low: int | None
     rank_high: int | None
@@ -306,11 +320,9 @@ def _entry(contender: Contender, per_run: dict[int, dict[str, np.ndarray]], by_r
     rates = [rate for r in contender.runs if (rate := _success_rate(r, tasks, by_run.get(r.id, []))) is not None]
     task_means = {task: float(np.mean([per_run[r.id][task].mean() for r in contender.runs])) for task in tasks}
     algorithm = contender.algorithm
+    named = {} if algorithm is None else {"agent": algorithm.name, "version": algorithm.version}
     return Entry(
-        run_id=run.id, agent_id=run.agent_id, agent=run.agent.name if algorithm is None else algorithm.name,
-        reference=run.agent.reference if algorithm is None else algorithm.code_hash,
-        version=run.agent.version if algorithm is None else algorithm.version,
-        owner=run.agent.owner, kind=run.kind, date=run.finished_at or run.updated_at,
+        **(Listed.of(run) | named), reference=run.agent.reference if algorithm is None else algorithm.code_hash,
         rank=rank, rank_low=None if custom else ranked.rank_low, rank_high=None if custom else ranked.rank_high,
         iqm=ranked.estimate, poi_next=poi,
         mean_score=float(np.mean(list(task_means.values()))),

@@ -15,27 +15,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from gymarena.leaderboard.payloads import apart_payload
-from gymarena.leaderboard.ranking import ApartGroup, by_protocol, newest_per_agent
+from gymarena.leaderboard.ranking import ApartGroup, Listed, by_protocol, newest_per_agent
 from gymarena.metrics import aggregate
 from gymarena.protocol import RunProtocol
 from gymarena.results import ResultsStore, RunInfo
 
 
 @dataclass(frozen=True)
-class SafetyEntry:
+class SafetyEntry(Listed):
     """One AV on a safety board: its estimate, and whether it settled."""
 
-    run_id: int
-    agent_id: int
-    agent: str
-    version: str
-    owner: str
-    kind: str
-    date: datetime
     rank: int | None  # None: not settled
     crash_rate: float
     low: float
@@ -93,8 +85,7 @@ def _entry(run: RunInfo, estimate: dict[str, Any], rank: int | None, settled: bo
     rhw = estimate.get("relative_half_width")
     needed = estimate.get("tests_needed")
     return SafetyEntry(
-        run_id=run.id, agent_id=run.agent_id, agent=run.agent.name, version=run.agent.version, owner=run.agent.owner,
-        kind=run.kind, date=run.finished_at or run.updated_at, rank=rank,
+        **Listed.of(run), rank=rank,
         crash_rate=float(estimate["crash_rate"]), low=float(estimate["ci90"][0]), high=float(estimate["ci90"][1]),
         relative_half_width=None if rhw is None else float(rhw), tests=int(estimate["tests"]),
         crashes=int(estimate["crashes"]), tests_needed=None if needed is None else int(needed), settled=settled,

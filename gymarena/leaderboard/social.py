@@ -15,13 +15,12 @@ rating's point estimate (competition ranks); the cross-play matrix shows every w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from gymarena.leaderboard.payloads import apart_payload
-from gymarena.leaderboard.ranking import ApartGroup, by_protocol, newest_per_agent
+from gymarena.leaderboard.ranking import ApartGroup, Listed, by_protocol, newest_per_agent
 from gymarena.metrics import aggregate
 from gymarena.metrics.proportions import wilson_interval
 from gymarena.metrics.rating import Games, ratings_with_intervals
@@ -45,14 +44,9 @@ class RoleRecord:
 
 
 @dataclass(frozen=True)
-class SocialEntry:
-    run_id: int
-    agent_id: int
-    agent: str
-    version: str
-    owner: str
-    kind: str
-    date: datetime
+class SocialEntry(Listed):
+    """One player on a social board: its rating, its record per role, its cross-play row."""
+
     rank: int
     rating: float
     rating_low: float | None
@@ -139,8 +133,7 @@ def _entry(run: RunInfo, games: list[tuple[Any, Any, Any]], rating: Any, rank: i
             results = [float(won) for o, r, won in games if o == opponent.name and r == role]
             cross[opponent.name][role] = float(np.mean(results)) if results else None
     return SocialEntry(
-        run_id=run.id, agent_id=run.agent_id, agent=run.agent.name, version=run.agent.version, owner=run.agent.owner,
-        kind=run.kind, date=run.finished_at or run.updated_at, rank=rank, rating=rating.point,
+        **Listed.of(run), rank=rank, rating=rating.point,
         rating_low=rating.low, rating_high=rating.high, roles=tuple(roles), games=len(games),
         pool_member=pool.opponents[player].name if player < len(pool.opponents) else None, cross_play=cross,
     )
