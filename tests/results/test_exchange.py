@@ -39,6 +39,19 @@ def test_a_document_imported_by_an_older_gymarena_is_found_not_imported_again(st
     assert len(store.list_runs()) == 1
 
 
+def test_a_document_that_now_names_its_algorithm_labels_the_run_imported_before(store, document):
+    """The published documents gained the algorithm each run is a training run of: a
+    database that imported them before gets the label, not a second copy."""
+    from gymarena.records import AlgorithmIdentity
+
+    run_id, _ = import_run(store, document, "elsewhere")
+    named = {**copy.deepcopy(document), "algorithm": {"name": "PPO", "version": "1", "code_hash": ""}}
+    assert import_run(store, named, "elsewhere") == (run_id, False)
+    assert store.get_run(run_id).algorithm == AlgorithmIdentity("PPO", "1", "")
+    assert import_run(store, named, "elsewhere") == (run_id, False) and len(store.list_runs()) == 1
+    assert export_run(store, run_id)["algorithm"] == named["algorithm"]  # and it travels on
+
+
 def test_a_forged_protocol_or_a_broken_episode_stores_nothing(store, document):
     forged = copy.deepcopy(document)
     forged["tasks"][0]["seeds"] = [7, 8]
