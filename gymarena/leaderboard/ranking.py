@@ -31,7 +31,6 @@ runs' episodes and decide the rank, the IQM columns stay for comparison.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -156,22 +155,23 @@ class Contender:
         return "runs" if len(self.runs) > 1 else "seeds"
 
 
-def contenders(runs: Sequence[RunInfo]) -> list[Contender]:
+def contenders(runs: Sequence[RunInfo], by_algorithm: bool = True) -> list[Contender]:
     """The entries a suite's runs make, in the order their newest runs were stored.
 
     A run that names an algorithm joins the entry of its owner's runs of that algorithm
     (name, version and code): an owner can never add a run to another's entry. Within an
     entry, each agent (reference, code and owner: one trained checkpoint) counts once, by
-    its newest run; so does an agent whose runs name no algorithm, alone."""
+    its newest run; so does an agent whose runs name no algorithm, alone (and every agent,
+    without ``by_algorithm``)."""
     groups: dict[tuple, dict[int, list[RunInfo]]] = {}
     algorithms: dict[tuple, AlgorithmIdentity | None] = {}
     for run in runs:
-        if run.algorithm is not None:
+        if by_algorithm and run.algorithm is not None:
             key: tuple = ("algorithm", run.agent.owner, run.algorithm.name, run.algorithm.version, run.algorithm.code_hash)
         else:
             key = ("agent", run.agent_id)
         groups.setdefault(key, {}).setdefault(run.agent_id, []).append(run)
-        algorithms[key] = run.algorithm
+        algorithms[key] = run.algorithm if by_algorithm else None
     found = []
     for key, by_agent in groups.items():
         newest = tuple(max(agent_runs, key=lambda run: (run.created_at, run.id)) for agent_runs in by_agent.values())
@@ -213,10 +213,8 @@ def by_protocol(runs: Sequence[RunInfo], protocol: RunProtocol) -> tuple[list[Ru
 def newest_per_agent(runs: Sequence[RunInfo]) -> tuple[list[RunInfo], dict[int, int]]:
     """Each agent's newest run (in run order), and per agent how many older runs it has: the
     boards whose entries are agents (safety, social) rank those."""
-    found = contenders([dataclasses.replace(run, algorithm=None) for run in runs])
-    originals = {run.id: run for run in runs}
-    return ([originals[c.newest.id] for c in sorted(found, key=lambda c: c.newest.id)],
-            {c.newest.agent_id: c.superseded for c in found})
+    found = contenders(runs, by_algorithm=False)
+    return [c.newest for c in found], {c.newest.agent_id: c.superseded for c in found}
 
 
 def rank_suite(

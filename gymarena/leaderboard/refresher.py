@@ -25,7 +25,7 @@ from typing import Any
 from gymarena.errors import UnknownSuiteError
 from gymarena.leaderboard.hidden import Unrevealed
 from gymarena.leaderboard.payloads import ranking_payload
-from gymarena.leaderboard.ranking import RANKING_REPS, SuiteRanking, rank_suite
+from gymarena.leaderboard.ranking import RANKING_REPS, rank_suite
 from gymarena.results import ResultsStore
 
 log = logging.getLogger(__name__)
@@ -64,23 +64,6 @@ def page_inputs(store: ResultsStore, label: str, reps: int) -> str:
     return repr((__version__, PAGE_FORMAT, reps, installed, store.suite_version(label), commitments))
 
 
-def _rankings(store: ResultsStore, label: str, reps: int) -> tuple[SuiteRanking, SuiteRanking | None]:
-    """The public ranking and, once hidden seeds exist, the verified one."""
-    from gymarena.protocol import suite_protocol
-    from gymarena.suites import load_suite
-
-    if installed_label(label) != label:  # stored runs of a suite this server does not have
-        if store.suite_version(label)[0] == 0:
-            raise UnknownSuiteError(f"there is no suite {label!r} on this server nor runs of it in its database")
-        return rank_suite(store, label, reps=reps), None
-    loaded = load_suite(label)
-    public = rank_suite(store, label, suite_protocol(label), loaded.ranking, reps)
-    seeds = store.submissions.current_hidden_seeds(label)
-    if seeds is None:
-        return public, None
-    return public, rank_suite(store, label, suite_protocol(label, tuple(seeds)), loaded.ranking, reps)
-
-
 def board_of(label: str) -> str:
     """The board kind of a suite installed here ("scores" for one that is not)."""
     from gymarena.suites import registered_suite
@@ -104,45 +87,48 @@ def _without_unrevealed(store: ResultsStore, payload: dict[str, Any]) -> None:
             group["differences"] = [unrevealed.text(d) for d in group["differences"]]
 
 
-def _safety_page(store: ResultsStore, label: str) -> tuple[dict[str, Any], str]:
-    from gymarena.cavtest.suite import testing_settings
-    from gymarena.leaderboard.pages import interval_figure
-    from gymarena.leaderboard.safety import rank_safety, safety_payload
+def _public_and_verified(store: ResultsStore, label: str, payload_under) -> dict[str, Any]:
+    """A board's page data: its ranking under the suite's protocol and, once hidden seeds
+    exist, ``verified``: the one under theirs (whose runs are then not "apart" from the
+    public one). ``payload_under(protocol)`` ranks the board under a protocol."""
     from gymarena.protocol import suite_protocol
-    from gymarena.suites import registered_suite
 
-    until_rhw = testing_settings(registered_suite(label))["until_rhw"]
-    payload = safety_payload(rank_safety(store, label, suite_protocol(label), until_rhw))
+    payload = payload_under(suite_protocol(label))
     seeds = store.submissions.current_hidden_seeds(label)
-    verified = None if seeds is None else safety_payload(rank_safety(store, label, suite_protocol(label, tuple(seeds)),
-                                                                     until_rhw))
+    verified = None if seeds is None else payload_under(suite_protocol(label, tuple(seeds)))
     if verified is not None:
         payload["apart"] = [g for g in payload["apart"] if g["protocol_hash"] != verified["protocol_hash"]]
     payload["verified"] = verified
-    figure = interval_figure({e["agent"]: e["crash_rate"] for e in payload["entries"] if e["settled"]},
-                             f"{label}: crash rate per test (settled AVs), 90% CI", "crash rate per test",
-                             (0.0, 0.0))
-    return payload, figure
+    return payload
 
 
 def compute_page(store: ResultsStore, label: str, reps: int) -> tuple[dict[str, Any], str]:
-    """A suite's page data (what ``/api/suites/{suite}`` returns) and its plot."""
+    """A suite's page data (what ``/api/suites/{suite}`` returns) and its figures."""
     from gymarena.leaderboard.pages import interval_figure
 
     board = board_of(label)
     if board == "cav":
-        payload, figure = _safety_page(store, label)
-    elif board == "social":
-        from gymarena.leaderboard.social import social_page
+        from gymarena.leaderboard.safety import safety_figure, safety_payload_under
 
-        payload, figure = social_page(store, label, reps)
+        payload = _public_and_verified(store, label, safety_payload_under(store, label))
+        figure = safety_figure(payload)
+    elif board == "social":
+        from gymarena.leaderboard.social import social_figure, social_payload_under
+
+        payload = _public_and_verified(store, label, social_payload_under(store, label, reps))
+        figure = social_figure(payload)
     else:
-        public, verified = _rankings(store, label, reps)
-        payload = ranking_payload(public)
+        if installed_label(label) == label:
+            from gymarena.suites import load_suite
+
+            keys = load_suite(label).ranking
+            payload = _public_and_verified(store, label, lambda protocol: ranking_payload(
+                rank_suite(store, label, protocol, keys, reps)))
+        elif store.suite_version(label)[0]:  # stored runs of a suite this server does not have
+            payload = {**ranking_payload(rank_suite(store, label, reps=reps)), "verified": None}
+        else:
+            raise UnknownSuiteError(f"there is no suite {label!r} on this server nor runs of it in its database")
         payload["board"] = "scores"
-        if verified is not None:
-            payload["apart"] = [g for g in payload["apart"] if g["protocol_hash"] != verified.protocol_hash]
-        payload["verified"] = ranking_payload(verified) if verified is not None else None
         figure = interval_figure({e["agent"]: e["iqm"] for e in payload["entries"]},
                                  f"{label}: IQM of normalised scores, 95% stratified-bootstrap CI")
     _without_unrevealed(store, payload)

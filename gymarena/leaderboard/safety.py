@@ -121,3 +121,21 @@ def safety_board(store: ResultsStore, suite: str) -> SafetyRanking:
 
     loaded = load_suite(suite)
     return rank_safety(store, loaded.label, suite_protocol(suite), testing_settings(loaded)["until_rhw"])
+
+
+def safety_payload_under(store: ResultsStore, label: str):
+    """The board of an installed suite ranked under a protocol, as its page's data."""
+    from gymarena.cavtest.suite import testing_settings
+    from gymarena.suites import registered_suite
+
+    until_rhw = testing_settings(registered_suite(label))["until_rhw"]
+    return lambda protocol: safety_payload(rank_safety(store, label, protocol, until_rhw))
+
+
+def safety_figure(payload: dict[str, Any]) -> str:
+    """The settled AVs' crash rates with their 90% CIs."""
+    from gymarena.leaderboard.pages import interval_figure
+
+    return interval_figure({e["agent"]: e["crash_rate"] for e in payload["entries"] if e["settled"]},
+                           f"{payload['suite']}: crash rate per test (settled AVs), 90% CI", "crash rate per test",
+                           (0.0, 0.0))

@@ -175,22 +175,19 @@ def cross_play_figure(payload: dict[str, Any]) -> str:
                       f"{payload['suite']}: win rate of each agent (row) against each pool player (column)")
 
 
-def social_page(store: ResultsStore, label: str, reps: int) -> tuple[dict[str, Any], str]:
-    """The board's page data, public and verified, and its figures (ratings, cross-play)."""
-    from gymarena.leaderboard.pages import interval_figure
-    from gymarena.protocol import suite_protocol
+def social_payload_under(store: ResultsStore, label: str, reps: int):
+    """The board ranked under a protocol, as its page's data."""
+    return lambda protocol: social_payload(rank_social(store, label, protocol, min(reps, RATING_REPS)))
 
-    public = social_payload(rank_social(store, label, suite_protocol(label), min(reps, RATING_REPS)))
-    seeds = store.submissions.current_hidden_seeds(label)
-    verified = None if seeds is None else social_payload(rank_social(store, label, suite_protocol(label, tuple(seeds)),
-                                                                     min(reps, RATING_REPS)))
-    if verified is not None:
-        public["apart"] = [g for g in public["apart"] if g["protocol_hash"] != verified["protocol_hash"]]
-    public["verified"] = verified
-    ratings = interval_figure({e["agent"]: e["rating"] for e in public["entries"]},
-                              f"{label}: rating, 95% bootstrap interval over games", "rating (Elo scale, pool mean 0)",
-                              (0.0, 0.0))
-    return public, ratings + cross_play_figure(public)
+
+def social_figure(payload: dict[str, Any]) -> str:
+    """The ratings with their intervals, then the cross-play matrix."""
+    from gymarena.leaderboard.pages import interval_figure
+
+    ratings = interval_figure({e["agent"]: e["rating"] for e in payload["entries"]},
+                              f"{payload['suite']}: rating, 95% bootstrap interval over games",
+                              "rating (Elo scale, pool mean 0)", (0.0, 0.0))
+    return ratings + cross_play_figure(payload)
 
 
 def social_board(store: ResultsStore, suite: str, reps: int = RATING_REPS) -> SocialRanking:

@@ -90,7 +90,8 @@ def evaluate_submission(store: ResultsStore, submission: SubmissionInfo, config:
                                                deadline, log_path, sandboxes))
         except GymarenaError as exc:
             if players[0].algorithm is not None:
-                _hide_together(store, stored, f"another checkpoint of submission {submission.id} failed")
+                for run_id in stored:  # its runs stand or fall together
+                    store.set_hidden(run_id, f"another checkpoint of submission {submission.id} failed")
                 raise GymarenaError(f"checkpoint {player.checkpoint}: {exc}") from None
             raise
         store.submissions.finish(submission.id, "finished", log_tail=tail(log_path))
@@ -174,11 +175,6 @@ def _evaluate_player(store: ResultsStore, submission: SubmissionInfo, config: Wo
     request = EvalRequest(suite=submission.suite, seeds=seeds, backend="local", fresh=True)
     origin = RunOrigin(source, "verified", submission.id, algorithm=player.algorithm)
     return evaluate(request, store, origin=origin).run.id
-
-
-def _hide_together(store: ResultsStore, run_ids: list[int], reason: str) -> None:
-    for run_id in run_ids:
-        store.set_hidden(run_id, reason)
 
 
 def run_worker(db_url: str, once: bool = False, unsafe_no_sandbox: bool = False, config: WorkerConfig | None = None) -> int:

@@ -47,9 +47,6 @@ def evaluate_social_suite(store: ResultsStore, suite: Suite, tested: str | Agent
                           say: Callable[[str], None] = print) -> int:
     """Play the suite's games of ``tested`` (a reference or a loaded source, such as the
     worker's sandboxed one); the run's id."""
-    from gymarena.runner.multiagent import action_checks, agent_spaces, run_parallel_episode
-    from gymarena.wrappers import make_env
-
     source = load_agent(tested) if isinstance(tested, str) else tested
     protocol = suite_protocol(str(suite.path), tuple(seeds) if seeds else None)
     config = {"agent": source.reference, "suite": suite.label, "seeds": list(protocol.seeds),
@@ -66,14 +63,17 @@ def evaluate_social_suite(store: ResultsStore, suite: Suite, tested: str | Agent
         for task in protocol:
             keys = [k for k in task.episode_keys() if k not in stored]
             if keys:
-                _play_task(task, keys, source, run.put, make_env, agent_spaces, action_checks, run_parallel_episode)
+                _play_task(task, keys, source, run.put)
                 say(f"{task.task_id}: {len(keys)} games played")
     return run.run_id
 
 
 def _play_task(protocol: TaskProtocol, keys: list[EpisodeKey], source: AgentSource,
-               put: Callable[[EpisodeRecord], None], make_env: Any, agent_spaces: Any, action_checks: Any,
-               play: Any) -> None:
+               put: Callable[[EpisodeRecord], None]) -> None:
+    """Play the task's games of ``keys``, each record to ``put`` as it finishes."""
+    from gymarena.runner.multiagent import action_checks, agent_spaces, run_parallel_episode
+    from gymarena.wrappers import make_env
+
     task = protocol.spec
     if task.pool is None:
         raise GymarenaError(f"{task.id} is not played against a pool; a social board's suite plays its tasks so")
@@ -86,7 +86,7 @@ def _play_task(protocol: TaskProtocol, keys: list[EpisodeKey], source: AgentSour
         made = {name: o.make(task, observation_spaces, action_spaces) for name, o in opponents.items()}
         for key in keys:
             opponent, role = task.pool.matchup(key.episode)
-            record = play(env, Matchup(tested, made[opponent.name], role), task, key, checks, source.name)
+            record = run_parallel_episode(env, Matchup(tested, made[opponent.name], role), task, key, checks, source.name)
             record.extra.update(opponent=opponent.name, role=role, won=outcome_of(record, role))
             put(record)
     finally:
