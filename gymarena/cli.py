@@ -321,16 +321,17 @@ def install_command(
         ensure_runtime(family, python, if_needed, say=say)
 
 
-cav_app = typer.Typer(help="CAV safety testing: crash-rate estimation with NDE, NADE and adaptive testing.",
+cav_app = typer.Typer(help="CAV safety testing: crash-rate estimation with NDE, NADE, adaptive testing and AdaTE.",
                       no_args_is_help=True)
 app.add_typer(cav_app, name="cav")
 
 
 @cav_app.command("test")
 def cav_test_command(
-    agent: str = typer.Option("idm", "--agent", help="The AV under test: idm, cautious, aggressive, or an agent "
+    agent: str = typer.Option("idm", "--agent", help="The AV under test: idm, cautious, aggressive, acc, or an agent "
                               "reference whose agent has act_batch(observations) or act(observation)."),
-    mode: str = typer.Option("nde", "--mode", help="nde (naturalistic), nade (importance-sampled) or adaptive."),
+    mode: str = typer.Option("nde", "--mode", help="nde (naturalistic), nade (importance-sampled), adaptive, or adate "
+                              "(AdaTE: surrogates combined on a Q_AV learned from the tests)."),
     tests: int = typer.Option(200_000, "--tests", help="Tests to play (the most, with --until-rhw)."),
     until_rhw: float | None = typer.Option(None, "--until-rhw", help="Stop once the relative half-width (90%) is this small."),
     seed: int = typer.Option(0, "--seed", "--seeds", help="Seed of the run: batch i of tests is drawn from (seed, i)."),

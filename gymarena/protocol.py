@@ -319,10 +319,10 @@ def installed_protocol(specs: Iterable[TaskSpec], seeds: Sequence[int]) -> RunPr
     """The protocol of these tasks under these seeds with the simulators installed here
     (or, for isolated families, in their runtimes) and this gymarena's metric definitions."""
     from gymarena.metrics import METRIC_DEFINITIONS
-    from gymarena.wrappers import family_of, simulator_versions
+    from gymarena.wrappers import family_of, simulator_versions, task_facts
 
     seeds = tuple(seeds)
-    return RunProtocol(tuple(TaskProtocol(s, seeds, simulator_versions(family_of(s).name) | _pool_pins(s),
+    return RunProtocol(tuple(TaskProtocol(s, seeds, simulator_versions(family_of(s).name) | task_facts(s) | _pool_pins(s),
                                           dict(METRIC_DEFINITIONS)) for s in specs))
 
 

@@ -82,6 +82,16 @@ def test_the_shipped_simulators_keep_their_source_digests():
             "update the pin; if not, restore the files")
 
 
+def test_adates_code_is_pinned_in_its_own_task_only():
+    from gymarena.protocol import installed_protocol
+
+    adate, nade = (installed_protocol([get_task(t)], (0,)).tasks[0].simulator_versions
+                   for t in ("cav/Highway2Lane-AdaTE-v0", "cav/Highway2Lane-NADE-v0"))
+    assert re.fullmatch(r"[0-9a-f]{64}", adate["cav AdaTE sha256"]) and "cav AdaTE sha256" not in nade
+    simulator = "cav simulator and default NDD sha256"
+    assert adate[simulator] == nade[simulator] == SHIPPED_SIMULATORS[("cav", simulator)]
+
+
 def test_json_round_trip_and_forged_or_malformed_documents_are_refused():
     protocol = RunProtocol((_protocol(get_task("classic/CartPole-v1")), _protocol(get_task("minigrid/DoorKey-5x5-v0"))))
     again = RunProtocol.from_json(json.loads(json.dumps(protocol.to_json())))

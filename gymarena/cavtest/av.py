@@ -10,12 +10,15 @@ from typing import Any
 import numpy as np
 
 from gymarena.agents import BUILTIN_AGENTS, AgentSource, load_agent
-from gymarena.envs.cav import avs
+from gymarena.envs.cav import acc, avs
 from gymarena.envs.cav.env import lane_change_of
 from gymarena.envs.cav.sim import Policy
 from gymarena.errors import AgentLoadError
 
 BUILTIN_PREFIX = "cav:"
+# The built-in AVs and the module each is defined in (whose source is its agent digest):
+# the IDM/MOBIL drivers the surrogates are made of, and the ACC none of them matches.
+BUILTIN_AVS: dict[str, tuple[Policy, Any]] = {**{name: (av, avs) for name, av in avs.AVS.items()}, "acc": (acc.ACC, acc)}
 
 
 def _builtin_factory(name: str) -> Callable[..., Any]:
@@ -26,22 +29,23 @@ def _builtin_factory(name: str) -> Callable[..., Any]:
 
 
 def av_source(reference: str) -> tuple[AgentSource, Callable[[Any], Policy]]:
-    """The AV under test: a built-in (``idm``, ``cautious``, ``aggressive``) or an agent
+    """The AV under test: a built-in (``idm``, ``cautious``, ``aggressive``, ``acc``) or an agent
     reference whose agent has ``act_batch(observations) -> (accelerations, lane_changes)``
     (fast) or ``act(observation) -> [acceleration, lane change]`` (called test by test)."""
     name = reference.removeprefix(BUILTIN_PREFIX)
-    if name in avs.AVS:
-        digest = hashlib.sha256(inspect.getsource(avs).encode()).hexdigest()
+    if name in BUILTIN_AVS:
+        policy, module = BUILTIN_AVS[name]
+        digest = hashlib.sha256(inspect.getsource(module).encode()).hexdigest()
         from gymarena import __version__
 
         source = AgentSource(BUILTIN_PREFIX + name, name, __version__, digest, _builtin_factory(name))
-        return source, lambda task: avs.AVS[name]
+        return source, lambda task: policy
     if ":" not in reference and reference not in BUILTIN_AGENTS:
         from gymarena.tasks import suggest
 
-        hints = suggest(name, list(avs.AVS))
+        hints = suggest(name, list(BUILTIN_AVS))
         hint = f"did you mean {' or '.join(repr(h) for h in hints)}? " if hints else ""
-        raise AgentLoadError(f"there is no built-in AV {name!r}: {hint}the built-ins are {', '.join(sorted(avs.AVS))}; "
+        raise AgentLoadError(f"there is no built-in AV {name!r}: {hint}the built-ins are {', '.join(sorted(BUILTIN_AVS))}; "
                              f"or an agent: {', '.join(BUILTIN_AGENTS)}, package.module:attr or path/to/file.py:attr")
     return agent_av(load_agent(reference))
 

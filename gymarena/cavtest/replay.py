@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from gymarena.cavtest.av import av_source
-from gymarena.cavtest.runs import MODES, stored_outcomes
-from gymarena.envs.cav.adaptive import SURROGATES, make_controller
+from gymarena.cavtest.runs import stored_outcomes
+from gymarena.cavtest.samplers import MODES, Sampler
 from gymarena.envs.cav.ndd import load_ndd
 from gymarena.envs.cav.render import draw_frame
 from gymarena.envs.cav.sim import Road
@@ -36,12 +36,18 @@ def replay(store: ResultsStore, run_id: int, test: int | None, out: str) -> tupl
         raise GymarenaError(f"run {run_id} has no test {test} (it has {len(records)})")
     config = run.config
     ndd = load_ndd(config["ndd"]) if config.get("ndd") else load_ndd()
-    betas = np.array(record.extra.get("betas", [1.0 / len(SURROGATES)] * len(SURROGATES)))
-    controller = make_controller(config["mode"], ndd, config["epsilon"], betas)
     task = dataclasses.replace(get_task(MODES[config["mode"]]), episodes=len(records))
     _, policy_for = av_source(config["agent"])
-    batch_tests = sum(1 for r in records if r.extra["batch"] == record.extra["batch"])
-    batch, trace = play_batch(batch_tests, policy_for(task), controller, Road(), config["seeds"][0],
+    policy, seed = policy_for(task), config["seeds"][0]
+    sizes: dict[int, int] = {}
+    for r in records:
+        sizes[r.extra["batch"]] = sizes.get(r.extra["batch"], 0) + 1
+    sampler = Sampler(config["mode"], ndd, config["epsilon"])
+    if sampler.learns:  # what the sampler had learned when the test's batch began: the batches before it again
+        for index in range(record.extra["batch"]):
+            controller = sampler.controller()
+            sampler.observe(controller, play_batch(sizes[index], policy, controller, Road(), seed, index)[0])
+    batch, trace = play_batch(sizes[record.extra["batch"]], policy, sampler.controller(), Road(), seed,
                               record.extra["batch"], watch=record.extra["row"])
     if bool(batch.crashed[record.extra["row"]]) != record.extra["crash"]:
         raise GymarenaError(f"test {test} did not replay as stored (the simulator, NDD or AV changed since)")

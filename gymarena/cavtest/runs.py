@@ -1,14 +1,14 @@
 """A testing run: tests played batch by batch and recorded as the episodes of a run.
 
-A testing run is a stored run of the task of its mode (``cav/Highway2Lane-{NDE,NADE,Adaptive}-v0``)
+A testing run is a stored run of the task of its mode (``cav/Highway2Lane-{NDE,NADE,Adaptive,AdaTE}-v0``)
 whose episodes are its tests, committed batch by batch through the run recorder (a crash
 midway loses at most the batch being played, and the run ends failed with the reason).
 Like ``gymarena eval``, the same command again continues an unfinished run (its stored
-batches are skipped; the adaptive mode plays them again, unstored, to restore its fit:
+batches are skipped; the learning modes, adaptive and AdaTE, play them again, unstored, to restore their fit:
 batch i is drawn from (seed, i), so it is the same batch) and shows a complete one.
 Each test's record holds ``crash``, ``weight``, ``outcome`` (weight x 1[crash], what the
 estimate averages), ``controlled`` decisions and where it was played (``batch``, ``row``;
-adaptive runs also the ``betas`` its batch used), so any test can be replayed and drawn.
+adaptive and AdaTE runs also the ``betas`` its batch used), so any test can be replayed and drawn.
 At its end the run keeps its summary (``RunInfo.summary``): the estimate, its 90% CI, the
 relative half-width, the tests needed and the RHW path.
 """
@@ -27,8 +27,8 @@ import numpy as np
 from gymarena import provenance
 from gymarena.agents import AgentSource
 from gymarena.cavtest.av import av_source
+from gymarena.cavtest.samplers import LEARNING_MODES, MODES, Sampler, used_betas
 from gymarena.cavtest.summary import Summary, summarise
-from gymarena.envs.cav.adaptive import SURROGATES, BetaFitter, make_controller
 from gymarena.envs.cav.ndd import load_ndd
 from gymarena.envs.cav.sim import Policy, Road
 from gymarena.envs.cav.testing import play_batch
@@ -38,8 +38,7 @@ from gymarena.records import EpisodeRecord
 from gymarena.results import ResultsStore, RunStart
 from gymarena.tasks import get_task
 
-MODES = {"nde": "cav/Highway2Lane-NDE-v0", "nade": "cav/Highway2Lane-NADE-v0", "adaptive": "cav/Highway2Lane-Adaptive-v0"}
-QP_MODULES = ("qpsolvers", "quadprog")  # the adaptive mode's fit of its surrogate coefficients
+QP_MODULES = ("qpsolvers", "quadprog")  # the learning modes' fit of their surrogate coefficients
 
 
 @dataclass(frozen=True)
@@ -65,9 +64,9 @@ def run_cav_tests(store: ResultsStore, av: str | TestingOrigin, mode: str, tests
         raise GymarenaError(f"unknown testing mode {mode!r}: choose one of {', '.join(MODES)}")
     if tests < 1 or batch_size < 1:
         raise GymarenaError("--tests and --batch-size must be at least 1")
-    missing = [m for m in QP_MODULES if importlib.util.find_spec(m) is None] if mode == "adaptive" else []
+    missing = [m for m in QP_MODULES if importlib.util.find_spec(m) is None] if mode in LEARNING_MODES else []
     if missing:
-        raise MissingExtraError("cav", "cav", f"cannot import {', '.join(missing)}", what="adaptive testing's QP solver")
+        raise MissingExtraError("cav", "cav", f"cannot import {', '.join(missing)}", what=f"{mode} testing's QP solver")
     ndd = load_ndd(ndd_path) if ndd_path else load_ndd()
     task = dataclasses.replace(get_task(MODES[mode]), episodes=tests)
     source, policy_for = av_source(origin.av) if isinstance(origin.av, str) else origin.av
@@ -85,7 +84,7 @@ def run_cav_tests(store: ResultsStore, av: str | TestingOrigin, mode: str, tests
         say(f"run {done} already holds these tests (complete); nothing was played. --fresh tests again as a new run")
         return done, summarise(outcomes, naturalistic=mode == "nde")
     road = Road()
-    fitter = BetaFitter(len(SURROGATES))
+    sampler = Sampler(mode, ndd, epsilon, road)
     values: list[np.ndarray] = []
     played = 0
     with store.recording(start, resume=not fresh) as run:
@@ -94,9 +93,8 @@ def run_cav_tests(store: ResultsStore, av: str | TestingOrigin, mode: str, tests
             say(f"continuing run {run.run_id}: {sum(v.size for v in stored.values()):,} tests are stored")
         for index, first in enumerate(range(0, tests, batch_size)):
             size = min(batch_size, tests - first)
-            betas = fitter.betas
-            controller = make_controller(mode, ndd, epsilon, betas)
-            if index in stored and mode != "adaptive":
+            controller = sampler.controller()
+            if index in stored and not sampler.learns:
                 values.append(stored[index])
                 played += size
                 continue
@@ -107,11 +105,10 @@ def run_cav_tests(store: ResultsStore, av: str | TestingOrigin, mode: str, tests
             if index not in stored:
                 run.add(_records(task.id, seed, first, index, batch, weights,
                                  getattr(controller, "controlled", np.zeros(size, int)), seconds,
-                                 betas if mode == "adaptive" else None))
+                                 used_betas(controller)))
             values.append(np.where(batch.crashed, weights, 0.0))
             played += size
-            if mode == "adaptive":
-                fitter.observe(controller, batch, road)
+            sampler.observe(controller, batch)
             summary = summarise(np.concatenate(values), naturalistic=mode == "nde")
             say(f"{played:,} tests: crash rate {summary.crash_rate:.3e}, relative half-width "
                 f"{'undefined' if summary.relative_half_width is None else f'{summary.relative_half_width:.3f}'}")

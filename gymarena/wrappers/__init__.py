@@ -137,6 +137,16 @@ def simulator_versions(family: str) -> dict[str, str]:
     return FAMILIES[family].simulator_versions()
 
 
+def task_facts(task: TaskSpec) -> dict[str, str]:
+    """What fixes this one task beyond its family's simulator (the adapter's optional
+    ``task_facts(task)``: the code of a testing method only one task uses)."""
+    family = family_of(task)
+    if not family.has_protocol_facts:
+        return {}
+    facts = getattr(importlib.import_module(family.adapter), "task_facts", None)
+    return facts(task) if facts is not None else {}
+
+
 def make_env(task: TaskSpec, isolated: bool | None = None, **overrides):
     """Build the environment of a task with its protocol applied (time limit, kwargs): in
     this process, or (``isolated``, by default for isolated families) in the family's own

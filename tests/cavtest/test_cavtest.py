@@ -73,6 +73,29 @@ def test_compare_and_replay_a_crash(db, tmp_path):
     assert np.any(np.all(last == (230, 40, 40), axis=-1))  # the AV drawn red: it crashed
 
 
+def test_an_adate_run_is_stored_compared_with_nde_and_its_crash_replays(db, tmp_path):
+    assert cav("test", "--agent", "acc", "--mode", "nde", "--tests", "8000", "--db", db).exit_code == 0
+    result = cav("test", "--agent", "acc", "--mode", "adate", "--tests", "3000", "--batch-size", "1000", "--db", db)
+    assert result.exit_code == 0, result.output
+    with ResultsStore(f"sqlite:///{db}") as store:
+        run = store.get_run(2)
+        records = sorted(store.episodes(2), key=lambda r: r.episode)
+    assert run.config["mode"] == "adate" and run.protocol.task_ids == ["cav/Highway2Lane-AdaTE-v0"]
+    assert "cav AdaTE sha256" in run.protocol.tasks[0].simulator_versions and run.agent.reference == "cav:acc"
+    betas = [tuple(r.extra["betas"]) for r in records]
+    assert betas[0] == pytest.approx((1 / 3,) * 3) and len(set(betas)) == 3  # one set per batch, refitted
+    result = cav("compare", "1", "2", "--reps", "50", "--json", "--db", db)
+    assert result.exit_code == 0, result.output
+    import json
+
+    comparison = json.loads(result.output)
+    assert comparison["agree"] is True, comparison
+    # a crash of the last batch replays: the batches before it are played again to restore what AdaTE had learned
+    last = next(r for r in reversed(records) if r.extra["crash"] and r.extra["batch"] == 2)
+    result = cav("replay", "2", "--test", str(last.episode), "--out", str(tmp_path / "crash.png"), "--db", db)
+    assert result.exit_code == 0, result.output
+
+
 def test_bad_input_is_a_clear_error(db, tmp_path):
     assert "unknown testing mode 'fast'" in cav("test", "--mode", "fast", "--db", db).output
     bad = tmp_path / "ndd.json"
@@ -120,7 +143,7 @@ def _tests_stored(url: str) -> int:
         return 0
 
 
-@pytest.mark.parametrize("mode", ["nade", "adaptive"])
+@pytest.mark.parametrize("mode", ["nade", "adaptive", "adate"])
 def test_an_interrupted_testing_run_continues_where_it_stopped_and_matches_an_unbroken_one(tmp_path, mode):
     import os
     import signal
