@@ -58,5 +58,8 @@ class Sampler:
 
 
 def used_betas(controller: Any) -> np.ndarray | None:
-    """The surrogate coefficients a learning mode's batch ran with (stored with each test)."""
+    """The coefficients a learning mode's batch ran with, stored with each test: the
+    adaptive mode's surrogate betas; AdaTE's constant term, then its surrogate betas."""
+    if hasattr(controller, "coefficients"):
+        return controller.coefficients
     return getattr(controller, "betas", None) if len(getattr(controller, "surrogates", ())) > 1 else None

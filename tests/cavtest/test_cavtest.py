@@ -83,7 +83,7 @@ def test_an_adate_run_is_stored_compared_with_nde_and_its_crash_replays(db, tmp_
     assert run.config["mode"] == "adate" and run.protocol.task_ids == ["cav/Highway2Lane-AdaTE-v0"]
     assert "cav AdaTE sha256" in run.protocol.tasks[0].simulator_versions and run.agent.reference == "cav:acc"
     betas = [tuple(r.extra["betas"]) for r in records]
-    assert betas[0] == pytest.approx((1 / 3,) * 3) and len(set(betas)) == 3  # one set per batch, refitted
+    assert betas[0] == pytest.approx((0, 1 / 3, 1 / 3, 1 / 3)) and len(set(betas)) == 3  # one set per batch, refitted
     result = cav("compare", "1", "2", "--reps", "50", "--json", "--db", db)
     assert result.exit_code == 0, result.output
     import json

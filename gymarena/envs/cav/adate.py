@@ -6,21 +6,22 @@ NADE (``nade.py``) steers the most critical BV with an importance function built
 surrogate model of the AV; when the AV differs from the surrogate, the importance function
 points at the wrong maneuvers. AdaTE, as in the paper:
 
-- **Several surrogates, combined.** The challenge of a maneuver is ``c(s, a) = sum_j beta_j
-  Q_j(s, a)`` over the surrogates of ``adaptive.SURROGATES`` (cautious, IDM, aggressive), each
-  ``Q_j`` the surrogate's crash indicator of NADE's pairwise rollout.
+- **Several surrogates, combined.** The criticality of BV maneuver ``a`` in state ``s`` is
+  ``c(s, a) = beta_0 + sum_j beta_j Q_j(s, a)`` over the surrogates of ``adaptive.SURROGATES``
+  (cautious, IDM, aggressive drivers), each ``Q_j`` the surrogate's crash indicator from
+  NADE's pairwise rollout.
 - **A QP for the coefficients on a learned target.** ``beta`` minimises ``sum (c(s, a) -
   Q_AV(s, a))^2`` over the critical state-action pairs seen so far, ``beta >= 0``
   (:func:`fit_coefficients`, quadprog through qpsolvers).
-- **Dense RL for the target.** ``Q_AV(s, a)``, the probability that the AV crashes within the
-  rollout horizon after BV maneuver ``a`` in state ``s`` with the NDD driving afterwards, is
-  learned from the tests as they run, on critical states only (those where some BV has a
-  non-zero combined criticality and is steered: D2RL's edited Markov chain, which drops the
-  non-critical states). Its targets are Monte Carlo returns: 1[the AV crashed within the
-  horizon] times the likelihood ratios of the steered decisions in between, an unbiased
-  estimate of the NDD-continuation value whatever steered those decisions (off-policy
-  Monte Carlo; the paper's convergence argument needs unbiased targets with bounded
-  variance, which the defensive mixture gives).
+- **Dense RL for the target.** ``Q_AV(s, a)``, the probability that the AV crashes in the
+  rest of the test after BV maneuver ``a`` in state ``s`` with the NDD driving afterwards, is
+  learned from the tests as they run, on critical states only (states where some surrogate
+  flags a maneuver of some candidate BV; only they are steered and learned from: D2RL's
+  edited Markov chain, which drops the non-critical states). Its targets are Monte Carlo
+  returns: 1[the AV crashed after the decision] times the likelihood ratios of the test's
+  later steered decisions up to the crash, an unbiased estimate of the NDD-continuation
+  value whatever steered those decisions (off-policy Monte Carlo; the paper's convergence
+  argument needs unbiased targets of bounded variance, which the defensive mixture gives).
 - **A gap-based adaptive policy.** Part ``exploration`` of the steered BV's importance
   function follows ``p(a) |Q_AV(s, a) - c(s, a)|``: tests are spent where the learned value
   and the combination disagree, the surrogate-to-real gap the paper's policy targets.
@@ -41,12 +42,19 @@ What this module decides itself (the paper leaves it open or works in another si
   speed difference, the AV's speed, and the maneuver (:class:`DenseCriticality`). A cell's
   value is the mean of its Monte Carlo targets, shrunk towards the combination with
   ``prior`` pseudo-observations, so an unseen cell shows no gap.
+- The combination has a constant term ``beta_0``, the AV's crash probability after a
+  maneuver that no surrogate flags. Without it (NADE, the adaptive mode) such a maneuver
+  gets q = eps p, so every steered decision that draws one multiplies the test's weight by
+  1 / eps = 10, and a later crash of such a test carries much of the estimate; with it the
+  fit sets how much a flagged maneuver should outweigh the others.
+- ``Q_AV`` looks at the rest of the test, not at the rollout's 2 s: that is the value the
+  optimal importance function ``q*(a | s) ~ p(a | s) Q_AV(s, a)`` needs, and the constant
+  term estimates nothing without it (within 2 s an unflagged maneuver almost never ends in a
+  crash).
 - ``beta >= 0`` without the simplex: the importance function is invariant to the scale of
   ``beta`` (q normalises it, and which BV is steered is an argmax), so the simplex only
-  forces the fit to match an AV's crash probabilities of about 1e-2 with 0/1 indicators.
-  Without data (or if the fit is all zeros) the coefficients are equal.
-- The horizon of ``Q_AV`` is the rollout's (2 s): the surrogate criticalities it is compared
-  with look no further.
+  forces the fit to match crash probabilities of about 1e-2 with 0/1 indicators. Until the
+  AV has crashed in a critical state, AdaTE is NADE over the surrogates at equal weights.
 """
 
 from __future__ import annotations
@@ -91,12 +99,13 @@ class DecisionData:
 
 
 def monte_carlo_targets(rows: np.ndarray, steps: np.ndarray, ratios: np.ndarray, crashed: np.ndarray,
-                        crash_step: np.ndarray, horizon: int) -> np.ndarray:
+                        crash_step: np.ndarray, horizon: int | None = None) -> np.ndarray:
     """Each decision's return: 1[its test's AV crashed within ``horizon`` steps after it]
     times the likelihood ratios of the later steered decisions of that test up to the crash
     (so the target estimates the crash probability with the NDD driving after the decision)."""
     targets = np.zeros(rows.size)
-    hit = crashed[rows] & (crash_step[rows] - steps <= horizon) & (crash_step[rows] >= steps)
+    within = True if horizon is None else crash_step[rows] - steps <= horizon
+    hit = crashed[rows] & within & (crash_step[rows] >= steps)
     if not hit.any():
         return targets
     order = np.lexsort((steps, rows))
@@ -176,8 +185,11 @@ class AdaTEBVs(AdversarialBVs):
     combination; records the batch's dense data."""
 
     def __init__(self, ndd: NDD, epsilon: float = 0.1, surrogates: tuple[IDMMobil, ...] = SURROGATES,
-                 betas: np.ndarray | None = None, learner: DenseCriticality | None = None, exploration: float = 0.2):
-        super().__init__(ndd, epsilon=epsilon, surrogates=surrogates, betas=betas)
+                 coefficients: np.ndarray | None = None, learner: DenseCriticality | None = None, exploration: float = 0.2):
+        if coefficients is None:  # nothing learned yet: NADE over the surrogates at equal weights
+            coefficients = np.concatenate([[0.0], np.full(len(surrogates), 1.0 / len(surrogates))])
+        self.coefficients = np.asarray(coefficients, dtype=float)
+        super().__init__(ndd, epsilon=epsilon, surrogates=surrogates, betas=self.coefficients[1:])
         if not 0.0 <= exploration <= 1.0:
             raise ValueError(f"exploration must be in [0, 1], got {exploration}")
         self.learner = learner if learner is not None else DenseCriticality(ndd.maneuvers)
@@ -191,12 +203,13 @@ class AdaTEBVs(AdversarialBVs):
         p = self.ndd.probabilities(speed, gap, range_rate, gap_left, gap_right)  # (tests, BVs, maneuvers)
         maneuvers = sample_maneuvers(p, uniforms)
         per_surrogate, candidate = self.surrogate_challenges(sim)  # (surrogates, tests, K, maneuvers), (tests, K)
-        combination = np.tensordot(self.betas, per_surrogate, axes=1)
+        combination = self.coefficients[0] + np.tensordot(self.betas, per_surrogate, axes=1)
         exposure = np.take_along_axis(p, np.maximum(candidate, 0)[..., None], axis=1)
         criticality = np.where(candidate[..., None] >= 0, exposure * combination, 0.0)
-        totals = criticality.sum(axis=-1)
+        flagged = np.where(candidate[..., None] >= 0, per_surrogate.max(axis=0), 0.0).sum(axis=-1) > 0  # (tests, K)
+        totals = np.where(flagged, criticality.sum(axis=-1), 0.0)
         best = totals.argmax(axis=-1)
-        which = np.flatnonzero(totals[np.arange(sim.tests), best] > 0)
+        which = np.flatnonzero(totals[np.arange(sim.tests), best] > 0)  # critical states: some surrogate flags a maneuver
         if which.size == 0:
             return maneuvers
         picked = np.arange(which.size)
@@ -234,52 +247,53 @@ class AdaTELearner:
     cell and surrogate indicators) and the coefficients fitted on them."""
 
     def __init__(self, ndd: NDD, surrogates: tuple[IDMMobil, ...] = SURROGATES, epsilon: float = 0.1,
-                 exploration: float = 0.2):
+                 exploration: float = 0.2, horizon: int | None = None):
         self.ndd, self.surrogates, self.epsilon, self.exploration = ndd, surrogates, epsilon, exploration
+        self.horizon = horizon
         self.q = DenseCriticality(ndd.maneuvers)
-        self.betas = np.full(len(surrogates), 1.0 / len(surrogates))
+        self.coefficients = np.concatenate([[0.0], np.full(len(surrogates), 1.0 / len(surrogates))])
         self.cells: list[np.ndarray] = []
         self.indicators: list[np.ndarray] = []
 
     def controller(self) -> AdaTEBVs:
         """The next batch's BV controller, fixed for the whole batch (exact weights)."""
-        return AdaTEBVs(self.ndd, self.epsilon, self.surrogates, self.betas.copy(), self.q.copy(), self.exploration)
+        return AdaTEBVs(self.ndd, self.epsilon, self.surrogates, self.coefficients.copy(), self.q.copy(), self.exploration)
 
     def observe(self, controller: AdaTEBVs, batch: Batch) -> np.ndarray:
-        """Learn from a finished batch's critical decisions and refit the coefficients; the new betas."""
+        """Learn from a finished batch's critical decisions and refit the coefficients; the new ones."""
         rows, steps, cells, indicators, ratios = controller.data.arrays()
         if rows.size:
-            horizon = int(round(controller.horizon / batch.road.dt))
             crash_step = batch.steps - 1  # a crashed test's last step is the crash
-            self.q.observe(cells, monte_carlo_targets(rows, steps, ratios, batch.crashed, crash_step, horizon))
+            self.q.observe(cells, monte_carlo_targets(rows, steps, ratios, batch.crashed, crash_step, self.horizon))
             self.cells.append(cells)
             self.indicators.append(indicators)
         if self.cells:
             cells_seen = np.concatenate(self.cells)
             indicators_seen = np.concatenate(self.indicators)
             learned = self.q.sums[cells_seen] / np.maximum(self.q.counts[cells_seen], 1.0)
-            self.betas = fit_coefficients(indicators_seen, learned)
-        return self.betas
+            if np.any(learned > 0):  # until the AV has crashed in a critical state, NADE over equal surrogates
+                self.coefficients = fit_coefficients(np.hstack([np.ones((len(cells_seen), 1)), indicators_seen]), learned)
+        return self.coefficients
 
 
 @dataclass
 class AdaTERun:
     outcomes: Outcomes
-    betas: list[np.ndarray] = field(default_factory=list)  # the betas each batch ran with
+    coefficients: list[np.ndarray] = field(default_factory=list)  # each batch's (beta_0, beta_1, ...)
 
 
 def run_adate(tests: int, policy: Policy, ndd: NDD, road: Road = Road(), seed: int = 0, batch_size: int = 2048,
-              epsilon: float = 0.1, exploration: float = 0.2) -> AdaTERun:
+              epsilon: float = 0.1, exploration: float = 0.2, horizon: int | None = None) -> AdaTERun:
     """``tests`` AdaTE tests in batches, learning between them; test ``i`` is drawn from
     ``(seed, i // batch_size)`` like every testing mode's."""
-    learner = AdaTELearner(ndd, epsilon=epsilon, exploration=exploration)
-    crashed, weights, steps, used = [], [], [], []
+    learner = AdaTELearner(ndd, epsilon=epsilon, exploration=exploration, horizon=horizon)
+    crashed, weights, steps, coefficients = [], [], [], []
     for index, start in enumerate(range(0, tests, batch_size)):
         controller = learner.controller()
         batch, _ = play_batch(min(batch_size, tests - start), policy, controller, road, seed, index)
-        used.append(controller.betas.copy())
+        coefficients.append(controller.coefficients.copy())
         crashed.append(batch.crashed.copy())
         weights.append(controller.weights.copy())
         steps.append(batch.steps.copy())
         learner.observe(controller, batch)
-    return AdaTERun(Outcomes(np.concatenate(crashed), np.concatenate(weights), np.concatenate(steps)), used)
+    return AdaTERun(Outcomes(np.concatenate(crashed), np.concatenate(weights), np.concatenate(steps)), coefficients)
