@@ -99,8 +99,8 @@ def main() -> None:
         adaptive = timed("adaptive", args.adaptive_tests,
                          lambda policy=policy: run_adaptive(args.adaptive_tests, policy, ndd, seed=3)).outcomes
         adate_run = timed("AdaTE", args.adate_tests, lambda policy=policy: run_adate(args.adate_tests, policy, ndd, seed=6))
-        betas = adate_run.betas[-1] / adate_run.betas[-1].sum()
-        print(f"  AdaTE's last coefficients (cautious, IDM, aggressive surrogates, scaled to sum 1): {np.round(betas, 3)}")
+        print(f"  AdaTE's last coefficients (constant; cautious, IDM, aggressive surrogates): "
+              f"{np.array2string(adate_run.coefficients[-1], precision=5)}")
         mu, low, high = interval(nde.values, naturalistic=True)
         closed = naturalistic_tests_needed(mu) if 0 < mu < 1 else np.inf
         own, median, n_low, n_high = needed_over_orders(nde.values, True, args.reps, 4)
@@ -123,7 +123,7 @@ def main() -> None:
         if name != "idm":
             ratios[name] = ratio
     worst = min(ratios, key=ratios.get) if ratios else None
-    print(f"smallest AdaTE/NADE efficiency ratio over the mismatched AVs ({worst}): ")
+    print(f"smallest AdaTE/NADE ratio of tests needed over the AVs NADE's surrogate does not match: {worst}")
     print(f"ratio {ratios[worst]:.2f}" if worst else "ratio nan")
 
 

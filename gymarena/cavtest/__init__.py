@@ -1,8 +1,8 @@
 """CAV crash-rate testing runs: ``gymarena cav test|compare|replay``.
 
 An application beside the runner, on the simulator of ``gymarena/envs/cav/`` (its NDD,
-AVs, NADE and adaptive samplers, vectorised test batches): it plays testing runs of NDE,
-NADE or adaptive testing, records every test as an episode of a run through the run
+AVs, NADE, adaptive and AdaTE samplers, vectorised test batches): it plays testing runs of
+NDE, NADE, adaptive testing or AdaTE, records every test as an episode of a run through the run
 recorder, estimates crash rates with their efficiency, compares runs and replays tests.
 """
 

@@ -5,7 +5,7 @@ The relative half-width is the papers' (z x standard error / estimate, normal
 approximation), unchanged. The reported interval respects that a crash rate is never
 negative: naturalistic (NDE) outcomes are Bernoulli, so their interval is Wilson's score
 interval, which stays inside [0, 1] and is sound for rare events (0 crashes in n tests
-gives [0, z^2 / (n + z^2)], not [0, 0]); importance-sampled outcomes (NADE, adaptive) are
+gives [0, z^2 / (n + z^2)], not [0, 0]); importance-sampled outcomes (NADE, adaptive, AdaTE) are
 weighted, not Bernoulli, so theirs is the normal interval cut at 0."""
 
 from __future__ import annotations
