@@ -139,9 +139,10 @@ def simulator_versions(family: str) -> dict[str, str]:
 
 def task_facts(task: TaskSpec) -> dict[str, str]:
     """What fixes this one task beyond its family's simulator (the adapter's optional
-    ``task_facts(task)``: the code of a testing method only one task uses)."""
+    ``task_facts(task)``: the code of a testing method only one task uses). Isolated
+    families' facts come from their runtimes, so only local families have these."""
     family = family_of(task)
-    if not family.has_protocol_facts:
+    if not family.has_protocol_facts or family.isolated:
         return {}
     facts = getattr(importlib.import_module(family.adapter), "task_facts", None)
     return facts(task) if facts is not None else {}
