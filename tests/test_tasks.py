@@ -14,7 +14,8 @@ from gymarena.tasks import TASK_ID_PATTERN, TaskSpec, all_tasks, get_task
 # Tasks without score references, each saying why in its catalog description.
 UNSCORED = {"nethack/Gold-v0", "nethack/Eat-v0", "nethack/Gold-v1", "nethack/Eat-v1", "traffic/TwoWaySingleIntersection-v0", "social/Impostor-5p1i-v0",
             "social/Impostor-Randomized-v0", "social/Impostor-NoDiscussion-v0", "social/Impostor-7p2i-v0",
-            "cav/Highway2Lane-NDE-v0", "cav/Highway2Lane-NADE-v0", "cav/Highway2Lane-Adaptive-v0"}
+            "cav/Highway2Lane-NDE-v0", "cav/Highway2Lane-NADE-v0", "cav/Highway2Lane-Adaptive-v0",
+            "cav/Highway2Lane-AdaTE-v0"}
 
 
 def test_every_task_id_follows_the_grammar_and_carries_score_references():
