@@ -89,3 +89,28 @@ def test_the_speaking_reward_is_credited_to_messages_only_when_it_is_trained():
 
     assert message_rewards(0.0).size > 0 and np.all(message_rewards(0.0) == 0)
     assert np.any(message_rewards(1.0) != 0)
+
+
+def test_a_saved_crew_policy_plays_every_seat_of_a_table_as_it_was_trained(tmp_path):
+    from gymarena.baselines.social_rl.player import crew_agent, load_policy, save_policy
+    from gymarena.errors import AgentLoadError
+
+    args = SocialTrainArgs(condition="speaking", games=12, parallel=12, rules=SHORT, epochs=1)
+    run = train(args)
+    path = save_policy(run.policy, args, tmp_path / "crew.pt")
+    policy, loaded = load_policy(path)
+    assert loaded == args
+    features = torch.rand(3, feature_size(Rules()))
+    assert torch.equal(policy(features)[1]["vote"], run.policy(features)[1]["vote"])
+    env = parallel_env(**SHORT)
+    agent = crew_agent(path, env.possible_agents, SHORT)
+    agent.reset(7)
+    observations, _ = env.reset(seed=7)
+    while env.agents:
+        observations, _, _, _, infos = env.step(agent.act(observations))  # the masks hold: every move is legal
+    assert next(iter(infos.values()))["gymarena_metrics"]["end"]
+    with pytest.raises(AgentLoadError, match="trained for 5 players"):
+        crew_agent(path, env.possible_agents, {"players": 7, "impostors": 2})
+    (tmp_path / "other.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(AgentLoadError, match="not a crew policy checkpoint"):
+        load_policy(tmp_path / "other.pt")
