@@ -1,6 +1,8 @@
-"""Social deduction: how fast games run, and whether discussion helps the scripted crew.
+"""Social deduction: how fast games run, whether discussion helps the scripted crew, and
+the paper's ablation with trained crewmates.
 
-    python bench/social.py [--games 1000]
+    python bench/social.py [--games 1000] [--train-games 20000] [--train-seeds 3]
+                           [--eval-games 500]
 
 1. Games per second with every player scripted, against the named baseline: the same
    games with masked random players (both on the default rules, one process).
@@ -9,8 +11,16 @@
    it (meetings go straight to the vote), over the same seeds, with 95% Wilson intervals
    and per-role metrics. The paper reports that good discussion about doubles win rates;
    this shows what discussion does for our template-speaking crew.
+3. The ablation of Sarkar et al.: crewmates trained with PPO (gymarena/baselines/social_rl)
+   with (a) the win reward only, (b) + the listening loss, (c) + listening + the speaking
+   reward, ``--train-seeds`` training seeds each, ``--train-games`` games per run against
+   the scripted and hunting impostors; each run evaluated greedily on the same
+   ``--eval-games`` held-out seeds against each impostor. Per condition: the crew's win
+   rate with a 95% bootstrap interval over training seeds and games, vote accuracy and
+   identification precision. ``--train-games 0`` skips it.
 
-The last line is the ratio of the crew's win rate with discussion to without.
+The last line is the ratio of the crew win rates of (c) to (a) (with ``--train-games 0``:
+the scripted crew's with discussion to without).
 """
 
 from __future__ import annotations
@@ -64,7 +74,11 @@ def summary(results: list[dict]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--games", type=int, default=1000)
-    games = parser.parse_args().games
+    parser.add_argument("--train-games", type=int, default=20000)
+    parser.add_argument("--train-seeds", type=int, default=3)
+    parser.add_argument("--eval-games", type=int, default=500)
+    args = parser.parse_args()
+    games = args.games
 
     speed_games = min(games, 300)
     random_speed, _ = play(speed_games, "random")
@@ -89,7 +103,44 @@ def main() -> None:
         t_wins = sum(t["crew_win"] for t, _ in meetings)
         s_wins = sum(s["crew_win"] for _, s in meetings)
         print(f"in the {len(meetings)} seeds with a meeting in both: crew wins {t_wins} with discussion, {s_wins} without")
-    print(f"ratio {rates['with discussion'] / rates['without discussion']:.2f}")
+    scripted_ratio = rates["with discussion"] / rates["without discussion"]
+    if args.train_games <= 0:
+        print(f"ratio {scripted_ratio:.2f}")
+        return
+    win_rates = ablation(args.train_games, args.train_seeds, args.eval_games)
+    print(f"ratio {win_rates['speaking'] / win_rates['win']:.2f}")
+
+
+def ablation(train_games: int, train_seeds: int, eval_games: int) -> dict[str, float]:
+    """Train and evaluate the three conditions; prints the table; each condition's mean crew win rate."""
+    import torch
+
+    from gymarena.baselines.social_rl.training import CONDITIONS, IMPOSTORS, SocialTrainArgs, evaluate, train
+
+    torch.set_num_threads(1)
+    held_out = list(range(10**6, 10**6 + eval_games))  # never a training seed (those are drawn below 2**31 at random)
+    rng = np.random.default_rng(0)
+    rates = {}
+    print(f"\n{'condition':12}{'train s':>9}{'crew win [95%]':>24}{'per seed':>22}{'vote acc':>10}{'id prec':>9}")
+    for condition in CONDITIONS:
+        per_seed, votes, precision, seconds = [], [], [], []
+        for seed in range(train_seeds):
+            start = time.perf_counter()
+            run = train(SocialTrainArgs(condition=condition, seed=seed, games=train_games))
+            seconds.append(time.perf_counter() - start)
+            metrics = [m for impostor in IMPOSTORS for m in evaluate(run.policy, held_out, impostor, {})]
+            per_seed.append(np.array([m["crew_win"] for m in metrics], dtype=float))
+            votes += [m["vote_accuracy"] for m in metrics if m["vote_accuracy"] is not None]
+            precision += [m["identification_precision"] for m in metrics if m["identification_precision"] is not None]
+        wins = np.stack(per_seed)
+        boot = [wins[rng.integers(len(wins), size=len(wins))][:, rng.integers(wins.shape[1], size=wins.shape[1])].mean()
+                for _ in range(2000)]  # training seeds, then games
+        low, high = np.percentile(boot, [2.5, 97.5])
+        rates[condition] = float(wins.mean())
+        seeds_text = " ".join(f"{w.mean():.3f}" for w in wins)
+        print(f"{condition:12}{np.mean(seconds):9.0f}{f'{wins.mean():.3f} [{low:.3f}, {high:.3f}]':>24}{seeds_text:>22}"
+              f"{np.mean(votes) if votes else float('nan'):10.3f}{np.mean(precision) if precision else float('nan'):9.3f}")
+    return rates
 
 
 if __name__ == "__main__":

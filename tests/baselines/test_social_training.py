@@ -51,6 +51,7 @@ def test_training_runs_on_a_tiny_budget_and_the_crew_plays_valid_games(condition
     assert np.isfinite(run.history[-1]["policy"]) and (np.isfinite(run.history[-1]["listening"]) == (condition != "win"))
     metrics = evaluate(run.policy, [10, 11, 12], "hunter", SHORT)
     assert len(metrics) == 3 and all(m["end"] for m in metrics)  # every game played to its end by the rules
+    assert evaluate(run.policy, [10, 11, 12], "hunter", SHORT) == metrics  # the same seeds, the same games
     with pytest.raises(ValueError, match="condition must be one of"):
         SocialTrainArgs(condition="loud")
 

@@ -1,5 +1,5 @@
 """A trained crew policy as players: its checkpoint file, and an agent that plays every
-seat of a table (crew seats with the policy, greedily; the impostor seat, which the
+seat of a table (crew seats with the policy; the impostor seat, which the
 crewmates were not trained for, with the hunting scripted impostor)."""
 
 from __future__ import annotations
@@ -45,15 +45,18 @@ def load_policy(path: Path) -> tuple[CrewPolicy, SocialTrainArgs]:
 
 
 class TrainedCrewmate:
-    """One seat: the crew policy when it is a crewmate, the hunting impostor otherwise."""
+    """One seat: the crew policy when it is a crewmate (its choices drawn from a generator
+    seeded by the episode seed), the hunting impostor otherwise."""
 
     def __init__(self, policy: CrewPolicy, rules: Rules):
         self.rules = rules
-        self.crew = CrewSeats(policy, rules, greedy=True)
+        self.generator = torch.Generator()
+        self.crew = CrewSeats(policy, rules, self.generator)
         self.impostor = HuntingImpostor(list(rules.names), rules.max_width)
 
     def reset(self, seed: int | None = None) -> None:
         self.memory = Memory(self.rules)
+        self.generator.manual_seed(0 if seed is None else int(seed))
         self.impostor.reset(seed)
 
     def act(self, observation: dict[str, Any]) -> dict[str, Any]:

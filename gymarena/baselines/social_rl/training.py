@@ -83,11 +83,13 @@ def new_policy(rules: Rules, hidden: int = 128) -> CrewPolicy:
 
 
 class CrewSeats:
-    """The crew seats of a set of games, played by one policy (sampled while training,
-    greedy when evaluating); each returns the actions of every seat of every game."""
+    """The crew seats of a set of games, played by one policy. Choices are sampled, from
+    ``generator`` when given (evaluation: the same seeds give the same games): the policy is
+    the stochastic one PPO trained (its most likely choice alone can loop, e.g. waiting for
+    ever, which it never learned to avoid)."""
 
-    def __init__(self, policy: CrewPolicy, rules: Rules, greedy: bool = False):
-        self.policy, self.rules, self.greedy = policy, rules, greedy
+    def __init__(self, policy: CrewPolicy, rules: Rules, generator: torch.Generator | None = None):
+        self.policy, self.rules, self.generator = policy, rules, generator
         self.width = max(policy.sizes.values())
 
     def decide(self, seats: list[tuple[Memory, dict[str, Any]]]) -> list[tuple[dict[str, Any], dict | None]]:
@@ -110,7 +112,7 @@ class CrewSeats:
                 padded = np.zeros(self.width, dtype=bool)
                 padded[: mask.size] = mask
                 distribution = masked(logits[HEADS[head]][row], torch.as_tensor(mask))
-                choice = int(distribution.probs.argmax()) if self.greedy else int(distribution.sample())
+                choice = int(torch.multinomial(distribution.probs, 1, generator=self.generator))
                 action[HEADS[head]] = memory.vocabulary.render(choice) if HEADS[head] == "message" else choice
                 record = {"features": features[row], "head": head, "choice": choice, "mask": padded,
                           "logp": float(distribution.log_prob(torch.tensor(choice))), "value": float(values[row])}
@@ -292,10 +294,11 @@ def train(args: SocialTrainArgs, say=lambda line: None) -> TrainingRun:
 
 
 def evaluate(policy: CrewPolicy, seeds: list[int], impostor: str, rules: dict[str, Any], parallel: int = 64) -> list[dict]:
-    """Each game's metrics with the crew playing greedily against one impostor."""
-    crew = CrewSeats(policy, Rules.from_kwargs(**rules), greedy=True)
+    """Each game's metrics with the crew playing against one impostor (its choices drawn from
+    a generator seeded by the chunk's first seed: reproducible)."""
     metrics: list[dict] = []
     for first in range(0, len(seeds), parallel):
         chunk = seeds[first:first + parallel]
+        crew = CrewSeats(policy, Rules.from_kwargs(**rules), torch.Generator().manual_seed(chunk[0]))
         metrics += play_games(crew, chunk, [impostor] * len(chunk), rules)[2]
     return metrics
