@@ -82,6 +82,14 @@ def test_the_shipped_simulators_keep_their_source_digests():
             "update the pin; if not, restore the files")
 
 
+def test_the_social_boards_installed_protocol_is_the_one_its_published_players_ran_under():
+    from gymarena.protocol import suite_protocol
+
+    assert suite_protocol("social-core@1").hash == PUBLISHED_HASHES["social-core@1"], (
+        "the pool's pinned code moved (the built-in `scripted` agent is every file of gymarena/baselines/scripted/): "
+        "new players belong elsewhere, or the board needs a new version")
+
+
 def test_adates_code_is_pinned_in_its_own_task_only():
     from gymarena.protocol import installed_protocol
 

@@ -7,7 +7,7 @@ import pytest
 
 from gymarena.agents import PerAgent
 from gymarena.baselines.scripted import social as scripted
-from gymarena.baselines.scripted.social_hunter import HuntingImpostor
+from gymarena.baselines.social_rl.hunter import HuntingImpostor
 from gymarena.baselines.social_rl.vocabulary import KINDS, NOTHING, SAW_KILL, SUSPECT, Utterance, Vocabulary, heard
 from gymarena.envs.social_deduction import parallel_env
 from gymarena.envs.social_deduction.rules import COLOURS, DISCUSSION, Rules

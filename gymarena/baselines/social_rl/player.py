@@ -12,8 +12,8 @@ from typing import Any
 import torch
 
 from gymarena.agents import PerAgent
-from gymarena.baselines.scripted.social_hunter import HuntingImpostor
 from gymarena.baselines.social_rl.features import Memory
+from gymarena.baselines.social_rl.hunter import HuntingImpostor
 from gymarena.baselines.social_rl.policy import CrewPolicy
 from gymarena.baselines.social_rl.training import CrewSeats, SocialTrainArgs, new_policy
 from gymarena.envs.social_deduction.rules import Rules

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from gymarena.baselines.scripted.social import ScriptedPlayer
-from gymarena.baselines.scripted.social_hunter import HuntingImpostor
 from gymarena.baselines.social_rl.features import Memory, feature_size
+from gymarena.baselines.social_rl.hunter import HuntingImpostor
 from gymarena.baselines.social_rl.policy import HEADS, CrewPolicy, masked
 from gymarena.envs.social_deduction import parallel_env
 from gymarena.envs.social_deduction.rules import DISCUSSION, GAMEPLAY, VOTING, WAIT, Rules

@@ -1,6 +1,6 @@
 """Social deduction: a stronger scripted impostor, so that tasks no longer end most games.
 
-The scripted impostor of ``social.py`` kills a crewmate it happens to find alone and
+The scripted impostor (``baselines/scripted/social.py``) kills a crewmate it happens to find alone and
 otherwise wanders at random; against it the crew finishes its tasks in 84-91% of games, so
 what is said in meetings barely matters. The reference's impostors are trained and hunt.
 :class:`HuntingImpostor` hunts too:
@@ -16,7 +16,9 @@ what is said in meetings barely matters. The reference's impostors are trained a
   scapegoat).
 
 Crewmates are the scripted ones (listening, or deaf with ``make_deaf_agent``). The rules
-are unchanged: only who plays the impostor differs.
+are unchanged: only who plays the impostor differs. It lives here, beside the training that
+uses it as an opponent, not in ``baselines/scripted/``: every file there is the code of the
+built-in ``scripted`` agent, which the social board's pool pins.
 """
 
 from __future__ import annotations
