@@ -11,17 +11,14 @@ the room, the own tasks per room, and whose turn it is to speak.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
 
+from gymarena.baselines.scripted.social import DISCOVERED, LEAVING, WITNESSED  # the game's wording, read in one place
 from gymarena.baselines.social_rl.vocabulary import SAW_KILL, SUSPECT, VOUCH, Vocabulary, heard
 from gymarena.envs.social_deduction.rules import PHASES, Rules
 
-WITNESSED = re.compile(r"You notice Player (\w+) killing Player (\w+)!")
-DISCOVERED = re.compile(r"discovered the dead body of (.+) in room \((\d+),(\d+)\)")
-LEAVING = re.compile(r"You see Player (\w+) leaving to room \((\d+),(\d+)\)")
 RECENT = 10.0  # steps over which a sighting fades
 PER_PLAYER = ("alive", "here", "entering", "leaving", "bodies")
 MEMORY = ("seen", "near_body", "saw_kill", "accused", "suspected", "vouched", "accused_me")

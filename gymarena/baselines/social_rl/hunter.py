@@ -23,17 +23,15 @@ built-in ``scripted`` agent, which the social board's pool pins.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
 
 from gymarena.agents import PerAgent
-from gymarena.baselines.scripted.social import ScriptedPlayer
+from gymarena.baselines.scripted.social import LEAVING, ScriptedPlayer
 from gymarena.envs.social_deduction.rules import FIRST_KILL, MOVES, WAIT, Rules
 from gymarena.tasks import TaskSpec
 
-LEAVING = re.compile(r"You see Player (\w+) leaving to room \((\d+),(\d+)\)")
 TRAIL = 12  # steps a sighting stays worth following
 
 

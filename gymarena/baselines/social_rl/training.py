@@ -92,8 +92,8 @@ class CrewSeats:
         self.policy, self.rules, self.generator = policy, rules, generator
         self.width = max(policy.sizes.values())
 
-    def decide(self, seats: list[tuple[Memory, dict[str, Any]]]) -> list[tuple[dict[str, Any], dict | None]]:
-        """Each seat's action, and its decision record (None when it decided nothing)."""
+    def decide(self, seats: list[tuple[Memory, dict[str, Any]]]) -> list[tuple[dict[str, Any], dict | None, np.ndarray]]:
+        """Each seat's action, its decision record (None when it decided nothing) and its features."""
         if not seats:
             return []
         features = np.stack([memory.vector() for memory, _ in seats])
@@ -116,7 +116,7 @@ class CrewSeats:
                 action[HEADS[head]] = memory.vocabulary.render(choice) if HEADS[head] == "message" else choice
                 record = {"features": features[row], "head": head, "choice": choice, "mask": padded,
                           "logp": float(distribution.log_prob(torch.tensor(choice))), "value": float(values[row])}
-            answers.append((action, record))
+            answers.append((action, record, features[row]))
         return answers
 
     def _decision(self, memory: Memory, observation: dict[str, Any]) -> tuple[int | None, np.ndarray]:
@@ -167,7 +167,7 @@ def play_games(crew: CrewSeats, seeds: list[int], impostors: list[str], rules: d
                     where.append((g, name))
         decided = crew.decide(seats)
         actions: list[dict[str, Any]] = [{} for _ in envs]
-        for (g, name), (action, record), (memory, observation) in zip(where, decided, seats):
+        for (g, name), (action, record, features), (_, observation) in zip(where, decided, seats):
             actions[g][name] = action
             if record is not None:
                 t = trajectories[g][name]
@@ -181,7 +181,7 @@ def play_games(crew: CrewSeats, seeds: list[int], impostors: list[str], rules: d
             if int(observation["phase"]) in (DISCUSSION, VOTING) and np.asarray(observation["alive"])[int(observation["me"])]:
                 others = np.asarray(observation["alive"], dtype=bool).copy()
                 others[int(observation["me"])] = False
-                supervision.append((memory.vector(), impostor_of[g], others))
+                supervision.append((features, impostor_of[g], others))
         for g, env in enumerate(envs):
             if not env.agents:
                 continue

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gymarena.baselines.scripted.social import SAW as _SAW_KILL  # the scripted players' own accusation
+
 NOTHING, SAW_IN_ROOM, SAW_KILL, SUSPECT, VOUCH = "nothing", "saw in room", "saw kill", "suspect", "vouch"
 KINDS = (NOTHING, SAW_IN_ROOM, SAW_KILL, SUSPECT, VOUCH)
 
 SPOKE = re.compile(r'^\[\d+\] Player (\w+)(?: \(you\))? \(to all\): "(.*)"$')
-_SAW_KILL = re.compile(r"I saw Player (\w+) kill Player (\w+)")
 _SAW_IN_ROOM = re.compile(r"I saw Player (\w+) in room \((\d+),(\d+)\)")
 _SUSPECT = re.compile(r"I (?:suspect|vote) Player (\w+)")
 _VOUCH = re.compile(r"Player (\w+) is safe")
