@@ -2,7 +2,7 @@
 the paper's ablation with trained crewmates.
 
     python bench/social.py [--games 1000] [--train-games 20000] [--train-seeds 3]
-                           [--eval-games 500]
+                           [--eval-games 500] [--jobs 1] [--save ROOT]
 
 1. Games per second with every player scripted, against the named baseline: the same
    games with masked random players (both on the default rules, one process).
@@ -14,10 +14,13 @@ the paper's ablation with trained crewmates.
 3. The ablation of Sarkar et al.: crewmates trained with PPO (gymarena/baselines/social_rl)
    with (a) the win reward only, (b) + the listening loss, (c) + listening + the speaking
    reward, ``--train-seeds`` training seeds each, ``--train-games`` games per run against
-   the scripted and hunting impostors; each run evaluated greedily on the same
+   the scripted and hunting impostors; each run evaluated (its sampled policy) on the same
    ``--eval-games`` held-out seeds against each impostor. Per condition: the crew's win
    rate with a 95% bootstrap interval over training seeds and games, vote accuracy and
-   identification precision. ``--train-games 0`` skips it.
+   identification precision. ``--train-games 0`` skips it. Each run trains the crew
+   recipe of its condition (gymarena/baselines/crew.py) with its budget replaced;
+   ``--save ROOT`` keeps each as that recipe's checkpoint (what ``gymarena baselines
+   train`` writes), ``--jobs 2`` trains two at once.
 
 The last line is the ratio of the crew win rates of (c) to (a) (with ``--train-games 0``:
 the scripted crew's with discussion to without).
@@ -77,6 +80,9 @@ def main() -> None:
     parser.add_argument("--train-games", type=int, default=20000)
     parser.add_argument("--train-seeds", type=int, default=3)
     parser.add_argument("--eval-games", type=int, default=500)
+    parser.add_argument("--jobs", type=int, default=1, help="training runs at once (one torch thread each)")
+    parser.add_argument("--save", type=Path, default=None,
+                        help="write each run as its crew recipe's checkpoint under this root")
     args = parser.parse_args()
     games = args.games
 
@@ -107,39 +113,62 @@ def main() -> None:
     if args.train_games <= 0:
         print(f"ratio {scripted_ratio:.2f}")
         return
-    win_rates = ablation(args.train_games, args.train_seeds, args.eval_games)
+    win_rates = ablation(args.train_games, args.train_seeds, args.eval_games, args.jobs, args.save)
     print(f"ratio {win_rates['speaking'] / win_rates['win']:.2f}")
 
 
-def ablation(train_games: int, train_seeds: int, eval_games: int) -> dict[str, float]:
-    """Train and evaluate the three conditions; prints the table; each condition's mean crew win rate."""
-    import torch
+def train_and_evaluate(condition: str, seed: int, train_games: int, held_out: list[int],
+                       save: Path | None) -> tuple[float, list[dict]]:
+    """One run of the table: the condition's recipe trained for one seed (saved as the
+    recipe's checkpoint under ``save`` when given); (training seconds, each held-out game's metrics)."""
+    import dataclasses
 
-    from gymarena.baselines.social_rl.training import CONDITIONS, IMPOSTORS, SocialTrainArgs, evaluate, train
+    from gymarena.baselines.algorithms import get_recipe
+    from gymarena.baselines.crew import write_checkpoint
+    from gymarena.baselines.social_rl.training import IMPOSTORS, evaluate, train
+    from gymarena.baselines.training import set_torch_threads
 
-    torch.set_num_threads(1)
+    set_torch_threads()
+    recipe = get_recipe(f"social-{condition}")
+    args = dataclasses.replace(recipe.args, seed=seed, games=train_games)
+    start = time.perf_counter()
+    run = train(args)
+    seconds = time.perf_counter() - start
+    if save is not None:
+        write_checkpoint(recipe, args, run.policy, seconds, save)
+    return seconds, [m for impostor in IMPOSTORS for m in evaluate(run.policy, held_out, impostor, {})]
+
+
+def ablation(train_games: int, train_seeds: int, eval_games: int, jobs: int = 1,
+             save: Path | None = None) -> dict[str, float]:
+    """Train and evaluate the three conditions (``jobs`` runs at once); prints the table; each
+    condition's mean crew win rate."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from gymarena.baselines.social_rl.training import CONDITIONS
+
     held_out = list(range(10**6, 10**6 + eval_games))  # never a training seed (those are drawn below 2**31 at random)
+    runs = [(condition, seed) for condition in CONDITIONS for seed in range(train_seeds)]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {run: pool.submit(train_and_evaluate, *run, train_games, held_out, save) for run in runs}
+        results = {run: future.result() for run, future in futures.items()}
     rng = np.random.default_rng(0)
     rates = {}
     print(f"\n{'condition':12}{'train s':>9}{'crew win [95%]':>24}{'per seed':>22}{'vote acc':>10}{'id prec':>9}")
     for condition in CONDITIONS:
-        per_seed, votes, precision, seconds = [], [], [], []
-        for seed in range(train_seeds):
-            start = time.perf_counter()
-            run = train(SocialTrainArgs(condition=condition, seed=seed, games=train_games))
-            seconds.append(time.perf_counter() - start)
-            metrics = [m for impostor in IMPOSTORS for m in evaluate(run.policy, held_out, impostor, {})]
-            per_seed.append(np.array([m["crew_win"] for m in metrics], dtype=float))
-            votes += [m["vote_accuracy"] for m in metrics if m["vote_accuracy"] is not None]
-            precision += [m["identification_precision"] for m in metrics if m["identification_precision"] is not None]
-        wins = np.stack(per_seed)
+        mine = [results[(condition, seed)] for seed in range(train_seeds)]
+        wins = np.stack([np.array([m["crew_win"] for m in metrics], dtype=float) for _, metrics in mine])
+        votes = [m["vote_accuracy"] for _, metrics in mine for m in metrics if m["vote_accuracy"] is not None]
+        precision = [m["identification_precision"] for _, metrics in mine for m in metrics
+                     if m["identification_precision"] is not None]
         boot = [wins[rng.integers(len(wins), size=len(wins))][:, rng.integers(wins.shape[1], size=wins.shape[1])].mean()
                 for _ in range(2000)]  # training seeds, then games
         low, high = np.percentile(boot, [2.5, 97.5])
         rates[condition] = float(wins.mean())
         seeds_text = " ".join(f"{w.mean():.3f}" for w in wins)
-        print(f"{condition:12}{np.mean(seconds):9.0f}{f'{wins.mean():.3f} [{low:.3f}, {high:.3f}]':>24}{seeds_text:>22}"
-              f"{np.mean(votes) if votes else float('nan'):10.3f}{np.mean(precision) if precision else float('nan'):9.3f}")
+        print(f"{condition:12}{np.mean([s for s, _ in mine]):9.0f}{f'{wins.mean():.3f} [{low:.3f}, {high:.3f}]':>24}"
+              f"{seeds_text:>22}{np.mean(votes) if votes else float('nan'):10.3f}"
+              f"{np.mean(precision) if precision else float('nan'):9.3f}")
     return rates
 
 

@@ -642,7 +642,7 @@ app.add_typer(baselines_app, name="baselines")
 
 @baselines_app.command("list")
 def baselines_list_command(as_json: AsJson = False, as_csv: AsCsv = False) -> None:
-    """The recipes, their budgets and the seeds trained here (greedy return and wall time of each); --json adds each recipe's docstring."""
+    """The recipes, their budgets and the seeds trained here (score and wall time of each); --json adds each recipe's docstring."""
     from gymarena.baselines.catalog import recipe_rows
     from gymarena.views import recipes_shown
 
@@ -656,11 +656,11 @@ def baselines_train_command(
     recipes: list[str] = typer.Argument(None, help="Recipe names (gymarena baselines list); none with --all."),
     all_recipes: bool = typer.Option(False, "--all", help="Train every recipe."),
     seeds: str = typer.Option("0", "--seeds", help="Training seeds such as 0-2 or 0,3."),
-    steps: int | None = typer.Option(None, "--steps", help="Override the recipe's budget (env steps), e.g. for a smoke test."),
+    steps: int | None = typer.Option(None, "--steps", help="Override the recipe's budget (env steps; games for the crew recipes), e.g. for a smoke test."),
     root: Path | None = typer.Option(None, "--root", help="Where checkpoints go. Default: $GYMARENA_BASELINES, else ~/.cache/gymarena/baselines."),
     as_json: AsJson = False,
 ) -> None:
-    """Train recipes and write their checkpoints (model.zip + training.json per seed)."""
+    """Train recipes and write their checkpoints (model.zip, or policy.pt for crew recipes, + training.json per seed)."""
     from gymarena.baselines.catalog import train_recipes
     from gymarena.runner import parse_seeds
     from gymarena.views import checkpoints_shown

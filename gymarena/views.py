@@ -363,11 +363,12 @@ def dataset_stats_shown(stats: dict[str, Any]) -> Shown:
     return Shown(stats, tables=(Table(rows, ["statistic", "value"], f"dataset {stats['dataset']}"),))
 
 
-RECIPE_COLUMNS = ["recipe", "task", "algorithm", "steps", "checkpoints", "greedy return", "wall s"]
+RECIPE_COLUMNS = ["recipe", "task", "algorithm", "budget", "checkpoints", "score", "wall s"]
 
 
 def recipes_shown(rows: list[dict[str, Any]]) -> Shown:
-    title = "baseline recipes (greedy return: 10 episodes per trained seed, at training's end)"
+    title = ("baseline recipes (score at training's end per trained seed: the greedy return over 10 episodes; "
+             "for crew recipes the crew's win rate over 100 games per impostor)")
     return Shown(rows, tables=(Table(rows, RECIPE_COLUMNS, title),))
 
 

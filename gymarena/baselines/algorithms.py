@@ -11,7 +11,8 @@ from gymarena.records import AlgorithmIdentity
 
 BASELINE_VERSION = "gymarena-baselines"
 
-ALGORITHM_MODULES = {"ppo": "gymarena.baselines.ppo", "dqn": "gymarena.baselines.dqn", "sac": "gymarena.baselines.sac"}
+ALGORITHM_MODULES = {"ppo": "gymarena.baselines.ppo", "dqn": "gymarena.baselines.dqn", "sac": "gymarena.baselines.sac",
+                     "crew": "gymarena.baselines.crew"}
 
 
 def module(algorithm: str) -> ModuleType:

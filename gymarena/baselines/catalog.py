@@ -9,30 +9,31 @@ from pathlib import Path
 from typing import Any
 
 from gymarena.baselines.algorithms import get_recipe, recipes
-from gymarena.baselines.training import CHECKPOINT_FILE, TRAINING_FILE, default_root, train
+from gymarena.baselines.training import TRAINING_FILE, Recipe, checkpoint_file, default_root, train
 from gymarena.errors import GymarenaError
 
 
-def trained_checkpoints(recipe_name: str, root: Path | None = None) -> dict[int, Path]:
+def trained_checkpoints(recipe: Recipe, root: Path | None = None) -> dict[int, Path]:
     """Training seed -> checkpoint of the recipe in the root."""
     found = {int(path.parent.name.removeprefix("seed")): path
-             for path in ((root or default_root()) / recipe_name).glob(f"seed*/{CHECKPOINT_FILE}")}
+             for path in ((root or default_root()) / recipe.name).glob(f"seed*/{checkpoint_file(recipe)}")}
     return dict(sorted(found.items()))
 
 
 def recipe_rows(root: Path | None = None) -> list[dict[str, Any]]:
-    """One row per recipe: its budget, the seeds trained here, their greedy returns and wall time."""
+    """One row per recipe: its budget, the seeds trained here, their scores and wall time."""
     rows = []
     for r in recipes().values():
         records = []
-        for path in trained_checkpoints(r.name, root).values():
+        for path in trained_checkpoints(r, root).values():
             try:
                 records.append(json.loads((path.parent / TRAINING_FILE).read_text()))
             except (OSError, ValueError):
                 continue
-        rows.append({"recipe": r.name, "task": r.task, "algorithm": r.algorithm, "steps": r.total_steps,
+        rows.append({"recipe": r.name, "task": r.task, "algorithm": r.algorithm, "budget": f"{r.budget:,} {r.unit}",
                      "checkpoints": ",".join(str(record["seed"]) for record in records) or "-",
-                     "greedy return": " ".join(f"{record['greedy_return']:.4g}" for record in records) or "-",
+                     "score": " ".join(f"{record.get('score', record.get('greedy_return')):.4g}"
+                                       for record in records) or "-",
                      "wall s": " ".join(f"{record['wall_seconds']:.0f}" for record in records) or "-",
                      "about": r.about})
     return rows

@@ -55,7 +55,7 @@ def _missing_checkpoints(request: EvalRequest, algorithm: str, seed: int) -> lis
 
     task_ids = [t.id for t in load_suite(request.suite).tasks] if request.suite else list(request.tasks)
     recipes = task_recipes(algorithm)
-    return [recipes[t].name for t in task_ids if find_checkpoint(recipes[t].name, seed) is None]
+    return [recipes[t].name for t in task_ids if find_checkpoint(recipes[t], seed) is None]
 
 
 def document_name(algorithm: str, seed: int, request: EvalRequest) -> str:

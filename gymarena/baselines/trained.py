@@ -6,9 +6,10 @@ Two ways in:
   algorithm): any SB3 checkpoint whose observation space is the task's policy view
   (:func:`~gymarena.baselines.observations.policy_view`). Its identity is the file's hash.
 - ``gymarena eval --agent gymarena.baselines.trained:ppo`` (``dqn``, ``sac``; ``ppo_seed1``
-  for another training seed; a recipe name such as ``sac_hopper_j4`` for one recipe): per
-  task, the checkpoint of the recipe for the task (trained by ``gymarena baselines
-  train``). Its identity covers every checkpoint it can load, so a retrained checkpoint is
+  for another training seed; a recipe name such as ``sac_hopper_j4`` or ``social_speaking``
+  for one recipe): per task, the checkpoint of the recipe for the task (trained by
+  ``gymarena baselines train``); the crew recipes' checkpoints play every seat of a social
+  deduction table (:mod:`gymarena.baselines.crew`). Its identity covers every checkpoint it can load, so a retrained checkpoint is
   a different agent.
 """
 
@@ -114,7 +115,7 @@ class RecipeAgents:
         recipe = self.recipes.get(task_id)
         if recipe is None:
             raise AgentLoadError(f"there is no {self.name} recipe for {task_id}; tasks with one: {', '.join(self.recipes)}")
-        path = find_checkpoint(recipe.name, self.seed)
+        path = find_checkpoint(recipe, self.seed)
         if path is None:
             raise AgentLoadError(f"no checkpoint of {recipe.name} seed {self.seed}; train it with "
                                  f"`gymarena baselines train {recipe.name} --seeds {self.seed}`")
@@ -130,13 +131,21 @@ class RecipeAgents:
         """Every checkpoint this agent can load: its identity."""
         digest = hashlib.sha256()
         for task_id in sorted(self.recipes):
-            path = find_checkpoint(self.recipes[task_id].name, self.seed)
+            path = find_checkpoint(self.recipes[task_id], self.seed)
             digest.update(task_id.encode() + (path.read_bytes() if path else b"-"))
         return digest.digest()
 
-    def __call__(self, task: TaskSpec, observation_space: Any, action_space: Any, device: str = "cpu") -> CheckpointAgent:
+    def __call__(self, task: TaskSpec, observation_space: Any, action_space: Any, device: str = "cpu") -> Any:
+        """The agent of the task's checkpoint: its algorithm module's ``agent`` (the crew
+        recipes' players), else the SB3 model acting greedily."""
+        from gymarena.baselines.algorithms import module
+
         path = self.checkpoint(task.id)
-        return CheckpointAgent(load_model(path, self.recipes[task.id].algorithm, device), observation_space, str(path))
+        algorithm = self.recipes[task.id].algorithm
+        own = getattr(module(algorithm), "agent", None)
+        if own is not None:
+            return own(path, task, observation_space, action_space, device)
+        return CheckpointAgent(load_model(path, algorithm, device), observation_space, str(path))
 
 
 _SEEDED = re.compile(r"^(?P<name>[a-z0-9_]+?)(?:_seed(?P<seed>\d+))?$")

@@ -44,16 +44,26 @@ class Recipe:
     algorithm: str
     args: Any  # the algorithm module's argument dataclass
     about: str  # the recipe function's docstring: budget and wall time
+    unit: str = "steps"  # what the budget counts: env steps (args.total_steps) or games (args.games)
 
     @property
-    def total_steps(self) -> int:
-        return self.args.total_steps
+    def budget_field(self) -> str:
+        return "total_steps" if self.unit == "steps" else self.unit
+
+    @property
+    def budget(self) -> int:
+        """The training budget, in ``unit``."""
+        return int(getattr(self.args, self.budget_field))
+
+    def args_with_budget(self, budget: int | None) -> Any:
+        """The arguments, with another budget when one is given."""
+        return self.args if budget is None else dataclasses.replace(self.args, **{self.budget_field: budget})
 
 
-def recipe(task: str, algorithm: str, make_args: Callable[[], Any]) -> Recipe:
+def recipe(task: str, algorithm: str, make_args: Callable[[], Any], unit: str = "steps") -> Recipe:
     """A recipe from the function that makes its arguments (its docstring says the budget)."""
     name = make_args.__name__.replace("_", "-")
-    return Recipe(name, task, algorithm, make_args(), (make_args.__doc__ or "").strip())
+    return Recipe(name, task, algorithm, make_args(), (make_args.__doc__ or "").strip(), unit)
 
 
 def algorithm_class(algorithm: str) -> Any:
@@ -128,7 +138,7 @@ def build_model(recipe: Recipe, seed: int, total_steps: int | None = None,
     from gymarena.baselines import algorithms
 
     task = get_task(recipe.task)
-    args = recipe.args if total_steps is None else dataclasses.replace(recipe.args, total_steps=total_steps)
+    args = recipe.args_with_budget(total_steps)
     repeat = getattr(args, "action_repeat", 1)
     env = make_vec_env(lambda: (wrap or _same)(policy_env(task, repeat)), n_envs=getattr(args, "n_envs", 1), seed=seed)
     return algorithms.module(recipe.algorithm).build(env, args, seed), args
@@ -147,9 +157,16 @@ def checkpoint_dir(root: Path, recipe_name: str, seed: int) -> Path:
     return root / recipe_name / f"seed{seed}"
 
 
-def find_checkpoint(recipe_name: str, seed: int, root: Path | None = None) -> Path | None:
+def checkpoint_file(recipe: Recipe) -> str:
+    """The name of a recipe's checkpoint file: its algorithm module's, else SB3's."""
+    from gymarena.baselines import algorithms
+
+    return str(getattr(algorithms.module(recipe.algorithm), "CHECKPOINT_FILE", CHECKPOINT_FILE))
+
+
+def find_checkpoint(recipe: Recipe, seed: int, root: Path | None = None) -> Path | None:
     """The checkpoint of a recipe and seed in ``root`` (or the default root), if trained."""
-    path = checkpoint_dir(root or default_root(), recipe_name, seed) / CHECKPOINT_FILE
+    path = checkpoint_dir(root or default_root(), recipe.name, seed) / checkpoint_file(recipe)
     return path if path.is_file() else None
 
 
@@ -198,10 +215,16 @@ def progress_callback(label: str, total_steps: int, say: Callable[[str], None], 
 
 def train(recipe: Recipe, seed: int, root: Path | None = None, total_steps: int | None = None,
           say: Callable[[str], None] = print) -> Path:
-    """Train one seed of a recipe and write its checkpoint and training record; returns the checkpoint."""
+    """Train one seed of a recipe and write its checkpoint and training record; returns the
+    checkpoint. An algorithm module with a ``train`` of its own (the crew recipes) trains its
+    recipes itself; the others are Stable-Baselines3's."""
     from gymarena import provenance
+    from gymarena.baselines import algorithms
     from gymarena.wrappers import family_of, simulator_versions
 
+    own = getattr(algorithms.module(recipe.algorithm), "train", None)
+    if own is not None:
+        return own(recipe, seed, root, total_steps, say)
     threads = set_torch_threads()
     model, args = build_model(recipe, seed, total_steps)
     decisions = args.total_steps // getattr(args, "action_repeat", 1)  # SB3 counts decisions
@@ -219,7 +242,7 @@ def train(recipe: Recipe, seed: int, root: Path | None = None, total_steps: int 
     record = {
         "recipe": recipe.name, "task": recipe.task, "algorithm": recipe.algorithm, "seed": seed,
         "args": dataclasses.asdict(args), "total_steps": args.total_steps,
-        "wall_seconds": round(wall_seconds, 1), "greedy_return": final,
+        "wall_seconds": round(wall_seconds, 1), "greedy_return": final, "score": final,
         "greedy_return_seeds": [EVALUATION_SEEDS.start, EVALUATION_SEEDS.stop - 1],
         "provenance": provenance.collect(sorted(simulator_versions(family_of(task).name))),
     }
