@@ -59,3 +59,10 @@ def baseline_algorithm(algorithm: str) -> AlgorithmIdentity:
 
     recipes_of = [[r.name, r.task, repr(sorted(asdict(r.args).items()))] for r in module(algorithm).RECIPES]
     return AlgorithmIdentity(algorithm.upper(), BASELINE_VERSION, digest(recipes_of))
+
+
+def recipe_algorithm(recipe: Recipe) -> AlgorithmIdentity:
+    """The identity a recipe's checkpoints are training runs of: its module's ``identity``
+    (the crew recipes: one per condition), else its algorithm's."""
+    own = getattr(module(recipe.algorithm), "identity", None)
+    return own(recipe) if own is not None else baseline_algorithm(recipe.algorithm)

@@ -28,9 +28,11 @@ import numpy as np
 
 from gymarena.baselines.social_rl.training import IMPOSTORS, SocialTrainArgs
 from gymarena.baselines.training import TRAINING_FILE, Recipe, checkpoint_dir, default_root, recipe, set_torch_threads
+from gymarena.records import AlgorithmIdentity
 from gymarena.tasks import TaskSpec, get_task
 
 CHECKPOINT_FILE = "policy.pt"
+BOARDS = ("social-core@1", "social-core@2")  # where ``gymarena baselines evaluate`` plays each checkpoint
 TASK = "social/Impostor-5p1i-v0"
 EVALUATION_SEEDS = range(10_000, 10_100)  # per impostor; apart from training's seeds (drawn from 2**31) and the bench's
 PROGRESS_SECONDS = 10.0
@@ -107,6 +109,23 @@ def train(recipe: Recipe, seed: int, root: Path | None, games: int | None, say: 
     rate = json.loads((path.parent / TRAINING_FILE).read_text())["crew_win"]
     say(f"{label}: {args.games} games in {wall_seconds:.0f} s, crew win rate {rate:.3f}")
     return path
+
+
+def identity(recipe: Recipe) -> AlgorithmIdentity:
+    """The algorithm each seed's checkpoint of a crew recipe is a training run of: one per
+    condition (the paper's three training methods), named by it, with its arguments' digest."""
+    from gymarena.baselines.algorithms import BASELINE_VERSION
+    from gymarena.protocol import digest
+
+    return AlgorithmIdentity(f"CREW-PPO-{recipe.args.condition.upper()}", BASELINE_VERSION,
+                             digest([recipe.name, recipe.task, repr(sorted(dataclasses.asdict(recipe.args).items()))]))
+
+
+def code_digest() -> bytes:
+    """The code that plays a crew checkpoint: part of a trained crew agent's identity."""
+    from gymarena.baselines.social_rl.shipped import player_code_digest
+
+    return player_code_digest()
 
 
 def agent(path: Path, task: TaskSpec, observation_space: Any, action_space: Any, device: str = "cpu") -> Any:

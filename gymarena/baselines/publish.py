@@ -30,12 +30,21 @@ from gymarena.suites import list_suites
 PUBLISHED_DIR = Path(__file__).parent / "published"
 
 
-def agent_reference(algorithm: str, seed: int) -> str:
-    return f"gymarena.baselines.trained:{algorithm}_seed{seed}"
+def agent_reference(name: str, seed: int) -> str:
+    """The agent of an algorithm's (its first recipe per task) or one recipe's checkpoints."""
+    return f"gymarena.baselines.trained:{name.replace('-', '_')}_seed{seed}"
 
 
 def evaluation_requests(algorithm: str, seed: int) -> list[EvalRequest]:
-    """The suites an algorithm's recipes cover whole, then its other recipes' tasks alone."""
+    """What a seed's checkpoints are evaluated on: an algorithm whose module names ``BOARDS``
+    (the crew recipes) plays each recipe on each of those social boards; the others, the
+    suites their recipes cover whole, then their other recipes' tasks alone."""
+    from gymarena.baselines.algorithms import module, recipe_algorithm
+
+    boards = getattr(module(algorithm), "BOARDS", None)
+    if boards:
+        return [EvalRequest(suite=board, agent=agent_reference(r.name, seed), algorithm=recipe_algorithm(r))
+                for r in module(algorithm).RECIPES for board in boards]
     first_recipes = task_recipes(algorithm)
     agent = agent_reference(algorithm, seed)
     trained = baseline_algorithm(algorithm)  # each seed's checkpoint is one training run of it
@@ -50,17 +59,30 @@ def evaluation_requests(algorithm: str, seed: int) -> list[EvalRequest]:
     return requests
 
 
-def _missing_checkpoints(request: EvalRequest, algorithm: str, seed: int) -> list[str]:
+def _missing_checkpoints(request: EvalRequest) -> list[str]:
+    """The recipes whose checkpoints the request's agent would need but are not trained here."""
+    from gymarena.baselines import trained
     from gymarena.suites import load_suite
 
     task_ids = [t.id for t in load_suite(request.suite).tasks] if request.suite else list(request.tasks)
-    recipes = task_recipes(algorithm)
-    return [recipes[t].name for t in task_ids if find_checkpoint(recipes[t], seed) is None]
+    agents = getattr(trained, request.agent.rpartition(":")[2])
+    return [agents.recipes[t].name for t in task_ids if find_checkpoint(agents.recipes[t], agents.seed) is None]
 
 
-def document_name(algorithm: str, seed: int, request: EvalRequest) -> str:
-    subject = request.suite or request.tasks[0].replace("/", "-")
-    return f"{algorithm}-seed{seed}-{subject}.json.gz"
+def document_name(request: EvalRequest) -> str:
+    """``ppo-seed0-quickstart.json.gz``, ``social-speaking-seed1-social-core-2.json.gz``."""
+    subject = (request.suite or request.tasks[0]).replace("/", "-").replace("@", "-")
+    return f"{request.agent.rpartition(':')[2].replace('_', '-')}-{subject}.json.gz"
+
+
+def _evaluate(store: ResultsStore, request: EvalRequest, say: Callable[[str], None]) -> int:
+    """One request's run: a social board's games against its pool, else the runner's."""
+    from gymarena.tournament.play import evaluate_social_suite, social_suite
+
+    social = social_suite(request)
+    if social is not None:
+        return evaluate_social_suite(store, social, request.agent, algorithm=request.algorithm, say=say)
+    return evaluate(request, store).run.id
 
 
 def evaluate_baselines(store: ResultsStore, algorithms: Sequence[str], seeds: Sequence[int], export: Path | None,
@@ -73,26 +95,37 @@ def evaluate_baselines(store: ResultsStore, algorithms: Sequence[str], seeds: Se
     for algorithm in algorithms:
         for seed in seeds:
             for request in evaluation_requests(algorithm, seed):
+                agent = request.agent.rpartition(":")[2]
                 subject = request.suite or request.tasks[0]
-                missing = _missing_checkpoints(request, algorithm, seed)
+                missing = _missing_checkpoints(request)
                 if missing:
-                    say(f"skipped {algorithm} seed {seed} on {subject}: no checkpoint of {', '.join(missing)}")
+                    say(f"skipped {agent} on {subject}: no checkpoint of {', '.join(missing)}")
                     continue
-                result = evaluate(request, store)
-                run_ids.append(result.run.id)
-                say(f"{algorithm} seed {seed} on {subject}: run {result.run.id}")
+                run_id = _evaluate(store, request, say)
+                run_ids.append(run_id)
+                say(f"{agent} on {subject}: run {run_id}")
                 if export is not None:
-                    _write_document(store, result.run.id, export / document_name(algorithm, seed, request))
+                    _write_document(store, run_id, export / document_name(request))
     return run_ids
 
 
 # The reference players of the boards a server evaluates itself, published so a fresh
 # server's social board is not empty: each plays the board's games like any agent.
-BOARD_REFERENCES = {"social-core@1": ("scripted", "gymarena.baselines.scripted.social:make_deaf_agent", "random")}
+BOARD_REFERENCES = {
+    "social-core@1": ("scripted", "gymarena.baselines.scripted.social:make_deaf_agent", "random"),
+    "social-core@2": ("scripted", "gymarena.baselines.scripted.social:make_deaf_agent", "random",
+                      "gymarena.baselines.social_rl.hunter:make_agent", "gymarena.baselines.social_rl.shipped:crew_win",
+                      "gymarena.baselines.social_rl.shipped:crew_speaking"),
+}
 
 
 def board_document_name(suite: str, reference: str) -> str:
-    return f"board-{suite.replace('@', '-')}-{reference.rpartition(':')[2].replace('_', '-')}.json.gz"
+    """``board-social-core-2-crew-speaking.json.gz``: named by the player's name in the board's pool."""
+    from gymarena.suites import load_suite
+
+    names = {o.reference: o.name for task in load_suite(suite).tasks if task.pool for o in task.pool.opponents}
+    player = names.get(reference, reference.rpartition(":")[2].replace("_", "-"))
+    return f"board-{suite.replace('@', '-')}-{player}.json.gz"
 
 
 def evaluate_board_references(store: ResultsStore, export: Path | None, say: Callable[[str], None] = print) -> list[int]:

@@ -129,10 +129,15 @@ class RecipeAgents:
     @property
     def content_digest(self) -> bytes:
         """Every checkpoint this agent can load: its identity."""
+        from gymarena.baselines.algorithms import module
+
         digest = hashlib.sha256()
         for task_id in sorted(self.recipes):
-            path = find_checkpoint(self.recipes[task_id], self.seed)
+            recipe = self.recipes[task_id]
+            path = find_checkpoint(recipe, self.seed)
             digest.update(task_id.encode() + (path.read_bytes() if path else b"-"))
+            code = getattr(module(recipe.algorithm), "code_digest", None)  # our own players' code (crew)
+            digest.update(code() if code is not None else b"")
         return digest.digest()
 
     def __call__(self, task: TaskSpec, observation_space: Any, action_space: Any, device: str = "cpu") -> Any:

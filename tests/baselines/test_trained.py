@@ -173,6 +173,7 @@ def test_baseline_runs_export_and_publish_once_into_a_fresh_database(root, tmp_p
 
 
 def test_the_published_baseline_runs_load_into_a_fresh_database_and_rank_on_quickstart(sqlite_url):
+    from gymarena.baselines import crew
     from gymarena.baselines.algorithms import ALGORITHM_MODULES, baseline_algorithm
     from gymarena.baselines.publish import (
         BOARD_REFERENCES,
@@ -188,7 +189,7 @@ def test_the_published_baseline_runs_load_into_a_fresh_database_and_rank_on_quic
     from gymarena.results import open_store
 
     documents = sorted(PUBLISHED_DIR.glob("*.json.gz"))
-    expected = {document_name(algorithm, seed, request) for algorithm in ALGORITHM_MODULES for seed in range(3)
+    expected = {document_name(request) for algorithm in ALGORITHM_MODULES for seed in range(3)
                 for request in evaluation_requests(algorithm, seed)}
     expected |= {board_document_name(suite, reference) for suite, references in BOARD_REFERENCES.items()
                  for reference in references}
@@ -199,16 +200,25 @@ def test_the_published_baseline_runs_load_into_a_fresh_database_and_rank_on_quic
         runs = [store.get_run(run_id) for run_id in run_ids]
         assert all(run.status == "complete" and run.episode_count > 0 for run in runs)
         # each training seed's checkpoint is one training run of its algorithm, as the recipes are today
-        for algorithm in ALGORITHM_MODULES:
+        for algorithm in ("ppo", "dqn", "sac"):
             assert {run.algorithm for run in runs if run.agent.name.startswith(algorithm)} == {baseline_algorithm(algorithm)}
-        # the social board's reference players, ranked there out of the box
+        for recipe in crew.RECIPES:  # and each crew recipe's, of its condition
+            agent = recipe.name.replace("-", "_")
+            assert {run.algorithm for run in runs if run.agent.name.startswith(agent)} == {crew.identity(recipe)}
+        # the social boards' reference players, ranked there out of the box, and the trained crews beside them
         social = social_board(store, "social-core@1", reps=50)
-        assert {e.pool_member for e in social.entries} == {"scripted", "scripted-deaf", "random"}
-        # three algorithm entries, each over its three training runs wherever they were evaluated
+        assert {e.pool_member for e in social.entries} == {"scripted", "scripted-deaf", "random", None}
+        assert {e.agent for e in social.entries if e.pool_member is None} == {
+            f"{recipe.name.replace('-', '_')}_seed{seed}" for recipe in crew.RECIPES for seed in range(3)}
+        second = social_board(store, "social-core@2", reps=50)
+        assert {e.pool_member for e in second.entries} == {"scripted", "scripted-deaf", "random", "hunter", "crew-win",
+                                                           "crew-speaking", None}
+        # an algorithm entry each, over its three training runs wherever they were evaluated
         algorithms = algorithms_page(store, reps=200)["algorithms"]
-        assert [a["name"] for a in algorithms] == ["DQN", "PPO", "SAC"]
+        assert [a["name"] for a in algorithms] == ["CREW-PPO-LISTENING", "CREW-PPO-SPEAKING", "CREW-PPO-WIN", "DQN",
+                                                   "PPO", "SAC"]
         assert all(subject["runs"] == 3 for a in algorithms for subject in a["subjects"])
-        sac = {subject["subject"]: subject for subject in algorithms[2]["subjects"]}
+        sac = {subject["subject"]: subject for subject in algorithms[-1]["subjects"]}
         assert set(sac) == {"mujoco/Hopper-v5", "mujoco/InvertedPendulum-v5"}
         hopper = sac["mujoco/Hopper-v5"]["iqm"]
         assert hopper["low"] <= hopper["point"] <= hopper["high"]  # a CI over the three runs

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ class TrainedCrewmate:
         return self.crew.decide([(self.memory, observation)])[0][0]
 
 
-def crew_agent(path: Path, agent_ids: Any, task_rules: dict[str, Any]) -> PerAgent:
+def crew_agent(path: Path, agent_ids: Any, task_rules: Mapping[str, Any]) -> PerAgent:
     """Every seat (``agent_ids``: the seat names, or the task's multi-agent action space) of
     a table played from a checkpoint, for a task with these rules (the policy's features are
     laid out for the rules it was trained on: they must match)."""
