@@ -33,8 +33,8 @@ def quiet(_: str) -> None:
 def test_every_recipe_names_a_known_task_and_states_its_budget_and_wall_time():
     for recipe in recipes().values():
         get_task(recipe.task)
-        assert recipe.total_steps > 0
-        assert "steps" in recipe.about and ("min" in recipe.about or " s " in recipe.about), recipe.name
+        assert recipe.budget > 0 and recipe.unit in ("steps", "games")
+        assert recipe.unit in recipe.about and ("min" in recipe.about or " s " in recipe.about), recipe.name
 
 
 def test_a_trained_checkpoint_evaluates_as_a_file_and_as_the_algorithms_agent(root, store):
@@ -155,7 +155,7 @@ def test_baseline_runs_export_and_publish_once_into_a_fresh_database(root, tmp_p
     said = []
     [run_id] = evaluate_baselines(store, ["ppo"], (0,), tmp_path / "published", say=said.append)
     assert store.get_run(run_id).suite == "quickstart@1"  # PPO has a recipe for each of its tasks
-    assert any("skipped ppo seed 0 on minigrid/Empty-8x8-v0: no checkpoint of ppo-minigrid-empty" in line for line in said)
+    assert any("skipped ppo_seed0 on minigrid/Empty-8x8-v0: no checkpoint of ppo-minigrid-empty" in line for line in said)
     [document] = (tmp_path / "published").iterdir()
     assert document.name == "ppo-seed0-quickstart.json.gz"
 
