@@ -678,7 +678,7 @@ def baselines_train_command(
 
 @baselines_app.command("evaluate")
 def baselines_evaluate_command(
-    algorithms: str = typer.Option("ppo,dqn,sac", "--algorithms", help="Comma-separated algorithms whose checkpoints to evaluate."),
+    algorithms: str = typer.Option("ppo,dqn,sac,crew", "--algorithms", help="Comma-separated algorithms whose checkpoints to evaluate."),
     seeds: str = typer.Option("0-2", "--seeds", help="Training seeds such as 0-2."),
     export: Path | None = typer.Option(None, "--export", help="Also write each run as a gzipped document in this directory."),
     boards: bool = typer.Option(False, "--boards", help="Also play the social board's reference players on its games."),
