@@ -29,6 +29,8 @@ PUBLISHED_HASHES = {
     "mujoco-InvertedPendulum-v5": "9b938eba0d2f7be1a9db7768a6313f1bc2a084c7684c53a63a9239f214727707",
     # the social board's reference players: the pool's code is in the protocol
     "social-core@1": "308a38458451a3cbb66200adc460ff13065552d4b9eb773c66a87ad5a179325e",
+    # ... and version 2's, with the trained crews whose weights ship (gymarena/baselines/social_rl/shipped/)
+    "social-core@2": "46900f318353615aefe6f0c1e69eb5be1a49fe7b68bc6d89c392559f4c7fbf5f",
 }
 VERSIONS = {"gymnasium": "1.2.0"}
 # The simulators gymarena ships are versioned by their source's digest, which every result of
@@ -82,12 +84,15 @@ def test_the_shipped_simulators_keep_their_source_digests():
             "update the pin; if not, restore the files")
 
 
-def test_the_social_boards_installed_protocol_is_the_one_its_published_players_ran_under():
+def test_the_social_boards_installed_protocols_are_the_ones_their_published_players_ran_under():
     from gymarena.protocol import suite_protocol
 
-    assert suite_protocol("social-core@1").hash == PUBLISHED_HASHES["social-core@1"], (
-        "the pool's pinned code moved (the built-in `scripted` agent is every file of gymarena/baselines/scripted/): "
-        "new players belong elsewhere, or the board needs a new version")
+    for board in ("social-core@1", "social-core@2"):
+        assert suite_protocol(board).hash == PUBLISHED_HASHES[board], (
+            f"{board}: the pool's pinned code moved (the built-in `scripted` agent is every file of "
+            "gymarena/baselines/scripted/; a trained crew is its shipped weights and the social_rl modules that play "
+            "it, gymarena/baselines/social_rl/shipped.py): new players belong elsewhere, or the board needs a new "
+            "version")
 
 
 def test_adates_code_is_pinned_in_its_own_task_only():
