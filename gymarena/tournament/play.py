@@ -83,7 +83,7 @@ def _play_task(protocol: TaskProtocol, keys: list[EpisodeKey], source: AgentSour
         observation_spaces, action_spaces = agent_spaces(env)
         checks = action_checks(action_spaces)
         tested = source.make(task, observation_spaces, action_spaces)
-        made = {name: o.make(task, observation_spaces, action_spaces) for name, o in opponents.items()}
+        made = {name: _made(name, o, task, observation_spaces, action_spaces) for name, o in opponents.items()}
         for key in keys:
             opponent, role = task.pool.matchup(key.episode)
             record = run_parallel_episode(env, Matchup(tested, made[opponent.name], role), task, key, checks, source.name)
@@ -91,6 +91,17 @@ def _play_task(protocol: TaskProtocol, keys: list[EpisodeKey], source: AgentSour
             put(record)
     finally:
         env.close()
+
+
+def _made(name: str, opponent: AgentSource, task: Any, observation_spaces: Any, action_spaces: Any) -> Any:
+    """A pool player for the task; one that imports what is not installed here says what to install."""
+    try:
+        return opponent.make(task, observation_spaces, action_spaces)
+    except GymarenaError as exc:
+        if not isinstance(exc.__cause__, ImportError):
+            raise
+        raise GymarenaError(f"the pool's player {name!r} cannot play here: {exc}; install what it imports (the "
+                            "trained crews of social-core@2 need torch: pip install 'gymarena[baselines]')") from None
 
 
 def social_suite(request: Any) -> Suite | None:

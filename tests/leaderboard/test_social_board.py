@@ -12,6 +12,7 @@ from leaderboard_data import agent_package, eventually, upload_agent
 from typer.testing import CliRunner
 
 from gymarena.cli import app as cli
+from gymarena.errors import GymarenaError
 from gymarena.leaderboard.packages import pack_directory
 from gymarena.leaderboard.social import rank_social
 from gymarena.protocol import suite_protocol
@@ -81,6 +82,16 @@ def test_the_pool_is_pinned_in_the_protocol_and_each_game_has_its_opponent_and_r
     other.mkdir()
     deaf = "gymarena.baselines.scripted.social:make_deaf_agent"
     assert suite_protocol(_small_suite(other, random=deaf)).hash != suite_protocol(str(suite.path)).hash
+
+
+def test_a_pool_player_whose_packages_are_missing_says_what_to_install(sqlite_url, tmp_path):
+    player = tmp_path / "needs_torch.py"
+    player.write_text("def make_agent(task, observation_space, action_space):\n    import torchh  # noqa\n")
+    suite = load_suite(_small_suite(tmp_path, random=f"{player}:make_agent"))
+    with ResultsStore(sqlite_url) as store, pytest.raises(GymarenaError) as raised:
+        evaluate_social_suite(store, suite, "scripted", say=quiet)
+    assert "the pool's player 'random' cannot play here" in str(raised.value)
+    assert "pip install 'gymarena[baselines]'" in str(raised.value) and "\n" not in str(raised.value)
 
 
 def test_scripted_players_outrank_random_ones_with_per_role_win_rates(store, tmp_path):
