@@ -107,7 +107,8 @@ def test_every_familys_board_in_the_browser(boards_url, page):
     page.goto(f"{boards_url}/suites/social-core@1")
     page.wait_for_selector("table#ranking")
     players = _agents(page)
-    assert sorted(players) == ["make_deaf_agent", "random", "scripted"] and players[-1] == "random"
+    trained = [f"social_{condition}_seed{seed}" for condition in ("listening", "speaking", "win") for seed in range(3)]
+    assert sorted(players) == ["make_deaf_agent", "random", "scripted", *trained] and players[-1] == "random"
     matrix = page.locator("figure.cross-play svg").last
     assert matrix.is_visible() and "against each pool player" in matrix.inner_html()
     assert matrix.bounding_box()["width"] > 300
@@ -128,7 +129,8 @@ def test_every_familys_board_in_the_browser(boards_url, page):
 
     page.get_by_role("link", name="algorithms").click()
     page.wait_for_selector("table#algorithms")
-    assert set(page.locator("table#algorithms td.algorithm").all_inner_texts()) == {"DQN", "PPO", "SAC"}
+    assert set(page.locator("table#algorithms td.algorithm").all_inner_texts()) == {
+        "DQN", "PPO", "SAC", "CREW-PPO-WIN", "CREW-PPO-LISTENING", "CREW-PPO-SPEAKING"}
     hopper = page.locator("table#algorithms tr", has_text="mujoco/Hopper-v5")
     assert hopper.locator("td.runs").inner_text().startswith("3 (")
     page.screenshot(path=ARTIFACTS / "algorithms.png", full_page=True)
