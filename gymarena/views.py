@@ -253,7 +253,10 @@ def social_shown(ranking: Any) -> Shown:
         return "-" if not found or not found[0].games else (
             f"{found[0].win_rate:.2f} [{found[0].low:.2f}, {found[0].high:.2f}] ({found[0].games})")
 
-    rows = [{"rank": e.rank, "agent": e.agent, "kind": e.kind, "rating": f"{e.rating:.0f}",
+    def named(entry: Any) -> str:  # a pool member by the pool's name too (`make_agent` alone says little)
+        return entry.agent if entry.pool_member in (None, entry.agent) else f"{entry.agent} (pool: {entry.pool_member})"
+
+    rows = [{"rank": e.rank, "agent": named(e), "kind": e.kind, "rating": f"{e.rating:.0f}",
              "95% interval": "-" if e.rating_low is None else f"[{e.rating_low:.0f}, {e.rating_high:.0f}]",
              "as crewmate": role(e, "crewmate"), "as impostor": role(e, "impostor"), "games": e.games,
              "date": e.date.strftime("%Y-%m-%d")} for e in ranking.entries]

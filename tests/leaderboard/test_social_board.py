@@ -199,3 +199,15 @@ def test_the_cli_plays_and_shows_a_social_board(sqlite_url, tmp_path):
     assert board["board"] == "social" and [e["agent"] for e in board["entries"]] == ["scripted", "random"]
     table = runner.invoke(cli, ["leaderboard", "--suite", path, "--db", sqlite_url]).stdout
     assert "Bradley-Terry" in table and "as crewmate" in table
+
+
+def test_the_board_table_names_a_pool_member_by_its_name_in_the_pool(sqlite_url, tmp_path):
+    deaf = "gymarena.baselines.scripted.social:make_deaf_agent"
+    path = _small_suite(tmp_path, random=deaf)  # the pool calls the deaf players "random" here
+    runner = CliRunner()
+    played = runner.invoke(cli, ["eval", "--suite", path, "--agent", deaf, "--db", sqlite_url])
+    assert played.exit_code == 0, played.output
+    table = runner.invoke(cli, ["leaderboard", "--suite", path, "--csv", "--db", sqlite_url]).stdout
+    assert "make_deaf_agent (pool: random)" in table
+    board = json.loads(runner.invoke(cli, ["leaderboard", "--suite", path, "--json", "--db", sqlite_url]).stdout)
+    assert [(e["agent"], e["pool_member"]) for e in board["entries"]] == [("make_deaf_agent", "random")]
