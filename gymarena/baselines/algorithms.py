@@ -53,12 +53,17 @@ def baseline_algorithm(algorithm: str) -> AlgorithmIdentity:
     """The identity every trained checkpoint of one of gymarena's baseline algorithms is a
     training run of: its name, and the digest of its recipes (tasks, budgets, arguments),
     so that retuned recipes make another entry."""
-    from dataclasses import asdict
-
     from gymarena.protocol import digest
 
-    recipes_of = [[r.name, r.task, repr(sorted(asdict(r.args).items()))] for r in module(algorithm).RECIPES]
-    return AlgorithmIdentity(algorithm.upper(), BASELINE_VERSION, digest(recipes_of))
+    return AlgorithmIdentity(algorithm.upper(), BASELINE_VERSION,
+                             digest([recipe_fields(r) for r in module(algorithm).RECIPES]))
+
+
+def recipe_fields(recipe: Recipe) -> list[str]:
+    """What a recipe's identity covers: its name, task and arguments."""
+    from dataclasses import asdict
+
+    return [recipe.name, recipe.task, repr(sorted(asdict(recipe.args).items()))]
 
 
 def recipe_algorithm(recipe: Recipe) -> AlgorithmIdentity:

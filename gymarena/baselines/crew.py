@@ -67,9 +67,10 @@ def crew_win_rate(policy: Any, args: SocialTrainArgs, seeds: range = EVALUATION_
 
 
 def write_checkpoint(recipe: Recipe, args: SocialTrainArgs, policy: Any, wall_seconds: float,
-                     root: Path | None = None) -> Path:
+                     root: Path | None = None) -> tuple[Path, float]:
     """Save a trained policy as the recipe's checkpoint of ``args.seed``, with its training
-    record (evaluated first: a record always describes the policy beside it)."""
+    record (evaluated first: a record always describes the policy beside it); the
+    checkpoint and the crew's win rate."""
     from gymarena import provenance
     from gymarena.baselines.social_rl.player import save_policy
     from gymarena.wrappers import family_of, simulator_versions
@@ -84,7 +85,7 @@ def write_checkpoint(recipe: Recipe, args: SocialTrainArgs, policy: Any, wall_se
         "provenance": provenance.collect(sorted(simulator_versions(family_of(get_task(recipe.task)).name))),
     }
     (directory / TRAINING_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    return path
+    return path, rate
 
 
 def train(recipe: Recipe, seed: int, root: Path | None, games: int | None, say: Callable[[str], None]) -> Path:
@@ -105,8 +106,7 @@ def train(recipe: Recipe, seed: int, root: Path | None, games: int | None, say: 
 
     run = train_crew(args, say=progress)
     wall_seconds = time.perf_counter() - started
-    path = write_checkpoint(recipe, args, run.policy, wall_seconds, root)
-    rate = json.loads((path.parent / TRAINING_FILE).read_text())["crew_win"]
+    path, rate = write_checkpoint(recipe, args, run.policy, wall_seconds, root)
     say(f"{label}: {args.games} games in {wall_seconds:.0f} s, crew win rate {rate:.3f}")
     return path
 
@@ -114,11 +114,10 @@ def train(recipe: Recipe, seed: int, root: Path | None, games: int | None, say: 
 def identity(recipe: Recipe) -> AlgorithmIdentity:
     """The algorithm each seed's checkpoint of a crew recipe is a training run of: one per
     condition (the paper's three training methods), named by it, with its arguments' digest."""
-    from gymarena.baselines.algorithms import BASELINE_VERSION
+    from gymarena.baselines.algorithms import BASELINE_VERSION, recipe_fields
     from gymarena.protocol import digest
 
-    return AlgorithmIdentity(f"CREW-PPO-{recipe.args.condition.upper()}", BASELINE_VERSION,
-                             digest([recipe.name, recipe.task, repr(sorted(dataclasses.asdict(recipe.args).items()))]))
+    return AlgorithmIdentity(f"CREW-PPO-{recipe.args.condition.upper()}", BASELINE_VERSION, digest(recipe_fields(recipe)))
 
 
 def code_digest() -> bytes:
