@@ -124,8 +124,8 @@ def train_and_evaluate(condition: str, seed: int, train_games: int, held_out: li
     import dataclasses
 
     from gymarena.baselines.algorithms import get_recipe
-    from gymarena.baselines.crew import write_checkpoint
-    from gymarena.baselines.social_rl.training import IMPOSTORS, evaluate, train
+    from gymarena.baselines.crew import held_out_games, write_checkpoint
+    from gymarena.baselines.social_rl.training import train
     from gymarena.baselines.training import set_torch_threads
 
     set_torch_threads()
@@ -136,7 +136,7 @@ def train_and_evaluate(condition: str, seed: int, train_games: int, held_out: li
     seconds = time.perf_counter() - start
     if save is not None:
         write_checkpoint(recipe, args, run.policy, seconds, save)
-    return seconds, [m for impostor in IMPOSTORS for m in evaluate(run.policy, held_out, impostor, {})]
+    return seconds, held_out_games(run.policy, held_out, args.rules)
 
 
 def ablation(train_games: int, train_seeds: int, eval_games: int, jobs: int = 1,

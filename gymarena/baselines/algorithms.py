@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any
 
 from gymarena.baselines.training import Recipe
 from gymarena.errors import GymarenaError
@@ -18,6 +19,19 @@ ALGORITHM_MODULES = {"ppo": "gymarena.baselines.ppo", "dqn": "gymarena.baselines
 def module(algorithm: str) -> ModuleType:
     """The module holding an algorithm's ``build`` and recipes."""
     return importlib.import_module(ALGORITHM_MODULES[algorithm])
+
+
+# What an algorithm module may define beside its RECIPES to replace the Stable-Baselines3 way
+# (the crew recipes define them all): CHECKPOINT_FILE, train(recipe, seed, root, budget, say),
+# agent(path, task, observation_space, action_space, device), identity(recipe), code_digest()
+# and BOARDS (the social boards its checkpoints are evaluated on).
+HOOKS = ("CHECKPOINT_FILE", "train", "agent", "identity", "code_digest", "BOARDS")
+
+
+def hook(algorithm: str, name: str) -> Any:
+    """The algorithm module's own ``name`` (one of HOOKS), or None where it has none."""
+    assert name in HOOKS, name
+    return getattr(module(algorithm), name, None)
 
 
 def recipes() -> dict[str, Recipe]:
@@ -69,5 +83,5 @@ def recipe_fields(recipe: Recipe) -> list[str]:
 def recipe_algorithm(recipe: Recipe) -> AlgorithmIdentity:
     """The identity a recipe's checkpoints are training runs of: its module's ``identity``
     (the crew recipes: one per condition), else its algorithm's."""
-    own = getattr(module(recipe.algorithm), "identity", None)
+    own = hook(recipe.algorithm, "identity")
     return own(recipe) if own is not None else baseline_algorithm(recipe.algorithm)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,12 +58,16 @@ def social_speaking() -> SocialTrainArgs:
 RECIPES = [recipe(TASK, "crew", make_args, unit="games") for make_args in (social_win, social_listening, social_speaking)]
 
 
-def crew_win_rate(policy: Any, args: SocialTrainArgs, seeds: range = EVALUATION_SEEDS) -> float:
-    """The crew's win rate over ``seeds`` against each impostor of the pool it trained against."""
+def held_out_games(policy: Any, seeds: Sequence[int], rules: dict[str, Any]) -> list[dict]:
+    """Each game's metrics over ``seeds`` against each impostor of the pool crews train against."""
     from gymarena.baselines.social_rl.training import evaluate
 
-    wins = [m["crew_win"] for impostor in IMPOSTORS for m in evaluate(policy, list(seeds), impostor, args.rules)]
-    return float(np.mean(wins))
+    return [m for impostor in IMPOSTORS for m in evaluate(policy, list(seeds), impostor, rules)]
+
+
+def crew_win_rate(policy: Any, args: SocialTrainArgs, seeds: range = EVALUATION_SEEDS) -> float:
+    """The crew's win rate over ``seeds`` against each impostor of the pool it trained against."""
+    return float(np.mean([m["crew_win"] for m in held_out_games(policy, seeds, args.rules)]))
 
 
 def write_checkpoint(recipe: Recipe, args: SocialTrainArgs, policy: Any, wall_seconds: float,

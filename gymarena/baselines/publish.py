@@ -39,9 +39,9 @@ def evaluation_requests(algorithm: str, seed: int) -> list[EvalRequest]:
     """What a seed's checkpoints are evaluated on: an algorithm whose module names ``BOARDS``
     (the crew recipes) plays each recipe on each of those social boards; the others, the
     suites their recipes cover whole, then their other recipes' tasks alone."""
-    from gymarena.baselines.algorithms import module, recipe_algorithm
+    from gymarena.baselines.algorithms import hook, module, recipe_algorithm
 
-    boards = getattr(module(algorithm), "BOARDS", None)
+    boards = hook(algorithm, "BOARDS")
     if boards:
         return [EvalRequest(suite=board, agent=agent_reference(r.name, seed), algorithm=recipe_algorithm(r))
                 for r in module(algorithm).RECIPES for board in boards]

@@ -9,8 +9,8 @@ Two ways in:
   for another training seed; a recipe name such as ``sac_hopper_j4`` or ``social_speaking``
   for one recipe): per task, the checkpoint of the recipe for the task (trained by
   ``gymarena baselines train``); the crew recipes' checkpoints play every seat of a social
-  deduction table (:mod:`gymarena.baselines.crew`). Its identity covers every checkpoint it can load, so a retrained checkpoint is
-  a different agent.
+  deduction table (:mod:`gymarena.baselines.crew`). Its identity covers every checkpoint it
+  can load, so a retrained checkpoint is a different agent.
 """
 
 from __future__ import annotations
@@ -129,25 +129,25 @@ class RecipeAgents:
     @property
     def content_digest(self) -> bytes:
         """Every checkpoint this agent can load: its identity."""
-        from gymarena.baselines.algorithms import module
+        from gymarena.baselines.algorithms import hook
 
         digest = hashlib.sha256()
         for task_id in sorted(self.recipes):
             recipe = self.recipes[task_id]
             path = find_checkpoint(recipe, self.seed)
             digest.update(task_id.encode() + (path.read_bytes() if path else b"-"))
-            code = getattr(module(recipe.algorithm), "code_digest", None)  # our own players' code (crew)
+            code = hook(recipe.algorithm, "code_digest")  # our own players' code (crew)
             digest.update(code() if code is not None else b"")
         return digest.digest()
 
     def __call__(self, task: TaskSpec, observation_space: Any, action_space: Any, device: str = "cpu") -> Any:
         """The agent of the task's checkpoint: its algorithm module's ``agent`` (the crew
         recipes' players), else the SB3 model acting greedily."""
-        from gymarena.baselines.algorithms import module
+        from gymarena.baselines.algorithms import hook
 
         path = self.checkpoint(task.id)
         algorithm = self.recipes[task.id].algorithm
-        own = getattr(module(algorithm), "agent", None)
+        own = hook(algorithm, "agent")
         if own is not None:
             return own(path, task, observation_space, action_space, device)
         return CheckpointAgent(load_model(path, algorithm, device), observation_space, str(path))

@@ -161,7 +161,7 @@ def checkpoint_file(recipe: Recipe) -> str:
     """The name of a recipe's checkpoint file: its algorithm module's, else SB3's."""
     from gymarena.baselines import algorithms
 
-    return str(getattr(algorithms.module(recipe.algorithm), "CHECKPOINT_FILE", CHECKPOINT_FILE))
+    return str(algorithms.hook(recipe.algorithm, "CHECKPOINT_FILE") or CHECKPOINT_FILE)
 
 
 def find_checkpoint(recipe: Recipe, seed: int, root: Path | None = None) -> Path | None:
@@ -222,7 +222,7 @@ def train(recipe: Recipe, seed: int, root: Path | None = None, total_steps: int 
     from gymarena.baselines import algorithms
     from gymarena.wrappers import family_of, simulator_versions
 
-    own = getattr(algorithms.module(recipe.algorithm), "train", None)
+    own = algorithms.hook(recipe.algorithm, "train")
     if own is not None:
         return own(recipe, seed, root, total_steps, say)
     threads = set_torch_threads()
