@@ -643,12 +643,13 @@ app.add_typer(baselines_app, name="baselines")
 @baselines_app.command("list")
 def baselines_list_command(as_json: AsJson = False, as_csv: AsCsv = False) -> None:
     """The recipes, their budgets and the seeds trained here (score and wall time of each); --json adds each recipe's docstring."""
+    from gymarena.baselines.algorithms import unavailable
     from gymarena.baselines.catalog import recipe_rows
     from gymarena.views import recipes_shown
 
     _one_format(as_json, as_csv)
     with reported_errors():
-        show(recipes_shown(recipe_rows()), as_json, as_csv)
+        show(recipes_shown(recipe_rows(), list(unavailable().values())), as_json, as_csv)
 
 
 @baselines_app.command("train")

@@ -36,8 +36,9 @@ def _check_dataset_id(dataset_id: str) -> None:
         return
     try:
         parse_dataset_id(dataset_id)
-    except ValueError as exc:
-        raise GymarenaError(f"dataset id {dataset_id!r} is malformed: {exc}"[:400]) from None
+    except (ValueError, TypeError):  # Minari raises TypeError for an id without a version
+        raise GymarenaError(f"dataset id {dataset_id!r} is malformed: write it as [namespace/]name-vN, "
+                            "e.g. cartpole/random-v0") from None
 
 
 def record_dataset(task_id: str, agent_reference: str, dataset_id: str, seeds: tuple[int, ...], episodes: int,

@@ -369,10 +369,11 @@ def dataset_stats_shown(stats: dict[str, Any]) -> Shown:
 RECIPE_COLUMNS = ["recipe", "task", "algorithm", "budget", "checkpoints", "score", "wall s"]
 
 
-def recipes_shown(rows: list[dict[str, Any]]) -> Shown:
+def recipes_shown(rows: list[dict[str, Any]], unavailable: Sequence[str] = ()) -> Shown:
+    """The recipes' table; ``unavailable``: a line per algorithm whose recipes cannot load here."""
     title = ("baseline recipes (score at training's end per trained seed: the greedy return over 10 episodes; "
              "for crew recipes the crew's win rate over 100 games per impostor)")
-    return Shown(rows, tables=(Table(rows, RECIPE_COLUMNS, title),))
+    return Shown(rows, tables=(Table(rows, RECIPE_COLUMNS, title),), notes=tuple(unavailable))
 
 
 def checkpoints_shown(paths: Sequence[Any]) -> Shown:

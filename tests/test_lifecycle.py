@@ -146,6 +146,8 @@ def test_runs_are_deleted_with_their_episodes_and_prune_takes_failed_and_interru
 @pytest.mark.parametrize("args, message", [
     (["dataset", "record", "--task", "classic/CartPole-v1", "--id", "bad id!", "--episodes", "1"],
      "dataset id 'bad id!' is malformed"),
+    (["dataset", "record", "--task", "classic/CartPole-v1", "--id", "badid", "--episodes", "1"],
+     "dataset id 'badid' is malformed: write it as [namespace/]name-vN"),  # Minari raises TypeError here
 ])
 def test_bad_input_without_a_database_is_one_line(args, message):
     _one_line_error(gymarena(*args), message)

@@ -7,18 +7,43 @@ from types import ModuleType
 from typing import Any
 
 from gymarena.baselines.training import Recipe
-from gymarena.errors import GymarenaError
+from gymarena.errors import GymarenaError, MissingExtraError
 from gymarena.records import AlgorithmIdentity
 
 BASELINE_VERSION = "gymarena-baselines"
 
 ALGORITHM_MODULES = {"ppo": "gymarena.baselines.ppo", "dqn": "gymarena.baselines.dqn", "sac": "gymarena.baselines.sac",
                      "crew": "gymarena.baselines.crew"}
+# The extras an algorithm's recipe module needs to be imported at all (the SB3 recipes import
+# nothing optional until they train; the crew recipes' arguments live beside the social game).
+ALGORITHM_EXTRAS = {"crew": "social,baselines"}
 
 
 def module(algorithm: str) -> ModuleType:
-    """The module holding an algorithm's ``build`` and recipes."""
-    return importlib.import_module(ALGORITHM_MODULES[algorithm])
+    """The module holding an algorithm's ``build`` and recipes; a one-line error naming the
+    extras to install where its optional dependencies are missing."""
+    try:
+        return importlib.import_module(ALGORITHM_MODULES[algorithm])
+    except MissingExtraError as error:  # a simulator family's own missing-extra error
+        reason = f"the {error.family} {error.what} is not installed"
+    except ModuleNotFoundError as error:
+        if (error.name or "").startswith("gymarena"):
+            raise
+        reason = f"no module {error.name!r}"
+    extras = ALGORITHM_EXTRAS.get(algorithm, "baselines")
+    raise GymarenaError(f"the {algorithm} recipes cannot be loaded here ({reason}): pip install 'gymarena[{extras}]'")
+
+
+def unavailable() -> dict[str, str]:
+    """Algorithm -> why its recipes cannot be loaded here (the extras to install), for those
+    whose optional dependencies are missing: one family's recipes never need another's."""
+    missing = {}
+    for algorithm in ALGORITHM_MODULES:
+        try:
+            module(algorithm)
+        except GymarenaError as error:
+            missing[algorithm] = str(error)
+    return missing
 
 
 # What an algorithm module may define beside its RECIPES to replace the Stable-Baselines3 way
@@ -35,8 +60,10 @@ def hook(algorithm: str, name: str) -> Any:
 
 
 def recipes() -> dict[str, Recipe]:
-    """Every recipe by name, in the order their modules list them."""
-    return {r.name: r for algorithm in ALGORITHM_MODULES for r in module(algorithm).RECIPES}
+    """Every recipe that can be loaded here by name, in the order their modules list them
+    (:func:`unavailable` says which algorithms are left out and why)."""
+    missing = unavailable()
+    return {r.name: r for algorithm in ALGORITHM_MODULES if algorithm not in missing for r in module(algorithm).RECIPES}
 
 
 def get_recipe(name: str) -> Recipe:
@@ -44,7 +71,8 @@ def get_recipe(name: str) -> Recipe:
     try:
         return known[name]
     except KeyError:
-        raise GymarenaError(f"no baseline recipe {name!r}; known: {', '.join(known)}") from None
+        hint = "".join(f"; {reason}" for reason in unavailable().values())
+        raise GymarenaError(f"no baseline recipe {name!r}; known: {', '.join(known)}{hint}") from None
 
 
 def task_recipes(algorithm: str) -> dict[str, Recipe]:

@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from gymarena.baselines.algorithms import ALGORITHM_MODULES, baseline_algorithm, task_recipes
+from gymarena.baselines.algorithms import ALGORITHM_MODULES, baseline_algorithm, task_recipes, unavailable
 from gymarena.baselines.training import find_checkpoint
 from gymarena.errors import GymarenaError
 from gymarena.results import ResultsStore
@@ -92,7 +92,11 @@ def evaluate_baselines(store: ResultsStore, algorithms: Sequence[str], seeds: Se
     if unknown:
         raise GymarenaError(f"unknown algorithm(s) {', '.join(unknown)}; choose from {', '.join(ALGORITHM_MODULES)}")
     run_ids = []
+    missing_extras = unavailable()
     for algorithm in algorithms:
+        if algorithm in missing_extras:
+            say(f"skipped {algorithm}: {missing_extras[algorithm]}")
+            continue
         for seed in seeds:
             for request in evaluation_requests(algorithm, seed):
                 agent = request.agent.rpartition(":")[2]

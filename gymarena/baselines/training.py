@@ -60,6 +60,9 @@ class Recipe:
         return self.args if budget is None else dataclasses.replace(self.args, **{self.budget_field: budget})
 
 
+NEEDS_BASELINES = "trained baselines need Stable-Baselines3 and torch: pip install 'gymarena[baselines]'"
+
+
 def recipe(task: str, algorithm: str, make_args: Callable[[], Any], unit: str = "steps") -> Recipe:
     """A recipe from the function that makes its arguments (its docstring says the budget)."""
     name = make_args.__name__.replace("_", "-")
@@ -71,7 +74,7 @@ def algorithm_class(algorithm: str) -> Any:
     try:
         import stable_baselines3
     except ImportError:
-        raise GymarenaError("trained baselines need Stable-Baselines3 and torch: pip install 'gymarena[baselines]'") from None
+        raise GymarenaError(NEEDS_BASELINES) from None
     classes = {"ppo": stable_baselines3.PPO, "dqn": stable_baselines3.DQN, "sac": stable_baselines3.SAC,
                "a2c": stable_baselines3.A2C, "td3": stable_baselines3.TD3}
     try:
@@ -179,7 +182,10 @@ def set_torch_threads() -> int:
     networks are small MLPs, for which more threads only add synchronisation (5,000 PPO
     steps on CartPole: about 2 s on one thread, 20-59 s with torch's default on a busy
     2-core machine)."""
-    import torch
+    try:
+        import torch
+    except ImportError:
+        raise GymarenaError(NEEDS_BASELINES) from None
 
     threads = int(os.environ.get(TORCH_THREADS_ENV, "1"))
     torch.set_num_threads(max(1, threads))

@@ -215,9 +215,27 @@ def _die_with_parent() -> None:
         raise SystemExit(0)
 
 
-def run_refresher_process(db_url: str, reps: int, interval: float, stop) -> None:
-    """The refresher process of ``gymarena serve`` (``stop``: a multiprocessing event)."""
+def run_refresher_process(db_url: str, reps: int = RANKING_REPS, interval: float = REFRESH_SECONDS) -> None:
+    """The refresher process of ``gymarena serve``: it refreshes until its standard input
+    closes (serve closes it to stop it; the kernel ends it should serve die)."""
+    import sys
+
     _die_with_parent()
     logging.basicConfig(level=logging.INFO)
+    stop = threading.Event()
+
+    def stop_at_end_of_input() -> None:
+        sys.stdin.buffer.read()
+        stop.set()
+
+    threading.Thread(target=stop_at_end_of_input, name="refresher-stop", daemon=True).start()
     with ResultsStore(db_url) as store:
         RankingRefresher(store, reps).run(stop, interval)
+
+
+if __name__ == "__main__":
+    import os
+
+    from gymarena.leaderboard.server import DB_ENV
+
+    run_refresher_process(os.environ[DB_ENV])

@@ -8,9 +8,10 @@ are computed once, not once per worker, and never in a process that answers page
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 
 from gymarena.errors import MissingExtraError
@@ -58,23 +59,24 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
 
 def _keep_refreshing(db_url: str, stop: threading.Event) -> None:
     """Run the ranking refresher process until ``stop``; one that dies is started again, so
-    the stored rankings never silently stop following new results."""
-    from gymarena.leaderboard.ranking import RANKING_REPS
-    from gymarena.leaderboard.refresher import REFRESH_SECONDS, run_refresher_process
+    the stored rankings never silently stop following new results.
 
-    context = multiprocessing.get_context("spawn")
+    The refresher runs in a session of its own: Ctrl-C, which a terminal sends its whole
+    process group, reaches serve alone (whatever the refresher is doing, starting up
+    included), and serve stops it by closing its standard input."""
+    command = [sys.executable, "-m", "gymarena.leaderboard.refresher"]
     while not stop.is_set():
-        told_to_stop = context.Event()
-        process = context.Process(target=run_refresher_process, args=(db_url, RANKING_REPS, REFRESH_SECONDS, told_to_stop),
-                                  name="gymarena-ranking-refresher", daemon=True)
-        process.start()
-        while process.is_alive() and not stop.is_set():
-            process.join(timeout=1)
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, env={**os.environ, DB_ENV: db_url},
+                                   start_new_session=True)
+        while process.poll() is None and not stop.wait(1):
+            pass
         if stop.is_set():
-            told_to_stop.set()
-            process.join(timeout=30)
-            if process.is_alive():
+            assert process.stdin is not None
+            process.stdin.close()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
                 process.terminate()
             return
-        log.warning("the ranking refresher exited with code %s; starting it again", process.exitcode)
+        log.warning("the ranking refresher exited with code %s; starting it again", process.returncode)
         stop.wait(1)

@@ -129,7 +129,7 @@ def test_serve_runs_one_refresher_beside_its_workers_and_stops_them_all(sqlite_u
         assert [e["superseded_runs"] for e in first["entries"]] == [0, 0]
         children = _descendants(server.pid)
         assert len(children) >= 3  # two workers and the refresher (uvicorn may add a supervisor helper)
-        spawned = [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        spawned = [pid for pid in children if b"gymarena.leaderboard.refresher" in _cmdline(pid)]
         refresher = min(spawned, key=_started_at)  # started before uvicorn's workers
         os.kill(refresher, signal.SIGKILL)  # a refresher that dies is replaced
         eventually(lambda: set(_descendants(server.pid)) - set(children), lambda new: new)
@@ -146,23 +146,29 @@ def test_serve_runs_one_refresher_beside_its_workers_and_stops_them_all(sqlite_u
         time.sleep(0.1)
 
 
+@pytest.mark.parametrize("stopped_by", ["sigterm", "ctrl-c"])
 @pytest.mark.parametrize("when", ["starting", "serving"])
-def test_sigterm_stops_serve_and_its_refresher_whenever_it_comes(sqlite_url, when):
+def test_sigterm_and_ctrl_c_stop_serve_and_its_refresher_whenever_they_come(sqlite_url, when, stopped_by):
     port = _free_port()
+    # its own session: Ctrl-C is SIGINT to the whole process group, as a terminal sends it
     server = subprocess.Popen([sys.executable, "-m", "gymarena", "serve", "--db", sqlite_url, "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         if when == "serving":
             eventually(lambda: _get_json(f"http://127.0.0.1:{port}/api/suites"), lambda page: page is not None)
         else:  # once the refresher process is up, before uvicorn is
             eventually(lambda: _descendants(server.pid), lambda children: any(
-                b"spawn_main" in _cmdline(pid) for pid in children))
+                b"gymarena.leaderboard.refresher" in _cmdline(pid) for pid in children))
         children = _descendants(server.pid)
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
+        if stopped_by == "sigterm":
+            server.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(server.pid, signal.SIGINT)
+        _, stderr = server.communicate(timeout=60)
     finally:
         if server.poll() is None:
             server.kill()
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     deadline = time.monotonic() + 30
     while any(Path(f"/proc/{pid}").exists() for pid in children):
         assert time.monotonic() < deadline, "serve left its refresher behind"
