@@ -6,6 +6,8 @@ it; the CLI prints that line and exits non-zero instead of showing a traceback.
 
 from __future__ import annotations
 
+import re
+
 
 class GymarenaError(Exception):
     """Base class of the errors gymarena reports to its user as one line."""
@@ -85,12 +87,48 @@ MAX_REASON_CHARS = 4_000  # a stored failure reason or log tail: enough to act o
 
 
 def capped(text: str | None, limit: int = MAX_REASON_CHARS) -> str | None:
-    """``text`` cut to ``limit`` characters, saying how much was left out (None stays None).
-    Failure reasons and log tails come from untrusted code: they are stored and shown capped."""
-    if text is None or len(text) <= limit:
+    """``text`` cut to ``limit`` characters, saying how much was left out (None stays None),
+    and storable (:func:`storable`). Failure reasons and log tails come from untrusted code:
+    they are stored and shown capped."""
+    if text is None:
+        return None
+    text = storable(text)
+    if len(text) <= limit:
         return text
     note = f" [... {len(text) - limit + 60:,} more characters cut]"
     return text[: limit - 60] + note
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL, and a surrogate alone (in a str, every one is)
+
+
+def storable(text: str) -> str:
+    """``text`` as every supported database can store it: NUL (which PostgreSQL's text and
+    JSON refuse) and lone surrogates (not UTF-8) replaced by U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
+def unstorable(value: object, where: str = "") -> str | None:
+    """Where a JSON-like value a client sent holds text no database stores (NUL, a lone
+    surrogate), as one line naming the field; None if it holds none. Checked before
+    anything of an upload is accepted: one such string would fail every later write of it."""
+    if isinstance(value, str):
+        found = _UNSTORABLE.search(value)
+        if found is None:
+            return None
+        what = "a NUL character" if found.group() == "\x00" else f"a lone surrogate (U+{ord(found.group()):04X})"
+        return f"{where or 'the text'} holds {what}, which no results database stores: send text without it"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            place = f"{where}.{key}" if where else str(key)
+            problem = unstorable(key, f"a key of {where or 'the document'}") or unstorable(item, place)
+            if problem:
+                return problem
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            if problem := unstorable(item, f"{where}[{index}]"):
+                return problem
+    return None
 
 
 def raised_at(exc: BaseException) -> str:

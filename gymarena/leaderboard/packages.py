@@ -19,12 +19,12 @@ import io
 import re
 import tarfile
 import zlib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import tomllib
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from gymarena.errors import GymarenaError
+from gymarena.errors import GymarenaError, unstorable
 from gymarena.leaderboard.uploads import validation_summary
 
 MANIFEST = "gymarena-agent.toml"
@@ -48,8 +48,10 @@ class Manifest(BaseModel):
     @classmethod
     def _checkpoint_files(cls, value: list[str]) -> list[str]:
         for path in value:
-            if not re.fullmatch(r"[\w.-][\w./-]{0,299}", path) or ".." in path.split("/") or path.startswith("/"):
-                raise ValueError(f"a checkpoint is a file inside the package, e.g. runs/seed0.zip, not {path[:100]!r}")
+            parts = path.split("/")
+            if not re.fullmatch(r"[\w.-][\w./-]{0,299}", path) or any(part in ("", ".", "..") for part in parts):
+                raise ValueError(f"a checkpoint is a file inside the package named by its plain relative path, "
+                                 f"e.g. runs/seed0.zip, not {path[:100]!r}")
         if len(set(value)) != len(value):
             raise ValueError("a checkpoint is listed twice")
         return value
@@ -60,6 +62,14 @@ class Manifest(BaseModel):
         if value.startswith("/") or ".." in value.split(":")[0].split("/"):
             raise ValueError("the entry point must be a file inside the package, e.g. agent.py:make_agent")
         return value
+
+    @model_validator(mode="after")
+    def _storable_and_apart(self) -> Manifest:
+        if problem := unstorable(self.model_dump()):
+            raise ValueError(problem)
+        if self.entry_point.partition(":")[0] in self.checkpoints:
+            raise ValueError("the entry point's file cannot also be a checkpoint (checkpoints are weights, apart from code)")
+        return self
 
 
 def pack_directory(directory: Path) -> bytes:
@@ -160,13 +170,14 @@ def _reading(data: bytes):
 def inspect_archive(data: bytes) -> Manifest:
     """Check an uploaded archive without unpacking it to disk, streaming its members and
     stopping at the first breach of a limit; its manifest."""
-    names: set[str] = set()
+    files: set[str] = set()
     manifest_data: bytes | None = None
     try:
         with _reading(data) as archive:
             for member in _checked(archive):
-                name = member.name.removeprefix("./")
-                names.add(name)
+                name = str(PurePosixPath(member.name.removeprefix("./")))
+                if member.isfile():
+                    files.add(name)
                 if name == MANIFEST:
                     if not member.isfile() or member.size > MAX_MANIFEST_BYTES:
                         raise PackageError(f"the package's {MANIFEST} is not a regular file of at most "
@@ -178,11 +189,11 @@ def inspect_archive(data: bytes) -> Manifest:
     if manifest_data is None:
         raise PackageError(f"the package has no {MANIFEST} at its top level")
     manifest = read_manifest(manifest_data)
-    if manifest.entry_point.partition(":")[0] not in names:
+    if manifest.entry_point.partition(":")[0] not in files:
         raise PackageError(f"the entry point's file {manifest.entry_point.partition(':')[0]!r} is not in the package")
-    absent = [path for path in manifest.checkpoints if path not in names]
+    absent = [path for path in manifest.checkpoints if path not in files]
     if absent:
-        raise PackageError(f"the checkpoint {absent[0]!r} that the manifest lists is not in the package")
+        raise PackageError(f"the checkpoint {absent[0]!r} that the manifest lists is not a file in the package")
     return manifest
 
 

@@ -26,8 +26,9 @@ import math
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from gymarena.errors import unstorable
 from gymarena.protocol import ProtocolError, RunProtocol, TaskProtocol
 from gymarena.records import AgentIdentity, AlgorithmIdentity, EpisodeKey, EpisodeRecord
 from gymarena.results import ResultsStore, RunStart
@@ -93,6 +94,14 @@ class ResultsUpload(BaseModel):
     provenance: dict[str, Any]
     tasks: list[TaskUpload] = Field(min_length=1, max_length=1000)
     episodes: list[EpisodeUpload] = Field(max_length=MAX_EPISODES)
+
+    @model_validator(mode="after")
+    def _storable(self) -> ResultsUpload:
+        """Every text field holds what each supported database stores (checked before anything
+        is accepted: a NUL stored in a JSON field would fail every later write of the page)."""
+        if problem := unstorable(self.model_dump()):
+            raise ValueError(problem)
+        return self
 
 
 def registered_label(given: str) -> str:

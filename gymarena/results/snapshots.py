@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gymarena.errors import storable
 from gymarena.results.models import RankingSnapshotRow, utcnow
 
 if TYPE_CHECKING:
@@ -56,7 +57,10 @@ class RankingSnapshots:
         return RankingSnapshot(row.suite, row.version, row.serial, row.payload, row.html, _utc(row.computed_at))
 
     def put(self, suite: str, version: str, payload: str, html: str) -> int:
-        """Store a suite's page computed from ``version``; returns its serial."""
+        """Store a suite's page computed from ``version``; returns its serial. The page is
+        made storable first (:func:`~gymarena.errors.storable`): a NUL that some run's stored
+        field holds never freezes the suite's page."""
+        payload, html = storable(payload), storable(html)
 
         def work(session: Session) -> int:
             row = session.get(RankingSnapshotRow, suite, with_for_update=True)

@@ -241,6 +241,37 @@ def test_a_member_over_the_size_limit_is_refused_at_its_header(submission_server
         inspect_archive(bomb)
 
 
+def _package(manifest: str, directories: tuple[str, ...] = (), files: tuple[str, ...] = ("agent.py", "runs/x")) -> bytes:
+    """A tar.gz of a package with this manifest, these directories and these (tiny) files."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name in directories:
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.DIRTYPE
+            archive.addfile(info)
+        for name, data in [("gymarena-agent.toml", manifest.encode()), *((f, b"x = 1\n") for f in files)]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("manifest, directories, reason", [
+    ('checkpoints = ["runs/./x"]', (), "plain relative path"),  # failed in the worker as KeyError
+    ('checkpoints = ["runs//x"]', (), "plain relative path"),
+    ('checkpoints = ["runs"]', ("runs",), "'runs' that the manifest lists is not a file"),
+    ('checkpoints = ["agent.py"]', (), "cannot also be a checkpoint"),  # was left out of the code's digest
+    ('version = "1\\u0000"', (), "NUL"),
+])
+def test_a_manifest_the_worker_could_not_play_is_refused_at_upload(manifest, directories, reason):
+    from gymarena.leaderboard.packages import PackageError, inspect_archive
+
+    text = f'name = "a"\nentry_point = "agent.py:make_agent"\n{manifest}\n'
+    with pytest.raises(PackageError, match=reason):
+        inspect_archive(_package(text, directories))
+    assert inspect_archive(_package('name = "a"\nentry_point = "agent.py:make_agent"\ncheckpoints = ["runs/x"]\n'))
+
+
 # -- V13, V14: client text is never a path, huge ids are nothing -------------------------
 
 @pytest.mark.parametrize("suite", ["gymarena/suites/quickstart.toml", "/etc/hostname", "../../etc/passwd", "quickstart"])

@@ -245,3 +245,38 @@ def test_an_uploaded_algorithm_is_checked_like_every_field(server, local_run, al
     client, token, _ = server
     refused = _post(client, token, {**local_run, "algorithm": algorithm})
     assert refused.status_code == 422 and "algorithm" in refused.json()["detail"]
+
+
+@pytest.mark.parametrize("field, tamper", [
+    ("algorithm.version", lambda p: p.update(algorithm={"name": "ppo", "version": "1\x00"})),
+    ("agent.name", lambda p: p["agent"].update(name="evil\x00")),
+    ("agent.version", lambda p: p["agent"].update(version="\x00")),
+    ("a key of provenance", lambda p: p.update(provenance={"k\x00": 1})),
+    ("episodes[0].extra.note", lambda p: p["episodes"][0].update(extra={"note": "a\x00b"})),
+])
+def test_text_no_database_stores_is_refused_before_anything_is_accepted(server, local_run, field, tamper):
+    """N1: a NUL accepted into a JSON field froze the suite's page on PostgreSQL (every later
+    write of it failed), and one in the agent's name was a 500. Refused, naming the field;
+    the next clean upload is ranked."""
+    client, token, _ = server
+    payload = copy.deepcopy(local_run)
+    tamper(payload)
+    refused = _post(client, token, payload)
+    assert refused.status_code == 422 and field in refused.json()["detail"] and "NUL" in refused.json()["detail"]
+    answer = _post(client, token, local_run)
+    assert answer.status_code == 201, answer.text
+    ranking = eventually(lambda: client.get("/api/suites/quickstart@1").json(), lambda page: page["entries"])
+    assert [e["run"] for e in ranking["entries"]] == [answer.json()["run"]]
+
+
+def test_a_stored_field_no_page_can_hold_never_freezes_the_page(db_url):
+    """A run stored before uploads were checked (or by a path that does not check) whose
+    algorithm version holds a NUL: its suite's page is still written and served."""
+    from gymarena.leaderboard.refresher import RankingRefresher
+    from gymarena.records import AlgorithmIdentity
+
+    with ResultsStore(db_url) as store:
+        evaluate(EvalRequest(suite="quickstart", algorithm=AlgorithmIdentity("ppo", "v\x00", "")), store)
+        assert RankingRefresher(store, reps=200).refresh("quickstart@1")
+        (entry,) = store.snapshots.get("quickstart@1").data()["entries"]
+        assert entry["agent"] == "ppo" and "\x00" not in store.snapshots.get("quickstart@1").html
