@@ -13,11 +13,10 @@ protocol breach or the submission's deadline fails that submission with the reas
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import logging
-import os
 import shutil
-import socket
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from gymarena.leaderboard.packages import Manifest, package_digests, unpack
 from gymarena.leaderboard.sandbox import Limits, SandboxedAgent, require_sandbox, submission_budget, tail
 from gymarena.records import AlgorithmIdentity
 from gymarena.results import ResultsStore
+from gymarena.results.heartbeat import Heartbeat, this_process
 from gymarena.results.submissions import SubmissionInfo
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,8 @@ class WorkerConfig:
     limits: Limits = field(default_factory=Limits)
     poll_seconds: float = 2.0
     sandboxed: bool = True
-    name: str = f"{socket.gethostname()}:{os.getpid()}"
+    # the worker as a lease holder (host:pid:start): on its own host, its death is seen at once
+    name: str = field(default_factory=this_process)
 
 
 def verified_seeds(store: ResultsStore, suite: str) -> tuple[tuple[int, ...], bytes]:
@@ -194,6 +195,10 @@ def run_worker(db_url: str, once: bool = False, unsafe_no_sandbox: bool = False,
                     return done
                 time.sleep(config.poll_seconds)
                 continue
-            log.info("evaluating submission %s (%s)", submission.id, submission.suite)
-            evaluate_submission(store, submission, config)
+            log.info("evaluating submission %s (%s), attempt %s", submission.id, submission.suite, submission.attempts)
+            with Heartbeat(functools.partial(store.submissions.beat, submission.id, config.name)):
+                evaluate_submission(store, submission, config)
+            ended = store.submissions.get(submission.id)
+            if ended is not None:
+                log.info("submission %s %s%s", submission.id, ended.status, f": {ended.reason}" if ended.reason else "")
             done += 1

@@ -12,7 +12,7 @@ from gymarena.results.sqlite import WRITE_LOCK
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions; a test keeps the two equal.
-SCHEMA_REVISION = "0011_run_algorithm"
+SCHEMA_REVISION = "0012_submission_lease"
 
 
 MIGRATION_LOCK_KEY = 0x67796D61  # PostgreSQL advisory lock id ("gyma"), held while migrating

@@ -24,7 +24,7 @@ from gymarena.results.episode_insert import EpisodeInsert
 from gymarena.results.heartbeat import holder_alive
 from gymarena.results.location import prepare_sqlite_path
 from gymarena.results.migrations_runner import SchemaTooNewError, upgrade_to_head
-from gymarena.results.models import AgentRow, EpisodeRow, ProtocolRow, RunRow, RunTaskRow, SeedMeanRow, utcnow
+from gymarena.results.models import AgentRow, EpisodeRow, ProtocolRow, RunRow, RunTaskRow, SeedMeanRow, SubmissionRow, utcnow
 from gymarena.results.recorder import RunStart, recording
 from gymarena.results.sqlite import WRITE_LOCK, configure_sqlite
 
@@ -56,8 +56,12 @@ class RunInfo:
 
 
 MAX_ID = 2**63 - 1  # the largest id a SQL integer key holds: a larger one names nothing stored
-# A run that counts in listings and rankings: complete, and not hidden by the admin.
-_LISTED = (RunRow.status == "complete") & RunRow.hidden_reason.is_(None)
+# A run that counts in listings and rankings: complete, not hidden by the admin, and, if a
+# submission made it, that submission finished whole (an algorithm's checkpoints stand or
+# fall together: none is listed while another is still being played, or was never played).
+_LISTED = ((RunRow.status == "complete") & RunRow.hidden_reason.is_(None)
+           & (RunRow.submission_id.is_(None)
+              | RunRow.submission_id.in_(select(SubmissionRow.id).where(SubmissionRow.status == "finished"))))
 
 
 def known_id(value: int) -> bool:

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.orm import Session
 
 from gymarena.errors import GymarenaError, capped
-from gymarena.results.models import HiddenSeedsRow, SubmissionRow, TokenRow, utcnow
+from gymarena.results.heartbeat import holder_alive
+from gymarena.results.models import HiddenSeedsRow, RunRow, SubmissionRow, TokenRow, utcnow
 
 if TYPE_CHECKING:
     from gymarena.results.store import ResultsStore
@@ -32,6 +33,12 @@ if TYPE_CHECKING:
 TOKEN_PREFIX = "gya_"
 SUBMISSION_STATUSES = ("received", "queued", "running", "finished", "failed")
 DEFAULT_DAILY_QUOTA = 20
+# An upload still ``received`` (or results still being stored) after this was abandoned:
+# its server was killed mid-upload, or its client stalled. It is failed and refunded.
+UPLOAD_SECONDS = 15 * 60
+# How many times an agent submission is claimed before a worker that dies while playing it
+# (OOM, reboot, deploy) fails it for good: the agent may be what kills its workers.
+MAX_ATTEMPTS = 3
 
 
 def hash_token(token: str) -> str:
@@ -64,6 +71,7 @@ class SubmissionInfo:
     finished_at: datetime | None
     run_id: int | None = None
     owner: str = ""  # the submitting token's name: the agent's owner
+    attempts: int = 0  # how many times a worker has claimed it
 
 
 def seed_commitment(seeds: list[int], salt: str) -> str:
@@ -123,7 +131,8 @@ class Submissions:
     def _count_since(session: Session, token_id: int, hours: float = 24) -> int:
         since = utcnow() - timedelta(hours=hours)
         return session.scalar(select(func.count()).select_from(SubmissionRow)
-                              .where(SubmissionRow.token_id == token_id, SubmissionRow.created_at >= since)) or 0
+                              .where(SubmissionRow.token_id == token_id, SubmissionRow.created_at >= since,
+                                     SubmissionRow.refunded.is_(False))) or 0
 
     # -- hidden seeds -------------------------------------------------------------------
 
@@ -206,6 +215,7 @@ class Submissions:
         def work(session: Session) -> int | None:
             if self.store.engine.dialect.name == "postgresql":  # SQLite: the write lock serialises already
                 session.execute(select(TokenRow.id).where(TokenRow.id == token.id).with_for_update())
+            self._settle_abandoned(session, SubmissionRow.token_id == token.id)
             if self._count_since(session, token.id) >= token.daily_quota:
                 return None
             row = SubmissionRow(token_id=token.id, kind=kind, suite="", manifest={}, status="received")
@@ -249,10 +259,16 @@ class Submissions:
         return self.store._read(lambda s: s.scalar(select(SubmissionRow.archive).where(SubmissionRow.id == submission_id)))
 
     def claim(self, worker: str) -> SubmissionInfo | None:
-        """Take the oldest queued agent submission for ``worker`` (status running), or None."""
+        """Take the oldest queued agent submission for ``worker`` (status running, its lease
+        started), or None. First, in the same transaction, every running submission whose
+        worker stopped beating is queued again (the runs its dead worker recorded are
+        deleted: it is played whole, once) or, after MAX_ATTEMPTS claims, failed with the
+        reason; and abandoned uploads are failed and refunded."""
         from gymarena.results.sqlite import WRITE_LOCK
 
         def work(session: Session) -> SubmissionInfo | None:
+            self._settle_abandoned(session, true())
+            self._take_back_stale(session)
             query = (
                 select(SubmissionRow)
                 .where(SubmissionRow.status == "queued", SubmissionRow.kind == "agent")
@@ -264,13 +280,59 @@ class Submissions:
             row = session.scalar(query)
             if row is None:
                 return None
-            row.status, row.worker, row.started_at = "running", worker, utcnow()
+            now = utcnow()
+            row.status, row.worker, row.started_at, row.heartbeat_at = "running", worker, now, now
+            row.attempts = (row.attempts or 0) + 1
             session.flush()
             return self._info(session, row)
 
         engine = self.store.engine.execution_options(**{WRITE_LOCK: True})
         with Session(engine, expire_on_commit=False) as session, session.begin():
             return work(session)
+
+    def beat(self, submission_id: int, worker: str) -> None:
+        """Renew ``worker``'s lease of a submission it is playing (its heartbeat)."""
+        self.store._write("write to", lambda s: s.execute(
+            update(SubmissionRow)
+            .where(SubmissionRow.id == submission_id, SubmissionRow.worker == worker, SubmissionRow.status == "running")
+            .values(heartbeat_at=utcnow())))
+
+    @staticmethod
+    def _take_back_stale(session: Session) -> None:
+        from gymarena.results.recorder import _delete_run
+        from gymarena.results.store import _utc
+
+        running = session.scalars(select(SubmissionRow).where(SubmissionRow.status == "running",
+                                                              SubmissionRow.kind == "agent")).all()
+        for row in running:
+            beat = _utc(row.heartbeat_at or row.started_at or row.created_at)
+            if holder_alive(row.worker, beat):
+                continue
+            for run_id in session.scalars(select(RunRow.id).where(RunRow.submission_id == row.id)).all():
+                _delete_run(session, run_id)
+            if (row.attempts or 0) >= MAX_ATTEMPTS:
+                row.status, row.finished_at = "failed", utcnow()
+                row.reason = (f"its worker stopped while playing it {row.attempts} times (the last: {row.worker}); "
+                              "it is not taken again")
+            else:
+                row.status, row.worker, row.heartbeat_at = "queued", None, None
+
+    @staticmethod
+    def _settle_abandoned(session: Session, which: Any) -> None:
+        """Fail and refund the uploads that never arrived (``received``, or results never
+        stored) after UPLOAD_SECONDS: a server killed mid-upload charged no one's quota."""
+        cutoff = utcnow() - timedelta(seconds=UPLOAD_SECONDS)
+        abandoned = session.scalars(select(SubmissionRow).where(
+            which, SubmissionRow.created_at < cutoff,
+            (SubmissionRow.status == "received") | ((SubmissionRow.status == "running") & (SubmissionRow.kind == "results"))
+        )).all()
+        for row in abandoned:
+            stored = session.scalar(select(RunRow.id).where(RunRow.submission_id == row.id).limit(1))
+            if stored is not None:  # stored whole (atomically) before its server died: it is done
+                row.status, row.finished_at = "finished", utcnow()
+                continue
+            row.status, row.finished_at, row.refunded = "failed", utcnow(), True
+            row.reason = f"the upload did not arrive within {UPLOAD_SECONDS // 60} minutes; it is not counted in the quota"
 
     def finish(self, submission_id: int, status: str, reason: str | None = None, log_tail: str | None = None) -> None:
         if status not in ("finished", "failed"):
@@ -290,5 +352,5 @@ class Submissions:
         return SubmissionInfo(
             row.id, row.token_id, row.kind, row.suite, row.status, row.reason, row.log_tail, row.manifest,
             row.archive_sha256, row.worker, _utc(row.created_at), _utc(row.started_at), _utc(row.finished_at), run_id,
-            owner,
+            owner, row.attempts or 0,
         )

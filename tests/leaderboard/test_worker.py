@@ -259,3 +259,82 @@ def test_an_algorithm_cannot_drop_a_weak_checkpoint_by_failing_it(submission_ser
 
         assert leaderboard(store, SUITE, reps=100).entries == []
     eventually(lambda: client.get(f"/api/suites/{SUITE}").json(), lambda page: page["verified"]["entries"] == [])
+
+
+SLOW_CHECKPOINTS = CHECKPOINTED.replace("        return self.action\n", "        time.sleep(0.0005)\n        return self.action\n").replace(
+    "from pathlib import Path\n", "import time\nfrom pathlib import Path\n")
+
+
+def test_a_worker_killed_mid_submission_leaves_it_to_be_played_again_whole_once(submission_server, tmp_path):
+    """N2: a worker killed -9 (OOM, reboot, deploy) mid-submission: the checkpoints it had
+    evaluated are never ranked as part of the algorithm; the next worker takes it again,
+    deletes the dead attempt's runs and plays it whole, once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    client, token, db_url = submission_server
+    package = _algorithm_package(tmp_path / "algo", {"runs/seed0": "0", "runs/seed1": "1", "runs/seed2": "0 "})
+    (package / "agent.py").write_text(SLOW_CHECKPOINTS)
+    submission = _upload(client, token, pack_directory(package)).json()["submission"]
+    log = tmp_path / "worker.log"
+    worker = subprocess.Popen([sys.executable, "-m", "gymarena", "worker", "--once", "--poll", "0.1", "--db", db_url],
+                              stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    try:
+        with ResultsStore(db_url) as store:
+            eventually(lambda: [r for r in store.list_runs() if r.submission_id == submission and r.status == "complete"],
+                       lambda done: done or worker.poll() is not None, seconds=300)
+            assert worker.poll() is None, log.read_text()
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=60)
+            assert store.submissions.get(submission).status == "running"  # killed before it finished
+            from gymarena.leaderboard import leaderboard
+
+            assert leaderboard(store, SUITE, reps=100).entries == []  # no partial algorithm entry
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert run_worker(db_url, once=True, config=FAST) == 1  # takes it back at once: its worker's process is gone
+    with ResultsStore(db_url) as store:
+        ended = store.submissions.get(submission)
+        assert (ended.status, ended.attempts) == ("finished", 2), ended.reason
+        runs = [r for r in store.list_runs() if r.submission_id == submission]
+        assert len(runs) == 3 and {r.status for r in runs} == {"complete"}  # once: the dead attempt's runs are gone
+    page = eventually(lambda: client.get(f"/api/suites/{SUITE}").json(),
+                      lambda page: [e["runs"] for e in page["verified"]["entries"]] == [3])
+    assert page["verified"]["entries"][0]["agent"] == "fixed"
+
+
+def test_a_submission_whose_workers_keep_dying_is_failed_after_its_attempts(db_url, tmp_path):
+    """Requeued a bounded number of times (the agent may be what kills its workers), then
+    failed with the reason; an upload that never arrived is failed and refunded."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from gymarena.results.models import SubmissionRow, utcnow
+    from gymarena.results.submissions import MAX_ATTEMPTS, UPLOAD_SECONDS
+
+    with ResultsStore(db_url) as store:
+        token = store.submissions.token(store.submissions.create_token("carol", daily_quota=2))
+        queued = store.submissions.reserve(token, "agent")
+        store.submissions.settle(queued, SUITE, {"name": "x"}, "queued", archive=b"x")
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            claimed = store.submissions.claim("elsewhere:1:1")  # another host's worker, then silent
+            assert (claimed.id, claimed.attempts) == (queued, attempt)
+            store.engine.dispose()
+            with store.engine.begin() as connection:
+                connection.execute(update(SubmissionRow).where(SubmissionRow.id == queued)
+                                   .values(heartbeat_at=utcnow() - timedelta(minutes=5)))
+        assert store.submissions.claim("elsewhere:1:1") is None
+        failed = store.submissions.get(queued)
+        assert failed.status == "failed" and f"stopped while playing it {MAX_ATTEMPTS} times" in failed.reason
+        abandoned = store.submissions.reserve(token, "agent")  # the second of two a day
+        assert store.submissions.reserve(token, "agent") is None
+        with store.engine.begin() as connection:
+            connection.execute(update(SubmissionRow).where(SubmissionRow.id == abandoned)
+                               .values(created_at=utcnow() - timedelta(seconds=UPLOAD_SECONDS + 1)))
+        assert store.submissions.reserve(token, "agent") is not None  # refunded
+        refunded = store.submissions.get(abandoned)
+        assert refunded.status == "failed" and "did not arrive" in refunded.reason
