@@ -126,6 +126,8 @@ def eval_command(
     batch: int = typer.Option(1, "--batch", help="Play N episodes of a task in lockstep per worker, one act_batch call per step for all (the agent needs act_batch; README: Agents). Same records as unbatched."),
     device: str | None = typer.Option(None, "--device", help="Torch device for agents that take one (SB3 checkpoints, trained baselines): cpu, cuda, cuda:N or auto."),
     algorithm: str | None = typer.Option(None, "--algorithm", help="NAME[@VERSION]: the agent is one independently trained checkpoint of this algorithm; a leaderboard ranks an algorithm's runs as one entry over its training runs."),
+    step_seconds: float | None = typer.Option(None, "--step-seconds", help="Longest an agent's act (or a simulator's step) may take before the run fails naming the task, seed, episode and step. Default: 60; 0: no limit."),
+    episode_seconds: float | None = typer.Option(None, "--episode-seconds", help="Longest one episode may take. Default: no limit."),
     as_json: AsJson = False,
     as_csv: AsCsv = False,
     db: str | None = DbOption,
@@ -136,8 +138,9 @@ def eval_command(
     from gymarena.results import open_store
     from gymarena.results.exchange import stored_run
     from gymarena.runner import EvalRequest, evaluate, parse_algorithm, parse_seeds
+    from gymarena.runner.deadlines import Deadlines
     from gymarena.tournament.play import evaluate_social_suite, social_suite
-    from gymarena.views import cav_test_shown, run_shown
+    from gymarena.views import cav_test_shown, interrupted_line, run_shown
 
     _one_format(as_json, as_csv)
     with reported_errors():
@@ -146,6 +149,7 @@ def eval_command(
             seeds=parse_seeds(seeds) if seeds is not None else None, episodes=episodes,
             workers=workers, backend=backend, resume=resume, fresh=fresh, isolated=isolated, address=address,
             batch=batch, device=device, algorithm=parse_algorithm(algorithm) if algorithm is not None else None,
+            deadlines=Deadlines.given(step_seconds, episode_seconds),
         )
         safety, social = safety_suite(request), social_suite(request)
         with open_store(db) as store:
@@ -163,8 +167,8 @@ def eval_command(
             with EpisodeProgress(err) as progress:
                 try:
                     result = evaluate(request, store, progress=progress.update)
-                except KeyboardInterrupt:
-                    say("interrupted: run `gymarena eval` again with the same options (or --resume ID) to continue")
+                except KeyboardInterrupt as exc:
+                    say(interrupted_line(getattr(exc, "run_id", None)))
                     raise typer.Exit(130) from None
             if result.already_complete:
                 say(f"run {result.run.id} already holds these results (complete); nothing was stored. "

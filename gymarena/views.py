@@ -376,6 +376,14 @@ def recipes_shown(rows: list[dict[str, Any]], unavailable: Sequence[str] = ()) -
     return Shown(rows, tables=(Table(rows, RECIPE_COLUMNS, title),), notes=tuple(unavailable))
 
 
+def interrupted_line(run_id: int | None) -> str:
+    """What Ctrl-C during an eval says: the run that keeps what was played, if one does."""
+    if run_id is None:
+        return "interrupted before any episode was stored: nothing was kept"
+    return (f"interrupted: run {run_id} keeps every finished episode; run `gymarena eval` again with the same "
+            f"options (or --resume {run_id}) to continue it")
+
+
 def checkpoints_shown(paths: Sequence[Any]) -> Shown:
     return Shown({"checkpoints": [str(p) for p in paths]}, lines=tuple(str(p) for p in paths))
 

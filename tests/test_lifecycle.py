@@ -238,3 +238,40 @@ def test_ctrl_c_while_recording_a_dataset_says_nothing_was_written(tmp_path):
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130 and "interrupted: nothing was written" in stderr, stderr
     assert not (tmp_path / "datasets" / "cartpole" / "slow-v0").exists()
+
+
+# -- deadlines of local agents (item 8) -----------------------------------------------------
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_agent_that_hangs_in_act_fails_the_run_naming_its_step(sqlite_url, workers):
+    result = gymarena("eval", "--task", "classic/CartPole-v1", "--seeds", "3", "--episodes", "3", "--workers", str(workers),
+                      "--agent", agent_ref("HangsInAct"), "--step-seconds", "1", db=sqlite_url)
+    _one_line_error(result, "did not answer within --step-seconds 1 on classic/CartPole-v1 (seed 3, episode 1, step 3)")
+    assert [status for _, status, _ in _runs(sqlite_url)] == ["failed"]
+
+
+def test_an_episode_deadline_fails_the_run_naming_its_episode(sqlite_url):
+    result = gymarena("eval", "--task", "classic/CartPole-v1", "--seeds", "0", "--episodes", "2",
+                      "--agent", agent_ref("HangsInAct"), "--step-seconds", "0", "--episode-seconds", "1.5", db=sqlite_url)
+    _one_line_error(result, "an episode of classic/CartPole-v1 (seed 0, episode 1, step 3) took longer than --episode-seconds 1.5")
+
+
+def test_ctrl_c_names_the_run_to_resume_only_when_one_was_kept(sqlite_url):
+    """Interrupted at once, nothing was stored and the run was deleted: no --resume hint for it."""
+    command = [sys.executable, "-m", "gymarena", "eval", "--task", "classic/CartPole-v1", "--seeds", "0-1", "--episodes", "50",
+               "--agent", agent_ref("SlowRandom"), "--db", sqlite_url]
+    for sleep, kept in (("30", False), ("0.05", True)):
+        process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env={**os.environ, "GYMARENA_TEST_AGENT_SLEEP": sleep})
+        with ResultsStore(sqlite_url) as store:
+            eventually = time.monotonic() + 120
+            while not (store.list_runs() and (not kept or store.list_runs()[-1].episode_count > 0)):
+                assert time.monotonic() < eventually
+                time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 130, stderr
+        if kept:
+            (run,) = _runs(sqlite_url)
+            assert f"--resume {run[0]}" in stderr and run[1] == "interrupted"
+        else:
+            assert "nothing was kept" in stderr and "--resume" not in stderr and _runs(sqlite_url) == []

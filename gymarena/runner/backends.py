@@ -22,6 +22,7 @@ from gymarena.agents import AgentSource
 from gymarena.errors import AgentLoadError, GymarenaError, SimulatorCrashed, SimulatorError
 from gymarena.records import EpisodeKey, EpisodeRecord
 from gymarena.runner.batched import BatchPlay, unbatched_reason
+from gymarena.runner.deadlines import Deadlines, enforced
 from gymarena.runner.multiagent import action_checks, agent_spaces, run_parallel_episode
 from gymarena.runner.rollout import action_check, crashed_record, run_episode
 from gymarena.runner.trials import run_trial
@@ -41,6 +42,7 @@ class PlayOptions:
     isolated: bool | None = None
     batch: int = 1
     device: str | None = None
+    deadlines: Deadlines = Deadlines()  # how long a step and an episode may take (runner/deadlines.py)
 
 
 PLAY_AS_FAMILIES_SAY = PlayOptions()  # the default: in process or isolated as each family says, unbatched
@@ -126,10 +128,11 @@ class EpisodeWorker:
         run of consecutive keys of one task is played in lockstep where it can be (not at
         decision intervals above 1, nor where :func:`~gymarena.runner.batched.unbatched_reason`
         says why not), one at a time where not."""
-        for start in range(0, len(keys), SEED_WINDOW):  # seeds in bulk, a bounded number at a time
-            window = keys[start:start + SEED_WINDOW]
-            remember((key.seed, key.episode) for key in window)
-            yield from self._play_window(window)
+        with enforced(self.options.deadlines):
+            for start in range(0, len(keys), SEED_WINDOW):  # seeds in bulk, a bounded number at a time
+                window = keys[start:start + SEED_WINDOW]
+                remember((key.seed, key.episode) for key in window)
+                yield from self._play_window(window)
 
     def _play_window(self, keys: Sequence[EpisodeKey]) -> Iterator[list[EpisodeRecord]]:
         batch = self.options.batch

@@ -42,6 +42,15 @@ class RunOrigin:
     algorithm: AlgorithmIdentity | None = None  # the agent is one trained checkpoint of it
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during an evaluation; ``run_id``: the run that keeps what was played (None when
+    nothing was stored, and so no run was kept)."""
+
+    def __init__(self, run_id: int | None):
+        super().__init__(run_id)
+        self.run_id = run_id
+
+
 def _plan(request: EvalRequest, store: ResultsStore, origin: RunOrigin) -> tuple[RunPlan, bool | int]:
     """(plan, what to resume): the named stored run, else an unfinished identical one unless fresh."""
     if request.resume is None:
@@ -80,17 +89,23 @@ def evaluate(
         if resume is True and (done := store.find_complete_run(start.config_hash)) is not None:
             expected = sum(task.expected_episodes for task in plan.protocol)
             return RunResult(stored_run(store, done), False, expected, 0, already_complete=True)
-        with store.recording(start, resume=resume) as run:
-            todo, skipped, total = plan.protocol.missing(run.stored_keys())
-            if progress:
-                progress(skipped, total)
-            played = 0
-            for record in run_backend(backend, plan.agent, plan.protocol.specs, todo, request.workers,
-                                      request.play_options(), request.address):
-                run.put(record)
-                played += 1
+        recorder = None
+        try:
+            with store.recording(start, resume=resume) as run:
+                recorder = run
+                todo, skipped, total = plan.protocol.missing(run.stored_keys())
                 if progress:
-                    progress(skipped + played, total)
+                    progress(skipped, total)
+                played = 0
+                for record in run_backend(backend, plan.agent, plan.protocol.specs, todo, request.workers,
+                                          request.play_options(), request.address):
+                    run.put(record)
+                    played += 1
+                    if progress:
+                        progress(skipped + played, total)
+        except KeyboardInterrupt:
+            kept = recorder is not None and (recorder.resumed or recorder.recorded > 0)  # else the run was deleted
+            raise Interrupted(recorder.run_id if kept and recorder is not None else None) from None
         unbatched = plan.unbatched() if request.batch > 1 else {}
         return RunResult(stored_run(store, run.run_id), run.resumed, skipped, played, unbatched=unbatched)
     finally:

@@ -230,3 +230,23 @@ def make_on_device(task, observation_space, action_space, device="default"):
     with open(os.environ["GYMARENA_TEST_DEVICE"], "a") as log:
         log.write(f"{device}\n")
     return Counting(task, observation_space, action_space)
+
+
+class HangsInAct(SeededRandom):
+    """Hangs (a busy loop of Python, then a sleep) at the fourth step of the second episode it plays."""
+
+    def __init__(self, task, observation_space, action_space):
+        super().__init__(action_space)
+        self.episodes = 0
+
+    def reset(self, seed=None):
+        self.episodes += 1
+        self.steps = 0
+        super().reset(seed)
+
+    def act(self, observation):
+        self.steps += 1
+        if self.episodes == 2 and self.steps == 4:
+            while True:
+                time.sleep(0.5)
+        return super().act(observation)
