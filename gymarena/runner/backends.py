@@ -22,7 +22,7 @@ from gymarena.agents import AgentSource
 from gymarena.errors import AgentLoadError, GymarenaError, SimulatorCrashed, SimulatorError
 from gymarena.records import EpisodeKey, EpisodeRecord
 from gymarena.runner.batched import BatchPlay, unbatched_reason
-from gymarena.runner.deadlines import Deadlines, enforced
+from gymarena.runner.deadlines import DEFAULT_DEADLINES, Deadlines, enforced
 from gymarena.runner.multiagent import action_checks, agent_spaces, run_parallel_episode
 from gymarena.runner.rollout import action_check, crashed_record, run_episode
 from gymarena.runner.trials import run_trial
@@ -42,7 +42,7 @@ class PlayOptions:
     isolated: bool | None = None
     batch: int = 1
     device: str | None = None
-    deadlines: Deadlines = Deadlines()  # how long a step and an episode may take (runner/deadlines.py)
+    deadlines: Deadlines = DEFAULT_DEADLINES  # how long a step and an episode may take (runner/deadlines.py)
 
 
 PLAY_AS_FAMILIES_SAY = PlayOptions()  # the default: in process or isolated as each family says, unbatched

@@ -56,11 +56,13 @@ class Deadlines:
         return min(1.0, max(0.05, shortest / 4))
 
 
+DEFAULT_DEADLINES = Deadlines()
 NO_DEADLINES = Deadlines(step_seconds=None, episode_seconds=None)
 
 
-class Overtime(BaseException):  # noqa: N818  a BaseException: the loops' `except Exception` must not wrap it
-    """Raised in the main thread by the timer; ``error`` is the one-line error to report."""
+class Overtime(BaseException):
+    """Raised in the main thread by the timer; ``error`` is the one-line error to report. A
+    BaseException: the loops' ``except Exception`` around agent calls must not wrap it."""
 
     def __init__(self, error: GymarenaError):
         super().__init__(str(error))

@@ -14,7 +14,7 @@ from gymarena.protocol import RunProtocol, installed_protocol
 from gymarena.records import AlgorithmIdentity
 from gymarena.runner.backends import BACKENDS, PlayOptions
 from gymarena.runner.batched import unbatched_reason
-from gymarena.runner.deadlines import Deadlines
+from gymarena.runner.deadlines import DEFAULT_DEADLINES, Deadlines
 from gymarena.runner.isolated import ISOLATED_UNBATCHED
 from gymarena.suites import load_suite
 from gymarena.tasks import get_task
@@ -89,7 +89,7 @@ class EvalRequest:
     batch: int = 1  # episodes of a task played in lockstep per worker (runner/batched.py)
     device: str | None = None  # torch device of agents that take one: cpu, cuda[:N], auto
     algorithm: AlgorithmIdentity | None = None  # the agent is one trained checkpoint of it (--algorithm)
-    deadlines: Deadlines = Deadlines()  # how long one step and one episode may take (--step-seconds, --episode-seconds)
+    deadlines: Deadlines = DEFAULT_DEADLINES  # how long one step and one episode may take (--step-seconds, --episode-seconds)
 
     def __post_init__(self) -> None:
         if self.workers < 1:
