@@ -61,15 +61,18 @@ def episode_seed(seed: int, episode: int) -> int:
     return int(state[0])
 
 
-def agent_seed(key: bytes, seed: int) -> int:
+def agent_seed(key: bytes, seed: int, task_id: str) -> int:
     """The seed a verified run's agent gets in place of an episode's seed: HMAC-SHA256 of
-    the seed under a key the agent never sees (the hidden seeds' salt), cut to 31 bits.
+    the task and the seed under a key the agent never sees (the hidden seeds' salt), cut to
+    31 bits.
 
     It seeds the agent's own randomness as well as any seed would, and is useless for
     rebuilding the episode: without the key, the episode seed cannot be computed from it.
-    Once a suite's hidden seeds are revealed (with their salt), anyone can recompute it,
-    so a verified run can then be replayed exactly."""
-    mac = hmac.new(key, f"gymarena agent seed {seed}".encode(), hashlib.sha256).digest()
+    The task enters the HMAC, so the same episode seed gives a different agent seed in each
+    task: what one task's episodes show tells nothing of another's. Once a suite's hidden
+    seeds are revealed (with their salt), anyone can recompute it, so a verified run can
+    then be replayed exactly."""
+    mac = hmac.new(key, f"gymarena agent seed {task_id} {seed}".encode(), hashlib.sha256).digest()
     return int.from_bytes(mac[:4], "big") & 0x7FFFFFFF
 
 

@@ -132,6 +132,12 @@ def _read_api(app: FastAPI, store: ResultsStore, stored: StoredPages, memo: Memo
 
 
 
+def _bearer(store: ResultsStore, authorization: str | None) -> TokenInfo | None:
+    """The live token an ``Authorization: Bearer TOKEN`` header carries, if any."""
+    scheme, _, token = (authorization or "").partition(" ")
+    return store.submissions.token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+
+
 class _Writes:
     """What every write request shares: the caller's token (or 401), the reservation of its
     submission against the daily quota (or 429), refusals recorded on that submission, and
@@ -142,8 +148,7 @@ class _Writes:
 
     def caller(self, authorization: str | None = Header(default=None)) -> TokenInfo:
         """The token a write request carries (``Authorization: Bearer TOKEN``), or 401."""
-        scheme, _, token = (authorization or "").partition(" ")
-        found = self.store.submissions.token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        found = _bearer(self.store, authorization)
         if found is None:
             raise HTTPException(401, "a valid token is needed: Authorization: Bearer TOKEN (gymarena admin create-token)",
                                 headers={"WWW-Authenticate": "Bearer"})
@@ -179,8 +184,9 @@ def _submission_api(app: FastAPI, store: ResultsStore) -> None:
     _agent_api(app, store, writes)
 
     @app.get("/api/submissions/{submission_id}")
-    def submission_api(submission_id: int) -> dict[str, Any]:
-        return pages.submission_page(store, submission_id)
+    def submission_api(submission_id: int, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        viewer = _bearer(store, authorization)
+        return pages.submission_page(store, submission_id, viewer.id if viewer is not None else None)
 
 
 def _results_api(app: FastAPI, store: ResultsStore, writes: _Writes) -> None:

@@ -9,6 +9,7 @@ shows an unrevealed hidden seed (leaderboard/hidden.py), nor a run the admin hid
 from __future__ import annotations
 
 import math
+from datetime import datetime, timezone
 from functools import cache
 from typing import Any
 
@@ -168,16 +169,32 @@ def run_page(store: ResultsStore, run_id: int, page: int = 1) -> dict[str, Any]:
     }
 
 
-def submission_page(store: ResultsStore, submission_id: int) -> dict[str, Any]:
+LOG_WITHHELD = ("withheld until the suite's hidden seeds are revealed (gymarena admin rotate-seeds); "
+                "its owner's token reads it now: GET /api/submissions/ID with Authorization: Bearer TOKEN")
+
+
+def submission_page(store: ResultsStore, submission_id: int, viewer_token_id: int | None = None) -> dict[str, Any]:
+    """A submission's status. Its agent's log tail is shown to its owner (``viewer_token_id``)
+    and, to everyone, once the hidden seeds it was played on are revealed: until then an
+    agent could carry out through its log what it learnt of them."""
     found = store.submissions.get(submission_id)
     if found is None:
         raise NotFound(f"there is no submission {submission_id}")
     unrevealed = Unrevealed.of(store)
+    log_tail = found.log_tail
+    if log_tail and viewer_token_id != found.token_id and _played_on_unrevealed_seeds(store, found):
+        log_tail = LOG_WITHHELD
     return {
         "submission": found.id, "kind": found.kind, "suite": found.suite, "status": found.status,
-        "reason": unrevealed.text(found.reason), "log_tail": unrevealed.text(found.log_tail),
+        "reason": unrevealed.text(found.reason), "log_tail": unrevealed.text(log_tail),
         "manifest": found.manifest, "run": found.run_id,
         "archive_sha256": found.archive_sha256,
         "created": found.created_at.isoformat(), "started": found.started_at.isoformat() if found.started_at else None,
         "finished": found.finished_at.isoformat() if found.finished_at else None,
     }
+
+
+def _played_on_unrevealed_seeds(store: ResultsStore, submission: Any) -> bool:
+    """Whether the suite holds hidden seeds, drawn before the submission ended, that are not revealed yet."""
+    ended = submission.finished_at or datetime.now(timezone.utc)
+    return any(c.revealed_at is None and c.created_at <= ended for c in store.submissions.seed_commitments(submission.suite))

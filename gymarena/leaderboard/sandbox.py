@@ -15,7 +15,7 @@ The worker owns the sandbox's life: whatever the agent answers, its process is k
 when the agent fails, times out, breaks the protocol or is done (``close``, which is
 never the agent's to replace: an agent may offer only the optional methods in
 ``OFFERABLE``, each bound by name to a remote call). In verified runs the agent's
-``reset`` gets ``protocol.agent_seed(key, episode seed)``, never the episode seed.
+``reset`` gets ``protocol.agent_seed(key, episode seed, task)``, never the episode seed.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -52,7 +53,9 @@ MAX_AGENT_ERROR_CHARS = 2_000  # an agent's exception text, as the worker passes
 
 @dataclass(frozen=True)
 class Limits:
-    """What a sandboxed agent may use."""
+    """What a sandboxed agent may use. ``cpu_seconds`` bounds the sandbox as a whole: the
+    CPU time of every process in it, reaped children included (each process also has it as
+    its RLIMIT_CPU), so forking burners buys nothing."""
 
     cpu_seconds: int = 3600
     memory_bytes: int = 4 * 1024**3
@@ -64,17 +67,66 @@ class Limits:
     episode_seconds: float = 900.0
     submission_seconds: float | None = None  # the whole submission; None: sized to the suite (submission_budget)
     mean_step_seconds: float = 0.05  # what the default submission budget allows per step on average
+    cav_tests_per_second: float = 100.0  # what a CAV board's budget allows a sandboxed AV (act_batch over pipes)
+    max_player_seconds: float = 6 * 3600.0  # the most a budget gives one agent or checkpoint, whatever the suite
+    max_submission_seconds: float = 24 * 3600.0  # the most a budget gives a whole submission (all its checkpoints)
 
 
-def submission_budget(protocol: Any, limits: Limits) -> float:
-    """The wall-clock seconds a whole submission may take on ``protocol`` (a RunProtocol):
-    ``limits.submission_seconds`` if set, else a start per task plus every planned step at
-    ``limits.mean_step_seconds`` (steps: the task's limit, 1000 where the env sets its own),
-    and never under 10 minutes."""
+def submission_budget(protocol: Any, limits: Limits, board: str = "scores", players: int = 1) -> float:
+    """The wall-clock seconds a whole submission of ``players`` agents (an algorithm's
+    checkpoints) may take on ``protocol`` (a RunProtocol) of a ``board``:
+    ``limits.submission_seconds`` if set, else per player a start per task plus
+
+    - on a CAV board, every planned test at ``limits.cav_tests_per_second`` (its tests are
+      played in batches: a test is not hundreds of the agent's calls);
+    - elsewhere, every planned step at ``limits.mean_step_seconds`` (steps: the task's
+      limit, 1000 where the env sets its own);
+
+    never under 10 minutes per player, nor over ``max_player_seconds`` per player and
+    ``max_submission_seconds`` in all."""
     if limits.submission_seconds is not None:
         return limits.submission_seconds
-    steps = sum(task.expected_episodes * (task.spec.max_episode_steps or 1000) for task in protocol)
-    return max(600.0, len(protocol) * limits.start_seconds + steps * limits.mean_step_seconds)
+    start = len(protocol) * limits.start_seconds
+    if board == "cav":
+        playing = sum(task.expected_episodes for task in protocol) / limits.cav_tests_per_second
+    else:
+        steps = sum(task.expected_episodes * (task.spec.max_episode_steps or 1000) for task in protocol)
+        playing = steps * limits.mean_step_seconds
+    per_player = min(limits.max_player_seconds, max(600.0, start + playing))
+    return min(limits.max_submission_seconds, per_player * players)
+
+
+CPU_POLL_SECONDS = 0.5  # how often the worker adds up a sandbox's CPU time
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def sandbox_cpu_seconds(root: int) -> float:
+    """The CPU time of the process tree under ``root`` (root included): each live process's
+    own time plus that of the children it reaped. A child's time moves into its parent's
+    when reaped, and an orphan is reaped inside the sandbox (bubblewrap's init), so every
+    CPU-second of the sandbox is counted once, whatever forked or exited."""
+    parents: dict[int, int] = {}
+    times: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        times[pid] = sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    tree, frontier = {root}, [root]
+    children: dict[int, list[int]] = {}
+    for pid, parent in parents.items():
+        children.setdefault(parent, []).append(pid)
+    while frontier:
+        for child in children.get(frontier.pop(), ()):
+            if child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(times.get(pid, 0) for pid in tree) / _TICKS
 
 
 class SandboxError(AgentError):
@@ -169,6 +221,7 @@ class SandboxedAgent:
         self.limits = limits
         self.log_path = log_path
         self.seed_key = seed_key
+        self.task_id = task.id
         self.deadline = deadline
         self._send_fd = self._receive_fd = -1
         to_host, self._send_fd = os.pipe()
@@ -188,6 +241,8 @@ class SandboxedAgent:
             os.close(to_host)
             os.close(from_host)
         self.episode_started = time.monotonic()
+        self.cpu_exceeded = False
+        threading.Thread(target=self._watch_cpu, name="sandbox-cpu", daemon=True).start()
         try:
             make = {"op": "make", "task": task.to_json_dict(), "observation_space": describe(observation_space),
                     "action_space": describe(action_space)}
@@ -214,7 +269,9 @@ class SandboxedAgent:
         raise AttributeError(name)
 
     def _seed(self, seed: int | None) -> int | None:
-        return agent_seed(self.seed_key, seed) if self.seed_key is not None and seed is not None else seed
+        if self.seed_key is None or seed is None:
+            return seed
+        return agent_seed(self.seed_key, seed, self.task_id)
 
     def reset(self, seed: int | None = None) -> None:
         self.episode_started = time.monotonic()
@@ -258,7 +315,20 @@ class SandboxedAgent:
                              "its sandbox was stopped")
         return answer["value"]
 
+    def _watch_cpu(self, every: float = CPU_POLL_SECONDS) -> None:
+        """Kill the sandbox once all its processes together used more than ``cpu_seconds``."""
+        process = self.process
+        while process.poll() is None:
+            if sandbox_cpu_seconds(process.pid) > self.limits.cpu_seconds:
+                self.cpu_exceeded = True
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                return
+            time.sleep(every)
+
     def _exit_note(self) -> str:
+        if self.cpu_exceeded:
+            return f" (killed: its processes used more than {self.limits.cpu_seconds} CPU-seconds in all, the sandbox's limit)"
         code = self.process.poll()
         if code is None:
             return ""

@@ -82,7 +82,10 @@ def evaluate_submission(store: ResultsStore, submission: SubmissionInfo, config:
         manifest = unpack(archive, package)
         seeds, seed_key = verified_seeds(store, submission.suite)
         players = _players(package, manifest, archive)
-        budget = submission_budget(suite_protocol(submission.suite, seeds), config.limits) * len(players)
+        from gymarena.suites import registered_suite
+
+        board = registered_suite(submission.suite).board
+        budget = submission_budget(suite_protocol(submission.suite, seeds), config.limits, board, len(players))
         deadline = time.monotonic() + budget
         stored: list[int] = []
         try:

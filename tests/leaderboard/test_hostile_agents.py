@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -142,6 +143,23 @@ def test_the_private_tmp_is_writable_bounded_and_holds_home(tmp_path):
     assert "home /tmp/home cached" in log and "tmp full 28" in log, log  # 28: ENOSPC
 
 
+def test_a_sandbox_forking_cpu_burners_is_stopped_at_its_total_cpu(tmp_path):
+    """N3: RLIMIT_CPU is per process and a sandbox may run many: the worker adds up the CPU
+    time of every process in the sandbox (reaped ones too) and kills it past the total."""
+    burners = acting_agent("""
+        import multiprocessing
+        for _ in range(4):
+            multiprocessing.get_context("fork").Process(target=lambda: [None for _ in iter(int, 1)]).start()
+        time.sleep(60)
+    """)
+    agent = _sandboxed(tmp_path, burners, Limits(cpu_seconds=3, step_seconds=60.0, start_seconds=60.0))
+    started = time.monotonic()
+    with pytest.raises(SandboxError, match="used more than 3 CPU-seconds in all, the sandbox's limit"):
+        agent.act(OBSERVATION)
+    assert time.monotonic() - started < 20  # not the step's 60 s: four burners pass 3 CPU-seconds in about 1.5 s
+    assert not agent.running
+
+
 # -- through the worker: deadlines, capped reasons, hidden seeds ---------------------------
 
 def _package(directory, name: str, code: str) -> bytes:
@@ -215,16 +233,24 @@ def test_hidden_seeds_stay_hidden_and_the_agent_cannot_replay_an_episode(submiss
     assert run_worker(db_url, once=True, config=WorkerConfig(limits=LIMITS, poll_seconds=0.1)) == 1
     status = client.get(f"/api/submissions/{submission}").json()
     assert status["status"] == "finished", status
+    # N3: its log tail, a channel out of the sandbox, is withheld from all but its owner until rotation
+    assert status["log_tail"].startswith("withheld until the suite's hidden seeds are revealed")
+    status = client.get(f"/api/submissions/{submission}", headers={"Authorization": f"Bearer {token}"}).json()
     with ResultsStore(db_url) as store:
         run = store.get_run(status["run"])
         episodes = store.episodes(run.id)
         hidden, salt = store.submissions.hidden_seed_set(SUITE, 3)
     assert run.kind == "verified" and run.agent.owner == "alice"
     # V10: the agent got keyed seeds, never an episode's, and could not rebuild one
-    given = {int(seed) for seed in re.findall(r"seed (\d+) ", status["log_tail"])}
+    given = {(task, int(seed)) for task, seed in re.findall(r"^(\S+) seed (\d+) ", status["log_tail"], re.MULTILINE)}
     episode_seeds = {e.episode_seed for e in episodes}
-    assert given and not given & episode_seeds
-    assert given <= {agent_seed(salt.encode(), seed) for seed in episode_seeds}
+    assert given and not {seed for _, seed in given} & episode_seeds
+    assert given <= {(e.task_id, agent_seed(salt.encode(), e.episode_seed, e.task_id)) for e in episodes}
+    # N3: the same episode seed gives each task another agent seed: one task's episodes tell nothing of another's
+    by_task: dict[str, set[int]] = {}
+    for task, seed in given:
+        by_task.setdefault(task, set()).add(seed)
+    assert len(by_task) == 2 and not set.intersection(*by_task.values())
     cartpole = [line for line in status["log_tail"].splitlines() if line.startswith("classic/CartPole-v1")]
     assert cartpole and all(line.endswith("differs") for line in cartpole), cartpole
     # V1: no page, API or download shows a hidden seed or an episode seed before rotation
@@ -242,8 +268,25 @@ def test_hidden_seeds_stay_hidden_and_the_agent_cannot_replay_an_episode(submiss
     assert page["run"]["seeds_hidden"] and {e["seed"] for e in page["episodes"]} == {"hidden #0", "hidden #1", "hidden #2"}
     # after rotation they are published, with the salt that checks the commitment
     assert CliRunner().invoke(cli, ["admin", "rotate-seeds", "--suite", SUITE, "--db", db_url]).exit_code == 0
+    assert "replayed" not in client.get(f"/api/submissions/{submission}").json()["log_tail"]  # the log is public now
+    assert "differs" in client.get(f"/api/submissions/{submission}").json()["log_tail"]
     revealed = client.get(f"/api/runs/{run.id}").json()
     assert revealed["run"]["config"]["seeds"] == hidden and not revealed["run"]["seeds_hidden"]
     commitments = eventually(lambda: client.get(f"/api/suites/{SUITE}").json()["hidden_seeds"], lambda c: len(c) == 2)
     assert any(c["seeds"] == hidden and c["salt"] == salt for c in commitments)
     assert json.loads(client.get(f"/api/runs/{run.id}/episodes.json").text)["episodes"][0]["seed"] in hidden
+
+
+@pytest.mark.parametrize("suite, board, hours", [("cav-highway@1", "cav", 0.5), ("quickstart@1", "scores", 0.5),
+                                                 ("social-core@2", "social", 6.0)])
+def test_each_board_gets_a_submission_deadline_that_fits_it(suite, board, hours):
+    """N6: cav-highway@1's deadline was 555.6 hours (every test at 0.05 s per step), times up
+    to 20 checkpoints; a CAV board's is sized by tests at a sandboxed AV's pace, every
+    board's is capped per checkpoint and per submission."""
+    from gymarena.leaderboard.sandbox import submission_budget
+    from gymarena.protocol import suite_protocol
+
+    protocol, limits = suite_protocol(suite), Limits()
+    assert 600 <= submission_budget(protocol, limits, board) <= hours * 3600
+    assert submission_budget(protocol, limits, board, players=20) <= limits.max_submission_seconds == 24 * 3600
+    assert submission_budget(protocol, Limits(submission_seconds=5.0), board, players=20) == 5.0
