@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import shutil
 import sys
 import time
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
@@ -42,13 +44,55 @@ def make_console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, width=shutil.get_terminal_size((160, 24)).columns)
 
 
+_WORDS = re.compile(r"[A-Za-z]{3,}")
+
+
 def print_table(console: Console, rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
-    table = RichTable(title=Text(title) if title else None, show_lines=False)
-    for index, column in enumerate(columns):
-        table.add_column(column.replace("_", " "), overflow="fold", no_wrap=index == 0)
-    for row in rows:
-        table.add_row(*(Text(_cell(row.get(c))) for c in columns))  # Text: no markup in data
-    console.print(table)
+    """A table for people. No number is ever split across lines: a column of numbers is as
+    wide as its widest cell, a column of words may wrap at its spaces (headers too); a table
+    that is wider than the terminal even so is printed as one block per row instead, its
+    first column as the block's heading."""
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    headers = [c.replace("_", " ") for c in columns]
+    table = RichTable(title=Text(title) if title else None, box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True,
+                      pad_edge=False, show_edge=False)
+    for index, header in enumerate(headers):
+        column = [row[index] for row in cells]
+        words = any(_WORDS.search(cell) for cell in column)
+        longest = max([len(w) for w in header.split()] + [len(w) for cell in column for w in (cell.split() if words else [cell])])
+        widest = max([len(header)] + [len(cell) for cell in column])
+        table.add_column(_wrapped(header, longest), no_wrap=not words, min_width=longest, max_width=widest,
+                         overflow="fold")
+    for row in cells:
+        table.add_row(*(Text(cell) for cell in row))  # Text: no markup in data
+    narrowest = sum(column.min_width or 0 for column in table.columns) + 3 * len(columns)  # with the gaps between
+    if narrowest <= console.width:
+        console.print(table)
+    else:
+        _print_blocks(console, cells, headers, title)
+
+
+def _wrapped(header: str, width: int) -> str:
+    """A header broken at its spaces into lines of at most ``width`` characters."""
+    lines: list[str] = []
+    for word in header.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
+def _print_blocks(console: Console, cells: list[list[str]], names: list[str], title: str | None) -> None:
+    """Rows too wide for the terminal: a heading per row (its first cell), then one line per
+    other column, name and value."""
+    indent = max(len(n) for n in names[1:]) if len(names) > 1 else 0
+    if title:
+        console.print(Text(title, style="bold"))
+    for row in cells:
+        console.print(Text(f"{names[0]}: {row[0]}", style="bold"))
+        for name, value in zip(names[1:], row[1:]):
+            console.print(Text(f"  {name:<{indent}}  {value}"))
 
 
 def print_json(payload: Any) -> None:

@@ -246,3 +246,25 @@ def test_identical_evals_started_together_all_succeed(db_url):
         runs = store.list_runs()
     assert len(runs) == 3 and len({r.agent for r in runs}) == 1
     assert all(r.status == "complete" and r.episode_count == 2 for r in runs)
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_tables_read_on_narrow_terminals_without_splitting_a_number(sqlite_url, columns):
+    """Item 4: at 80 columns numbers were split across lines inside cells. Every line now
+    fits the terminal and every cell's text stands whole on one line."""
+    from gymarena.output import _cell
+
+    assert gymarena("eval", "--suite", "quickstart", db=sqlite_url).returncode == 0
+    for args in (["results", "--run", "1"], ["results"], ["leaderboard", "--suite", "quickstart", "--reps", "200"]):
+        shown = gymarena(*args, db=sqlite_url, env={"COLUMNS": str(columns)}).stdout
+        # its CSV holds the table's cells (`results` alone: every run's scores, another table)
+        table = [] if args == ["results"] else list(csv.DictReader(io.StringIO(gymarena(*args, "--csv", db=sqlite_url).stdout)))
+        assert shown and (table or args == ["results"])
+        assert max(len(line) for line in shown.splitlines()) <= columns, shown
+        for row in table:
+            for value in row.values():
+                try:
+                    text = _cell(float(value)) if value and not value.isdigit() else value
+                except ValueError:
+                    text = value
+                assert any(text in line for line in shown.splitlines()), (args, text, shown)
