@@ -2,8 +2,9 @@
 
 Writes into one directory: ``report.md`` (everything, with the figures inline),
 ``tasks.csv`` (per-task scores of every run), ``aggregates.csv`` (IQM, mean, median and
-optimality gap with 95% CIs), and PNG + SVG figures: aggregate intervals, performance
-profiles, the probability-of-improvement matrix (two or more runs), and R(l) curves
+optimality gap with 95% CIs), and PNG + SVG figures: every run's per-task scores, and,
+over the tasks the runs share under one protocol, aggregate intervals, performance
+profiles and the probability-of-improvement matrix (two or more runs), and R(l) curves
 for decision-interval sweeps. Bootstrap draws come from a fixed seed: the same runs
 give the same report.
 """
@@ -53,6 +54,7 @@ def write_report(
     task_rows = [score_row(run.run.id, s) for run in runs for s in run.scores]
     report.files.append(write_csv(directory / "tasks.csv", task_rows, SCORE_COLUMNS))
     sections = [_header(runs), "## Per-task scores", markdown_table(task_rows, _TASK_TABLE), _task_notes()]
+    sections += _task_figure_section(runs, report)
     if report.comparison.tasks:
         sections += _aggregate_sections(runs, report, rng, reps)
     sections += _excluded_section(report.comparison)
@@ -83,6 +85,23 @@ def _task_notes() -> str:
             "interval over seeds, the run's independent replicates (none with a single seed); `return_std` is the "
             "spread of episode returns. `normalised` maps the random return to 0 and the reference return to 1 "
             "(sources in the task catalog). The same numbers as `gymarena results` and the leaderboard's run pages.")
+
+
+def _task_figure_section(runs: Sequence[RunData], report: Report) -> list[str]:
+    """Every run's per-task scores in one figure, shared tasks or not: normalised scores
+    where every task has references to normalise with, else returns."""
+    normalised = all(s.normalised is not None for run in runs for s in run.scores)
+    scores: dict[str, dict[str, tuple[float, float | None, float | None]]] = {}
+    for run in runs:
+        for score in run.scores:
+            estimate = score.normalised if normalised else score.mean_return
+            if estimate is not None:
+                scores.setdefault(score.task_id, {})[run.label] = (estimate.point, estimate.low, estimate.high)
+    if not scores:
+        return []
+    unit = figures.NORMALISED_UNIT if normalised else "undiscounted episode return"
+    report.files += figures.save(figures.task_figure(scores, unit), report.directory, "task_scores")
+    return ["![Per-task scores](task_scores.png)"]
 
 
 def _aggregate_sections(runs: Sequence[RunData], report: Report, rng: np.random.Generator, reps: int) -> list[str]:

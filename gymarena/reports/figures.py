@@ -73,6 +73,35 @@ def aggregate_figure(
     return figure
 
 
+def task_figure(scores: Mapping[str, Mapping[str, tuple[float, float | None, float | None]]], unit: str) -> Any:
+    """One panel per task: each run's mean over seeds (a dot) with its 95% interval over
+    seeds (a bar), whether or not the runs share the task."""
+    tasks = list(scores)
+    labels = list(dict.fromkeys(label for by_run in scores.values() for label in by_run))
+    columns = min(3, len(tasks))
+    rows = math.ceil(len(tasks) / columns)
+    figure = _figure(3.6 * columns, 0.8 + (0.5 + 0.32 * len(labels)) * rows)
+    axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False)).ravel()
+    colours = dict(zip(labels, _colours(len(labels))))
+    for ax, task in zip(axes, tasks):
+        for row, label in enumerate(labels):
+            if label not in scores[task]:
+                continue
+            point, low, high = scores[task][label]
+            if low is not None and high is not None:
+                ax.plot([low, high], [row, row], color=colours[label], linewidth=4, alpha=0.5)
+            ax.plot([point], [row], "o", color=colours[label])
+        ax.set_yticks(range(len(labels)), labels, fontsize=8)
+        ax.set_ylim(len(labels) - 0.5, -0.5)
+        ax.set_title(task, fontsize=9)
+        ax.set_xlabel(unit, fontsize=7)
+        ax.grid(axis="x", alpha=0.3)
+    for ax in axes[len(tasks):]:
+        ax.set_visible(False)
+    figure.suptitle("Per-task scores: mean over seeds (dot) and 95% percentile-bootstrap interval over seeds (bar)")
+    return figure
+
+
 def profile_figure(profiles: Mapping[str, ProfileEstimate], tasks: int, reps: int) -> Any:
     """Score distributions with pointwise CI bands."""
     figure = _figure(7.0, 4.5)

@@ -76,6 +76,11 @@ def test_tasks_under_other_protocols_are_left_out_with_the_reason(store, tmp_pat
     assert "not evaluated by run" in report.comparison.excluded["minigrid/DoorKey-5x5-v0"]
     assert "## Tasks left out of the aggregates" in (tmp_path / "report.md").read_text()
     assert not (tmp_path / "aggregates.png").exists()
+    # item 3: runs that share nothing still get a figure: every run's per-task scores
+    assert (tmp_path / "task_scores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = (tmp_path / "task_scores.svg").read_text()
+    assert all(task in svg for task in TASKS) and "interval over seeds" in svg
+    assert "![Per-task scores](task_scores.png)" in (tmp_path / "report.md").read_text()
 
 
 def test_report_of_a_sweep_draws_the_fas_curves(store, tmp_path):
