@@ -611,9 +611,8 @@ def dataset_make_suite_command(
             result = make_suite(task, transitions, seed, prefix, say=say)
         except KeyboardInterrupt:
             _ignore_further_interrupts()
-            say("interrupted: the five datasets are written only after all are collected, so at most those written "
-                "before the interrupt exist (`minari list local` shows them; `minari delete ID` removes them, or give "
-                "--prefix); run it again to make the five")
+            say("interrupted: every dataset a `wrote` line names is kept, and so is the online run once its replay "
+                "is written; run the same command again to make the rest")
             raise typer.Exit(130) from None
     show(dataset_suite_shown(result), as_json, as_csv)
 

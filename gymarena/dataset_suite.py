@@ -25,12 +25,14 @@ import json
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from gymarena import provenance
+from gymarena.baselines.training import policy_env
 from gymarena.errors import GymarenaError
 from gymarena.tasks import TaskSpec, get_task
 
@@ -176,7 +178,13 @@ def dataset_ids(task: TaskSpec, prefix: str | None) -> dict[str, str]:
 
 def make_suite(task_id: str, transitions: int, seed: int = 0, prefix: str | None = None,
                say: Callable[[str], None] = print) -> SuiteResult:
-    """Train DQN online for ``transitions`` steps, write the five datasets, compute TQ and SACo."""
+    """Train DQN online for ``transitions`` steps, write the five datasets, compute TQ and SACo.
+
+    Each dataset is written as soon as it is collected, and the online run's policy and
+    evaluations are kept beside them (:func:`online_dir`), so an interrupted run loses at
+    most the piece it was making: run again with the same arguments, it keeps what is
+    written (datasets made with other arguments are refused) and makes the rest, with the
+    same data a run without interruption makes."""
     import time
 
     try:
@@ -184,18 +192,117 @@ def make_suite(task_id: str, transitions: int, seed: int = 0, prefix: str | None
     except ImportError:
         raise GymarenaError("making datasets needs Minari with its creation extras: pip install 'gymarena[datasets]'") from None
     from gymarena.baselines.algorithms import recipe_for_task
-    from gymarena.baselines.training import PROGRESS_SECONDS, build_model, policy_env, progress_callback
 
     if transitions < 100:
         raise GymarenaError(f"--transitions must be at least 100, not {transitions}")
     task = get_task(task_id)
     recipe = recipe_for_task(task.id, "dqn")
     ids = dataset_ids(task, prefix)
-    taken = [i for i in ids.values() if i in minari.list_local_datasets()]
-    if taken:
-        raise GymarenaError(f"datasets exist already: {', '.join(taken)}; remove them (`minari delete ID`) or give --prefix")
-
+    made = _already_made(minari, ids, task, transitions, seed)
+    if made:
+        say(f"continuing: {', '.join(ids[kind] for kind in KINDS if kind in made)} written before; making the rest")
     started = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    env = policy_env(task)
+    env.action_space.seed(seed)
+    try:
+        # the collections run in one order whatever is kept, so each one's random draws are the same
+        say(f"collecting random ({transitions:,} transitions)")
+        random = collect(env, lambda _: env.action_space.sample(), transitions, first_seed=_first_seed(1, seed))
+        write = _writer(minari, ids, made, env, task, recipe, seed, say)
+        write("random", random, None)
+        online = _online_run(task, recipe, transitions, seed, ids, "replay" in made, say)
+        if online.replay is not None:  # trained in this call: its transitions, then its policy, are kept at once
+            write("replay", online.replay, online)
+            _keep(online, online_dir(ids, seed, transitions))
+
+        def greedy(observation: Any) -> Any:
+            return online.model.predict(observation, deterministic=True)[0]
+
+        def noisy(observation: Any) -> Any:
+            return env.action_space.sample() if rng.random() < NOISY_EPSILON else greedy(observation)
+
+        expert: list[Episode] = []
+        if "expert" not in made or "mixed" not in made:
+            say(f"collecting expert ({transitions:,} transitions)")
+            expert = collect(env, greedy, transitions, first_seed=_first_seed(2, seed))
+        write("expert", expert, online)
+        if "noisy" not in made:
+            say(f"collecting noisy ({transitions:,} transitions)")
+        write("noisy", collect(env, noisy, transitions, first_seed=_first_seed(3, seed)) if "noisy" not in made else [],
+              online)
+        share = int(round(MIXED_RANDOM_SHARE * transitions))
+        write("mixed", head(random, share) + tail(expert, transitions - share), online)
+    finally:
+        env.close()
+    statistics = _statistics(ids, online.best)
+    result = SuiteResult(task.id, transitions, ids, online.best, online.history, statistics,
+                         time.perf_counter() - started)
+    for kind in KINDS:
+        minari.load_dataset(ids[kind]).storage.update_metadata({"gymarena_statistics": json.dumps(statistics[kind])})
+    return result
+
+
+def _first_seed(offset: int, seed: int) -> int:
+    """The reset seed of the first episode of a collection (random 1, expert 2, noisy 3)."""
+    return 1_000_000 * offset + seed * 10_000
+
+
+def _already_made(minari: Any, ids: dict[str, str], task: TaskSpec, transitions: int, seed: int) -> set[str]:
+    """The kinds written before by a run with these arguments; a dataset of another run under
+    one of the ids is an error (nothing is overwritten)."""
+    made, foreign = set(), []
+    local = set(minari.list_local_datasets())
+    for kind, dataset_id in ids.items():
+        if dataset_id not in local:
+            continue
+        metadata = minari.load_dataset(dataset_id).storage.metadata
+        online = json.loads(metadata.get("gymarena_online_run", "{}"))
+        if (metadata.get("gymarena_task"), metadata.get("gymarena_dataset_kind"), online.get("seed"),
+                online.get("transitions")) == (task.id, kind, seed, transitions):
+            made.add(kind)
+        else:
+            foreign.append(dataset_id)
+    if foreign:
+        raise GymarenaError(f"datasets exist already: {', '.join(foreign)}, made with other arguments; remove them "
+                            "(`minari delete ID`) or give --prefix")
+    return made
+
+
+@dataclass
+class OnlineRun:
+    """The online DQN run: its final policy, its greedy evaluations and (when it was trained
+    in this call) every transition it made."""
+
+    model: Any
+    history: list[tuple[int, float]]
+    args: Any
+    replay: list[Episode] | None = None
+
+    @property
+    def best(self) -> float:
+        return max(value for _, value in self.history)
+
+
+def online_dir(ids: dict[str, str], seed: int, transitions: int) -> Path:
+    """Where the online run's policy and evaluations are kept, beside the datasets."""
+    from minari.storage import get_dataset_path
+
+    return get_dataset_path(ids["replay"]).parent / f".gymarena-online-seed{seed}-{transitions}"
+
+
+def _online_run(task: TaskSpec, recipe: Any, transitions: int, seed: int, ids: dict[str, str], replay_written: bool,
+                say: Callable[[str], None]) -> OnlineRun:
+    """Train the online run, or load the one a run with these arguments kept (kept only
+    once its replay dataset was written)."""
+    from gymarena.baselines.training import PROGRESS_SECONDS, algorithm_class, build_model, progress_callback
+
+    kept = online_dir(ids, seed, transitions)
+    if replay_written and (kept / "online.json").is_file():
+        stored = json.loads((kept / "online.json").read_text())
+        say(f"the online run of {recipe.name} was kept: loading it from {kept}")
+        model = algorithm_class(recipe.algorithm).load(kept / "model.zip", device="cpu")
+        return OnlineRun(model, [(int(step), float(value)) for step, value in stored["history"]], stored["args"])
     recorders: list[EpisodeRecorder] = []
 
     def record(env: gym.Env) -> EpisodeRecorder:
@@ -204,46 +311,41 @@ def make_suite(task_id: str, transitions: int, seed: int = 0, prefix: str | None
 
     model, args = build_model(recipe, seed, transitions, wrap=record)
     evaluation = OnlineEvaluation(task, every=max(1, transitions // ONLINE_EVALUATIONS))
-    say(f"training {recipe.name} for {transitions} steps")
+    say(f"training {recipe.name} for {transitions:,} steps (the online run; its time left is shown as it goes)")
     progress = progress_callback(f"{recipe.name} online run", transitions, say, PROGRESS_SECONDS)
     model.learn(total_timesteps=transitions, callback=[evaluation.callback, progress])
     model.get_env().close()
     evaluation.evaluate(model)  # the final policy (learning may update it after the last periodic evaluation)
     say(f"online evaluations: {', '.join(f'{value:.4g}' for _, value in evaluation.history)}")
+    # SB3 collects in rounds of train_freq steps and may overshoot: the replay is the first `transitions`.
+    return OnlineRun(model, evaluation.history, dataclasses.asdict(args), head(recorders[0].episodes, transitions))
 
-    def greedy(observation: Any) -> Any:
-        return model.predict(observation, deterministic=True)[0]
 
-    rng = np.random.default_rng(seed)
-    env = policy_env(task)
-    env.action_space.seed(seed)
+def _keep(online: OnlineRun, kept: Path) -> None:
+    """Keep the online run's policy and evaluations for a run that continues this one."""
+    kept.mkdir(parents=True, exist_ok=True)
+    online.model.save(kept / "model.zip")
+    (kept / "online.json").write_text(json.dumps({"history": online.history, "args": online.args}))
 
-    def noisy(observation: Any) -> Any:
-        return env.action_space.sample() if rng.random() < NOISY_EPSILON else greedy(observation)
 
-    try:
-        # SB3 collects in rounds of train_freq steps and may overshoot: the replay is the first `transitions`.
-        episodes = {"replay": head(recorders[0].episodes, transitions)}
-        for offset, (kind, policy) in enumerate((("random", lambda _: env.action_space.sample()),
-                                                 ("expert", greedy), ("noisy", noisy)), start=1):
-            say(f"collecting {kind}")
-            episodes[kind] = collect(env, policy, transitions, first_seed=1_000_000 * offset + seed * 10_000)
-        share = int(round(MIXED_RANDOM_SHARE * transitions))
-        episodes["mixed"] = head(episodes["random"], share) + tail(episodes["expert"], transitions - share)
-        for kind in KINDS:
-            _write(minari, ids[kind], episodes[kind], env, task, kind, recipe, args, seed, evaluation)
-    finally:
-        env.close()
-    statistics = _statistics(ids, evaluation.best)
-    result = SuiteResult(task.id, transitions, ids, evaluation.best, evaluation.history, statistics,
-                         time.perf_counter() - started)
-    for kind in KINDS:
-        minari.load_dataset(ids[kind]).storage.update_metadata({"gymarena_statistics": json.dumps(statistics[kind])})
-    return result
+def _writer(minari: Any, ids: dict[str, str], made: set[str], env: gym.Env, task: TaskSpec, recipe: Any, seed: int,
+            say: Callable[[str], None]) -> Callable[[str, list[Episode], OnlineRun | None], None]:
+    """Write a kind's dataset at once, unless it was written before."""
+
+    def write(kind: str, episodes: list[Episode], online: OnlineRun | None) -> None:
+        if kind in made:
+            return
+        transitions = sum(len(e) for e in episodes)
+        _write(minari, ids[kind], episodes, env, task, kind, recipe,
+               {"args": online.args if online else None, "transitions": transitions, "seed": seed,
+                "online_evaluations": online.history if online else None})
+        say(f"wrote {ids[kind]}")
+
+    return write
 
 
 def _write(minari: Any, dataset_id: str, episodes: list[Episode], env: gym.Env, task: TaskSpec, kind: str,
-           recipe: Any, args: Any, seed: int, evaluation: OnlineEvaluation) -> None:
+           recipe: Any, online_run: dict[str, Any]) -> None:
     from minari.data_collector import EpisodeBuffer
 
     from gymarena.wrappers import family_of, simulator_versions
@@ -261,8 +363,7 @@ def _write(minari: Any, dataset_id: str, episodes: list[Episode], env: gym.Env, 
     dataset.storage.update_metadata({
         "gymarena_task": task.id,
         "gymarena_dataset_kind": kind,
-        "gymarena_online_run": json.dumps({"recipe": recipe.name, "args": dataclasses.asdict(args), "seed": seed,
-                                           "online_evaluations": evaluation.history}),
+        "gymarena_online_run": json.dumps({"recipe": recipe.name, **online_run}),
         "gymarena_provenance": json.dumps(provenance.collect(sorted(simulator_versions(family_of(task).name)))),
     })
 

@@ -67,7 +67,31 @@ def test_minigrid_datasets_store_the_flattened_view_and_nothing_is_lost_or_overw
         make_suite("minigrid/LavaGapS7-v0", 300, prefix="lava", say=lambda _: None)  # too short to learn anything
     assert load_transitions("lava/replay-v0").observations.shape == (300, 147)
     assert load_transitions("lava/expert-v0").observations.dtype == np.uint8
-    with pytest.raises(GymarenaError, match="datasets exist already: lava/random-v0"):
-        make_suite("minigrid/LavaGapS7-v0", 300, prefix="lava", say=lambda _: None)
+    with pytest.raises(GymarenaError, match="datasets exist already: lava/random-v0.*made with other arguments"):
+        make_suite("minigrid/LavaGapS7-v0", 400, prefix="lava", say=lambda _: None)
     with pytest.raises(GymarenaError, match="no DQN recipe for mujoco/Hopper-v5"):
         make_suite("mujoco/Hopper-v5", 300, say=lambda _: None)
+
+
+def test_an_interrupted_suite_keeps_what_it_wrote_and_a_rerun_makes_the_same_datasets():
+    """Item 2: the datasets were written only at the end, so Ctrl-C lost everything. Now each
+    is written once collected and the online run is kept: a re-run continues, without
+    training again, and its datasets equal an uninterrupted run's."""
+    said: list[str] = []
+
+    def interrupt_at_expert(line: str) -> None:
+        said.append(line)
+        if line.startswith("collecting expert"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        make_suite("classic/CartPole-v1", 2_000, prefix="cut", say=interrupt_at_expert)
+    assert sorted(minari.list_local_datasets()) == ["cut/random-v0", "cut/replay-v0"]
+    said.clear()
+    continued = make_suite("classic/CartPole-v1", 2_000, prefix="cut", say=said.append)
+    assert said[0] == "continuing: cut/random-v0, cut/replay-v0 written before; making the rest"
+    assert not any(line.startswith("training") for line in said) and any("was kept" in line for line in said)
+    whole = make_suite("classic/CartPole-v1", 2_000, prefix="whole", say=lambda _: None)
+    for kind in KINDS:
+        assert np.array_equal(_states(continued.dataset_ids[kind]), _states(whole.dataset_ids[kind])), kind
+    assert continued.statistics == whole.statistics
