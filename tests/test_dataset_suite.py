@@ -67,7 +67,7 @@ def test_minigrid_datasets_store_the_flattened_view_and_nothing_is_lost_or_overw
         make_suite("minigrid/LavaGapS7-v0", 300, prefix="lava", say=lambda _: None)  # too short to learn anything
     assert load_transitions("lava/replay-v0").observations.shape == (300, 147)
     assert load_transitions("lava/expert-v0").observations.dtype == np.uint8
-    with pytest.raises(GymarenaError, match="datasets exist already: lava/random-v0.*made with other arguments"):
+    with pytest.raises(GymarenaError, match=r"datasets exist already: lava/random-v0.*made with other arguments"):
         make_suite("minigrid/LavaGapS7-v0", 400, prefix="lava", say=lambda _: None)
     with pytest.raises(GymarenaError, match="no DQN recipe for mujoco/Hopper-v5"):
         make_suite("mujoco/Hopper-v5", 300, say=lambda _: None)
