@@ -95,7 +95,10 @@ def _root(
                                "the agent's own; with the local backend)."),
 ) -> None:
     """Evaluate RL agents on versioned suites of simulators and keep every result in a database."""
+    from gymarena.quiet import silence_known_warnings
+
     DEBUG["tracebacks"] = debug
+    silence_known_warnings()
 
 
 @app.command("list")
@@ -160,8 +163,9 @@ def eval_command(
                 show(cav_test_shown(run_id, summary, stored_run(store, run_id).summary or {}), as_json)
                 return
             if social is not None:  # a social board's suite: games against its pool
-                run_id = evaluate_social_suite(store, social, agent, request.seeds, fresh=fresh,
-                                               algorithm=request.algorithm, say=say)
+                with EpisodeProgress(err) as progress:
+                    run_id = evaluate_social_suite(store, social, agent, request.seeds, fresh=fresh,
+                                                   algorithm=request.algorithm, say=say, progress=progress.update)
                 show(run_shown(store, stored_run(store, run_id)), as_json, as_csv)
                 return
             with EpisodeProgress(err) as progress:
@@ -353,6 +357,7 @@ def cav_test_command(
     from gymarena.views import cav_test_shown
 
     with reported_errors(), open_store(db) as store:
+        say(f"results database: {store.display_url}")
         try:
             run_id, summary = run_cav_tests(store, agent, mode, tests, until_rhw, seed, batch_size, epsilon, ndd, say=say,
                                             fresh=fresh)
@@ -366,8 +371,8 @@ def cav_test_command(
 
 @cav_app.command("compare")
 def cav_compare_command(
-    run_a: int = typer.Argument(..., help="A testing run (e.g. NDE)."),
-    run_b: int = typer.Argument(..., help="Another (e.g. NADE)."),
+    run_a: int | None = typer.Argument(None, help="A testing run (e.g. NDE)."),
+    run_b: int | None = typer.Argument(None, help="Another (e.g. NADE)."),
     plot: str | None = typer.Option(None, "--plot", help="Write the RHW curves to this image (needs matplotlib)."),
     reps: int = typer.Option(300, "--reps", help="Bootstrap resamples for the CIs."),
     as_json: AsJson = False,
@@ -378,8 +383,12 @@ def cav_compare_command(
     from gymarena.results import open_store
     from gymarena.views import cav_compare_shown
 
-    with reported_errors(), open_store(db, create=False) as store:
-        result, paths = compare(store, run_a, run_b, reps)
+    with reported_errors():
+        if run_a is None or run_b is None:
+            raise GymarenaError("give two testing runs to compare, e.g. `gymarena cav compare 1 2` "
+                                "(`gymarena results` lists the runs)")
+        with open_store(db, create=False) as store:
+            result, paths = compare(store, run_a, run_b, reps)
         written = plot_paths(paths, [f"run {run_a}", f"run {run_b}"], plot) if plot else None
     show(cav_compare_shown((run_a, run_b), result, written), as_json)
 

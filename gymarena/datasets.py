@@ -59,7 +59,14 @@ def read_minari(dataset_id: str) -> Transitions:
         raise MissingExtraError("Minari", "datasets", exc, what="dataset library") from None
     try:
         dataset = minari.load_dataset(dataset_id)
-    except Exception as exc:  # minari raises FileNotFoundError/ValueError variants
+    except FileNotFoundError:  # Minari's own text suggests downloading, which gymarena never does
+        from minari.storage import get_dataset_path
+
+        raise DatasetError(
+            f"no Minari dataset {dataset_id!r} at {get_dataset_path(dataset_id)}; give a dataset id under "
+            "MINARI_DATASETS_PATH (see `minari list local`) or a path to an .npz file"
+        ) from None
+    except Exception as exc:  # minari raises ValueError variants for malformed ids and files
         raise DatasetError(
             f"no Minari dataset {dataset_id!r} ({type(exc).__name__}: {exc}); give a dataset id under "
             "MINARI_DATASETS_PATH (see `minari list local`) or a path to an .npz file"

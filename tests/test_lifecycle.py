@@ -275,3 +275,31 @@ def test_ctrl_c_names_the_run_to_resume_only_when_one_was_kept(sqlite_url):
             assert f"--resume {run[0]}" in stderr and run[1] == "interrupted"
         else:
             assert "nothing was kept" in stderr and "--resume" not in stderr and _runs(sqlite_url) == []
+
+
+# -- rough edges a new user hit (item 9) -----------------------------------------------------
+
+def test_a_mistyped_task_leaves_no_database_behind(tmp_path):
+    database = tmp_path / "results.sqlite"
+    _one_line_error(gymarena("eval", "--task", "classic/CartPol-v1", db=str(database)), "did you mean 'classic/CartPole-v1'")
+    assert not database.exists()
+
+
+def test_the_unknown_suite_error_names_each_suite_once():
+    result = gymarena("eval", "--suite", "quikstart")
+    _one_line_error(result, "did you mean 'quickstart'?")
+    known = result.stderr.split("(known: ")[1].split(";")[0].split(", ")
+    assert len(known) == len(set(known)) and "metaworld-mt10" in known
+
+
+def test_cav_compare_without_runs_is_one_line_and_cav_test_names_its_database(sqlite_url):
+    _one_line_error(gymarena("cav", "compare", db=sqlite_url), "give two testing runs to compare")
+    tested = gymarena("cav", "test", "--tests", "64", "--batch-size", "64", db=sqlite_url)
+    assert tested.returncode == 0 and "results database: sqlite:///" in tested.stderr, tested.stderr
+
+
+def test_third_party_noise_is_not_printed(tmp_path):
+    """Meta-World's scripted policies warned "Constant(s) may be too high" at every clipped action."""
+    result = gymarena("eval", "--task", "metaworld/MT10-door-open-v3", "--agent", "scripted", "--seeds", "0", "--episodes", "1",
+                      db=str(tmp_path / "r.sqlite"))
+    assert result.returncode == 0 and "Constant(s)" not in result.stderr, result.stderr

@@ -116,6 +116,8 @@ class EvalRequest:
                 raise RunConfigError(f"--resume continues the run with its stored config; drop {', '.join(given)}")
         elif bool(self.suite) == bool(self.tasks):
             raise RunConfigError("give either --suite NAME or one or more --task ID")
+        for task_id in self.tasks:  # a mistyped task says so before any database is opened (or made)
+            get_task(task_id)
 
     def backend_for(self, plan: RunPlan) -> str:
         """The backend asked for; else ``isolated`` if a task's simulator is crash-prone,

@@ -171,7 +171,7 @@ def registered_suite(name: str) -> Suite:
     name, _, version = name.partition("@")
     candidates = [s for s in list_suites() if s.name == name]
     if not candidates:
-        names = [s.name for s in list_suites()]
+        names = list(dict.fromkeys(s.name for s in list_suites()))  # a name once, whatever its versions
         hints = suggest(name, names)
         hint = f"; did you mean {' or '.join(repr(h) for h in hints)}?" if hints else ""
         raise UnknownSuiteError(

@@ -44,9 +44,9 @@ def _opponent(opponent: Opponent, pinned: str) -> AgentSource:
 def evaluate_social_suite(store: ResultsStore, suite: Suite, tested: str | AgentSource,
                           seeds: Sequence[int] | None = None, kind: str = "local", submission_id: int | None = None,
                           fresh: bool = False, algorithm: AlgorithmIdentity | None = None,
-                          say: Callable[[str], None] = print) -> int:
+                          say: Callable[[str], None] = print, progress: Callable[[int, int], None] | None = None) -> int:
     """Play the suite's games of ``tested`` (a reference or a loaded source, such as the
-    worker's sandboxed one); the run's id."""
+    worker's sandboxed one); the run's id. ``progress(done, total)`` follows the games."""
     source = load_agent(tested) if isinstance(tested, str) else tested
     protocol = suite_protocol(str(suite.path), tuple(seeds) if seeds else None)
     config = {"agent": source.reference, "suite": suite.label, "seeds": list(protocol.seeds),
@@ -60,10 +60,22 @@ def evaluate_social_suite(store: ResultsStore, suite: Suite, tested: str | Agent
         return done
     with store.recording(start, resume=not fresh) as run:
         stored = run.stored_keys()
+        total = sum(task.expected_episodes for task in protocol)
+        done = len(stored)
+
+        def put(record: EpisodeRecord) -> None:
+            nonlocal done
+            run.put(record)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+
+        if progress is not None:
+            progress(done, total)
         for task in protocol:
             keys = [k for k in task.episode_keys() if k not in stored]
             if keys:
-                _play_task(task, keys, source, run.put)
+                _play_task(task, keys, source, put)
                 say(f"{task.task_id}: {len(keys)} games played")
     return run.run_id
 
