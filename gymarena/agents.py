@@ -309,13 +309,16 @@ def _module_bytes(module: Any) -> bytes:
         return b""
 
 
+# The version of the built-in agents (random, scripted, the CAV testing AVs): their own, not
+# the package's, so a new gymarena release does not make them new agents on every board.
+BUILTIN_AGENT_VERSION = "0.1.0"
+
+
 def load_agent(reference: str) -> AgentSource:
     """Resolve an agent reference, with a one-line error naming what went wrong."""
-    from gymarena import __version__
-
     if reference in BUILTIN_AGENTS:
         factory, source = _builtin(reference)
-        return AgentSource(reference, reference, __version__, _hash_bytes(source), factory)
+        return AgentSource(reference, reference, BUILTIN_AGENT_VERSION, _hash_bytes(source), factory)
     if reference.endswith(".zip") or reference.rpartition(":")[0].endswith(".zip"):
         return _checkpoint_source(reference)
     if ":" not in reference:

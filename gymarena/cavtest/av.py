@@ -36,9 +36,9 @@ def av_source(reference: str) -> tuple[AgentSource, Callable[[Any], Policy]]:
     if name in BUILTIN_AVS:
         policy, module = BUILTIN_AVS[name]
         digest = hashlib.sha256(inspect.getsource(module).encode()).hexdigest()
-        from gymarena import __version__
+        from gymarena.agents import BUILTIN_AGENT_VERSION
 
-        source = AgentSource(BUILTIN_PREFIX + name, name, __version__, digest, _builtin_factory(name))
+        source = AgentSource(BUILTIN_PREFIX + name, name, BUILTIN_AGENT_VERSION, digest, _builtin_factory(name))
         return source, lambda task: policy
     if ":" not in reference and reference not in BUILTIN_AGENTS:
         from gymarena.tasks import suggest

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 from conftest import agent_ref, leave_run
 
+from gymarena import __version__
 from gymarena.errors import AgentError, InvalidActionError, RunConfigError, SimulatorError
 from gymarena.protocol import episode_seed
 from gymarena.runner import EvalRequest, evaluate, parse_seeds
@@ -107,7 +108,7 @@ def test_float64_actions_are_accepted_for_float32_boxes(store):
 def test_run_provenance_and_protocol(store):
     result = evaluate(EvalRequest(tasks=("minigrid/Empty-8x8-v0",), seeds=(0,), episodes=1), store)
     provenance = result.run.provenance
-    assert provenance["gymarena"] == "0.1.0" and provenance["python"].startswith("3.")
+    assert provenance["gymarena"] == __version__ and provenance["python"].startswith("3.")
     assert provenance["packages"]["minigrid"] != "missing" and provenance["cpu"]
     (task,) = result.run.protocol
     assert task.simulator_versions["minigrid"] == provenance["packages"]["minigrid"]
