@@ -66,9 +66,15 @@ def agent_av(source: AgentSource) -> tuple[AgentSource, Callable[[Any], Policy]]
             return lambda observations: checked_actions(agent.act_batch(observations), len(observations))
 
         def one_by_one(observations: np.ndarray):
-            rows = [np.asarray(agent.act(row), dtype=float).reshape(-1) for row in observations]
+            rows = []
+            for row in observations:
+                answer = agent.act(row)
+                try:
+                    rows.append(np.asarray(answer, dtype=float).reshape(-1))
+                except (TypeError, ValueError):  # a string, a dict: the AV's fault, not the worker's
+                    rows.append(np.zeros(0))
             if any(row.size < 2 for row in rows):
-                raise AgentLoadError("the AV's act must return [acceleration, lane change]")
+                raise AgentLoadError("the AV's act must return [acceleration, lane change], two numbers")
             actions = np.array([row[:2] for row in rows]).reshape(len(rows), 2)
             if not np.all(np.isfinite(actions)):
                 raise AgentLoadError("the AV's act returned a number that is not finite")

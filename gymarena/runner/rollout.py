@@ -67,7 +67,11 @@ def action_check(space: spaces.Space) -> ActionCheck:
 
 def agent_failed(agent_name: str, exc: BaseException, at: str) -> AgentError:
     """The error for an exception of the agent's own code ``at`` a place of the episode: its
-    type, its text and the file and line it was raised at."""
+    type, its text and the file and line it was raised at. An AgentError already says what
+    the agent did (a sandboxed agent that broke a limit): it gets the place in the episode,
+    never the frame of gymarena's own code that raised it."""
+    if isinstance(exc, AgentError):
+        return AgentError(f"agent {agent_name} {at}: {exc}")
     return AgentError(f"agent {agent_name} raised {type(exc).__name__} {at}: {exc}{raised_at(exc)}")
 
 

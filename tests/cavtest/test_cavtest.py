@@ -135,6 +135,15 @@ def test_a_users_av_is_tested_through_its_agent_reference(db, tmp_path):
     assert all(r.extra["crash"] or r.truncated for r in records)  # never finished the segment
 
 
+@pytest.mark.parametrize("answer", ['"fast"', '{"accelerate": 1}', "[1.0]"])
+def test_an_act_only_av_answering_nonsense_is_the_avs_error(db, tmp_path, answer):
+    """An act-only AV answering a string or a dict was reported as the worker's error."""
+    (tmp_path / "odd.py").write_text(f"class Odd:\n    def reset(self, seed=None):\n        pass\n\n"
+                                     f"    def act(self, observation):\n        return {answer}\n")
+    result = cav("test", "--agent", f"{tmp_path / 'odd.py'}:Odd", "--tests", "8", "--db", db)
+    assert result.exit_code == 1 and "the AV's act must return [acceleration, lane change], two numbers" in result.output
+
+
 def _tests_stored(url: str) -> int:
     try:
         with ResultsStore(url) as store:

@@ -290,3 +290,12 @@ def test_each_board_gets_a_submission_deadline_that_fits_it(suite, board, hours)
     assert 600 <= submission_budget(protocol, limits, board) <= hours * 3600
     assert submission_budget(protocol, limits, board, players=20) <= limits.max_submission_seconds == 24 * 3600
     assert submission_budget(protocol, Limits(submission_seconds=5.0), board, players=20) == 5.0
+
+
+def test_a_sandbox_failure_names_the_place_in_the_episode_not_gymarenas_code(submission_server, tmp_path):
+    client, token, db_url = submission_server
+    stalled = _upload(client, token, _package(tmp_path / "stall", "stall", acting_agent("time.sleep(3600)")))
+    assert run_worker(db_url, once=True, config=WorkerConfig(limits=LIMITS, poll_seconds=0.1)) == 1
+    reason = client.get(f"/api/submissions/{stalled}").json()["reason"]
+    assert "did not answer act within 3 s" in reason and "(seed <hidden seed>, episode 0, step 0)" in reason, reason
+    assert "sandbox.py" not in reason and "raised SandboxError" not in reason
