@@ -39,6 +39,7 @@ UPLOAD_SECONDS = 15 * 60
 # How many times an agent submission is claimed before a worker that dies while playing it
 # (OOM, reboot, deploy) fails it for good: the agent may be what kills its workers.
 MAX_ATTEMPTS = 3
+HIDDEN_SEED_SPACE = range(2**32, 2**62)  # beyond any public seed (at most 2**32 - 1); stored as 64-bit integers
 
 
 def hash_token(token: str) -> str:
@@ -190,7 +191,9 @@ class Submissions:
     @staticmethod
     def _draw_seeds(session: Session, suite: str, count: int) -> HiddenSeedsRow:
         rng = secrets.SystemRandom()
-        seeds = sorted(rng.sample(range(10_000, 2**31), count))
+        # from a space too large to search: an episode seed an agent found from its observations
+        # cannot be walked back to the suite seed behind it (and on to every other episode)
+        seeds = sorted(rng.sample(HIDDEN_SEED_SPACE, count))
         salt = secrets.token_hex(16)
         row = HiddenSeedsRow(suite=suite, seeds=seeds, salt=salt, commitment=seed_commitment(seeds, salt))
         session.add(row)

@@ -338,3 +338,15 @@ def test_a_submission_whose_workers_keep_dying_is_failed_after_its_attempts(db_u
         assert store.submissions.reserve(token, "agent") is not None  # refunded
         refunded = store.submissions.get(abandoned)
         assert refunded.status == "failed" and "did not arrive" in refunded.reason
+
+
+def test_hidden_seeds_are_drawn_beyond_any_public_seed(db_url):
+    """N3: drawn from [10,000, 2**31), an episode seed found from observations could be
+    walked back to its suite seed by trying 2**31 hashes; now the space is 2**62 wide."""
+    from gymarena.results.submissions import HIDDEN_SEED_SPACE
+    from gymarena.runner.plan import MAX_SEED
+
+    with ResultsStore(db_url) as store:
+        seeds = store.submissions.hidden_seeds(SUITE, 3)
+        assert store.submissions.current_hidden_seeds(SUITE) == seeds  # 64-bit integers round-trip
+    assert all(MAX_SEED < seed < 2**62 for seed in seeds) and len(HIDDEN_SEED_SPACE) > 2**61
