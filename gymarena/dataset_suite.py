@@ -227,10 +227,9 @@ def make_suite(task_id: str, transitions: int, seed: int = 0, prefix: str | None
             say(f"collecting expert ({transitions:,} transitions)")
             expert = collect(env, greedy, transitions, first_seed=_first_seed(2, seed))
         write("expert", expert, online)
-        if "noisy" not in made:
+        if "noisy" not in made:  # the last collection: nothing after it needs its draws
             say(f"collecting noisy ({transitions:,} transitions)")
-        write("noisy", collect(env, noisy, transitions, first_seed=_first_seed(3, seed)) if "noisy" not in made else [],
-              online)
+            write("noisy", collect(env, noisy, transitions, first_seed=_first_seed(3, seed)), online)
         share = int(round(MIXED_RANDOM_SHARE * transitions))
         write("mixed", head(random, share) + tail(expert, transitions - share), online)
     finally:

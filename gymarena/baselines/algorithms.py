@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from functools import cache
 from types import ModuleType
 from typing import Any
 
@@ -34,16 +35,23 @@ def module(algorithm: str) -> ModuleType:
     raise GymarenaError(f"the {algorithm} recipes cannot be loaded here ({reason}): pip install 'gymarena[{extras}]'")
 
 
+@cache
+def _loadable() -> tuple[dict[str, ModuleType], dict[str, str]]:
+    """(the recipe modules that import here, algorithm -> why the others do not): tried once
+    per process, so a missing extra's import is not attempted again at every lookup."""
+    loaded, missing = {}, {}
+    for algorithm in ALGORITHM_MODULES:
+        try:
+            loaded[algorithm] = module(algorithm)
+        except GymarenaError as error:
+            missing[algorithm] = str(error)
+    return loaded, missing
+
+
 def unavailable() -> dict[str, str]:
     """Algorithm -> why its recipes cannot be loaded here (the extras to install), for those
     whose optional dependencies are missing: one family's recipes never need another's."""
-    missing = {}
-    for algorithm in ALGORITHM_MODULES:
-        try:
-            module(algorithm)
-        except GymarenaError as error:
-            missing[algorithm] = str(error)
-    return missing
+    return dict(_loadable()[1])
 
 
 # What an algorithm module may define beside its RECIPES to replace the Stable-Baselines3 way
@@ -62,8 +70,7 @@ def hook(algorithm: str, name: str) -> Any:
 def recipes() -> dict[str, Recipe]:
     """Every recipe that can be loaded here by name, in the order their modules list them
     (:func:`unavailable` says which algorithms are left out and why)."""
-    missing = unavailable()
-    return {r.name: r for algorithm in ALGORITHM_MODULES if algorithm not in missing for r in module(algorithm).RECIPES}
+    return {r.name: r for loaded in _loadable()[0].values() for r in loaded.RECIPES}
 
 
 def get_recipe(name: str) -> Recipe:

@@ -23,7 +23,7 @@ from time import monotonic
 from types import CodeType, FrameType
 from typing import Any
 
-from gymarena.errors import AgentError, GymarenaError, SimulatorError
+from gymarena.errors import AgentError, GymarenaError, RunConfigError, SimulatorError
 
 DEFAULT_STEP_SECONDS = 60.0  # a hanging agent is stopped within about a minute
 _AGENT_METHODS = ("act", "act_batch", "act_sequence", "reset", "reset_slot", "start_trial", "observe")
@@ -39,8 +39,6 @@ class Deadlines:
     def __post_init__(self) -> None:
         for name, value in (("--step-seconds", self.step_seconds), ("--episode-seconds", self.episode_seconds)):
             if value is not None and not value > 0:
-                from gymarena.errors import RunConfigError
-
                 raise RunConfigError(f"{name} must be a positive number of seconds, not {value}")
 
     @classmethod
