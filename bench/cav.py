@@ -90,7 +90,7 @@ def main() -> None:
     nde_tests = nde_counts(args.nde_tests)
     ratios: dict[str, float] = {}
     for name in args.avs.split(","):
-        policy = BUILTIN_AVS[name][0]
+        policy = BUILTIN_AVS[name]
         tests = nde_tests.get(name, nde_tests.get("*", 400_000))
         print(f"AV {name}:", flush=True)
         nde = timed("NDE", tests, lambda policy=policy, tests=tests: run_tests(tests, policy, NaturalisticBVs(ndd), seed=1))

@@ -13,7 +13,6 @@ Stable-Baselines3 checkpoint is ``path/to/model.zip`` or ``model.zip:ALGORITHM``
 from __future__ import annotations
 
 import copy
-import functools
 import hashlib
 import importlib
 import importlib.util
@@ -150,16 +149,16 @@ def random_agent(task: TaskSpec, observation_space: Any, action_space: Any) -> A
     return RandomAgent(task, observation_space, action_space)
 
 
-@functools.cache
-def _builtin(reference: str) -> tuple[AgentFactory, bytes]:
-    """A built-in agent's factory and the code that defines it (its identity), read once per
-    process: the code that runs is what was imported, whatever the files say later."""
+def _builtin(reference: str) -> tuple[AgentFactory, str]:
+    """A built-in agent's factory and its content hash: its declared version, never its
+    source (gymarena/versions.py)."""
+    from gymarena import versions
+
     if reference == "random":
-        code = (RandomAgent, PerAgent, _spawn_seeds, random_agent)
-        return random_agent, "".join(inspect.getsource(part) for part in code).encode()
+        return random_agent, versions.RANDOM_AGENT.identity_hash()
     from gymarena.baselines import scripted
 
-    return scripted.make_agent, scripted.source_bytes()
+    return scripted.make_agent, versions.scripted_identity_hash()
 
 
 BUILTIN_AGENTS = ("random", "scripted")
@@ -300,6 +299,15 @@ def _import_module(name: str, reference: str):
         raise AgentLoadError(f"agent module {name!r} failed to import: {type(exc).__name__}: {exc}") from exc
 
 
+def _shipped_player_hash(reference: str) -> str | None:
+    """The content hash of a player gymarena ships under this reference (a social pool's): its
+    declared version, not its module's bytes; None for anyone else's agent."""
+    from gymarena.versions import SHIPPED_PLAYERS, player_identity_hash
+
+    declared = SHIPPED_PLAYERS.get(reference)
+    return player_identity_hash(declared) if declared is not None else None
+
+
 def _module_bytes(module: Any) -> bytes:
     """The source of the module that defines the agent: its identity for resume checks."""
     path = getattr(module, "__file__", None)
@@ -317,8 +325,8 @@ BUILTIN_AGENT_VERSION = "0.1.0"
 def load_agent(reference: str) -> AgentSource:
     """Resolve an agent reference, with a one-line error naming what went wrong."""
     if reference in BUILTIN_AGENTS:
-        factory, source = _builtin(reference)
-        return AgentSource(reference, reference, BUILTIN_AGENT_VERSION, _hash_bytes(source), factory)
+        factory, content_hash = _builtin(reference)
+        return AgentSource(reference, reference, BUILTIN_AGENT_VERSION, content_hash, factory)
     if reference.endswith(".zip") or reference.rpartition(":")[0].endswith(".zip"):
         return _checkpoint_source(reference)
     if ":" not in reference:
@@ -339,7 +347,8 @@ def load_agent(reference: str) -> AgentSource:
     except AttributeError:
         raise AgentLoadError(f"agent reference {reference!r}: {location} has no attribute {attr!r}") from None
     version = str(getattr(target, "version", None) or getattr(module, "__version__", None) or "unversioned")
-    content_hash = _hash_bytes(reference.encode(), _module_bytes(module), getattr(target, "content_digest", b""))
+    content_hash = _shipped_player_hash(reference) or _hash_bytes(
+        reference.encode(), _module_bytes(module), getattr(target, "content_digest", b""))
     return AgentSource(reference, attr, version, content_hash, _as_factory(target, reference))
 
 

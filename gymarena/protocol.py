@@ -84,6 +84,16 @@ def unit_episode_keys(spec: TaskSpec, unit: EpisodeKey) -> list[EpisodeKey]:
     return [EpisodeKey(unit.task_id, unit.seed, unit.episode + k) for k in range(spec.trial.episodes)]
 
 
+def _version_difference(fact: str, theirs: str, mine: str) -> str:
+    """One differing simulator fact in words ("social deduction game version 2 instead of
+    version 1" for what gymarena ships, else the two values)."""
+    from gymarena.versions import describe_fact
+
+    name, their_value = describe_fact(fact, theirs)
+    _, my_value = describe_fact(fact, mine)
+    return f"{name} {their_value} instead of {my_value}"
+
+
 @dataclass(frozen=True)
 class TaskProtocol:
     """One task under its protocol: spec, seeds, metric definitions, simulator versions."""
@@ -170,7 +180,7 @@ class TaskProtocol:
         if other.episodes_per_seed != self.episodes_per_seed:
             found.append(f"{task_id}: {other.episodes_per_seed} episodes per seed instead of {self.episodes_per_seed}")
         mine, theirs = self.simulator_versions, other.simulator_versions
-        versions = sorted(f"{name} {theirs.get(name, 'missing')} instead of {mine.get(name, 'missing')}"
+        versions = sorted(_version_difference(name, theirs.get(name, "missing"), mine.get(name, "missing"))
                           for name in set(mine) | set(theirs) if mine.get(name) != theirs.get(name))
         if versions:
             found.append(f"{task_id}: {', '.join(versions)}")
@@ -335,7 +345,7 @@ def _pool_pins(spec: TaskSpec) -> dict[str, str]:
         return {}
     from gymarena.tournament.pool import pool_pins
 
-    return pool_pins(spec.pool)
+    return pool_pins(spec.pool, spec.family)
 
 
 def suite_protocol(suite: str, seeds: Sequence[int] | None = None) -> RunProtocol:

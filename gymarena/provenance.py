@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import re
@@ -13,6 +12,8 @@ from collections.abc import Iterable
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
+
+from gymarena import versions
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -109,12 +110,6 @@ def own_dependencies() -> list[str]:
     return [name for name in names if installed[name] != "missing"]
 
 
-def source_digest(directory: Path, names: Iterable[str]) -> str:
-    """sha256 over files that gymarena ships as a simulator (its own game, the CAV simulator
-    and its NDD): their versions are their content."""
-    return hashlib.sha256(b"".join((directory / name).read_bytes() for name in names)).hexdigest()
-
-
 def package_versions(packages: Iterable[str]) -> dict[str, str]:
     """The installed version of each distribution ('missing' when it is not installed)."""
     return {name: package_version(name) for name in sorted(set(packages))}
@@ -147,4 +142,7 @@ def collect(simulator_packages: Iterable[str] = ()) -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "gpu": gpus(),
         "packages": package_versions([*own_dependencies(), *simulator_packages]),
+        # the source of what gymarena ships as it was here: evidence, never identity (its
+        # versions are in the protocol)
+        "shipped_sources": versions.source_evidence(),
     }

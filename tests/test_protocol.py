@@ -33,8 +33,8 @@ PUBLISHED_HASHES = {
     "social-core@2": "46900f318353615aefe6f0c1e69eb5be1a49fe7b68bc6d89c392559f4c7fbf5f",
 }
 VERSIONS = {"gymnasium": "1.2.0"}
-# The simulators gymarena ships are versioned by their source's digest, which every result of
-# their tasks carries: an edit of those files (even of style) is a protocol change.
+# The simulators gymarena ships are versioned by a declared version (gymarena/versions.py) whose
+# first value is the digest their source had then, under the same fact: stored results keep it.
 SHIPPED_SIMULATORS = {
     ("social", "social deduction game sha256"): "c5178c15ff77965c88cd50df86db8e9a9ca5d1ad9fee6a981a569fe7380e764b",
     ("cav", "cav simulator and default NDD sha256"): "14c78076fa053bbbdddfa1655aaa9ef4a97cf8b1094180fa8d8c958fdd2106d9",
@@ -71,17 +71,25 @@ def test_shipped_published_runs_keep_their_protocol_hashes():
         assert protocol.hash == PUBLISHED_HASHES[subject], path.name
 
 
-def test_the_shipped_simulators_keep_their_source_digests():
+def test_the_shipped_simulators_keep_their_first_versions():
     import importlib
 
     from gymarena.wrappers import FAMILIES
 
     for (family, fact), pinned in SHIPPED_SIMULATORS.items():
-        digest = importlib.import_module(FAMILIES[family].adapter).protocol_facts()[fact]
-        assert digest == pinned, (
-            f"the {family} simulator's source changed: every stored {family} result is now under another protocol. "
-            "If its behaviour changed on purpose, say so (a new task version if the task's meaning changed) and "
-            "update the pin; if not, restore the files")
+        version = importlib.import_module(FAMILIES[family].adapter).protocol_facts()[fact]
+        assert version == pinned, (
+            f"the {family} simulator's declared version moved: every stored {family} result is now under another "
+            "protocol. Bump it only when its behaviour changed (gymarena/versions.py), then update this pin")
+
+
+def test_a_newer_simulator_version_is_told_in_words():
+    from gymarena.versions import SOCIAL_GAME
+
+    spec = get_task("social/Impostor-5p1i-v0")
+    first = _protocol(spec, versions={"social deduction game sha256": SOCIAL_GAME.values[0]})
+    bumped = _protocol(spec, versions={"social deduction game sha256": "2"})
+    assert first.differences(bumped) == ["social/Impostor-5p1i-v0: social deduction game version 2 instead of version 1"]
 
 
 def test_the_social_boards_installed_protocols_are_the_ones_their_published_players_ran_under():

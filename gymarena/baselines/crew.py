@@ -125,10 +125,11 @@ def identity(recipe: Recipe) -> AlgorithmIdentity:
 
 
 def code_digest() -> bytes:
-    """The code that plays a crew checkpoint: part of a trained crew agent's identity."""
-    from gymarena.baselines.social_rl.shipped import player_code_digest
+    """The code that plays a crew checkpoint, by its declared version: part of a trained crew
+    agent's identity, beside the checkpoint's bytes."""
+    from gymarena.versions import CREW_PLAYER
 
-    return player_code_digest()
+    return CREW_PLAYER.identity_bytes()
 
 
 def agent(path: Path, task: TaskSpec, observation_space: Any, action_space: Any, device: str = "cpu") -> Any:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from gymarena import versions
 from gymarena.agents import BUILTIN_AGENTS, AgentSource, load_agent
 from gymarena.envs.cav import acc, avs
 from gymarena.envs.cav.env import lane_change_of
@@ -16,9 +15,9 @@ from gymarena.envs.cav.sim import Policy
 from gymarena.errors import AgentLoadError
 
 BUILTIN_PREFIX = "cav:"
-# The built-in AVs and the module each is defined in (whose source is its agent digest):
-# the IDM/MOBIL drivers the surrogates are made of, and the ACC none of them matches.
-BUILTIN_AVS: dict[str, tuple[Policy, Any]] = {**{name: (av, avs) for name, av in avs.AVS.items()}, "acc": (acc.ACC, acc)}
+# The built-in AVs (each identified by its declared version, gymarena/versions.py): the
+# IDM/MOBIL drivers the surrogates are made of, and the ACC none of them matches.
+BUILTIN_AVS: dict[str, Policy] = {**avs.AVS, "acc": acc.ACC}
 
 
 def _builtin_factory(name: str) -> Callable[..., Any]:
@@ -34,8 +33,8 @@ def av_source(reference: str) -> tuple[AgentSource, Callable[[Any], Policy]]:
     (fast) or ``act(observation) -> [acceleration, lane change]`` (called test by test)."""
     name = reference.removeprefix(BUILTIN_PREFIX)
     if name in BUILTIN_AVS:
-        policy, module = BUILTIN_AVS[name]
-        digest = hashlib.sha256(inspect.getsource(module).encode()).hexdigest()
+        policy = BUILTIN_AVS[name]
+        digest = versions.BUILTIN_AVS[name].identity_hash()
         from gymarena.agents import BUILTIN_AGENT_VERSION
 
         source = AgentSource(BUILTIN_PREFIX + name, name, BUILTIN_AGENT_VERSION, digest, _builtin_factory(name))

@@ -22,7 +22,7 @@ from gymarena.results import ResultsStore, RunStart
 from gymarena.suites import Suite
 from gymarena.tasks import Opponent
 from gymarena.tournament.games import IMPOSTOR, Matchup
-from gymarena.tournament.pool import pinned_digest
+from gymarena.tournament.pool import pinned_digest, player_pin
 
 
 def outcome_of(record: EpisodeRecord, role: str) -> float:
@@ -33,10 +33,10 @@ def outcome_of(record: EpisodeRecord, role: str) -> float:
     return float((winner == "impostors") == (role == IMPOSTOR))
 
 
-def _opponent(opponent: Opponent, pinned: str) -> AgentSource:
+def _opponent(opponent: Opponent, pinned: str, family: str) -> AgentSource:
     source = load_agent(opponent.reference)
-    if source.content_hash != pinned:
-        raise GymarenaError(f"the code of the pool's {opponent.name!r} ({opponent.reference}) changed since the suite "
+    if player_pin(source, family) != pinned:
+        raise GymarenaError(f"the pool's {opponent.name!r} ({opponent.reference}) is another version than when the suite "
                             "was read; restart to play under the pool as installed now")
     return source
 
@@ -90,7 +90,7 @@ def _play_task(protocol: TaskProtocol, keys: list[EpisodeKey], source: AgentSour
     if task.pool is None:
         raise GymarenaError(f"{task.id} is not played against a pool; a social board's suite plays its tasks so")
     env = make_env(task)  # first: a family not installed here says so, and how to install it
-    opponents = {o.name: _opponent(o, pinned_digest(protocol.simulator_versions, o)) for o in task.pool.opponents}
+    opponents = {o.name: _opponent(o, pinned_digest(protocol.simulator_versions, o), task.family) for o in task.pool.opponents}
     try:
         observation_spaces, action_spaces = agent_spaces(env)
         checks = action_checks(action_spaces)

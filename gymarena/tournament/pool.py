@@ -9,18 +9,23 @@
     ]
 
 Each opponent is an agent reference, part of the task's spec. The protocol pins each
-one's code by its content hash (the agent loader's), beside the simulator's versions
-(:func:`pool_pins`, called where protocols are made, never when suites are listed): edit
-a reference player and its board's runs are under another protocol.
+one by its content hash (for the players gymarena ships, their declared version: the
+scripted opponent by the scripted player of the game's family alone), beside the
+simulator's versions (:func:`pool_pins`, called where protocols are made, never when
+suites are listed): a player bumped to a new version puts its board's runs under another
+protocol; a style edit of its code moves nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gymarena.errors import GymarenaError, SuiteFormatError
 from gymarena.tasks import Opponent, OpponentPool, TaskSpec
+
+if TYPE_CHECKING:
+    from gymarena.agents import AgentSource
 
 ROLES = ("crewmate", "impostor")
 MAX_GAMES = 10_000
@@ -50,8 +55,8 @@ def reference_pool(settings: dict[str, Any], where: str) -> OpponentPool:
     return OpponentPool(tuple(named), tuple(roles), games)
 
 
-def pool_pins(pool: OpponentPool) -> dict[str, str]:
-    """Each opponent's code digest, as the protocol pins it (``pool player NAME``). An opponent
+def pool_pins(pool: OpponentPool, family: str) -> dict[str, str]:
+    """Each opponent's content hash, as the protocol pins it (``pool player NAME``). An opponent
     whose family's packages are missing here pins that it is not installed (the suite cannot
     be played here; its runs from elsewhere are listed apart, never mixed in)."""
     from gymarena.agents import load_agent
@@ -60,13 +65,23 @@ def pool_pins(pool: OpponentPool) -> dict[str, str]:
     pins = {}
     for opponent in pool.opponents:
         try:
-            pins[PIN_PREFIX + opponent.name] = load_agent(opponent.reference).content_hash
+            pins[PIN_PREFIX + opponent.name] = player_pin(load_agent(opponent.reference), family)
         except GymarenaError as exc:
             if not isinstance(exc.__cause__, MissingExtraError) and not isinstance(exc, MissingExtraError):
                 raise GymarenaError(f"the pool's player {opponent.name!r} ({opponent.reference}) cannot be loaded: "
                                     f"{exc}") from None
             pins[PIN_PREFIX + opponent.name] = f"not installed: {exc}"[:300]
     return pins
+
+
+def player_pin(source: AgentSource, family: str) -> str:
+    """What a pool pins of a player in a game of ``family``: its content hash, except the
+    ``scripted`` agent's, which is pinned by the family's scripted player only."""
+    from gymarena.versions import SCRIPTED
+
+    if source.reference == "scripted" and family in SCRIPTED:
+        return SCRIPTED[family].identity_hash()
+    return source.content_hash
 
 
 def pinned_digest(protocol_versions: Mapping[str, str], opponent: Opponent) -> str:

@@ -1,30 +1,27 @@
 """CAV safety testing (gymarena/envs/cav): one test per episode, the agent driving the AV.
-The NDD file's digest and the simulator's own code enter the protocol; AdaTE's code enters
-the protocol of its own task only, so adding it moved no other task's protocol."""
+The simulator's declared version and its default NDD enter the protocol; AdaTE's version
+enters the protocol of its own task only, so adding it moved no other task's protocol."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import gymnasium
 
-from gymarena.provenance import source_digest
 from gymarena.tasks import TaskSpec
-
-SOURCES = ("sim.py", "ndd.py", "nade.py", "adaptive.py", "avs.py", "testing.py", "env.py", "data/ndd-default.json")
-ADATE_SOURCES = ("adate.py", "adate_env.py")
-DIRECTORY = Path(__file__).resolve().parents[1] / "envs" / "cav"
+from gymarena.versions import CAV_ADATE, CAV_SIMULATOR
 
 
 def protocol_facts() -> dict[str, str]:
-    return {"cav simulator and default NDD sha256": source_digest(DIRECTORY, SOURCES)}
+    """The simulator's version (its first value also covered the default NDD's bytes, which
+    are pinned since: an NDD file that differs from its pin is a fact of its own)."""
+    return {"cav simulator and default NDD sha256": CAV_SIMULATOR.current, **CAV_SIMULATOR.data_facts()}
 
 
 def task_facts(task: TaskSpec) -> dict[str, str]:
     """The AdaTE task's testing method (its learner, QP and importance function)."""
     if task.env_id.startswith("gymarena.envs.cav.adate_env:"):
-        return {"cav AdaTE sha256": source_digest(DIRECTORY, ADATE_SOURCES)}
+        return {"cav AdaTE sha256": CAV_ADATE.current}
     return {}
 
 

@@ -1,14 +1,14 @@
 """The ``scripted`` agent: each family's hand-written baseline, chosen by the task's family.
 
 ``gymarena eval --agent scripted`` plays, per task, the baseline of its family (the
-module in :data:`FAMILY_BASELINES`). Its identity hash covers every module here, so an
-edited baseline is a different agent.
+module in :data:`FAMILY_BASELINES`). Its identity hash covers every family's declared version
+(gymarena/versions.py): a baseline whose behaviour changes is a new version, a style edit
+is nothing.
 """
 
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 from typing import Any
 
 from gymarena.errors import AgentLoadError
@@ -35,7 +35,3 @@ def make_agent(task: TaskSpec, observation_space: Any, action_space: Any) -> Any
         )
     return importlib.import_module(module).make_agent(task, observation_space, action_space)
 
-
-def source_bytes() -> bytes:
-    """The code of every scripted baseline, for the agent's content hash."""
-    return b"".join(path.read_bytes() for path in sorted(Path(__file__).parent.glob("*.py")))

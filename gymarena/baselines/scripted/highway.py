@@ -34,6 +34,7 @@ def idm_acceleration(speed: float, target_speed: float, gap: float | None, front
     free = idm.COMFORT_ACC_MAX * (1.0 - (max(speed, 0.0) / target_speed) ** idm.DELTA)
     if gap is None:
         return free
+    assert front_speed is not None, "a vehicle ahead has a speed"
     desired = idm.DISTANCE_WANTED + speed * idm.TIME_WANTED + speed * (speed - front_speed) / (
         2.0 * np.sqrt(idm.COMFORT_ACC_MAX * -idm.COMFORT_ACC_MIN)
     )

@@ -35,7 +35,9 @@ def _features_range(task: TaskSpec) -> dict[str, list[float]]:
     import highway_env  # noqa: F401  registers the ids
     from gymnasium.envs.registration import load_env_creator
 
-    config = load_env_creator(gymnasium.spec(task.env_id).entry_point).default_config()
+    entry_point = gymnasium.spec(task.env_id).entry_point  # highway-env registers "module:Class" strings
+    creator: Any = load_env_creator(entry_point) if isinstance(entry_point, str) else entry_point
+    config = creator.default_config()
     config.update(task.kwargs.get("config", {}))
     return config["observation"]["features_range"]
 

@@ -63,7 +63,7 @@ class RunAndJump:
                 self.jumping = 0
                 return RUN  # release A: the next jump needs a fresh press
             return RUN_JUMP
-        if grounded and (self.stalled >= 1 or _blocked(screen, position)):
+        if grounded and position is not None and (self.stalled >= 1 or _blocked(screen, position)):
             self.jump_length = self.jumping = int(self.rng.integers(JUMP_DECISIONS[0], JUMP_DECISIONS[1] + 1))
             self.stalled = 0
             return RUN_JUMP

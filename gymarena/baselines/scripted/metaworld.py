@@ -15,7 +15,8 @@ class MetaWorldExpert:
     def __init__(self, task: TaskSpec):
         from metaworld.policies import ENV_POLICY_MAP
 
-        self.policy = ENV_POLICY_MAP[task.env_id]()
+        policy_class: type[Any] = ENV_POLICY_MAP[task.env_id]  # a concrete policy (the map is typed by their base)
+        self.policy = policy_class()
 
     def reset(self, seed: int | None = None) -> None:
         pass  # the policies are stateless and deterministic

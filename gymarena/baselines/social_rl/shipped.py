@@ -6,28 +6,17 @@ being trained where the board runs.
 
 ``gymarena.baselines.social_rl.shipped:crew_speaking`` (``crew_win``) plays every seat: crew
 seats with the policy, the impostor seat with the hunting impostor. Its identity is the
-checkpoint's bytes and the source of the code that plays it.
+declared version, with its weights pinned by content (gymarena/versions.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 from gymarena.tasks import TaskSpec
 
 SHIPPED_DIR = Path(__file__).parent / "shipped"
-# the modules a crew checkpoint is played by (their edit is a change of the players)
-PLAYER_MODULES = ("features", "hunter", "player", "policy", "training", "vocabulary")
-
-
-def player_code_digest() -> bytes:
-    """The digest of the code that plays a crew checkpoint."""
-    digest = hashlib.sha256()
-    for name in PLAYER_MODULES:
-        digest.update(name.encode() + (Path(__file__).parent / f"{name}.py").read_bytes())
-    return digest.digest()
 
 
 class ShippedCrew:
@@ -36,10 +25,6 @@ class ShippedCrew:
     def __init__(self, recipe_name: str):
         self.path = SHIPPED_DIR / f"{recipe_name}-seed0.pt"
         self.version = f"{recipe_name}-seed0"
-
-    @property
-    def content_digest(self) -> bytes:
-        return hashlib.sha256(self.path.read_bytes() + player_code_digest()).digest()
 
     def __call__(self, task: TaskSpec, observation_space: Any, action_space: Any) -> Any:
         from gymarena.baselines.social_rl.player import crew_agent

@@ -18,7 +18,7 @@ import numpy as np
 # (gap, speed) of the leader and follower in the own, left and right lanes; a missing
 # vehicle has gap NO_VEHICLE and the AV's own speed.
 NEIGHBOURS = ("lead", "follow", "left_lead", "left_follow", "right_lead", "right_follow")
-OBSERVATION = ("speed", "lane", "has_left", "has_right") + tuple(f"{n}_{q}" for n in NEIGHBOURS for q in ("gap", "speed"))
+OBSERVATION = ("speed", "lane", "has_left", "has_right", *(f"{n}_{q}" for n in NEIGHBOURS for q in ("gap", "speed")))
 OBSERVATION_SIZE = len(OBSERVATION)
 NO_VEHICLE = 1000.0
 ACCELERATION_LIMITS = (-4.0, 2.0)

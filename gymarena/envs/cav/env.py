@@ -19,8 +19,8 @@ from typing import Any
 import gymnasium
 import numpy as np
 
-from gymarena.envs.cav.avs import ACCELERATION_LIMITS, OBSERVATION_SIZE
 from gymarena.envs.cav.adaptive import MODES, make_controller
+from gymarena.envs.cav.avs import ACCELERATION_LIMITS, OBSERVATION_SIZE
 from gymarena.envs.cav.ndd import DEFAULT_NDD, load_ndd
 from gymarena.envs.cav.render import draw_frame
 from gymarena.envs.cav.sim import Road, av_observations, initial_batch, step

@@ -81,7 +81,7 @@ class AdversarialBVs:
 
     def _target_rows(self, sim: Batch, which: np.ndarray) -> np.ndarray:
         """Rows of the full batch for rows ``which`` of the (active) sub-batch."""
-        return getattr(sim, "rows_in_batch", np.arange(sim.tests))[which]
+        return (sim.rows_in_batch if sim.rows_in_batch is not None else np.arange(sim.tests))[which]
 
     def surrogate_challenges(self, sim: Batch) -> tuple[np.ndarray, np.ndarray]:
         """For the ``candidates`` BVs nearest the AV (within ``reach`` m and one lane): each

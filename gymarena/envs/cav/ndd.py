@@ -77,7 +77,7 @@ class NDD:
         )
         left = np.where(np.isnan(gap_left), 0.0, self.lane_change[_bin(self.gap_edges, np.nan_to_num(gap_left))])
         right = np.where(np.isnan(gap_right), 0.0, self.lane_change[_bin(self.gap_edges, np.nan_to_num(gap_right))])
-        out = np.empty(speed.shape + (self.maneuvers,))
+        out = np.empty((*speed.shape, self.maneuvers))
         out[..., LEFT] = left
         out[..., RIGHT] = right
         out[..., FIRST_ACCELERATION:] = (1.0 - left - right)[..., None] * longitudinal

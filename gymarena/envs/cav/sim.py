@@ -14,8 +14,9 @@ D2RL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -49,6 +50,11 @@ class Road:
 
 
 class BVController(Protocol):
+    """Chooses the background vehicles' maneuvers; ``accelerations`` are the accelerations
+    its maneuver indices past the lane changes stand for."""
+
+    accelerations: np.ndarray
+
     def decide(self, sim: Batch, speed: np.ndarray, gap: np.ndarray, range_rate: np.ndarray,
                gap_left: np.ndarray, gap_right: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
         """Maneuver index per BV, shape (tests, BVs), for the active tests."""
@@ -65,10 +71,12 @@ class Batch:
     a: np.ndarray
     rng: np.random.Generator
     step_count: int = 0
-    active: np.ndarray = field(default=None)  # type: ignore[assignment]
-    crashed: np.ndarray = field(default=None)  # type: ignore[assignment]
-    steps: np.ndarray = field(default=None)  # type: ignore[assignment]
-    last_lane_change: np.ndarray = field(default=None)  # type: ignore[assignment]
+    active: np.ndarray = field(init=False)
+    crashed: np.ndarray = field(init=False)
+    steps: np.ndarray = field(init=False)
+    last_lane_change: np.ndarray = field(init=False)
+    # a read-only view of some tests (:func:`_subset`): where they sit in the full batch
+    rows_in_batch: np.ndarray | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         n = self.x.shape[0]
@@ -140,7 +148,7 @@ def av_observations(batch: Batch) -> np.ndarray:
     return out
 
 
-def bv_states(batch: Batch) -> tuple[np.ndarray, ...]:
+def bv_states(batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per BV: speed, range to its leader (inf: none), range rate, and the smaller gaps to
     the left and right lanes' leader and follower (nan: no such lane)."""
     road = batch.road

@@ -22,7 +22,13 @@ from typing import Any
 import gymnasium
 import numpy as np
 from gymnasium import spaces
-from pettingzoo import ParallelEnv
+
+from gymarena.errors import MissingExtraError
+
+try:
+    from pettingzoo import ParallelEnv
+except ImportError as missing:  # the game is a PettingZoo env: say which extra brings it
+    raise MissingExtraError("social", "social", "cannot import pettingzoo", what="deduction game's PettingZoo API") from missing
 
 from gymarena.envs.social_deduction.game import CHANNELS, Game, InvalidMove
 from gymarena.envs.social_deduction.metrics import game_metrics
@@ -114,8 +120,8 @@ class SocialDeductionEnv(ParallelEnv):
         infos = {name: self._info(name) for name in self.agents}
         over = self.game.phase == OVER
         timeout = over and self.game.end == TIMEOUT
-        terminations = {name: over and not timeout for name in self.agents}
-        truncations = {name: timeout for name in self.agents}
+        terminations = dict.fromkeys(self.agents, over and not timeout)
+        truncations = dict.fromkeys(self.agents, timeout)
         if over:
             metrics = game_metrics(self.game)
             for info in infos.values():
@@ -184,7 +190,8 @@ class SocialDeductionEnv(ParallelEnv):
             role = "impostor" if player.impostor else "crewmate"
             state = "alive" if player.alive else "dead"
             done = sum(t.done for t in player.tasks)
-            lines.append(f"  {player.name:7} {role:8} {state:5} room {player.room} {player.activity:5} tasks {done}/{len(player.tasks)}")
+            lines.append(f"  {player.name:7} {role:8} {state:5} room {player.room} {player.activity:5} "
+                         f"tasks {done}/{len(player.tasks)}")
         return "\n".join(lines)
 
     def close(self) -> None:

@@ -240,6 +240,7 @@ class Game:
         if player.busy > 0:
             return
         if player.activity == "task":
+            assert player.working_on is not None, "a player at a task works on one"
             player.tasks[player.working_on].done = True
             player.rewards["task"] += 1
             text.finished_task(self, player)

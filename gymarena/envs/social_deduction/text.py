@@ -68,7 +68,8 @@ def round_starts(game: Game, player: Player) -> None:
         return
     open_tasks = [f"Task {i} in room {room_name(t.room)}" for i, t in enumerate(player.tasks) if not t.done]
     if open_tasks:
-        _world(game, player, f"Your list of uncompleted tasks are: {', '.join(open_tasks)}. Recall that you can do tasks in any order.")
+        _world(game, player, f"Your list of uncompleted tasks are: {', '.join(open_tasks)}. "
+                             "Recall that you can do tasks in any order.")
     else:
         _world(game, player, "All your tasks are done. Try to determine who the imposters are now!")
 
@@ -138,8 +139,11 @@ def survey(game: Game) -> None:
 
 
 def next_speaker(game: Game) -> None:
-    speaker = game.players[game.speaker()]
-    _world(game, speaker, "It is your turn to speak. What do you want to say to help Crewmates determine which Player is the Imposter?")
+    speaking = game.speaker()
+    assert speaking is not None, "a speaker is called in a discussion"
+    speaker = game.players[speaking]
+    _world(game, speaker, "It is your turn to speak. "
+                          "What do you want to say to help Crewmates determine which Player is the Imposter?")
 
 
 def said(game: Game, speaker: Player, message: str) -> None:
@@ -150,7 +154,8 @@ def said(game: Game, speaker: Player, message: str) -> None:
 
 
 def voting_starts(game: Game) -> None:
-    _all(game, "The voting period is beginning. You can vote 'skip' or eject one of the currently alive players. What will you vote?")
+    _all(game, "The voting period is beginning. "
+               "You can vote 'skip' or eject one of the currently alive players. What will you vote?")
 
 
 def vote_result(game: Game, counts: np.ndarray, ejected: Player | None) -> None:
@@ -159,7 +164,8 @@ def vote_result(game: Game, counts: np.ndarray, ejected: Player | None) -> None:
     if counts[-1]:
         parts.insert(0, f"skip received {int(counts[-1])} votes")
     message = ", ".join(parts) + "."
-    message += f" Therefore, {display(ejected.name)} is ejected this round." if ejected else " Therefore, nobody is ejected this round."
+    ejection = f"{display(ejected.name)} is ejected" if ejected else "nobody is ejected"
+    message += f" Therefore, {ejection} this round."
     for player in game.players.values():  # the ejected player reads it too
         if player.alive or player is ejected:
             _world(game, player, message, True)
@@ -170,6 +176,6 @@ def game_over(game: Game) -> None:
 
     message = {NO_IMPOSTORS: "All imposters have been ejected! Crewmates win.",
                PARITY: "There are currently more imposters than crewmates. Imposters win!",
-               TASKS_DONE: "All tasks are done! Crewmates win."}.get(game.end, "Time is up: nobody wins.")
+               TASKS_DONE: "All tasks are done! Crewmates win."}.get(game.end or "", "Time is up: nobody wins.")
     for player in game.players.values():
         _world(game, player, message, True)
