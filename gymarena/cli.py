@@ -68,7 +68,9 @@ def _one_format(as_json: bool, as_csv: bool) -> None:
 
 
 def say(line: str) -> None:
-    err.print(line, highlight=False)
+    """One line to stderr, never broken by the console (a path or a name stays whole to copy;
+    the terminal wraps it if it must)."""
+    err.print(line, highlight=False, soft_wrap=True)
 
 
 def _ignore_further_interrupts() -> None:
@@ -327,6 +329,41 @@ def install_command(
 
     with reported_errors():
         ensure_runtime(family, python, if_needed, say=say)
+
+
+@app.command("check")
+def check_command(
+    suite: str | None = typer.Option(None, "--suite", help="Check this suite's tasks (a name, name@N or a suite file)."),
+    task: str | None = typer.Option(None, "--task", help="Check this one task."),
+    pin: bool = typer.Option(False, "--pin", help="For maintainers: record the fingerprints here and store them as the "
+                             "references that ship (after a version bump or a pinned package upgrade)."),
+    as_json: AsJson = False,
+    as_csv: AsCsv = False,
+) -> None:
+    """Replay each task's reference fingerprint on the simulators installed here: does each
+    behave as the reference did (and each built-in player)? Exits 1 when one diverged."""
+    from gymarena.fingerprints.check import pin_references, run_checks, selected
+    from gymarena.output import EpisodeProgress
+    from gymarena.views import check_shown
+
+    _one_format(as_json, as_csv)
+    if suite is not None and task is not None:
+        err.print("[bold red]error:[/] choose one of --suite and --task", highlight=False)
+        raise typer.Exit(2)
+    with reported_errors():
+        pairs = selected(suite, task)
+        with EpisodeProgress(err, "fingerprints") as progress:
+            if pin:
+                written = pin_references(pairs, progress.update)
+            else:
+                results = run_checks(pairs, progress.update)
+        if pin:
+            for path in written:
+                say(f"wrote {path}")
+            return
+        show(check_shown(results), as_json, as_csv)
+        if any(result.status == "diverged" for result in results):
+            raise typer.Exit(1)
 
 
 cav_app = typer.Typer(help="CAV safety testing: crash-rate estimation with NDE, NADE, adaptive testing and AdaTE.",

@@ -146,10 +146,12 @@ def emit(shown: Shown, as_json: bool, as_csv: bool, out: Console, err: Console) 
 
 
 class EpisodeProgress:
-    """A progress bar on stderr that appears once the run knows its episode count."""
+    """A progress bar on stderr that appears once the run knows its episode count (or the
+    count of what else it counts: ``label``)."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, label: str = "episodes") -> None:
         self.console = console
+        self.label = label
         self.bar: Any = None
         self.task_id: Any = None
         self.last_update = 0.0
@@ -163,11 +165,11 @@ class EpisodeProgress:
         self.last_update = now
         if self.bar is None:
             if done:
-                self.console.print(f"resuming: {done} of {total} episodes are already stored", highlight=False)
-            self.bar = Progress(TextColumn("episodes"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                self.console.print(f"resuming: {done} of {total} {self.label} are already stored", highlight=False)
+            self.bar = Progress(TextColumn(self.label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                                 TimeRemainingColumn(), console=self.console)
             self.bar.start()
-            self.task_id = self.bar.add_task("episodes", total=total)
+            self.task_id = self.bar.add_task(self.label, total=total)
         self.bar.update(self.task_id, completed=done, total=total)
 
     def __enter__(self) -> EpisodeProgress:

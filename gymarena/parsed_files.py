@@ -25,12 +25,14 @@ class InvalidToml(ValueError):
 FORMAT = 1  # of the cached JSON; a change invalidates every entry
 
 
-def cache_dir() -> Path | None:
+def cache_dir(name: str = "parsed") -> Path | None:
+    """Where gymarena keeps the cache called ``name``: under ``$GYMARENA_CACHE`` (empty: no
+    cache), else the user's cache directory; None when there is none."""
     configured = os.environ.get("GYMARENA_CACHE")
     if configured is not None:
-        return Path(configured).expanduser() / "parsed" if configured else None
+        return Path(configured).expanduser() / name if configured else None
     base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache" if Path.home() != Path("/") else None)
-    return Path(base) / "gymarena" / "parsed" if base else None
+    return Path(base) / "gymarena" / name if base else None
 
 
 def _parse(text: str) -> dict[str, Any]:

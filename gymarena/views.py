@@ -391,3 +391,20 @@ def checkpoints_shown(paths: Sequence[Any]) -> Shown:
 def runs_made_shown(run_ids: Sequence[int], database: str, what: str) -> Shown:
     return Shown({"database": database, "runs": list(run_ids)}, lines=(f"{len(run_ids)} {what} in {database}",))
 
+
+
+CHECK_COLUMNS = ["task", "player", "result", "versions_differ"]
+
+
+def check_shown(results: Sequence[Any]) -> Shown:
+    """`gymarena check`: per task (and player), whether it behaves like its reference."""
+    rows = [{"task": r.task_id, "player": r.player, "result": r.words, "versions_differ": ", ".join(r.versions)}
+            for r in results]
+    counts: dict[str, int] = {}
+    for r in results:
+        status = r.status if not r.status.startswith("not run") else "not run"
+        counts[status] = counts.get(status, 0) + 1
+    summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+    return Shown({"checks": [{"task": r.task_id, "player": r.player, **r.to_json()} for r in results]},
+                 tables=(Table(rows, CHECK_COLUMNS, "Simulator checks against the reference fingerprints"),),
+                 lines=(summary,), csv=Table(rows, CHECK_COLUMNS))

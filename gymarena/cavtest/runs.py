@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from gymarena import provenance
 from gymarena.agents import AgentSource
 from gymarena.cavtest.av import av_source
 from gymarena.cavtest.samplers import LEARNING_MODES, MODES, Sampler, used_betas
@@ -33,6 +32,7 @@ from gymarena.envs.cav.ndd import load_ndd
 from gymarena.envs.cav.sim import Policy, Road
 from gymarena.envs.cav.testing import play_batch
 from gymarena.errors import GymarenaError, MissingExtraError
+from gymarena.fingerprints.drift import run_provenance
 from gymarena.protocol import installed_protocol
 from gymarena.records import EpisodeRecord
 from gymarena.results import ResultsStore, RunStart
@@ -77,7 +77,7 @@ def run_cav_tests(store: ResultsStore, av: str | TestingOrigin, mode: str, tests
         settings["suite"] = origin.suite
     config = {"agent": source.reference, "suite": origin.suite, "seeds": [seed], **settings,
               "tasks": [{"id": task.id, "episodes": task.episodes, "decision_intervals": [1]}]}
-    start = RunStart(source.identity, protocol, config, provenance.collect(protocol.simulator_packages()),
+    start = RunStart(source.identity, protocol, config, run_provenance(protocol),
                      kind=origin.kind, suite=origin.suite, settings=settings, submission_id=origin.submission_id)
     if not fresh and (done := store.find_complete_run(start.config_hash)) is not None:
         _, outcomes, _ = stored_outcomes(store, done)

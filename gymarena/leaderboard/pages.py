@@ -149,6 +149,14 @@ def episode_rows(store: ResultsStore, run_id: int) -> list[dict[str, Any]]:
     return [episode_row(r, run, unrevealed) for r in store.episodes(run_id)]
 
 
+def simulator_check(run: RunInfo) -> dict[str, str]:
+    """Per task, what the run's simulator check found where it was made ("matches", "diverged
+    at ...", "no reference"; "not checked" for runs from before checks or that carry none)."""
+    checked = run.provenance.get("simulator_check") if isinstance(run.provenance, dict) else None
+    found = checked if isinstance(checked, dict) else {}
+    return {task.task_id: str(found.get(task.task_id, "not checked"))[:300] for task in run.protocol}
+
+
 def run_page(store: ResultsStore, run_id: int, page: int = 1) -> dict[str, Any]:
     run = shown_run(store, run_id)
     unrevealed = Unrevealed.of(store)
@@ -163,6 +171,7 @@ def run_page(store: ResultsStore, run_id: int, page: int = 1) -> dict[str, Any]:
                            "episodes_per_seed": t.episodes_per_seed, "simulator_versions": t.simulator_versions}
                           for t in run.protocol]},
         "summary": task_breakdown(run, store.seed_means([run_id])),
+        "simulator_check": simulator_check(run),
         "episodes": [episode_row(r, run, unrevealed) for r in episodes],
         "page": page,
         "pages": pages,

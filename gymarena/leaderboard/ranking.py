@@ -201,13 +201,30 @@ def _unscorable(scores: dict[str, np.ndarray]) -> str | None:
 
 def by_protocol(runs: Sequence[RunInfo], protocol: RunProtocol) -> tuple[list[RunInfo], list[ApartGroup]]:
     """(the runs under ``protocol``, the others grouped by their protocol with what differs):
-    every board ranks the first and lists the second apart."""
-    groups: dict[str, list[RunInfo]] = {}
+    every board ranks the first and lists the second apart. A run whose simulator check found
+    a task that diverged from its reference fingerprint is listed apart too, saying so."""
+    groups: dict[tuple[str, bool], list[RunInfo]] = {}
     for run in runs:
-        groups.setdefault(run.protocol_hash, []).append(run)
-    ranked = groups.pop(protocol.hash, [])
+        groups.setdefault((run.protocol_hash, bool(diverged_tasks(run))), []).append(run)
+    ranked = groups.pop((protocol.hash, False), [])
     return ranked, [ApartGroup(h, [r.id for r in group], sorted({r.agent.name for r in group}),
-                               protocol.differences(group[0].protocol)) for h, group in groups.items()]
+                               protocol.differences(group[0].protocol) + (_drift(group) if drifted else []))
+                    for (h, drifted), group in groups.items()]
+
+
+def diverged_tasks(run: RunInfo) -> dict[str, str]:
+    """The tasks whose simulator, where the run was made, diverged from the reference
+    fingerprint (its provenance's simulator check), with where."""
+    checked = run.provenance.get("simulator_check") if isinstance(run.provenance, dict) else None
+    if not isinstance(checked, dict):
+        return {}
+    return {str(task): str(words)[:300] for task, words in checked.items() if str(words).startswith("diverged")}
+
+
+def _drift(group: Sequence[RunInfo]) -> list[str]:
+    found = {task: words for run in group for task, words in diverged_tasks(run).items()}
+    return [f"{task}: made on a simulator that departs from its reference fingerprint ({words}; gymarena check)"
+            for task, words in sorted(found.items())]
 
 
 def newest_per_agent(runs: Sequence[RunInfo]) -> tuple[list[RunInfo], dict[int, int]]:

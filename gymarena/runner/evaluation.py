@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from gymarena import provenance
 from gymarena.agents import AgentSource
 from gymarena.devices import resolve_device
 from gymarena.errors import RunConfigError
+from gymarena.fingerprints.drift import run_provenance
 from gymarena.records import AlgorithmIdentity
 from gymarena.results import ResultsStore, RunInfo, RunStart, open_store
 from gymarena.results.exchange import stored_run
@@ -66,7 +66,7 @@ def _plan(request: EvalRequest, store: ResultsStore, origin: RunOrigin) -> tuple
 def _start(plan: RunPlan, origin: RunOrigin, request: EvalRequest, backend: str) -> RunStart:
     played = {"backend": backend, "workers": request.workers, "batch": request.batch, "device": request.device}
     return RunStart(plan.agent.identity, plan.protocol, plan.config(),
-                    provenance.collect(plan.protocol.simulator_packages()) | {"evaluation": played},
+                    run_provenance(plan.protocol) | {"evaluation": played},
                     kind=origin.kind, suite=plan.suite, submission_id=origin.submission_id,
                     algorithm=origin.algorithm or plan.algorithm)
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from gymarena import provenance
 from gymarena.agents import AgentSource, load_agent
 from gymarena.errors import GymarenaError
+from gymarena.fingerprints.drift import run_provenance
 from gymarena.protocol import TaskProtocol, suite_protocol
 from gymarena.records import AlgorithmIdentity, EpisodeKey, EpisodeRecord
 from gymarena.results import ResultsStore, RunStart
@@ -52,7 +52,7 @@ def evaluate_social_suite(store: ResultsStore, suite: Suite, tested: str | Agent
     config = {"agent": source.reference, "suite": suite.label, "seeds": list(protocol.seeds),
               "tasks": [{"id": t.spec.id, "episodes": t.spec.episodes, "decision_intervals": [1]} for t in protocol],
               "pool": [o.name for t in protocol if t.spec.pool for o in t.spec.pool.opponents]}
-    start = RunStart(source.identity, protocol, config, provenance.collect(protocol.simulator_packages()), kind=kind,
+    start = RunStart(source.identity, protocol, config, run_provenance(protocol), kind=kind,
                      suite=suite.label, settings={"board": "social"}, submission_id=submission_id,
                      algorithm=algorithm)
     if not fresh and (done := store.find_complete_run(start.config_hash)) is not None:
