@@ -104,11 +104,17 @@ def _benchmark_tasks(name: str, benchmark_seed: int) -> tuple[Any, list[Any]]:
     return benchmark.train_classes, list(benchmark.train_tasks)
 
 
+# Meta-World's reward functions changed between releases (v1, v2), and a new release may change
+# the default again: every task states the version it is scored with, never the package's
+# default (Meta-World 3.x's own default, v2, for every task so far; a task's kwargs may name v1).
+REWARD_FUNCTION_VERSION = "v2"
+
+
 def make(task: TaskSpec, **overrides: Any) -> gymnasium.Env:
     import metaworld
     from metaworld.wrappers import AutoTerminateOnSuccessWrapper
 
-    kwargs = {**task.kwargs, **overrides}
+    kwargs = {"reward_function_version": REWARD_FUNCTION_VERSION, **task.kwargs, **overrides}
     benchmark_seed = kwargs.pop("benchmark_seed", 0)
     name = kwargs.pop("benchmark", "MT1")
     if name not in BENCHMARKS:
