@@ -95,7 +95,7 @@ WRITER_PAUSE = 0.25  # s between a writer's commits: 200 episodes/s per writer, 
 
 
 def _protocol(episodes_per_seed: int = EPISODES_PER_SEED):
-    from gymarena.protocol import installed_protocol
+    from gymarena.installed import installed_protocol
     from gymarena.tasks import get_task
 
     return installed_protocol([get_task(t).with_episodes(episodes_per_seed) for t in TASKS], SEEDS)

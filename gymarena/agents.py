@@ -149,19 +149,26 @@ def random_agent(task: TaskSpec, observation_space: Any, action_space: Any) -> A
     return RandomAgent(task, observation_space, action_space)
 
 
+# The built-in agents' factories, resolved lazily by name: this module, at the ground of the
+# package, imports nothing of the baselines above it.
+BUILTIN_FACTORIES = {"random": "gymarena.agents:random_agent", "scripted": "gymarena.baselines.scripted:make_agent"}
+BUILTIN_AGENTS = tuple(BUILTIN_FACTORIES)
+CHECKPOINT_FACTORY = "gymarena.baselines.trained:file_agent"
+
+
+def _resolve(target: str) -> Any:
+    """The object a ``module:attr`` string of gymarena's own names."""
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
 def _builtin(reference: str) -> tuple[AgentFactory, str]:
     """A built-in agent's factory and its content hash: its declared version, never its
     source (gymarena/versions.py)."""
     from gymarena import versions
 
-    if reference == "random":
-        return random_agent, versions.RANDOM_AGENT.identity_hash()
-    from gymarena.baselines import scripted
-
-    return scripted.make_agent, versions.scripted_identity_hash()
-
-
-BUILTIN_AGENTS = ("random", "scripted")
+    content_hash = versions.RANDOM_AGENT.identity_hash() if reference == "random" else versions.scripted_identity_hash()
+    return _resolve(BUILTIN_FACTORIES[reference]), content_hash
 
 
 @dataclass(frozen=True)
@@ -354,8 +361,7 @@ def load_agent(reference: str) -> AgentSource:
 
 def _checkpoint_source(reference: str) -> AgentSource:
     """A Stable-Baselines3 checkpoint file as an agent (``model.zip`` or ``model.zip:ALGORITHM``)."""
-    from gymarena.baselines.trained import file_agent
-
+    file_agent = _resolve(CHECKPOINT_FACTORY)
     location, _, algorithm = reference.partition(".zip:")
     path = Path(location + ".zip" if algorithm else location).expanduser()
     if not path.is_file():

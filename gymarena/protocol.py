@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -326,32 +326,3 @@ class RunProtocol:
         if not isinstance(data, Sequence) or isinstance(data, (str, bytes)):
             raise ProtocolError("a run protocol is a list of task protocols")
         return cls(tuple(TaskProtocol.from_json(t, trusted) for t in data))
-
-
-def installed_protocol(specs: Iterable[TaskSpec], seeds: Sequence[int]) -> RunProtocol:
-    """The protocol of these tasks under these seeds with the simulators installed here
-    (or, for isolated families, in their runtimes) and this gymarena's metric definitions."""
-    from gymarena.metrics import METRIC_DEFINITIONS
-    from gymarena.wrappers import family_of, simulator_versions, task_facts
-
-    seeds = tuple(seeds)
-    return RunProtocol(tuple(TaskProtocol(s, seeds, simulator_versions(family_of(s).name) | task_facts(s) | _pool_pins(s),
-                                          dict(METRIC_DEFINITIONS)) for s in specs))
-
-
-def _pool_pins(spec: TaskSpec) -> dict[str, str]:
-    """A task played against a pool (a social board's): its opponents' code digests."""
-    if spec.pool is None:
-        return {}
-    from gymarena.tournament.pool import pool_pins
-
-    return pool_pins(spec.pool, spec.family)
-
-
-def suite_protocol(suite: str, seeds: Sequence[int] | None = None) -> RunProtocol:
-    """A suite's protocol as installed here: its tasks under its seeds (or ``seeds``, such
-    as a leaderboard's hidden ones)."""
-    from gymarena.suites import load_suite
-
-    loaded = load_suite(suite)
-    return installed_protocol(loaded.tasks, tuple(seeds) if seeds else loaded.seeds)

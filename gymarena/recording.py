@@ -20,7 +20,7 @@ from gymarena import provenance
 from gymarena.agents import load_agent
 from gymarena.baselines.observations import PolicyView, policy_view
 from gymarena.errors import GymarenaError
-from gymarena.protocol import installed_protocol
+from gymarena.installed import installed_protocol
 from gymarena.records import EpisodeKey
 from gymarena.runner.rollout import action_check, run_episode
 from gymarena.tasks import get_task

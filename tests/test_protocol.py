@@ -93,7 +93,7 @@ def test_a_newer_simulator_version_is_told_in_words():
 
 
 def test_the_social_boards_installed_protocols_are_the_ones_their_published_players_ran_under():
-    from gymarena.protocol import suite_protocol
+    from gymarena.installed import suite_protocol
 
     for board in ("social-core@1", "social-core@2"):
         assert suite_protocol(board).hash == PUBLISHED_HASHES[board], (
@@ -104,7 +104,7 @@ def test_the_social_boards_installed_protocols_are_the_ones_their_published_play
 
 
 def test_adates_code_is_pinned_in_its_own_task_only():
-    from gymarena.protocol import installed_protocol
+    from gymarena.installed import installed_protocol
 
     adate, nade = (installed_protocol([get_task(t)], (0,)).tasks[0].simulator_versions
                    for t in ("cav/Highway2Lane-AdaTE-v0", "cav/Highway2Lane-NADE-v0"))

@@ -104,7 +104,7 @@ def test_missing_suite_file(tmp_path):
 
 def test_a_pool_player_that_cannot_be_loaded_is_named_where_the_protocol_is_made(tmp_path):
     from gymarena.errors import GymarenaError
-    from gymarena.protocol import suite_protocol
+    from gymarena.installed import suite_protocol
 
     path = _write(tmp_path, 'name = "x"\nversion = 1\nseeds = [0]\nboard = "social"\n[social]\n'
                             'opponents = [{ name = "a", reference = "nope:x" }]\n[[tasks]]\nid = "social/Impostor-5p1i-v0"\n')

@@ -22,7 +22,7 @@ import json, sys
 import gymarena
 from gymarena.agents import load_agent
 from gymarena.cavtest.av import av_source
-from gymarena.protocol import suite_protocol
+from gymarena.installed import suite_protocol
 from gymarena.suites import list_suites
 from gymarena.versions import BUILTIN_AVS, SHIPPED_PLAYERS
 

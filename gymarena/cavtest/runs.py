@@ -33,7 +33,7 @@ from gymarena.envs.cav.sim import Policy, Road
 from gymarena.envs.cav.testing import play_batch
 from gymarena.errors import GymarenaError, MissingExtraError
 from gymarena.fingerprints.drift import run_provenance
-from gymarena.protocol import installed_protocol
+from gymarena.installed import installed_protocol
 from gymarena.records import EpisodeRecord
 from gymarena.results import ResultsStore, RunStart
 from gymarena.tasks import get_task

@@ -30,7 +30,7 @@ def fingerprint_versions(task: TaskSpec, player: str) -> dict[str, str]:
     """What a fingerprint is keyed by: the task's simulator versions and facts (pool pins
     included) and the player's identity."""
     from gymarena.agents import load_agent
-    from gymarena.protocol import installed_protocol
+    from gymarena.installed import installed_protocol
 
     facts = dict(installed_protocol([task], SEEDS).tasks[0].simulator_versions)
     return {**facts, f"player {player}": load_agent(player).content_hash}
@@ -46,10 +46,9 @@ def record(task: TaskSpec, player: str = "random", seeds: tuple[int, ...] = SEED
     env = make_env(task)
     try:
         multi = task.agents == "multi"
-        if multi:
-            from gymarena.runner.multiagent import agent_spaces
-
-            observation_space, action_space = agent_spaces(env)
+        if multi:  # a PettingZoo parallel env: spaces per agent
+            observation_space = {a: env.observation_space(a) for a in env.possible_agents}
+            action_space = {a: env.action_space(a) for a in env.possible_agents}
         else:
             observation_space, action_space = env.observation_space, env.action_space
         agent = source.make(task, observation_space, action_space)

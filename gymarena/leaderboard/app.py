@@ -199,7 +199,7 @@ def _results_api(app: FastAPI, store: ResultsStore, writes: _Writes) -> None:
         return await run_in_threadpool(accept, submission, body, token)
 
     def accept(submission: int, body: bytes, token: TokenInfo) -> JSONResponse:
-        from gymarena.protocol import suite_protocol
+        from gymarena.installed import suite_protocol
 
         try:
             upload = ResultsUpload.model_validate_json(body)

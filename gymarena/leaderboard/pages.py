@@ -74,7 +74,7 @@ def interval_figure(estimates: dict[str, Any], title: str, unit: str = "normalis
     """An interval plot (``{label: {point, low, high}}``) as SVG, or "" without estimates;
     an estimate without an interval (one seed) is drawn as its point."""
     from gymarena.metrics.aggregate import IntervalEstimate
-    from gymarena.reports.interval_svg import interval_svg
+    from gymarena.leaderboard.interval_svg import interval_svg
 
     if not estimates:
         return ""

@@ -381,7 +381,7 @@ def _ranking_values(store: ResultsStore, run: RunInfo, ranking: Sequence[str]) -
 
 def leaderboard(store: ResultsStore, suite: str, reps: int = RANKING_REPS) -> SuiteRanking:
     """The ranking of a suite (name or ``name@N``) under its protocol as installed here."""
-    from gymarena.protocol import suite_protocol
+    from gymarena.installed import suite_protocol
     from gymarena.suites import load_suite
 
     loaded = load_suite(suite)

@@ -38,7 +38,7 @@ PAGE_FORMAT = 4
 @cache
 def _installed_protocol_hash(label: str) -> str:
     """The run protocol hash of an installed suite (fixed while this process lives)."""
-    from gymarena.protocol import suite_protocol
+    from gymarena.installed import suite_protocol
 
     return suite_protocol(label).hash
 
@@ -91,7 +91,7 @@ def _public_and_verified(store: ResultsStore, label: str, payload_under) -> dict
     """A board's page data: its ranking under the suite's protocol and, once hidden seeds
     exist, ``verified``: the one under theirs (whose runs are then not "apart" from the
     public one). ``payload_under(protocol)`` ranks the board under a protocol."""
-    from gymarena.protocol import suite_protocol
+    from gymarena.installed import suite_protocol
 
     payload = payload_under(suite_protocol(label))
     seeds = store.submissions.current_hidden_seeds(label)

@@ -116,7 +116,7 @@ def safety_payload(ranking: SafetyRanking) -> dict[str, Any]:
 def safety_board(store: ResultsStore, suite: str) -> SafetyRanking:
     """The safety board of a suite (name, ``name@N`` or file) under its installed protocol."""
     from gymarena.cavtest.suite import testing_settings
-    from gymarena.protocol import suite_protocol
+    from gymarena.installed import suite_protocol
     from gymarena.suites import load_suite
 
     loaded = load_suite(suite)

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from gymarena.installed import pinned_digest
 from gymarena.leaderboard.payloads import apart_payload
 from gymarena.leaderboard.ranking import ApartGroup, Listed, by_protocol, newest_per_agent
 from gymarena.metrics import aggregate
@@ -27,7 +28,6 @@ from gymarena.metrics.rating import Games, ratings_with_intervals
 from gymarena.protocol import RunProtocol
 from gymarena.results import ResultsStore, RunInfo
 from gymarena.tasks import OpponentPool
-from gymarena.tournament.pool import pinned_digest
 
 RATING_SEED = 0
 RATING_REPS = 200
@@ -164,7 +164,7 @@ def social_payload(ranking: SocialRanking) -> dict[str, Any]:
 
 def cross_play_figure(payload: dict[str, Any]) -> str:
     """The cross-play matrix: each ranked agent's win rate against each pool player, per role."""
-    from gymarena.reports.matrix_svg import matrix_svg
+    from gymarena.leaderboard.matrix_svg import matrix_svg
 
     if not payload["entries"]:
         return ""
@@ -192,7 +192,7 @@ def social_figure(payload: dict[str, Any]) -> str:
 
 def social_board(store: ResultsStore, suite: str, reps: int = RATING_REPS) -> SocialRanking:
     """The social board of a suite (name, ``name@N`` or file) under its installed protocol."""
-    from gymarena.protocol import suite_protocol
+    from gymarena.installed import suite_protocol
     from gymarena.suites import load_suite
 
     return rank_social(store, load_suite(suite).label, suite_protocol(suite), min(reps, RATING_REPS))

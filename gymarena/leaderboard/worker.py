@@ -68,7 +68,7 @@ def evaluate_submission(store: ResultsStore, submission: SubmissionInfo, config:
     verified run of it. Its runs stand or fall together: if one checkpoint fails, the
     runs of the others are hidden with the reason, so a submitter cannot drop its weak
     checkpoints by making them fail."""
-    from gymarena.protocol import suite_protocol
+    from gymarena.installed import suite_protocol
 
     workspace = Path(tempfile.mkdtemp(prefix=f"gymarena-submission-{submission.id}-"))
     workspace.chmod(0o755)

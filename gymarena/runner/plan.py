@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from gymarena.agents import AgentSource, load_agent
 from gymarena.devices import check_device
 from gymarena.errors import AgentLoadError, GymarenaError, RunConfigError, raised_at
-from gymarena.protocol import RunProtocol, installed_protocol
+from gymarena.installed import installed_protocol
+from gymarena.protocol import RunProtocol
 from gymarena.records import AlgorithmIdentity
 from gymarena.runner.backends import BACKENDS, PlayOptions
 from gymarena.runner.batched import unbatched_reason

@@ -90,7 +90,7 @@ def read_suite(path: Path) -> Suite:
     board = _board(top)
     settings = _board_settings(top, board)
     if board == "social":  # its tasks are played against the [social] pool, one role at a time
-        from gymarena.tournament.pool import pooled, reference_pool
+        from gymarena.suites.pool import pooled, reference_pool
 
         pool = reference_pool(dict(settings), str(path))
         tasks = tuple(pooled(task, pool, str(path)) for task in tasks)

@@ -16,13 +16,13 @@ from typing import Any
 from gymarena.agents import AgentSource, load_agent
 from gymarena.errors import GymarenaError
 from gymarena.fingerprints.drift import run_provenance
-from gymarena.protocol import TaskProtocol, suite_protocol
+from gymarena.installed import pinned_digest, player_pin, suite_protocol
+from gymarena.protocol import TaskProtocol
 from gymarena.records import AlgorithmIdentity, EpisodeKey, EpisodeRecord
 from gymarena.results import ResultsStore, RunStart
 from gymarena.suites import Suite
 from gymarena.tasks import Opponent
 from gymarena.tournament.games import IMPOSTOR, Matchup
-from gymarena.tournament.pool import pinned_digest, player_pin
 
 
 def outcome_of(record: EpisodeRecord, role: str) -> float:

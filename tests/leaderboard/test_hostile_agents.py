@@ -282,8 +282,8 @@ def test_each_board_gets_a_submission_deadline_that_fits_it(suite, board, hours)
     """N6: cav-highway@1's deadline was 555.6 hours (every test at 0.05 s per step), times up
     to 20 checkpoints; a CAV board's is sized by tests at a sandboxed AV's pace, every
     board's is capped per checkpoint and per submission."""
+    from gymarena.installed import suite_protocol
     from gymarena.leaderboard.sandbox import submission_budget
-    from gymarena.protocol import suite_protocol
 
     protocol, limits = suite_protocol(suite), Limits()
     assert 600 <= submission_budget(protocol, limits, board) <= hours * 3600

@@ -89,7 +89,7 @@ def test_results_the_task_cannot_produce_are_refused_and_the_suite_keeps_ranking
 
 
 def _record(store, name, records, suite=SUITE):
-    from gymarena.protocol import suite_protocol
+    from gymarena.installed import suite_protocol
 
     identity = AgentIdentity(name, f"tests:{name}", "1", name.encode().hex().ljust(64, "0")[:64])
     with store.recording(RunStart(identity, suite_protocol(suite), {}, {}, suite=suite), atomic=True) as run:

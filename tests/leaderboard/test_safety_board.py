@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from gymarena.cavtest.suite import evaluate_cav_suite
 from gymarena.cli import app as cli
+from gymarena.installed import suite_protocol
 from gymarena.leaderboard.app import create_app
 from gymarena.leaderboard.packages import pack_directory
 from gymarena.leaderboard.safety import rank_safety
-from gymarena.protocol import suite_protocol
 from gymarena.results import ResultsStore
 from gymarena.suites import load_suite
 

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from gymarena.cli import app as cli
 from gymarena.errors import GymarenaError
+from gymarena.installed import suite_protocol
 from gymarena.leaderboard.packages import pack_directory
 from gymarena.leaderboard.social import rank_social
-from gymarena.protocol import suite_protocol
 from gymarena.results import ResultsStore
 from gymarena.suites import load_suite
 from gymarena.tournament.games import Matchup

@@ -8,30 +8,19 @@
       { name = "random", reference = "random" },
     ]
 
-Each opponent is an agent reference, part of the task's spec. The protocol pins each
-one by its content hash (for the players gymarena ships, their declared version: the
-scripted opponent by the scripted player of the game's family alone), beside the
-simulator's versions (:func:`pool_pins`, called where protocols are made, never when
-suites are listed): a player bumped to a new version puts its board's runs under another
-protocol; a style edit of its code moves nothing.
+Each opponent is an agent reference, part of the task's spec (nothing is imported here:
+listing suites stays cheap). The protocol pins each one (gymarena/installed.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from gymarena.errors import GymarenaError, SuiteFormatError
+from gymarena.errors import SuiteFormatError
 from gymarena.tasks import Opponent, OpponentPool, TaskSpec
-
-if TYPE_CHECKING:
-    from gymarena.agents import AgentSource
 
 ROLES = ("crewmate", "impostor")
 MAX_GAMES = 10_000
-
-
-PIN_PREFIX = "pool player "
 
 
 def reference_pool(settings: dict[str, Any], where: str) -> OpponentPool:
@@ -53,40 +42,6 @@ def reference_pool(settings: dict[str, Any], where: str) -> OpponentPool:
     if len({o.name for o in named}) != len(named):
         raise SuiteFormatError(f"{where}: [social].opponents names a player twice")
     return OpponentPool(tuple(named), tuple(roles), games)
-
-
-def pool_pins(pool: OpponentPool, family: str) -> dict[str, str]:
-    """Each opponent's content hash, as the protocol pins it (``pool player NAME``). An opponent
-    whose family's packages are missing here pins that it is not installed (the suite cannot
-    be played here; its runs from elsewhere are listed apart, never mixed in)."""
-    from gymarena.agents import load_agent
-    from gymarena.errors import MissingExtraError
-
-    pins = {}
-    for opponent in pool.opponents:
-        try:
-            pins[PIN_PREFIX + opponent.name] = player_pin(load_agent(opponent.reference), family)
-        except GymarenaError as exc:
-            if not isinstance(exc.__cause__, MissingExtraError) and not isinstance(exc, MissingExtraError):
-                raise GymarenaError(f"the pool's player {opponent.name!r} ({opponent.reference}) cannot be loaded: "
-                                    f"{exc}") from None
-            pins[PIN_PREFIX + opponent.name] = f"not installed: {exc}"[:300]
-    return pins
-
-
-def player_pin(source: AgentSource, family: str) -> str:
-    """What a pool pins of a player in a game of ``family``: its content hash, except the
-    ``scripted`` agent's, which is pinned by the family's scripted player only."""
-    from gymarena.versions import SCRIPTED
-
-    if source.reference == "scripted" and family in SCRIPTED:
-        return SCRIPTED[family].identity_hash()
-    return source.content_hash
-
-
-def pinned_digest(protocol_versions: Mapping[str, str], opponent: Opponent) -> str:
-    """The code digest a protocol pinned for a pool's opponent."""
-    return protocol_versions[PIN_PREFIX + opponent.name]
 
 
 def pooled(task: TaskSpec, pool: OpponentPool, where: str) -> TaskSpec:
