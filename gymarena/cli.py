@@ -52,8 +52,16 @@ def reported_errors() -> Iterator[None]:
             import traceback
 
             err.print("".join(traceback.format_exception(exc)), highlight=False, markup=False, soft_wrap=True)
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(exc.for_cli(option_of))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
+
+
+# The command-line option of each field a library error names (gymarena.errors.param).
+OPTIONS = {"tasks": "--task"}
+
+
+def option_of(name: str) -> str:
+    return OPTIONS.get(name, "--" + name.replace("_", "-"))
 
 
 def show(shown: Shown, as_json: bool = False, as_csv: bool = False) -> None:
@@ -283,22 +291,13 @@ def leaderboard_command(
     db: str | None = DbOption,
 ) -> None:
     """Rank the agents whose complete runs of a suite share its protocol, with 95% intervals."""
-    from gymarena.leaderboard import leaderboard
-    from gymarena.leaderboard.safety import safety_board
-    from gymarena.leaderboard.social import social_board
+    from gymarena.leaderboard.boards import board
     from gymarena.results import open_store
     from gymarena.suites import load_suite
-    from gymarena.views import ranking_shown, safety_shown, social_shown
 
     _one_format(as_json, as_csv)
     with reported_errors(), open_store(db, create=False) as store:
-        board = load_suite(suite).board
-        if board == "cav":
-            show(safety_shown(safety_board(store, suite)), as_json, as_csv)
-        elif board == "social":
-            show(social_shown(social_board(store, suite, reps)), as_json, as_csv)
-        else:
-            show(ranking_shown(leaderboard(store, suite, reps=reps), suite), as_json, as_csv)
+        show(board(load_suite(suite).board).call("shown", store, suite, reps), as_json, as_csv)
 
 
 @app.command("serve")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from gymarena.errors import RunConfigError
+from gymarena.errors import RunConfigError, param
 
 DEVICE_CHOICES = ("cpu", "cuda", "cuda:N", "auto")
 _DEVICE = re.compile(r"^(cpu|auto|cuda(:\d{1,3})?)$")
@@ -18,7 +18,7 @@ _DEVICE = re.compile(r"^(cpu|auto|cuda(:\d{1,3})?)$")
 def check_device(name: str) -> str:
     """``name`` if it is a device name gymarena takes, else a one-line error."""
     if not _DEVICE.match(name):
-        raise RunConfigError(f"--device {name[:40]!r} is not one of {', '.join(DEVICE_CHOICES)}")
+        raise RunConfigError(f"{param('device')} {name[:40]!r} is not one of {', '.join(DEVICE_CHOICES)}")
     return name
 
 
@@ -39,12 +39,12 @@ def resolve_device(name: str) -> str:
     if name == "auto":
         return "cuda" if cuda_available() else "cpu"
     if not cuda_available():
-        raise RunConfigError(f"--device {name}: torch sees no CUDA device here (torch.cuda.is_available() is "
-                             "False, or torch is a CPU build); use --device cpu or --device auto")
+        raise RunConfigError(f"{param('device')} {name}: torch sees no CUDA device here (torch.cuda.is_available() is "
+                             f"False, or torch is a CPU build); use {param('device')} cpu or {param('device')} auto")
     import torch
 
     index = int(name.partition(":")[2] or 0)
     if index >= torch.cuda.device_count():
-        raise RunConfigError(f"--device {name}: there are {torch.cuda.device_count()} CUDA devices here "
+        raise RunConfigError(f"{param('device')} {name}: there are {torch.cuda.device_count()} CUDA devices here "
                              f"(cuda:0 to cuda:{torch.cuda.device_count() - 1})")
     return name

@@ -7,10 +7,35 @@ it; the CLI prints that line and exits non-zero instead of showing a traceback.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+
+_FIELD = "\x1f"  # marks a parameter's name in a message: param("workers")
+
+
+def param(name: str) -> str:
+    """A field of a library call named in an error message: the library's message says the
+    field (``workers``), the CLI's says its option (``--workers``, :meth:`GymarenaError.for_cli`)."""
+    return f"{_FIELD}{name}{_FIELD}"
+
+
+def _named(message: str, name_of: Callable[[str], str]) -> str:
+    parts = message.split(_FIELD)
+    return "".join(name_of(part) if index % 2 else part for index, part in enumerate(parts))
 
 
 class GymarenaError(Exception):
-    """Base class of the errors gymarena reports to its user as one line."""
+    """Base class of the errors gymarena reports to its user as one line. Its message names the
+    fields of the call that was wrong by :func:`param`, so each face says them its own way."""
+
+    def _message(self) -> str:
+        return str(self.args[0]) if len(self.args) == 1 else Exception.__str__(self)
+
+    def __str__(self) -> str:
+        return _named(self._message(), str)
+
+    def for_cli(self, option_of: Callable[[str], str]) -> str:
+        """The message with each field named by its command-line option."""
+        return _named(self._message(), option_of)
 
 
 class UnknownTaskError(GymarenaError, KeyError):

@@ -408,3 +408,23 @@ def check_shown(results: Sequence[Any]) -> Shown:
     return Shown({"checks": [{"task": r.task_id, "player": r.player, **r.to_json()} for r in results]},
                  tables=(Table(rows, CHECK_COLUMNS, "Simulator checks against the reference fingerprints"),),
                  lines=(summary,), csv=Table(rows, CHECK_COLUMNS))
+
+
+# -- each board's `gymarena leaderboard` output (gymarena/leaderboard/boards.py names them) -------
+
+def scores_board_shown(store: ResultsStore, suite: str, reps: int) -> Shown:
+    from gymarena.leaderboard import leaderboard
+
+    return ranking_shown(leaderboard(store, suite, reps=reps), suite)
+
+
+def cav_board_shown(store: ResultsStore, suite: str, reps: int) -> Shown:
+    from gymarena.leaderboard.safety import safety_board
+
+    return safety_shown(safety_board(store, suite))
+
+
+def social_board_shown(store: ResultsStore, suite: str, reps: int) -> Shown:
+    from gymarena.leaderboard.social import social_board
+
+    return social_shown(social_board(store, suite, reps))

@@ -39,7 +39,7 @@ def test_every_command_has_help_text():
         ("baselines", "list"), ("baselines", "train"), ("baselines", "evaluate"), ("baselines", "publish"), ("report",), ("leaderboard",), ("serve",),
         ("admin", "create-token"), ("admin", "revoke-token"), ("admin", "rotate-seeds"), ("admin", "hide-run"),
         ("admin", "unhide-run"), ("runs", "delete"), ("runs", "prune"), ("submit", "results"),
-        ("submit", "agent"), ("worker",), ("install",), ("cav", "test"), ("cav", "compare"), ("cav", "replay"),
+        ("submit", "agent"), ("worker",), ("install",), ("cav", "test"), ("cav", "compare"), ("cav", "replay"), ("check",),
     }
     for path, command in commands.items():
         assert command.help and len(command.help) > 20, path
@@ -53,7 +53,7 @@ def test_every_command_has_help_text():
 WITHOUT_DATA = {("serve",), ("install",), ("admin", "revoke-token"), ("admin", "hide-run"), ("admin", "unhide-run"),
                 ("runs", "delete"), ("runs", "prune")}
 TABULAR = {("list",), ("eval",), ("results",), ("leaderboard",), ("dataset", "make-suite"), ("dataset", "stats"),
-           ("baselines", "list")}
+           ("baselines", "list"), ("check",)}
 
 
 def test_every_command_that_shows_data_takes_the_shared_output_options():
@@ -268,3 +268,20 @@ def test_tables_read_on_narrow_terminals_without_splitting_a_number(sqlite_url, 
                 except ValueError:
                     text = value
                 assert any(text in line for line in shown.splitlines()), (args, text, shown)
+
+
+def test_a_library_error_names_the_field_and_the_cli_names_the_option():
+    """EvalRequest is called from Python too: its errors name its fields there, options here."""
+    from gymarena.errors import RunConfigError
+    from gymarena.runner import EvalRequest
+
+    with pytest.raises(RunConfigError) as caught:
+        EvalRequest(suite="quickstart", workers=0)
+    assert str(caught.value) == "workers must be at least 1, got 0"
+    with pytest.raises(RunConfigError) as caught:
+        EvalRequest()
+    assert str(caught.value) == "give either suite NAME or one or more tasks ID"
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(app, ["eval", "--suite", "quickstart", "--workers", "0"])
+    assert result.exit_code == 1 and "error: --workers must be at least 1, got 0" in result.output

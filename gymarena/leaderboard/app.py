@@ -211,12 +211,12 @@ def _results_api(app: FastAPI, store: ResultsStore, writes: _Writes) -> None:
             label = registered_label(upload.suite)
         except UnknownSuiteError as exc:
             raise writes.refuse(submission, str(exc), manifest=manifest) from None
-        from gymarena.suites import registered_suite
+        from gymarena.leaderboard.boards import board_of_suite
 
-        board = registered_suite(label).board
-        if board != "scores":  # its estimate or games are computed by whoever plays them: here, by this server
-            raise writes.refuse(submission, f"{label} is a {board} board: it ranks what this server evaluates itself; "
-                                "submit the agent instead (gymarena submit agent)", label, manifest)
+        board = board_of_suite(label)
+        if not board.takes_results:  # its estimate or games are computed by whoever plays them: here, by this server
+            raise writes.refuse(submission, f"{label} is a {board.name} board: it ranks what this server evaluates "
+                                "itself; submit the agent instead (gymarena submit agent)", label, manifest)
         planned = suite_protocol(label)
         problems = check_results(upload, planned)
         if problems:

@@ -73,8 +73,8 @@ def interval_figure(estimates: dict[str, Any], title: str, unit: str = "normalis
                     include: tuple[float, float] = (0.0, 1.0)) -> str:
     """An interval plot (``{label: {point, low, high}}``) as SVG, or "" without estimates;
     an estimate without an interval (one seed) is drawn as its point."""
-    from gymarena.metrics.aggregate import IntervalEstimate
     from gymarena.leaderboard.interval_svg import interval_svg
+    from gymarena.metrics.aggregate import IntervalEstimate
 
     if not estimates:
         return ""

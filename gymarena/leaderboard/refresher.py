@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gymarena.errors import UnknownSuiteError
+from gymarena.leaderboard.boards import board
 from gymarena.leaderboard.hidden import Unrevealed
 from gymarena.leaderboard.payloads import ranking_payload
 from gymarena.leaderboard.ranking import RANKING_REPS, rank_suite
@@ -102,51 +103,61 @@ def _public_and_verified(store: ResultsStore, label: str, payload_under) -> dict
     return payload
 
 
-def compute_page(store: ResultsStore, label: str, reps: int) -> tuple[dict[str, Any], str]:
-    """A suite's page data (what ``/api/suites/{suite}`` returns) and its figures."""
+# -- each board's page (gymarena/leaderboard/boards.py names them) ---------------------------------
+
+def scores_page(store: ResultsStore, label: str, reps: int) -> tuple[dict[str, Any], str]:
+    """A scores board: the ranking of normalised scores (of runs stored for a suite this
+    server does not have, too)."""
     from gymarena.leaderboard.pages import interval_figure
 
-    board = board_of(label)
-    if board == "cav":
-        from gymarena.leaderboard.safety import safety_figure, safety_payload_under
+    if installed_label(label) == label:
+        from gymarena.suites import load_suite
 
-        payload = _public_and_verified(store, label, safety_payload_under(store, label))
-        figure = safety_figure(payload)
-    elif board == "social":
-        from gymarena.leaderboard.social import social_figure, social_payload_under
-
-        payload = _public_and_verified(store, label, social_payload_under(store, label, reps))
-        figure = social_figure(payload)
+        keys = load_suite(label).ranking
+        payload = _public_and_verified(store, label, lambda protocol: ranking_payload(
+            rank_suite(store, label, protocol, keys, reps)))
+    elif store.suite_version(label)[0]:  # stored runs of a suite this server does not have
+        payload = {**ranking_payload(rank_suite(store, label, reps=reps)), "verified": None}
     else:
-        if installed_label(label) == label:
-            from gymarena.suites import load_suite
+        raise UnknownSuiteError(f"there is no suite {label!r} on this server nor runs of it in its database")
+    payload["board"] = "scores"
+    figure = interval_figure({e["agent"]: e["iqm"] for e in payload["entries"]},
+                             f"{label}: IQM of normalised scores, 95% stratified-bootstrap CI")
+    return payload, figure
 
-            keys = load_suite(label).ranking
-            payload = _public_and_verified(store, label, lambda protocol: ranking_payload(
-                rank_suite(store, label, protocol, keys, reps)))
-        elif store.suite_version(label)[0]:  # stored runs of a suite this server does not have
-            payload = {**ranking_payload(rank_suite(store, label, reps=reps)), "verified": None}
-        else:
-            raise UnknownSuiteError(f"there is no suite {label!r} on this server nor runs of it in its database")
-        payload["board"] = "scores"
-        figure = interval_figure({e["agent"]: e["iqm"] for e in payload["entries"]},
-                                 f"{label}: IQM of normalised scores, 95% stratified-bootstrap CI")
+
+def cav_page(store: ResultsStore, label: str, reps: int) -> tuple[dict[str, Any], str]:
+    """A safety board: crash-rate estimates with their intervals."""
+    from gymarena.leaderboard.safety import safety_figure, safety_payload_under
+
+    payload = _public_and_verified(store, label, safety_payload_under(store, label))
+    return payload, safety_figure(payload)
+
+
+def social_page(store: ResultsStore, label: str, reps: int) -> tuple[dict[str, Any], str]:
+    """A social board: ratings and win rates against the pool."""
+    from gymarena.leaderboard.social import social_figure, social_payload_under
+
+    payload = _public_and_verified(store, label, social_payload_under(store, label, reps))
+    return payload, social_figure(payload)
+
+
+def compute_page(store: ResultsStore, label: str, reps: int) -> tuple[dict[str, Any], str]:
+    """A suite's page data (what ``/api/suites/{suite}`` returns) and its figures."""
+    payload, figure = board(board_of(label)).call("page", store, label, reps)
     _without_unrevealed(store, payload)
     payload["hidden_seeds"] = _hidden_seeds(store, label)
     return payload, figure
 
 
-BODIES = {"scores": "ranking_body.html", "cav": "cav_body.html", "social": "social_body.html"}
-
-
 @cache
-def _page_body(board: str):
+def _page_body(name: str):
     """A board's page body template (rendered outside requests: relative links only)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     environment = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                               autoescape=select_autoescape(["html"]))
-    return environment.get_template(BODIES[board])
+    return environment.get_template(board(name).body)
 
 
 def render_page(store: ResultsStore, label: str, reps: int) -> tuple[str, str]:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from gymarena.errors import AgentError, GymarenaError, capped
+from gymarena.leaderboard.boards import Board
 from gymarena.protocol import agent_seed
 from gymarena.tasks import TaskSpec
 from gymarena.wire.frames import (
@@ -72,7 +73,7 @@ class Limits:
     max_submission_seconds: float = 24 * 3600.0  # the most a budget gives a whole submission (all its checkpoints)
 
 
-def submission_budget(protocol: Any, limits: Limits, board: str = "scores", players: int = 1) -> float:
+def submission_budget(protocol: Any, limits: Limits, board: Board | None = None, players: int = 1) -> float:
     """The wall-clock seconds a whole submission of ``players`` agents (an algorithm's
     checkpoints) may take on ``protocol`` (a RunProtocol) of a ``board``:
     ``limits.submission_seconds`` if set, else per player a start per task plus
@@ -87,7 +88,7 @@ def submission_budget(protocol: Any, limits: Limits, board: str = "scores", play
     if limits.submission_seconds is not None:
         return limits.submission_seconds
     start = len(protocol) * limits.start_seconds
-    if board == "cav":
+    if board is not None and board.counts_tests:
         playing = sum(task.expected_episodes for task in protocol) / limits.cav_tests_per_second
     else:
         steps = sum(task.expected_episodes * (task.spec.max_episode_steps or 1000) for task in protocol)

@@ -19,11 +19,14 @@ import logging
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from gymarena.agents import AgentSource
 from gymarena.errors import GymarenaError
+from gymarena.leaderboard.boards import board, board_of_suite
 from gymarena.leaderboard.packages import Manifest, package_digests, unpack
 from gymarena.leaderboard.sandbox import Limits, SandboxedAgent, require_sandbox, submission_budget, tail
 from gymarena.records import AlgorithmIdentity
@@ -82,10 +85,8 @@ def evaluate_submission(store: ResultsStore, submission: SubmissionInfo, config:
         manifest = unpack(archive, package)
         seeds, seed_key = verified_seeds(store, submission.suite)
         players = _players(package, manifest, archive)
-        from gymarena.suites import registered_suite
-
-        board = registered_suite(submission.suite).board
-        budget = submission_budget(suite_protocol(submission.suite, seeds), config.limits, board, len(players))
+        budget = submission_budget(suite_protocol(submission.suite, seeds), config.limits,
+                                   board_of_suite(submission.suite), len(players))
         deadline = time.monotonic() + budget
         stored: list[int] = []
         try:
@@ -141,7 +142,6 @@ def _evaluate_player(store: ResultsStore, submission: SubmissionInfo, config: Wo
                      manifest: Manifest, player: Player, seeds: tuple[int, ...], seed_key: bytes, deadline: float,
                      log_path: Path, sandboxes: list[SandboxedAgent]) -> int:
     """One verified run of a player on the submission's suite; its id."""
-    from gymarena.runner import EvalRequest, RunOrigin, evaluate
     from gymarena.suites import registered_suite
 
     def sandboxed(task, observation_space, action_space) -> SandboxedAgent:
@@ -163,22 +163,39 @@ def _evaluate_player(store: ResultsStore, submission: SubmissionInfo, config: Wo
         owner=submission.owner,
     )
     suite = registered_suite(submission.suite)
-    if suite.board == "cav":  # a safety board: the AV drives a testing run on the hidden seed
-        from gymarena.cavtest.av import agent_av
-        from gymarena.cavtest.runs import TestingOrigin
-        from gymarena.cavtest.suite import evaluate_cav_suite
+    return int(board(suite.board).call("plays", store, suite, source, seeds, submission.id, player.algorithm, log.info))
 
-        tested = TestingOrigin(agent_av(source), "verified", submission_id=submission.id)
-        run_id, _ = evaluate_cav_suite(store, suite, tested, seeds, fresh=True, say=log.info)
-        return run_id
-    if suite.board == "social":  # a social board: games against its pool, on the hidden seeds
-        from gymarena.tournament.play import evaluate_social_suite
 
-        return evaluate_social_suite(store, suite, source, seeds, kind="verified", submission_id=submission.id,
-                                     fresh=True, algorithm=player.algorithm, say=log.info)
-    request = EvalRequest(suite=submission.suite, seeds=seeds, backend="local", fresh=True)
-    origin = RunOrigin(source, "verified", submission.id, algorithm=player.algorithm)
-    return evaluate(request, store, origin=origin).run.id
+# -- what plays each board's verified runs (gymarena/leaderboard/boards.py names them) ------------
+
+def play_scores(store: ResultsStore, suite: Any, source: AgentSource, seeds: tuple[int, ...], submission_id: int,
+                algorithm: AlgorithmIdentity | None, say: Callable[[str], None]) -> int:
+    """A scores board: the suite's episodes on the hidden seeds, through the runner."""
+    from gymarena.runner import EvalRequest, RunOrigin, evaluate
+
+    request = EvalRequest(suite=suite.label, seeds=seeds, backend="local", fresh=True)
+    return evaluate(request, store, origin=RunOrigin(source, "verified", submission_id, algorithm=algorithm)).run.id
+
+
+def play_cav(store: ResultsStore, suite: Any, source: AgentSource, seeds: tuple[int, ...], submission_id: int,
+             algorithm: AlgorithmIdentity | None, say: Callable[[str], None]) -> int:
+    """A safety board: the AV drives a testing run on the hidden seed."""
+    from gymarena.cavtest.av import agent_av
+    from gymarena.cavtest.runs import TestingOrigin
+    from gymarena.cavtest.suite import evaluate_cav_suite
+
+    tested = TestingOrigin(agent_av(source), "verified", submission_id=submission_id)
+    run_id, _ = evaluate_cav_suite(store, suite, tested, seeds, fresh=True, say=say)
+    return run_id
+
+
+def play_social(store: ResultsStore, suite: Any, source: AgentSource, seeds: tuple[int, ...], submission_id: int,
+                algorithm: AlgorithmIdentity | None, say: Callable[[str], None]) -> int:
+    """A social board: games against its pool, on the hidden seeds."""
+    from gymarena.tournament.play import evaluate_social_suite
+
+    return evaluate_social_suite(store, suite, source, seeds, kind="verified", submission_id=submission_id,
+                                 fresh=True, algorithm=algorithm, say=say)
 
 
 def run_worker(db_url: str, once: bool = False, unsafe_no_sandbox: bool = False, config: WorkerConfig | None = None) -> int:

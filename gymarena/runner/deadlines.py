@@ -23,7 +23,7 @@ from time import monotonic
 from types import CodeType, FrameType
 from typing import Any
 
-from gymarena.errors import AgentError, GymarenaError, RunConfigError, SimulatorError
+from gymarena.errors import AgentError, GymarenaError, RunConfigError, SimulatorError, param
 
 DEFAULT_STEP_SECONDS = 60.0  # a hanging agent is stopped within about a minute
 _AGENT_METHODS = ("act", "act_batch", "act_sequence", "reset", "reset_slot", "start_trial", "observe")
@@ -37,9 +37,9 @@ class Deadlines:
     episode_seconds: float | None = None
 
     def __post_init__(self) -> None:
-        for name, value in (("--step-seconds", self.step_seconds), ("--episode-seconds", self.episode_seconds)):
+        for name, value in (("step_seconds", self.step_seconds), ("episode_seconds", self.episode_seconds)):
             if value is not None and not value > 0:
-                raise RunConfigError(f"{name} must be a positive number of seconds, not {value}")
+                raise RunConfigError(f"{param(name)} must be a positive number of seconds, not {value}")
 
     @classmethod
     def given(cls, step_seconds: float | None, episode_seconds: float | None) -> Deadlines:

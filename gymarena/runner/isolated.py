@@ -23,15 +23,15 @@ from time import perf_counter
 from typing import Any
 
 from gymarena.agents import AgentSource, load_agent
-from gymarena.errors import GymarenaError, RunConfigError
+from gymarena.errors import GymarenaError, RunConfigError, param
 from gymarena.records import EpisodeKey, EpisodeRecord
 from gymarena.runner.backends import PLAY_AS_FAMILIES_SAY, EpisodeWorker, PlayOptions
 from gymarena.runner.rollout import crashed_record
 from gymarena.tasks import TaskSpec
 
 ISOLATED_UNBATCHED = ("the isolated backend plays one episode per worker message, so that a crashing simulator costs "
-                      "one episode; --batch would put several in one process: drop --batch, or choose "
-                      "--backend processes to batch them anyway")
+                      f"one episode; {param('batch')} would put several in one process: drop {param('batch')}, or "
+                      f"choose {param('backend')} processes to batch them anyway")
 
 
 def _serve(connection: Connection, agent_reference: str, tasks: Mapping[str, TaskSpec], options: PlayOptions) -> None:

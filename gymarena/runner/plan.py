@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from gymarena.agents import AgentSource, load_agent
 from gymarena.devices import check_device
-from gymarena.errors import AgentLoadError, GymarenaError, RunConfigError, raised_at
+from gymarena.errors import AgentLoadError, GymarenaError, RunConfigError, param, raised_at
 from gymarena.installed import installed_protocol
 from gymarena.protocol import RunProtocol
 from gymarena.records import AlgorithmIdentity
@@ -37,12 +37,13 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     """``"0-4"``, ``"0,3,7"`` or ``"0-4,10"`` as a tuple of distinct seeds in order; at most
     MAX_SEEDS of them, each at most MAX_SEED, checked before any list is built."""
     if not text.strip():
-        raise RunConfigError("--seeds is empty: give seeds such as 0-4 or 0,3,7, or leave it out for the defaults")
+        raise RunConfigError(f"{param('seeds')} is empty: give seeds such as 0-4 or 0,3,7, or leave it out for the defaults")
     items: list[tuple[int, int, str]] = []
     for item in text.split(","):
         match = _SEED_ITEM.match(item)
         if match is None:
-            raise RunConfigError(f"seeds {text!r}: {item.strip()!r} is not N or N-M (e.g. --seeds 0-4 or --seeds 0,3,7)")
+            raise RunConfigError(f"seeds {text!r}: {item.strip()!r} is not N or N-M "
+                                 f"(e.g. {param('seeds')} 0-4 or {param('seeds')} 0,3,7)")
         if any(len(digits) > 20 for digits in match.groups() if digits):
             raise RunConfigError(f"seeds {text[:80]!r}: a seed is over the largest seed, {MAX_SEED:,}")
         low = int(match[1])
@@ -55,7 +56,7 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     count = sum(high - low + 1 for low, high, _ in items)
     if count > MAX_SEEDS:
         raise RunConfigError(f"seeds {text[:80]!r} are {count:,} seeds, over the limit of {MAX_SEEDS:,} per run "
-                             "(a typo? e.g. --seeds 0-4)")
+                             f"(a typo? e.g. {param('seeds')} 0-4)")
     seeds: list[int] = []
     for low, high, _ in items:
         seeds.extend(range(low, high + 1))
@@ -68,7 +69,7 @@ def parse_algorithm(text: str) -> AlgorithmIdentity:
     """``--algorithm NAME[@VERSION]``: the algorithm a checkpoint is one training run of."""
     name, _, version = text.partition("@")
     if not re.fullmatch(r"[\w.+-][\w .+-]{0,199}", name.strip()) or len(version) > 200:
-        raise RunConfigError(f"--algorithm is NAME or NAME@VERSION (letters, digits, . _ + -), not {text!r}")
+        raise RunConfigError(f"{param('algorithm')} is NAME or NAME@VERSION (letters, digits, . _ + -), not {text!r}")
     return AlgorithmIdentity(name.strip(), version.strip())
 
 
@@ -94,29 +95,30 @@ class EvalRequest:
 
     def __post_init__(self) -> None:
         if self.workers < 1:
-            raise RunConfigError(f"--workers must be at least 1, got {self.workers}")
+            raise RunConfigError(f"{param('workers')} must be at least 1, got {self.workers}")
         if not 1 <= self.batch <= MAX_BATCH:
-            raise RunConfigError(f"--batch must be between 1 and {MAX_BATCH:,}, got {self.batch}")
+            raise RunConfigError(f"{param('batch')} must be between 1 and {MAX_BATCH:,}, got {self.batch}")
         if self.batch > 1 and self.backend == "isolated":
             raise RunConfigError(ISOLATED_UNBATCHED)
         if self.device is not None:
             check_device(self.device)
         if self.episodes is not None and self.episodes < 1:
-            raise RunConfigError(f"--episodes must be at least 1, got {self.episodes}")
+            raise RunConfigError(f"{param('episodes')} must be at least 1, got {self.episodes}")
         if self.backend is not None and self.backend not in BACKENDS:
             raise RunConfigError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
         if self.address is not None and self.backend != "ray":
-            raise RunConfigError("--address names a Ray cluster: use it with --backend ray")
+            raise RunConfigError(f"{param('address')} names a Ray cluster: use it with {param('backend')} ray")
         if self.backend == "local" and self.workers > 1:
-            raise RunConfigError("the local backend runs in one process; drop --workers or use --backend processes")
+            raise RunConfigError(f"the local backend runs in one process; drop {param('workers')} "
+                                 f"or use {param('backend')} processes")
         if self.resume is not None:
-            options = (("--suite", self.suite), ("--task", self.tasks), ("--agent", self.agent != "random"),
-                       ("--seeds", self.seeds), ("--episodes", self.episodes), ("--algorithm", self.algorithm))
-            given = [name for name, value in options if value]
+            options = (("suite", self.suite), ("tasks", self.tasks), ("agent", self.agent != "random"),
+                       ("seeds", self.seeds), ("episodes", self.episodes), ("algorithm", self.algorithm))
+            given = [param(name) for name, value in options if value]
             if given:
-                raise RunConfigError(f"--resume continues the run with its stored config; drop {', '.join(given)}")
+                raise RunConfigError(f"{param('resume')} continues the run with its stored config; drop {', '.join(given)}")
         elif bool(self.suite) == bool(self.tasks):
-            raise RunConfigError("give either --suite NAME or one or more --task ID")
+            raise RunConfigError(f"give either {param('suite')} NAME or one or more {param('tasks')} ID")
         for task_id in self.tasks:  # a mistyped task says so before any database is opened (or made)
             get_task(task_id)
 
@@ -205,7 +207,7 @@ def plan_stored_run(run: RunInfo) -> RunPlan:
     if agent.content_hash != run.agent.content_hash:
         raise RunConfigError(
             f"run {run.id}: the code of agent {run.agent.reference!r} changed since the run started, "
-            "so its episodes would not be comparable; start a new run (drop --resume)"
+            f"so its episodes would not be comparable; start a new run (drop {param('resume')})"
         )
     plan = RunPlan(installed_protocol([t.spec for t in run.protocol], run.protocol.seeds), agent, run.suite,
                    run.algorithm)
@@ -214,6 +216,6 @@ def plan_stored_run(run: RunInfo) -> RunPlan:
             raise RunConfigError(
                 f"run {run.id}: the protocol of {stored.task_id} changed since the run started "
                 f"(simulator versions then {stored.simulator_versions}, now {planned.simulator_versions}); "
-                "start a new run (drop --resume)"
+                f"start a new run (drop {param('resume')})"
             )
     return plan

@@ -283,9 +283,10 @@ def test_each_board_gets_a_submission_deadline_that_fits_it(suite, board, hours)
     to 20 checkpoints; a CAV board's is sized by tests at a sandboxed AV's pace, every
     board's is capped per checkpoint and per submission."""
     from gymarena.installed import suite_protocol
+    from gymarena.leaderboard.boards import BOARDS
     from gymarena.leaderboard.sandbox import submission_budget
 
-    protocol, limits = suite_protocol(suite), Limits()
+    protocol, limits, board = suite_protocol(suite), Limits(), BOARDS[board]
     assert 600 <= submission_budget(protocol, limits, board) <= hours * 3600
     assert submission_budget(protocol, limits, board, players=20) <= limits.max_submission_seconds == 24 * 3600
     assert submission_budget(protocol, Limits(submission_seconds=5.0), board, players=20) == 5.0

@@ -105,7 +105,7 @@ def test_batch_needs_an_agent_with_act_batch(store):
 
 
 def test_batch_size_and_backend_are_checked():
-    with pytest.raises(RunConfigError, match="--batch must be between 1 and 1,024, got 0"):
+    with pytest.raises(RunConfigError, match="^batch must be between 1 and 1,024, got 0"):
         EvalRequest(tasks=CARTPOLE, batch=0)
     with pytest.raises(RunConfigError, match="the isolated backend plays one episode per worker message"):
         EvalRequest(tasks=CARTPOLE, batch=2, backend="isolated")
@@ -129,7 +129,7 @@ def test_device_goes_to_factories_that_take_one(store, tmp_path, monkeypatch):
 def test_device_names_are_checked(store):
     from gymarena.devices import cuda_available
 
-    with pytest.raises(RunConfigError, match="--device 'gpu' is not one of cpu, cuda, cuda:N, auto"):
+    with pytest.raises(RunConfigError, match="device 'gpu' is not one of cpu, cuda, cuda:N, auto"):
         EvalRequest(tasks=CARTPOLE, device="gpu")
     if not cuda_available():
         with pytest.raises(RunConfigError, match="torch sees no CUDA device here"):

@@ -107,5 +107,5 @@ def test_a_run_stopped_on_ray_resumes_on_another_backend(store, tmp_path):
 def test_address_needs_the_ray_backend():
     from gymarena.errors import RunConfigError
 
-    with pytest.raises(RunConfigError, match="--address names a Ray cluster: use it with --backend ray"):
+    with pytest.raises(RunConfigError, match=r"^address names a Ray cluster: use it with backend ray$"):
         EvalRequest(tasks=TASKS, address="auto")
