@@ -26,6 +26,13 @@ def run_provenance(protocol: RunProtocol) -> dict[str, Any]:
     return provenance.collect(protocol.simulator_packages()) | {KEY: simulator_checks(protocol)}
 
 
+def recorded_checks(provenance: Any) -> dict[str, str]:
+    """The simulator check a run's provenance records, per task (empty for runs from before
+    checks, or whose provenance, an upload's, carries none or garbage)."""
+    checked = provenance.get(KEY) if isinstance(provenance, dict) else None
+    return {str(task): str(words)[:300] for task, words in checked.items()} if isinstance(checked, dict) else {}
+
+
 def simulator_checks(protocol: RunProtocol) -> dict[str, str]:
     """Each task's check in words ("matches", "diverged at step 12, reward: ...", "no reference")."""
     return {task.task_id: _cached_check(task) for task in protocol}

@@ -152,9 +152,10 @@ def episode_rows(store: ResultsStore, run_id: int) -> list[dict[str, Any]]:
 def simulator_check(run: RunInfo) -> dict[str, str]:
     """Per task, what the run's simulator check found where it was made ("matches", "diverged
     at ...", "no reference"; "not checked" for runs from before checks or that carry none)."""
-    checked = run.provenance.get("simulator_check") if isinstance(run.provenance, dict) else None
-    found = checked if isinstance(checked, dict) else {}
-    return {task.task_id: str(found.get(task.task_id, "not checked"))[:300] for task in run.protocol}
+    from gymarena.fingerprints.drift import recorded_checks
+
+    found = recorded_checks(run.provenance)
+    return {task.task_id: found.get(task.task_id, "not checked") for task in run.protocol}
 
 
 def run_page(store: ResultsStore, run_id: int, page: int = 1) -> dict[str, Any]:

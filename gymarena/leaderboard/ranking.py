@@ -215,10 +215,9 @@ def by_protocol(runs: Sequence[RunInfo], protocol: RunProtocol) -> tuple[list[Ru
 def diverged_tasks(run: RunInfo) -> dict[str, str]:
     """The tasks whose simulator, where the run was made, diverged from the reference
     fingerprint (its provenance's simulator check), with where."""
-    checked = run.provenance.get("simulator_check") if isinstance(run.provenance, dict) else None
-    if not isinstance(checked, dict):
-        return {}
-    return {str(task): str(words)[:300] for task, words in checked.items() if str(words).startswith("diverged")}
+    from gymarena.fingerprints.drift import recorded_checks
+
+    return {task: words for task, words in recorded_checks(run.provenance).items() if words.startswith("diverged")}
 
 
 def _drift(group: Sequence[RunInfo]) -> list[str]:

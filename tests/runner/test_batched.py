@@ -105,7 +105,7 @@ def test_batch_needs_an_agent_with_act_batch(store):
 
 
 def test_batch_size_and_backend_are_checked():
-    with pytest.raises(RunConfigError, match="^batch must be between 1 and 1,024, got 0"):
+    with pytest.raises(RunConfigError, match=r"^batch must be between 1 and 1,024, got 0"):
         EvalRequest(tasks=CARTPOLE, batch=0)
     with pytest.raises(RunConfigError, match="the isolated backend plays one episode per worker message"):
         EvalRequest(tasks=CARTPOLE, batch=2, backend="isolated")
