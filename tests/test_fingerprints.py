@@ -15,7 +15,7 @@ from conftest import agent_ref
 
 from gymarena.fingerprints import check as checks
 from gymarena.fingerprints import rollout
-from gymarena.fingerprints.players import fingerprinted
+from gymarena.fingerprints.players import RANDOM, fingerprinted
 from gymarena.fingerprints.references import reference
 from gymarena.tasks import get_task
 from gymarena.wrappers import task_availability
@@ -32,7 +32,11 @@ def test_behaviour_matches_the_reference_fingerprint(task, player):
         pytest.skip(reason)
     stored = reference(task.family, task.id, player)
     assert stored is not None, f"{task.id} ({player}) has no reference fingerprint: `gymarena check --task {task.id} --pin`"
-    result = checks.compare(rollout.record(task, player), task.family)
+    found = rollout.record(task, player)
+    result = checks.compare(found, task.family)
+    if player == RANDOM:  # ... and the seed matters: the random rollouts from seeds 0 and 1 differ
+        first, second = _by_seed(found.steps)[:2]
+        assert first != second, f"{task.id}: seeds 0 and 1 play the same rollout"
     if result.versions:
         assert result.status == "matches", (
             f"{task.id} ({player}): the reference was recorded under other versions ({', '.join(result.versions)}) and "
@@ -42,6 +46,17 @@ def test_behaviour_matches_the_reference_fingerprint(task, player):
     assert result.status == "matches", (
         f"{task.id} ({player}): behaviour changed at {result.divergence}: bump the version (gymarena/versions.py), "
         "then re-pin (`gymarena check --pin`)")
+
+
+def _by_seed(steps: list[dict]) -> list[list[dict]]:
+    """A fingerprint's steps cut at each reset of a seed given by the rollout (0, then 1), its
+    own seed entries left out so that only behaviour is compared."""
+    runs: list[list[dict]] = []
+    for step in steps:
+        if step.get("seed") in rollout.SEEDS:
+            runs.append([])
+        runs[-1].append({k: v for k, v in step.items() if k != "seed"})
+    return runs
 
 
 class _NudgedReward(gymnasium.Wrapper):

@@ -75,8 +75,52 @@ class WithoutResetAction(ResetOnlyWrapper):
         return observation, info
 
 
+# The IDM constants highway-env's intersection sets on its background drivers' class.
+DRIVER_CONSTANTS = ("DISTANCE_WANTED", "COMFORT_ACC_MAX", "COMFORT_ACC_MIN")
+_PACKAGE_DEFAULTS: dict[type, dict[str, Any]] = {}
+
+
+class OwnDriverConstants(gymnasium.Wrapper):
+    """highway-env's intersection sets its background drivers' IDM constants on their class
+    (``IDMVehicle.DISTANCE_WANTED = 7``, ...) at every reset, so every highway env played after
+    it in the same process drove with them (and the scripted driver, which reads them): a
+    task's episodes depended on which tasks ran before it. Here each env drives with its own:
+    the package's defaults, restored before each reset, and what its reset sets, re-applied
+    before each of its steps."""
+
+    def __init__(self, env: gymnasium.Env):
+        super().__init__(env)
+        from highway_env import utils
+
+        self.drivers: type = utils.class_from_path(env.unwrapped.config["other_vehicles_type"])
+        _PACKAGE_DEFAULTS.setdefault(self.drivers, _constants(self.drivers))
+        self.own = _PACKAGE_DEFAULTS[self.drivers]
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        _set_constants(self.drivers, _PACKAGE_DEFAULTS[self.drivers])
+        result = self.env.reset(**kwargs)
+        self.own = _constants(self.drivers)
+        return result
+
+    def step(self, action: Any) -> Any:
+        _set_constants(self.drivers, self.own)
+        return self.env.step(action)
+
+
+def _constants(drivers: type) -> dict[str, Any]:
+    return {name: getattr(drivers, name) for name in DRIVER_CONSTANTS}
+
+
+def _set_constants(drivers: type, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(drivers, name, value)
+
+
 def make(task: TaskSpec, **overrides: Any) -> gymnasium.Env:
     import highway_env  # noqa: F401  registers the highway-env ids
+    from highway_env.vehicle.behavior import IDMVehicle
 
+    # read before any env is made here: highway-env's constructor resets (the intersection's sets them)
+    _PACKAGE_DEFAULTS.setdefault(IDMVehicle, _constants(IDMVehicle))
     env = make_registered(task, **overrides)
-    return HighwayMetrics(WithoutResetAction(FixedSpaces(env)))
+    return HighwayMetrics(WithoutResetAction(FixedSpaces(OwnDriverConstants(env))))

@@ -144,3 +144,19 @@ def test_multi_agent_actions_missing_for_some_agents_are_named(store, tmp_path):
     agent_file.write_text(inspect.getsource(_Silent))
     with pytest.raises(InvalidActionError, match=r"no action for 2, 5, 6 on traffic/Grid2x2Short-v0 \(seed 0, episode 0, step 0\)"):
         evaluate(EvalRequest(suite=_short_grid(tmp_path), agent=f"{agent_file}:_Silent"), store)
+
+
+def test_a_highway_task_drives_the_same_whatever_ran_before_it_in_the_process():
+    """highway-env's intersection sets its drivers' IDM constants on their class at every
+    reset (its constructor resets too): Merge, and the scripted driver, which reads them,
+    drove differently after it. Each in a fresh process: the intersection made first, or not."""
+    import subprocess
+    import sys
+
+    code = ("import json, sys; from gymarena.fingerprints.rollout import record; from gymarena.tasks import get_task\n"
+            "first = sys.argv[1:]\n"
+            "[record(get_task(t), 'random', seeds=(0,), steps=5) for t in first]\n"
+            "print(json.dumps(record(get_task('highway/Merge-v1'), 'random', seeds=(0,), steps=15).steps))")
+    alone, after = (subprocess.run([sys.executable, "-c", code, *first], capture_output=True, text=True, check=True).stdout
+                    for first in ([], ["highway/Intersection-v1"]))
+    assert after == alone
