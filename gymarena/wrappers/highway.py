@@ -92,7 +92,8 @@ class OwnDriverConstants(gymnasium.Wrapper):
         super().__init__(env)
         from highway_env import utils
 
-        self.drivers: type = utils.class_from_path(env.unwrapped.config["other_vehicles_type"])
+        highway: Any = env.unwrapped  # a highway-env AbstractEnv, with its config
+        self.drivers: type = utils.class_from_path(highway.config["other_vehicles_type"])
         _PACKAGE_DEFAULTS.setdefault(self.drivers, _constants(self.drivers))
         self.own = _PACKAGE_DEFAULTS[self.drivers]
 
