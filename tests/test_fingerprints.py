@@ -33,19 +33,46 @@ def test_behaviour_matches_the_reference_fingerprint(task, player):
     stored = reference(task.family, task.id, player)
     assert stored is not None, f"{task.id} ({player}) has no reference fingerprint: `gymarena check --task {task.id} --pin`"
     found = rollout.record(task, player)
-    result = checks.compare(found, task.family)
     if player == RANDOM:  # ... and the seed matters: the random rollouts from seeds 0 and 1 differ
         first, second = _by_seed(found.steps)[:2]
         assert first != second, f"{task.id}: seeds 0 and 1 play the same rollout"
+    problem = _verdict(found, task.family)
+    assert problem is None, problem
+
+
+def _verdict(found: rollout.Fingerprint, family: str) -> str | None:
+    """What is wrong with a fingerprint recorded here, against its reference (None: nothing)."""
+    result = checks.compare(found, family)
+    where = f"{found.task_id} ({found.player})"
     if result.versions:
-        assert result.status == "matches", (
-            f"{task.id} ({player}): the reference was recorded under other versions ({', '.join(result.versions)}) and "
-            f"the behaviour differs at {result.divergence}: re-pin with `gymarena check --task {task.id} --pin`")
-        pytest.fail(f"{task.id} ({player}): same behaviour under new versions ({', '.join(result.versions)}): "
-                    f"re-pin with `gymarena check --task {task.id} --pin`")
-    assert result.status == "matches", (
-        f"{task.id} ({player}): behaviour changed at {result.divergence}: bump the version (gymarena/versions.py), "
-        "then re-pin (`gymarena check --pin`)")
+        if result.status != "matches":
+            return (f"{where}: the reference was recorded under other versions ({', '.join(result.versions)}) and the "
+                    f"behaviour differs at {result.divergence}: re-pin with `gymarena check --task {found.task_id} --pin`")
+        return (f"{where}: same behaviour under new versions ({', '.join(result.versions)}): re-pin with "
+                f"`gymarena check --task {found.task_id} --pin`")
+    if result.status != "matches":
+        return (f"{where}: behaviour changed at {result.divergence}: bump the version (gymarena/versions.py), then "
+                "re-pin (`gymarena check --pin`)")
+    return None
+
+
+def test_a_behaviour_edit_without_a_version_bump_fails_and_a_bump_asks_for_a_re_pin(monkeypatch):
+    """The tripwire that lets shipped code be edited: the idm AV made to drive as the cautious
+    one under its unchanged version, then with its version bumped."""
+    import dataclasses
+
+    from gymarena import versions
+    from gymarena.envs.cav import builtin_avs
+
+    task = get_task("cav/Highway2Lane-NDE-v0")
+    monkeypatch.setitem(builtin_avs.BUILTIN_AVS, "idm", builtin_avs.BUILTIN_AVS["cautious"])
+    edited = _verdict(rollout.record(task, "cav:idm"), "cav")
+    assert edited is not None and edited.startswith("cav/Highway2Lane-NDE-v0 (cav:idm): behaviour changed at step 0, obs/")
+    assert edited.endswith("bump the version (gymarena/versions.py), then re-pin (`gymarena check --pin`)")
+    bumped = dataclasses.replace(versions.BUILTIN_AVS["idm"], values=(*versions.BUILTIN_AVS["idm"].values, "2"))
+    monkeypatch.setitem(versions.BUILTIN_AVS, "idm", bumped)
+    again = _verdict(rollout.record(task, "cav:idm"), "cav")
+    assert again is not None and "recorded under other versions (player cav:idm)" in again and "re-pin" in again
 
 
 def _by_seed(steps: list[dict]) -> list[list[dict]]:

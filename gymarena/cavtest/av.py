@@ -9,15 +9,13 @@ import numpy as np
 
 from gymarena import versions
 from gymarena.agents import BUILTIN_AGENTS, AgentSource, load_agent
-from gymarena.envs.cav import acc, avs
+from gymarena.envs.cav.builtin_avs import BUILTIN_AVS
 from gymarena.envs.cav.env import lane_change_of
 from gymarena.envs.cav.sim import Policy
 from gymarena.errors import AgentLoadError
 
 BUILTIN_PREFIX = "cav:"
-# The built-in AVs (each identified by its declared version, gymarena/versions.py): the
-# IDM/MOBIL drivers the surrogates are made of, and the ACC none of them matches.
-BUILTIN_AVS: dict[str, Policy] = {**avs.AVS, "acc": acc.ACC}
+
 
 
 def _builtin_factory(name: str) -> Callable[..., Any]:

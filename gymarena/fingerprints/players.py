@@ -20,6 +20,7 @@ PLAYER_TASKS = {
     ("gymarena.baselines.social_rl.hunter:make_agent", "social/Impostor-5p1i-v0"),
     ("gymarena.baselines.social_rl.shipped:crew_win", "social/Impostor-5p1i-v0"),
     ("gymarena.baselines.social_rl.shipped:crew_speaking", "social/Impostor-5p1i-v0"),
+    *(("cav:" + name, "cav/Highway2Lane-NDE-v0") for name in ("idm", "cautious", "aggressive", "acc")),
 }
 
 

@@ -10,6 +10,8 @@ from gymarena.tasks import TaskSpec
 
 SEEDS = (0, 1)
 STEPS = 40  # per seed: tens of steps, a second or two per task (an ended episode is reset)
+AV_PREFIX = "cav:"  # a built-in AV of `gymarena cav test`, as a fingerprint's player
+AV_TESTS = 256  # naturalistic tests per seed for an AV's fingerprint
 
 
 @dataclass(frozen=True)
@@ -29,16 +31,28 @@ class Fingerprint:
 def fingerprint_versions(task: TaskSpec, player: str) -> dict[str, str]:
     """What a fingerprint is keyed by: the task's simulator versions and facts (pool pins
     included) and the player's identity."""
-    from gymarena.agents import load_agent
     from gymarena.installed import installed_protocol
 
     facts = dict(installed_protocol([task], SEEDS).tasks[0].simulator_versions)
-    return {**facts, f"player {player}": load_agent(player).content_hash}
+    return {**facts, f"player {player}": _player_identity(player)}
+
+
+def _player_identity(player: str) -> str:
+    if player.startswith(AV_PREFIX):
+        from gymarena.versions import BUILTIN_AVS
+
+        return BUILTIN_AVS[player.removeprefix(AV_PREFIX)].identity_hash()
+    from gymarena.agents import load_agent
+
+    return load_agent(player).content_hash
 
 
 def record(task: TaskSpec, player: str = "random", seeds: tuple[int, ...] = SEEDS, steps: int = STEPS) -> Fingerprint:
     """Play ``steps`` steps of the task from each seed with the player (a built-in agent
-    reference) and summarise them."""
+    reference; ``cav:NAME`` for a built-in AV, which drives ``AV_TESTS`` naturalistic tests
+    instead) and summarise them."""
+    if player.startswith(AV_PREFIX):
+        return Fingerprint(task.id, player, fingerprint_versions(task, player), _av_tests(player, seeds))
     from gymarena.agents import load_agent
     from gymarena.wrappers import make_env
 
@@ -58,6 +72,21 @@ def record(task: TaskSpec, player: str = "random", seeds: tuple[int, ...] = SEED
     finally:
         env.close()
     return Fingerprint(task.id, player, fingerprint_versions(task, player), found)
+
+
+def _av_tests(player: str, seeds: tuple[int, ...]) -> list[dict[str, Any]]:
+    """A built-in AV's behaviour: per seed, the outcomes of naturalistic tests it drives
+    (which crash, after how many steps)."""
+    from gymarena.envs.cav.builtin_avs import BUILTIN_AVS
+    from gymarena.envs.cav.ndd import load_ndd
+    from gymarena.envs.cav.testing import NaturalisticBVs, run_tests
+
+    policy = BUILTIN_AVS[player.removeprefix(AV_PREFIX)]
+    found = []
+    for seed in seeds:
+        outcomes = run_tests(AV_TESTS, policy, NaturalisticBVs(load_ndd()), seed=seed, batch_size=AV_TESTS)
+        found.append({"seed": seed, "obs": summarise({"crashed": outcomes.crashed, "steps": outcomes.steps})})
+    return found
 
 
 def _rollout(env: Any, agent: Any, seed: int, steps: int, multi: bool) -> list[dict[str, Any]]:
