@@ -80,7 +80,7 @@ DRIVER_CONSTANTS = ("DISTANCE_WANTED", "COMFORT_ACC_MAX", "COMFORT_ACC_MIN")
 _PACKAGE_DEFAULTS: dict[type, dict[str, Any]] = {}
 
 
-class OwnDriverConstants(gymnasium.Wrapper):
+class OwnDriverConstants(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
     """highway-env's intersection sets its background drivers' IDM constants on their class
     (``IDMVehicle.DISTANCE_WANTED = 7``, ...) at every reset, so every highway env played after
     it in the same process drove with them (and the scripted driver, which reads them): a
@@ -89,7 +89,8 @@ class OwnDriverConstants(gymnasium.Wrapper):
     before each of its steps."""
 
     def __init__(self, env: gymnasium.Env):
-        super().__init__(env)
+        gymnasium.utils.RecordConstructorArgs.__init__(self)  # Gymnasium re-makes the env from its spec
+        gymnasium.Wrapper.__init__(self, env)
         from highway_env import utils
 
         highway: Any = env.unwrapped  # a highway-env AbstractEnv, with its config

@@ -27,8 +27,8 @@ def test_an_alarm_set_before_goes_on_after_the_deadlines():
         signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.mark.parametrize("step, episode, message", [(-1.0, None, "--step-seconds must be a positive"),
-                                                    (None, 0.0, "--episode-seconds must be a positive")])
+@pytest.mark.parametrize("step, episode, message", [(-1.0, None, "^step_seconds must be a positive"),
+                                                    (None, 0.0, "^episode_seconds must be a positive")])
 def test_limits_must_be_positive(step, episode, message):
     with pytest.raises(RunConfigError, match=message):
         Deadlines(step, episode)
