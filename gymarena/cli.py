@@ -57,7 +57,7 @@ def reported_errors() -> Iterator[None]:
 
 
 # The command-line option of each field a library error names (gymarena.errors.param).
-OPTIONS = {"tasks": "--task"}
+OPTIONS = {"tasks": "--task", "all_recipes": "--all"}
 
 
 def option_of(name: str) -> str:

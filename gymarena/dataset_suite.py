@@ -33,7 +33,7 @@ import numpy as np
 
 from gymarena import provenance
 from gymarena.baselines.training import policy_env
-from gymarena.errors import GymarenaError
+from gymarena.errors import GymarenaError, param
 from gymarena.tasks import TaskSpec, get_task
 
 KINDS = ("random", "mixed", "replay", "noisy", "expert")
@@ -194,7 +194,7 @@ def make_suite(task_id: str, transitions: int, seed: int = 0, prefix: str | None
     from gymarena.baselines.algorithms import recipe_for_task
 
     if transitions < 100:
-        raise GymarenaError(f"--transitions must be at least 100, not {transitions}")
+        raise GymarenaError(f"{param('transitions')} must be at least 100, not {transitions}")
     task = get_task(task_id)
     recipe = recipe_for_task(task.id, "dqn")
     ids = dataset_ids(task, prefix)

@@ -10,7 +10,7 @@ from typing import Any
 
 from gymarena.baselines.algorithms import get_recipe, recipes
 from gymarena.baselines.training import TRAINING_FILE, Recipe, checkpoint_file, default_root, train
-from gymarena.errors import GymarenaError
+from gymarena.errors import GymarenaError, param
 
 
 def trained_checkpoints(recipe: Recipe, root: Path | None = None) -> dict[int, Path]:
@@ -43,9 +43,9 @@ def train_recipes(names: Sequence[str], all_recipes: bool, seeds: Sequence[int],
                   root: Path | None, say: Callable[[str], None] = print) -> list[Path]:
     """Train each named recipe (or all) for each seed; returns the checkpoints written."""
     if bool(names) == all_recipes:
-        raise GymarenaError("name the recipes to train, or give --all (gymarena baselines list shows them)")
+        raise GymarenaError(f"name the recipes to train, or give {param('all_recipes')} (gymarena baselines list shows them)")
     if steps is not None and steps < 1:
-        raise GymarenaError(f"--steps must be positive, not {steps}")
+        raise GymarenaError(f"{param('steps')} must be positive, not {steps}")
     selected = list(recipes().values()) if all_recipes else [get_recipe(name) for name in names]
     written = []
     for recipe in selected:

@@ -14,7 +14,7 @@ from gymarena.envs.cav.ndd import load_ndd
 from gymarena.envs.cav.render import draw_frame
 from gymarena.envs.cav.sim import Road
 from gymarena.envs.cav.testing import play_batch
-from gymarena.errors import GymarenaError
+from gymarena.errors import GymarenaError, param
 from gymarena.results import ResultsStore
 from gymarena.tasks import get_task
 
@@ -24,12 +24,12 @@ FORMATS = (".gif", ".png")
 def replay(store: ResultsStore, run_id: int, test: int | None, out: str) -> tuple[int, str]:
     """Play a stored test again and draw it into ``out`` (.gif or .png); (test, path)."""
     if Path(out).suffix.lower() not in FORMATS:
-        raise GymarenaError(f"--out {out!r}: write a .gif (animation) or a .png (strip of frames)")
+        raise GymarenaError(f"{param('out')} {out!r}: write a .gif (animation) or a .png (strip of frames)")
     run, _values, records = stored_outcomes(store, run_id)
     if test is None:
         crashed = [r for r in records if r.extra["crash"]]
         if not crashed:
-            raise GymarenaError(f"run {run_id} has no crash to replay; name a test with --test")
+            raise GymarenaError(f"run {run_id} has no crash to replay; name a test with {param('test')}")
         test = crashed[0].episode
     record = next((r for r in records if r.episode == test), None)
     if record is None:

@@ -31,7 +31,7 @@ from gymarena.cavtest.summary import Summary, summarise
 from gymarena.envs.cav.ndd import load_ndd
 from gymarena.envs.cav.sim import Policy, Road
 from gymarena.envs.cav.testing import play_batch
-from gymarena.errors import GymarenaError, MissingExtraError
+from gymarena.errors import GymarenaError, MissingExtraError, param
 from gymarena.fingerprints.drift import run_provenance
 from gymarena.installed import installed_protocol
 from gymarena.records import EpisodeRecord
@@ -63,7 +63,7 @@ def run_cav_tests(store: ResultsStore, av: str | TestingOrigin, mode: str, tests
     if mode not in MODES:
         raise GymarenaError(f"unknown testing mode {mode!r}: choose one of {', '.join(MODES)}")
     if tests < 1 or batch_size < 1:
-        raise GymarenaError("--tests and --batch-size must be at least 1")
+        raise GymarenaError(f"{param('tests')} and {param('batch_size')} must be at least 1")
     missing = [m for m in QP_MODULES if importlib.util.find_spec(m) is None] if mode in LEARNING_MODES else []
     if missing:
         raise MissingExtraError("cav", "cav", f"cannot import {', '.join(missing)}", what=f"{mode} testing's QP solver")

@@ -1,5 +1,6 @@
 """The results database: SQLAlchemy models, Alembic migrations and the store API."""
 
+from gymarena.errors import param
 from gymarena.protocol import RunProtocol, TaskProtocol
 from gymarena.records import AgentIdentity, SeedMean
 from gymarena.results.location import default_sqlite_path, resolve_db_url
@@ -17,7 +18,7 @@ def open_store(db: str | None = None, create: bool = True) -> ResultsStore:
     url = resolve_db_url(db)
     missing = missing_sqlite_file(url) if not create else None
     if missing is not None:
-        raise ResultsStoreError(f"there is no results database at {missing}: check --db (or ${ENV_VAR}); "
+        raise ResultsStoreError(f"there is no results database at {missing}: check {param('db')} (or ${ENV_VAR}); "
                                 "`gymarena eval` creates one")
     return ResultsStore(url)
 

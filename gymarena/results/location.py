@@ -9,7 +9,7 @@ from pathlib import Path
 from platformdirs import user_data_path
 from sqlalchemy.engine import URL
 
-from gymarena.errors import ResultsStoreError
+from gymarena.errors import ResultsStoreError, param
 
 ENV_VAR = "GYMARENA_DB"
 
@@ -26,7 +26,8 @@ def resolve_db_url(db: str | None = None) -> str:
     (it would silently mean the default).
     """
     if db is not None and not db.strip():
-        raise ResultsStoreError("--db is empty: give a database URL or a file path, or leave --db out for the default "
+        raise ResultsStoreError(f"{param('db')} is empty: give a database URL or a file path, or leave {param('db')} out "
+                                f"for the default "
                                 f"({default_sqlite_path()})")
     chosen = db or os.environ.get(ENV_VAR) or str(default_sqlite_path())
     if "://" not in chosen:

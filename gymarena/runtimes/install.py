@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from gymarena.errors import GymarenaError
+from gymarena.errors import GymarenaError, param
 from gymarena.runtimes.registry import Runtime, load_runtime, runtime_path, write_record
 from gymarena.runtimes.remote_env import runtime_environment
 
@@ -88,7 +88,7 @@ def install_runtime(family: str, python: str | None = None, say: Callable[[str],
         raise GymarenaError(f"there is no family {family!r}; families: {', '.join(sorted(FAMILIES))}")
     base = python or sys.executable
     if shutil.which(base) is None and not Path(base).exists():
-        raise RuntimeInstallError(f"there is no Python interpreter {base!r}: give --python PATH")
+        raise RuntimeInstallError(f"there is no Python interpreter {base!r}: give {param('python')} PATH")
     root = runtime_path(family)
     if root.exists():
         say(f"removing the previous runtime at {root}")

@@ -11,7 +11,7 @@ import importlib.util
 from dataclasses import dataclass
 from functools import cache
 
-from gymarena.errors import GymarenaError, MissingExtraError
+from gymarena.errors import GymarenaError, MissingExtraError, param
 from gymarena.provenance import package_versions
 from gymarena.tasks import TaskSpec, get_task
 
@@ -160,7 +160,7 @@ def make_env(task: TaskSpec, isolated: bool | None = None, **overrides):
     from gymarena.runtimes.remote_env import RemoteEnv
 
     if task.agents == "multi":
-        raise GymarenaError(f"{task.id} is a multi-agent task: those run in this process only (no --isolated)")
+        raise GymarenaError(f"{task.id} is a multi-agent task: those run in this process only (no {param('isolated')})")
     runtime = require_runtime(task.family)
     return RemoteEnv(task, runtime.python, overrides, label=f"the {task.family} runtime ({runtime.root})")
 

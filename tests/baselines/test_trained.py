@@ -118,7 +118,7 @@ def test_clear_errors_for_missing_checkpoints_wrong_tasks_and_bad_requests(root,
     (tmp_path / "junk.zip").write_bytes(b"not a zip")
     with pytest.raises(AgentLoadError, match="not a Stable-Baselines3 checkpoint"):
         load_agent(str(tmp_path / "junk.zip"))
-    with pytest.raises(GymarenaError, match="name the recipes to train, or give --all"):
+    with pytest.raises(GymarenaError, match="name the recipes to train, or give all_recipes"):
         train_recipes([], False, (0,), None, None, say=quiet)
     with pytest.raises(GymarenaError, match="no baseline recipe 'ppo-pong'"):
         get_recipe("ppo-pong")
