@@ -316,7 +316,13 @@ def _shipped_player_hash(reference: str) -> str | None:
 
 
 def _module_bytes(module: Any) -> bytes:
-    """The source of the module that defines the agent: its identity for resume checks."""
+    """The source of the module that defines the agent: its identity for resume checks (for a
+    module of gymarena's that declares a version, that version instead: gymarena/versions.py)."""
+    from gymarena.versions import MODULE_VERSIONS
+
+    declared = MODULE_VERSIONS.get(getattr(module, "__name__", ""))
+    if declared is not None:
+        return declared.identity_bytes()
     path = getattr(module, "__file__", None)
     try:
         return Path(path).read_bytes() if path else b""

@@ -141,6 +141,13 @@ SHIPPED_PLAYERS = {
          "a4b922f127174653bb1ace7baa4f00980c91c6230246c4e36702b44a1211f40b"}),
 }
 
+# The code that loads trained checkpoints as agents (``gymarena.baselines.trained:NAME``): a
+# trained agent's identity is its checkpoints' bytes and this version, not the loader's bytes.
+TRAINED_LOADER = Declared("trained checkpoint loader",
+                          ("c937d4805fbe775e708edcc79d9ad044d0b5c5efe24c974650adbd7b877b4b52",), ("baselines/trained.py",))
+# Modules of gymarena whose agents are identified by a declared version instead of the module's bytes.
+MODULE_VERSIONS = {"gymarena.baselines.trained": TRAINED_LOADER}
+
 _SURROGATES = "9a6f7063e1fc70754939ee86042ee5a0ba3579ce18f578926f7fa4ab74b784e6"
 # The AVs `gymarena cav test` drives with: the IDM/MOBIL surrogates and the ACC.
 BUILTIN_AVS = {
@@ -171,7 +178,7 @@ def player_identity_hash(declared: Declared) -> str:
 
 def everything() -> dict[str, Declared]:
     """Every declared thing by its name (fingerprints, evidence and the style-edit test walk it)."""
-    found = [SOCIAL_GAME, CAV_SIMULATOR, CAV_ADATE, RANDOM_AGENT, CREW_PLAYER,
+    found = [SOCIAL_GAME, CAV_SIMULATOR, CAV_ADATE, RANDOM_AGENT, CREW_PLAYER, TRAINED_LOADER,
              *SCRIPTED.values(), *SHIPPED_PLAYERS.values(), *BUILTIN_AVS.values()]
     return {declared.name: declared for declared in found}
 

@@ -28,7 +28,8 @@ from gymarena.versions import BUILTIN_AVS, SHIPPED_PLAYERS
 
 found = {"package": gymarena.__file__}
 found.update({"suite " + s.label: suite_protocol(s.label).hash for s in list_suites()})
-found.update({"agent " + r: load_agent(r).content_hash for r in ["random", "scripted", *SHIPPED_PLAYERS]})
+found.update({"agent " + r: load_agent(r).content_hash
+              for r in ["random", "scripted", "gymarena.baselines.trained:ppo", *SHIPPED_PLAYERS]})
 found.update({"av " + n: av_source(n)[0].content_hash for n in BUILTIN_AVS})
 json.dump(found, sys.stdout)
 """
