@@ -214,12 +214,12 @@ def _stream_then_garbage(members: int, size: int = 0) -> bytes:
     tar = buffer.getvalue()[: -1024]  # without the end-of-archive blocks
     import gzip
 
-    return gzip.compress(tar + b"garbage!" * 4096)
+    return gzip.compress(tar + b"garbage!" * 4096, mtime=0)  # the same bytes in every test process
 
 
 @pytest.mark.parametrize("archive, reason", [
     (_stream_then_garbage(MAX_FILES + 1), f"more than {MAX_FILES} files"),
-])
+], ids=["too-many-files"])
 def test_archive_inspection_stops_at_the_first_breach_and_is_charged(submission_server, archive, reason):
     client, token, db_url = submission_server
     answer = client.post("/api/submissions/agent", data={"suite": SUITE}, files={"archive": ("a.tar.gz", archive)},
