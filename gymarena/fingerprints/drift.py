@@ -13,6 +13,7 @@ from gymarena.fingerprints.check import NO_REFERENCE, CheckResult, check_task
 from gymarena.fingerprints.players import RANDOM
 from gymarena.fingerprints.references import reference
 from gymarena.protocol import RunProtocol, TaskProtocol, canonical_json
+from gymarena.versions import file_digest
 
 FORMAT = 1  # of the cached results; a change invalidates every entry
 KEY = "simulator_check"  # in a run's provenance: {task id: "matches" | "diverged at ..." | ...}
@@ -50,8 +51,10 @@ def _cached_check(task: TaskProtocol) -> str:
     stored = reference(spec.family, spec.id, RANDOM)
     if stored is None:
         return NO_REFERENCE
+    # the references by their file's digest (read once per process), not re-serialised per run
+    references = file_digest(f"fingerprints/data/{spec.family}.json.gz")
     key = hashlib.sha256(canonical_json({"format": FORMAT, "task": spec.id, "versions": dict(task.simulator_versions),
-                                         "reference": stored}).encode()).hexdigest()
+                                         "references": references}).encode()).hexdigest()
     directory = cache_dir("checks")
     entry = directory / f"{key}.json" if directory is not None else None
     try:
