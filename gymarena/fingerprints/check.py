@@ -9,7 +9,7 @@ from typing import Any
 from gymarena.fingerprints.references import reference
 from gymarena.fingerprints.rollout import Fingerprint, record
 from gymarena.fingerprints.summary import leaf_difference
-from gymarena.tasks import TaskSpec
+from gymarena.tasks import TaskSpec, all_tasks, get_task
 
 MATCHES, DIVERGED, NO_REFERENCE = "matches", "diverged", "no reference"
 FIELDS = ("seed", "obs", "reward", "terminated", "truncated", "info")
@@ -85,6 +85,11 @@ def compare(found: Fingerprint, family: str) -> CheckResult:
 
 def check_task(task: TaskSpec, player: str = "random") -> CheckResult:
     """Record the task's fingerprint here and compare it with its reference."""
+    from gymarena.fingerprints.players import unpinnable
+
+    why = unpinnable(task)
+    if why is not None:
+        return CheckResult(task.id, player, f"{NO_REFERENCE}: {why}")
     if reference(task.family, task.id, player) is None:
         return CheckResult(task.id, player, NO_REFERENCE)
     return compare(record(task, player), task.family)
@@ -93,17 +98,15 @@ def check_task(task: TaskSpec, player: str = "random") -> CheckResult:
 def selected(suite: str | None = None, task_id: str | None = None) -> list[tuple[TaskSpec, str]]:
     """The (task, player) fingerprints to check: a suite's tasks or one task (with the
     built-in players fingerprinted on them), else every one."""
-    from gymarena.fingerprints.players import fingerprinted
+    from gymarena.fingerprints.players import RANDOM, fingerprinted, unpinnable
 
-    pairs = fingerprinted()
+    pairs = fingerprinted() + [(task, RANDOM) for task in all_tasks() if unpinnable(task) is not None]
     if suite is not None:
         from gymarena.suites import load_suite
 
         ids = {task.id for task in load_suite(suite).tasks}
         return [(task, player) for task, player in pairs if task.id in ids]
     if task_id is not None:
-        from gymarena.tasks import get_task
-
         wanted = get_task(task_id).id  # an unknown id: one line with "did you mean"
         return [(task, player) for task, player in pairs if task.id == wanted]
     return pairs
@@ -127,6 +130,7 @@ def run_checks(pairs: list[tuple[TaskSpec, str]], progress: Any = None) -> list[
 def pin_references(pairs: list[tuple[TaskSpec, str]], progress: Any = None) -> list[str]:
     """Record each runnable (task, player) here and store it as the reference (for the
     maintainers, after a version bump or a pinned package upgrade); the files written."""
+    from gymarena.fingerprints.players import unpinnable
     from gymarena.fingerprints.references import pin
     from gymarena.wrappers import task_availability
 
@@ -134,7 +138,7 @@ def pin_references(pairs: list[tuple[TaskSpec, str]], progress: Any = None) -> l
     if progress is not None:
         progress(0, len(pairs))
     for index, (task, player) in enumerate(pairs):
-        if task_availability(task)[0]:
+        if task_availability(task)[0] and unpinnable(task) is None:
             by_family.setdefault(task.family, []).append(record(task, player))
         if progress is not None:
             progress(index + 1, len(pairs))

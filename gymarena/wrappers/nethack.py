@@ -41,6 +41,11 @@ from gymarena.wrappers.reset_only import ResetOnlyWrapper
 CLOCKS = ("wall", "seeded")
 
 
+def reads_wall_clock(task: TaskSpec) -> bool:
+    """Whether the task's games follow the day they are played on (the -v0 tasks)."""
+    return task.kwargs.get("clock", "wall") == "wall"
+
+
 def _nle(env: gymnasium.Env) -> Any:
     """The NLE env under the wrappers (its ``nethack`` is the game object)."""
     return env.unwrapped

@@ -99,3 +99,15 @@ def test_nethack_scripted_baseline_beats_random_on_score(store):
                                       workers=2), store)
         scores[agent] = np.mean([r.extra["score"] for r in store.episodes(result.run.id)])
     assert scores["scripted"] > 1.5 * scores["random"], scores
+
+
+def test_the_pinned_tasks_match_their_reference_fingerprint_on_any_date():
+    """The simulator check of a -v1 task holds whatever the day (a reference pinned on one day
+    must not read as drift on another); a -v0 task has no reference and says why."""
+    for moment in MOMENTS:
+        out = under_clock(moment, sys.executable, "-m", "gymarena", "check", "--task", "nethack/Score-v1", "--json")
+        found = json.loads(out)["checks"]  # the random and the scripted player's
+        assert len(found) == 2 and all(c["status"] == "matches" for c in found), out
+    out = under_clock(MOMENTS[0], sys.executable, "-m", "gymarena", "check", "--task", "nethack/Score-v0", "--json")
+    (unpinned,) = json.loads(out)["checks"]
+    assert unpinned["status"].startswith("no reference: its games read the wall clock"), unpinned
