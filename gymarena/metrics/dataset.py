@@ -16,9 +16,9 @@ github.com/ml-jku/OfflineRL):
 One deliberate difference: u(D) is counted exactly by default. The reference estimates
 it with a HyperLogLog sketch over ",".join(row) strings (about 1% error); here rows are
 digitised into small integers and counted with a sort, which is exact and much faster
-(``bench/saco.py``); ``counting="hyperloglog"`` reproduces the sketch, hashing a float
-dataset's rows in the reference's string form (``"3.0,..."``, not ``"3,..."``: a sketch's
-estimate depends on the strings it sees). Bins, limit source and counting method are
+(``bench/saco.py``); ``counting="hyperloglog"`` reproduces the sketch, hashing each
+dataset's rows in the reference's string form: a float dataset's as ``"3.0,..."``, an
+integer one's as ``"3,..."`` (a sketch's estimate depends on the strings it sees). Bins, limit source and counting method are
 parameters, recorded with every result.
 """
 
@@ -58,11 +58,14 @@ class Transitions:
         return len(self.rewards)
 
     def state_actions(self) -> np.ndarray:
-        """(N, D) rows of flattened state followed by flattened action."""
+        """(N, D) rows of flattened state followed by flattened action, in the type NumPy
+        gives their concatenation (as the reference's): integer data stays integer, so the
+        HyperLogLog sketch hashes its rows as "3,1", and float data's as "3.0,1.0"."""
         n = len(self)
         states = np.asarray(self.observations).reshape(n, -1)
         actions = np.asarray(self.actions).reshape(n, -1)
-        return np.concatenate([states.astype(float, copy=False), actions.astype(float, copy=False)], axis=1)
+        rows = np.concatenate([states, actions], axis=1)
+        return rows.astype(np.int64) if rows.dtype == bool else rows
 
 
 def completed_episode_returns(rewards: np.ndarray, dones: np.ndarray) -> np.ndarray:
