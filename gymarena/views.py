@@ -222,7 +222,13 @@ def ranking_shown(ranking: SuiteRanking, suite: str) -> Shown:
     return Shown(ranking_payload(ranking), tables=(table,) if rows else (), notes=tuple(notes), csv=table)
 
 
-SAFETY_COLUMNS = ["rank", "AV", "kind", "crash rate", "90% CI", "RHW", "tests", "crashes", "date"]
+SAFETY_COLUMNS = ["rank", "AV", "kind", "crash rate", "90% CI", "RHW", "k-hat", "tests", "crashes", "date"]
+
+
+def _tail_shape_text(diagnostics: dict[str, Any] | None) -> str:
+    """The Pareto k-hat of a run's crash contributions, "-" when it has none."""
+    shape = (diagnostics or {}).get("tail_shape")
+    return "-" if shape is None else f"{shape:.2f}"
 
 
 def safety_shown(ranking: Any) -> Shown:
@@ -231,9 +237,11 @@ def safety_shown(ranking: Any) -> Shown:
 
     rows = [{"rank": e.rank if e.settled else "not settled", "AV": e.agent, "kind": e.kind,
              "crash rate": f"{e.crash_rate:.3e}", "90% CI": f"[{e.low:.3e}, {e.high:.3e}]",
-             "RHW": "-" if e.relative_half_width is None else f"{e.relative_half_width:.3f}", "tests": e.tests,
+             "RHW": "-" if e.relative_half_width is None else f"{e.relative_half_width:.3f}",
+             "k-hat": _tail_shape_text(e.diagnostics), "tests": e.tests,
              "crashes": e.crashes, "date": e.date.strftime("%Y-%m-%d")} for e in ranking.entries]
-    notes = [f"not ranked: run {u['run']} ({u['agent']}): {u['reason']}" for u in ranking.unranked]
+    notes = [f"not settled: run {e.run_id} ({e.agent}): {e.why_not_settled}" for e in ranking.entries if not e.settled]
+    notes += [f"not ranked: run {u['run']} ({u['agent']}): {u['reason']}" for u in ranking.unranked]
     if not rows:
         notes.insert(0, f"no AV tested on {ranking.suite} yet: `gymarena eval --suite {ranking.suite} --agent cav:idm`")
     table = Table(rows, SAFETY_COLUMNS, f"{ranking.suite}: crash rate per test, lowest first (settled at RHW "
@@ -276,7 +284,8 @@ def report_shown(report: Any) -> Shown:
 
 
 def cav_test_shown(run_id: int, summary: Any, stored: dict[str, Any]) -> Shown:
-    return Shown({"run": run_id, **stored}, lines=(f"run {run_id}: {summary.line()}",))
+    trust = summary.trust_line()
+    return Shown({"run": run_id, **stored}, lines=(f"run {run_id}: {summary.line()}", *((f"  {trust}",) if trust else ())))
 
 
 def _finite_or_none(value: float) -> float | None:
@@ -295,8 +304,10 @@ def _needed_text(needed: tuple[float, float, float]) -> str:
 
 
 def cav_compare_shown(run_ids: tuple[int, int], result: Any, plot: str | None) -> Shown:
-    lines = [f"run {run_id}: {summary.line()}" + (f"; {text}" if (text := _needed_text(needed)) else "")
-             for run_id, summary, needed in zip(run_ids, result.summaries, result.needed)]
+    lines = []
+    for run_id, summary, needed in zip(run_ids, result.summaries, result.needed):
+        lines.append(f"run {run_id}: {summary.line()}" + (f"; {text}" if (text := _needed_text(needed)) else ""))
+        lines.extend(f"  {trust}" for trust in (summary.trust_line(),) if trust)
     lines.append(f"the estimates differ by {result.z:+.2f} standard errors: they {'agree' if result.agree else 'DISAGREE'}")
     point, low, high = result.efficiency
     if math.isfinite(point):
@@ -309,7 +320,9 @@ def cav_compare_shown(run_ids: tuple[int, int], result: Any, plot: str | None) -
         lines.append(f"RHW curves: {plot}")
     payload = {
         "runs": [{"run": run_id, "crash_rate": s.crash_rate, "ci90": [s.low, s.high], "tests": s.tests, "crashes": s.crashes,
-                  "relative_half_width": s.relative_half_width, "tests_needed": [_finite_or_none(v) for v in needed]}
+                  "relative_half_width": s.relative_half_width, "tests_needed": [_finite_or_none(v) for v in needed],
+                  "diagnostics": None if s.diagnostics is None else s.diagnostics.to_json(),
+                  "untrusted_because": s.untrusted_because}
                  for run_id, s, needed in zip(run_ids, result.summaries, result.needed)],
         "z": result.z, "agree": result.agree, "efficiency": [_finite_or_none(v) for v in result.efficiency], "plot": plot,
     }

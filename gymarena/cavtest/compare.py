@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gymarena.cavtest.runs import stored_outcomes
+from gymarena.cavtest.runs import stored_outcomes, stored_weights
 from gymarena.cavtest.summary import Summary, summarise
 from gymarena.metrics.efficiency import (
     TestOutcomes,
@@ -39,9 +39,9 @@ def compare(store: ResultsStore, run_a: int, run_b: int, reps: int = 300, seed: 
     rng = np.random.default_rng(seed)
     summaries, needed, samples, paths = [], [], [], []
     for run_id in (run_a, run_b):
-        run, values, _ = stored_outcomes(store, run_id)
+        run, values, records = stored_outcomes(store, run_id)
         naturalistic = run.config["mode"] == "nde"
-        summary = summarise(values, naturalistic)
+        summary = summarise(values, naturalistic, weights=stored_weights(records))
         summaries.append(summary)
         outcomes = TestOutcomes.from_array(values)
         if summary.crashes:

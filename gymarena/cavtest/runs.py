@@ -10,7 +10,10 @@ Each test's record holds ``crash``, ``weight``, ``outcome`` (weight x 1[crash], 
 estimate averages), ``controlled`` decisions and where it was played (``batch``, ``row``;
 adaptive and AdaTE runs also the ``betas`` its batch used), so any test can be replayed and drawn.
 At its end the run keeps its summary (``RunInfo.summary``): the estimate, its 90% CI, the
-relative half-width, the tests needed and the RHW path.
+relative half-width, the tests needed, the RHW path and, for the importance-sampled modes,
+the weight diagnostics and whether they trust the interval. ``until_rhw`` stops at the end
+of the first batch where the relative half-width is reached *and* the interval is trusted
+(cavtest/trust.py).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from gymarena.agents import AgentSource
 from gymarena.cavtest.av import av_source
 from gymarena.cavtest.samplers import LEARNING_MODES, MODES, Sampler, used_betas
 from gymarena.cavtest.summary import Summary, summarise
+from gymarena.cavtest.trust import TRUST
 from gymarena.envs.cav.ndd import load_ndd
 from gymarena.envs.cav.sim import Policy, Road
 from gymarena.envs.cav.testing import play_batch
@@ -73,6 +77,8 @@ def run_cav_tests(store: ResultsStore, av: str | TestingOrigin, mode: str, tests
     policy = policy_for(task)
     protocol = installed_protocol([task], (seed,))
     settings = {"mode": mode, "batch_size": batch_size, "epsilon": epsilon, "ndd": ndd_path, "until_rhw": until_rhw}
+    if until_rhw is not None and mode != "nde":  # it stops only where the weights trust the interval too
+        settings["settle"] = TRUST.key()
     if origin.suite is not None:  # a board's run is not `gymarena cav test`'s run of the same settings
         settings["suite"] = origin.suite
     config = {"agent": source.reference, "suite": origin.suite, "seeds": [seed], **settings,
@@ -80,52 +86,69 @@ def run_cav_tests(store: ResultsStore, av: str | TestingOrigin, mode: str, tests
     start = RunStart(source.identity, protocol, config, run_provenance(protocol),
                      kind=origin.kind, suite=origin.suite, settings=settings, submission_id=origin.submission_id)
     if not fresh and (done := store.find_complete_run(start.config_hash)) is not None:
-        _, outcomes, _ = stored_outcomes(store, done)
+        _, outcomes, records = stored_outcomes(store, done)
         say(f"run {done} already holds these tests (complete); nothing was played. --fresh tests again as a new run")
-        return done, summarise(outcomes, naturalistic=mode == "nde")
+        return done, summarise(outcomes, naturalistic=mode == "nde", weights=stored_weights(records))
     road = Road()
     sampler = Sampler(mode, ndd, epsilon, road)
     values: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
     played = 0
     with store.recording(start, resume=not fresh) as run:
         stored = _stored_batches(store, run.run_id) if run.resumed else {}
         if stored:
-            say(f"continuing run {run.run_id}: {sum(v.size for v in stored.values()):,} tests are stored")
+            say(f"continuing run {run.run_id}: {sum(v.size for v, _ in stored.values()):,} tests are stored")
         for index, first in enumerate(range(0, tests, batch_size)):
             size = min(batch_size, tests - first)
             controller = sampler.controller()
             if index in stored and not sampler.learns:
-                values.append(stored[index])
+                values.append(stored[index][0])
+                weights.append(stored[index][1])
                 played += size
                 continue
             began = time.perf_counter()
             batch, _ = play_batch(size, policy, controller, road, seed, index)
             seconds = (time.perf_counter() - began) / size
-            weights = getattr(controller, "weights", np.ones(size))
+            batch_weights = np.asarray(getattr(controller, "weights", np.ones(size)), dtype=float)
             if index not in stored:
-                run.add(_records(task.id, seed, first, index, batch, weights,
+                run.add(_records(task.id, seed, first, index, batch, batch_weights,
                                  getattr(controller, "controlled", np.zeros(size, int)), seconds,
                                  used_betas(controller)))
-            values.append(np.where(batch.crashed, weights, 0.0))
+            values.append(np.where(batch.crashed, batch_weights, 0.0))
+            weights.append(batch_weights)
             played += size
             sampler.observe(controller, batch)
-            summary = summarise(np.concatenate(values), naturalistic=mode == "nde")
-            say(f"{played:,} tests: crash rate {summary.crash_rate:.3e}, relative half-width "
-                f"{'undefined' if summary.relative_half_width is None else f'{summary.relative_half_width:.3f}'}")
-            if until_rhw is not None and summary.relative_half_width is not None and summary.relative_half_width <= until_rhw:
+            summary = summarise(np.concatenate(values), naturalistic=mode == "nde", weights=np.concatenate(weights))
+            say(_progress(played, summary))
+            if until_rhw is not None and summary.settled(until_rhw):
                 break
         everything = np.concatenate(values)
-        summary = summarise(everything, naturalistic=mode == "nde")
+        summary = summarise(everything, naturalistic=mode == "nde", weights=np.concatenate(weights))
         run.summary = summary.to_json(everything)
     return run.run_id, summary
 
 
-def _stored_batches(store: ResultsStore, run_id: int) -> dict[int, np.ndarray]:
-    """The outcomes of a run's stored tests, per batch index (batches are committed whole)."""
-    batches: dict[int, list[tuple[int, float]]] = {}
+def _progress(played: int, summary: Summary) -> str:
+    """One line per batch: the estimate so far, and why it has not settled if its weights say so."""
+    rhw = "undefined" if summary.relative_half_width is None else f"{summary.relative_half_width:.3f}"
+    why = summary.untrusted_because
+    return (f"{played:,} tests: crash rate {summary.crash_rate:.3e}, relative half-width {rhw}"
+            + ("" if why is None else f" (interval not trusted yet: {why})"))
+
+
+def _stored_batches(store: ResultsStore, run_id: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """The outcomes and weights of a run's stored tests, per batch index (batches are committed whole)."""
+    batches: dict[int, list[tuple[int, float, float]]] = {}
     for record in store.episodes(run_id):
-        batches.setdefault(int(record.extra["batch"]), []).append((record.extra["row"], record.extra["outcome"]))
-    return {index: np.array([outcome for _, outcome in sorted(rows)]) for index, rows in batches.items()}
+        batches.setdefault(int(record.extra["batch"]), []).append(
+            (record.extra["row"], record.extra["outcome"], record.extra["weight"]))
+    return {index: (np.array([r[1] for r in sorted(rows)]), np.array([r[2] for r in sorted(rows)]))
+            for index, rows in batches.items()}
+
+
+def stored_weights(records: list[EpisodeRecord]) -> np.ndarray:
+    """Each stored test's importance weight, in the order of ``records``."""
+    return np.array([float(r.extra.get("weight", 1.0)) for r in records])
 
 
 def _records(task_id, seed, start, index, batch, weights, controlled, seconds, betas) -> list[EpisodeRecord]:

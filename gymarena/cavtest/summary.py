@@ -6,7 +6,11 @@ approximation), unchanged. The reported interval respects that a crash rate is n
 negative: naturalistic (NDE) outcomes are Bernoulli, so their interval is Wilson's score
 interval, which stays inside [0, 1] and is sound for rare events (0 crashes in n tests
 gives [0, z^2 / (n + z^2)], not [0, 0]); importance-sampled outcomes (NADE, adaptive, AdaTE) are
-weighted, not Bernoulli, so theirs is the normal interval cut at 0."""
+weighted, not Bernoulli, so theirs is the normal interval cut at 0.
+
+An importance-sampled run also keeps its weight diagnostics (metrics/importance.py: the
+effective tests and crashes, the heaviest test's share, the Pareto k-hat of the crash
+contributions) and whether they let its interval be trusted (cavtest/trust.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from gymarena.metrics.efficiency import TestOutcomes, relative_half_width, tests_needed, z_value
+from gymarena.metrics.importance import WeightDiagnostics, diagnose
 from gymarena.metrics.proportions import wilson_interval
 
 
@@ -29,6 +34,19 @@ class Summary:
     relative_half_width: float | None
     tests_needed: int | None
     naturalistic: bool
+    diagnostics: WeightDiagnostics | None = None  # importance-sampled runs only
+
+    @property
+    def untrusted_because(self) -> str | None:
+        """Why the interval cannot be trusted yet (None: it can), by the weight diagnostics."""
+        from gymarena.cavtest.trust import verdict
+
+        return verdict(self.diagnostics, self.crashes, self.naturalistic)
+
+    def settled(self, target_rhw: float) -> bool:
+        """The relative half-width reached ``target_rhw`` and the diagnostics trust the interval."""
+        return (self.relative_half_width is not None and self.relative_half_width <= target_rhw + 1e-12
+                and self.untrusted_because is None)
 
     def to_json(self, values: np.ndarray) -> dict[str, Any]:
         """The run's stored summary, with its RHW path at up to ~200 log-spaced test counts."""
@@ -39,7 +57,14 @@ class Summary:
             path = [[int(n), None if np.isnan(rhw[n - 1]) else round(float(rhw[n - 1]), 6)] for n in counts]
         return {"tests": self.tests, "crashes": self.crashes, "crash_rate": self.crash_rate,
                 "ci90": [self.low, self.high], "relative_half_width": self.relative_half_width,
-                "tests_needed": self.tests_needed, "naturalistic": self.naturalistic, "rhw_path": path}
+                "tests_needed": self.tests_needed, "naturalistic": self.naturalistic, "rhw_path": path,
+                **self._trust_json()}
+
+    def _trust_json(self) -> dict[str, Any]:
+        from gymarena.cavtest.trust import TRUST
+
+        return {"diagnostics": None if self.diagnostics is None else self.diagnostics.to_json(),
+                "untrusted_because": self.untrusted_because, "trust_rule": TRUST.describe()}
 
     def line(self) -> str:
         rhw = "undefined" if self.relative_half_width is None else f"{self.relative_half_width:.3f}"
@@ -47,8 +72,25 @@ class Summary:
         return (f"{self.tests:,} tests, {self.crashes} crashes: crash rate {self.crash_rate:.3e} "
                 f"(90% CI [{self.low:.3e}, {self.high:.3e}]), relative half-width {rhw}, tests needed for 0.3: {needed}")
 
+    def trust_line(self) -> str | None:
+        """The weight diagnostics and their verdict in words (None for naturalistic runs)."""
+        if self.diagnostics is None:
+            return None
+        why = self.untrusted_because
+        return f"{diagnostics_line(self.diagnostics)}: " + ("interval trusted" if why is None else
+                                                           f"interval not trusted yet: {why}")
 
-def summarise(values: np.ndarray, naturalistic: bool) -> Summary:
+
+def diagnostics_line(diagnostics: WeightDiagnostics) -> str:
+    """The weight diagnostics in words, as `cav test` and `cav compare` print them."""
+    shape = "undefined (under 25 crashes)" if diagnostics.tail_shape is None else f"{diagnostics.tail_shape:.2f}"
+    return (f"weights: {diagnostics.effective_tests:,.0f} effective tests, {diagnostics.effective_crashes:,.1f} effective "
+            f"crashes, the heaviest test {diagnostics.largest_share:.1%} of the estimate, tail Pareto k-hat {shape}")
+
+
+def summarise(values: np.ndarray, naturalistic: bool, weights: np.ndarray | None = None) -> Summary:
+    """A run's summary from each test's outcome (weight x 1[crash]); an importance-sampled
+    run's weights (every test's, crashed or not) add its diagnostics."""
     n = values.size
     z = z_value(0.9)
     mu = float(values.mean()) if n else 0.0
@@ -58,6 +100,7 @@ def summarise(values: np.ndarray, naturalistic: bool) -> Summary:
     rhw = half / mu if mu > 0 else None
     needed = tests_needed(TestOutcomes.from_array(values), naturalistic=naturalistic) if crashes else None
     low, high = wilson_interval(crashes, n, z) if naturalistic else (max(0.0, mu - half), mu + half)
-    return Summary(n, crashes, mu, low, high, rhw, needed, naturalistic)
+    diagnostics = None if naturalistic or weights is None else diagnose(weights, values > 0)
+    return Summary(n, crashes, mu, low, high, rhw, needed, naturalistic, diagnostics)
 
 

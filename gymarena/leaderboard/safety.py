@@ -4,11 +4,13 @@ crash rate per test, lower first.
 Each AV's newest complete testing run of the suite under the ranked protocol (the
 suite's seed, or the hidden one for verified runs) counts once. Its estimate is what the
 run computed at its end from every test (cavtest/summary.py): the importance-sampled
-crash rate, its 90% CI and the relative half-width (RHW) reached. Only runs whose RHW
-reached the suite's ``until_rhw`` are *settled* and ranked (competition ranks by the
-point estimate: equal rates share a rank); a run that used its whole test budget without
-settling is listed below as "not settled", with its estimate, because an estimate that
-imprecise cannot be ordered. Runs without an estimate are listed apart with the reason.
+crash rate, its 90% CI, the relative half-width (RHW) reached and its weight diagnostics.
+Only *settled* runs are ranked (competition ranks by the point estimate: equal rates share
+a rank): their RHW reached the suite's ``until_rhw`` and their diagnostics, judged here by
+today's rule (cavtest/trust.py), say the interval can be trusted. The others are listed
+below as "not settled", with their estimate and why, because an estimate that imprecise, or
+resting on a few heavy tests, cannot be ordered. Runs without an estimate are listed apart
+with the reason.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from gymarena.leaderboard.payloads import apart_payload
 from gymarena.leaderboard.ranking import ApartGroup, Listed, by_protocol, newest_per_agent
 from gymarena.metrics import aggregate
+from gymarena.metrics.importance import WeightDiagnostics
 from gymarena.protocol import RunProtocol
 from gymarena.results import ResultsStore, RunInfo
 
@@ -38,6 +41,8 @@ class SafetyEntry(Listed):
     tests_needed: int | None
     settled: bool
     superseded: int
+    diagnostics: dict[str, Any] | None = None
+    why_not_settled: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,25 +76,37 @@ def rank_safety(store: ResultsStore, label: str, protocol: RunProtocol, until_rh
         if estimate is None:
             unranked.append({"run": run.id, "agent": run.agent.name, "reason": "the run holds no crash-rate estimate"})
             continue
-        rhw = estimate.get("relative_half_width")
-        rows.append((run, estimate, rhw is not None and float(rhw) <= until_rhw + 1e-12))
-    settled = sorted((row for row in rows if row[2]), key=lambda row: (float(row[1]["crash_rate"]), row[0].id))
-    unsettled = sorted((row for row in rows if not row[2]), key=lambda row: (float(row[1]["crash_rate"]), row[0].id))
+        rows.append((run, estimate, why_not_settled(estimate, until_rhw)))
+    settled = sorted((row for row in rows if row[2] is None), key=lambda row: (float(row[1]["crash_rate"]), row[0].id))
+    unsettled = sorted((row for row in rows if row[2] is not None),
+                       key=lambda row: (float(row[1]["crash_rate"]), row[0].id))
     ranks = aggregate.competition_ranks([float(row[1]["crash_rate"]) for row in settled], higher_is_better=False)
-    entries = [_entry(run, estimate, rank, is_settled, superseded[run.agent_id])
-               for (run, estimate, is_settled), rank in zip(settled + unsettled, ranks + [None] * len(unsettled))]
+    entries = [_entry(run, estimate, rank, why, superseded[run.agent_id])
+               for (run, estimate, why), rank in zip(settled + unsettled, ranks + [None] * len(unsettled))]
     return SafetyRanking(label, protocol.hash, until_rhw, entries, unranked, apart)
 
 
-def _entry(run: RunInfo, estimate: dict[str, Any], rank: int | None, settled: bool, superseded: int) -> SafetyEntry:
+def why_not_settled(estimate: dict[str, Any], until_rhw: float) -> str | None:
+    """Why a stored estimate is not settled (None: it is): its RHW, then its weights."""
+    from gymarena.cavtest.trust import verdict
+
+    rhw = estimate.get("relative_half_width")
+    if rhw is None or not float(rhw) <= until_rhw + 1e-12:
+        return f"relative half-width {'undefined' if rhw is None else f'{float(rhw):.3f}'} above {until_rhw}"
+    return verdict(WeightDiagnostics.from_json(estimate.get("diagnostics")), int(estimate["crashes"]),
+                   bool(estimate.get("naturalistic", False)))
+
+
+def _entry(run: RunInfo, estimate: dict[str, Any], rank: int | None, why: str | None, superseded: int) -> SafetyEntry:
     rhw = estimate.get("relative_half_width")
     needed = estimate.get("tests_needed")
+    parsed = WeightDiagnostics.from_json(estimate.get("diagnostics"))
     return SafetyEntry(
         **Listed.of(run), rank=rank,
         crash_rate=float(estimate["crash_rate"]), low=float(estimate["ci90"][0]), high=float(estimate["ci90"][1]),
         relative_half_width=None if rhw is None else float(rhw), tests=int(estimate["tests"]),
-        crashes=int(estimate["crashes"]), tests_needed=None if needed is None else int(needed), settled=settled,
-        superseded=superseded,
+        crashes=int(estimate["crashes"]), tests_needed=None if needed is None else int(needed), settled=why is None,
+        superseded=superseded, diagnostics=None if parsed is None else parsed.to_json(), why_not_settled=why,
     )
 
 
@@ -105,7 +122,8 @@ def safety_payload(ranking: SafetyRanking) -> dict[str, Any]:
             "version": e.version, "owner": e.owner, "kind": e.kind, "date": e.date.isoformat(),
             "crash_rate": {"point": e.crash_rate, "low": e.low, "high": e.high, "confidence": 0.9},
             "relative_half_width": e.relative_half_width, "tests": e.tests, "crashes": e.crashes,
-            "tests_needed": e.tests_needed, "superseded_runs": e.superseded,
+            "tests_needed": e.tests_needed, "superseded_runs": e.superseded, "diagnostics": e.diagnostics,
+            "why_not_settled": e.why_not_settled,
         } for e in ranking.entries],
         "unranked": ranking.unranked,
         "apart": [apart_payload(group) for group in ranking.apart],

@@ -1,0 +1,90 @@
+"""Diagnostics of an importance-sampled rare-event estimate: can its interval be trusted?
+
+An importance-sampled crash rate is the mean of each test's outcome w_i 1[crash_i]. Its
+normal interval assumes the sample variance of those outcomes is near the true one, which
+fails when the estimate rests on a few heavy tests, or when the heavy tests that carry part
+of the rate have not been seen yet (the variance then looks small and the interval
+confident). Two diagnostics from the literature say so:
+
+- **Effective sample size** (Kish): (sum w)^2 / sum w^2, over the weights of every test, and
+  the same over the crash contributions: the *effective crashes*, how many equally weighted
+  crashes the estimate is worth (one test holding half of it makes it under 4).
+- **Pareto k-hat** (Vehtari, Simpson, Gelman, Yao, Gabry, "Pareto Smoothed Importance
+  Sampling", JMLR 2024): the shape of a generalised Pareto distribution fitted to the largest
+  crash contributions (the right tail of the summands of the estimate); k < 0.5 means a
+  finite variance and a central limit theorem that holds at practical sample sizes, k >= 0.7
+  an estimate that cannot be trusted at any practical size. The fit is arviz-stats'
+  (Zhang and Stephens' estimate with the paper's weak prior), on the crash contributions
+  alone, and needs at least 25 crashes (its tail is at least 5 of them).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+MIN_CRASHES_FOR_SHAPE = 25  # arviz-stats fits a tail of at least 5 of n / 5 values
+
+
+def effective_sample_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size (sum w)^2 / sum w^2 (0 for no positive weight)."""
+    weights = np.asarray(weights, dtype=float)
+    squares = float(np.sum(weights * weights))
+    return float(np.sum(weights)) ** 2 / squares if squares > 0 else 0.0
+
+
+def tail_shape(contributions: np.ndarray) -> float | None:
+    """Pareto k-hat of the right tail of the positive contributions (None under 25 of them)."""
+    positive = np.asarray(contributions, dtype=float)
+    positive = positive[positive > 0]
+    if positive.size < MIN_CRASHES_FOR_SHAPE:
+        return None
+    from arviz_stats.base import array_stats
+
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):  # ties in the tail: arviz warns, then copes
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return float(array_stats.pareto_khat(positive, chain_axis=None, draw_axis=-1, r_eff=1.0, tail="right"))
+    except ValueError as exc:
+        if "same" not in str(exc):
+            raise
+        return 0.0  # every tail value equal (tests steered alike): a bounded tail, nothing heavy in it
+
+
+@dataclass(frozen=True)
+class WeightDiagnostics:
+    """What a run's weights say about its interval (see the module docstring)."""
+
+    effective_tests: float
+    effective_crashes: float
+    largest_share: float  # of the estimate, held by its heaviest test
+    tail_shape: float | None  # Pareto k-hat of the crash contributions
+
+    def to_json(self) -> dict[str, Any]:
+        return {"effective_tests": round(self.effective_tests, 3), "effective_crashes": round(self.effective_crashes, 3),
+                "largest_share": round(self.largest_share, 6),
+                "tail_shape": None if self.tail_shape is None else round(self.tail_shape, 4)}
+
+    @classmethod
+    def from_json(cls, data: Any) -> WeightDiagnostics | None:
+        """From a stored summary's entry (None for a summary that has none, or garbage)."""
+        try:
+            shape = data.get("tail_shape")
+            return cls(float(data["effective_tests"]), float(data["effective_crashes"]), float(data["largest_share"]),
+                       None if shape is None else float(shape))
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return None
+
+
+def diagnose(weights: np.ndarray, crashed: np.ndarray) -> WeightDiagnostics:
+    """The diagnostics of a run from each test's weight and whether it crashed."""
+    weights = np.asarray(weights, dtype=float)
+    contributions = np.where(np.asarray(crashed, dtype=bool), weights, 0.0)
+    total = float(contributions.sum())
+    return WeightDiagnostics(effective_tests=effective_sample_size(weights),
+                             effective_crashes=effective_sample_size(contributions),
+                             largest_share=float(contributions.max()) / total if total > 0 else 0.0,
+                             tail_shape=tail_shape(contributions))
