@@ -16,12 +16,15 @@ Per AV and mode it prints, at each budget and at ``--until-rhw``:
 - the **bias**: the mean estimate over the runs / the reference;
 - the **coverage** of the nominal 90% interval: the share of runs whose interval holds the
   reference once the reference's own uncertainty is added (the interval's half-width and
-  the reference's, in quadrature); the strict share (the reference's point inside the run's
-  interval) beside it;
+  the reference's, in quadrature; the strict share, the reference's point inside the
+  interval, beside it),
+  of the papers' normal interval and of gymarena's tail-aware one (its upper end widened by
+  the crashes the barely steered tests may hide: metrics/importance.py);
 - under ``--until-rhw``: the share of runs that settle within the largest budget, the tests
   they took (median and 10-90%), the coverage among them and the share that settle on an
-  interval missing the reference; the same once "settled" also asks the weight diagnostics
-  (``gymarena/cavtest/trust.py``) to hold;
+  interval missing the reference: on the RHW alone (the papers' rule, the normal interval),
+  and once "settled" also asks the weight diagnostics to hold (``gymarena/cavtest/trust.py``,
+  the tail-aware interval);
 - the tests needed for a relative half-width of 0.3 of each run (its own order, D2RL's
   definition) with the median and 10-90% over runs, and the efficiency of AdaTE against
   NADE: the ratio of their medians over independent runs, its 90% interval from resampling
@@ -51,13 +54,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gymarena import versions
 from gymarena.cavtest.samplers import Sampler
 from gymarena.cavtest.summary import summarise
-from gymarena.cavtest.trust import TrustRule, verdict
+from gymarena.cavtest.trust import TRUST
 from gymarena.envs.cav.builtin_avs import BUILTIN_AVS
 from gymarena.envs.cav.ndd import load_ndd
 from gymarena.envs.cav.sim import Road
 from gymarena.envs.cav.testing import NaturalisticBVs, play_batch, run_tests
 from gymarena.metrics.efficiency import TestOutcomes, tests_needed, z_value
-from gymarena.metrics.importance import diagnose
 
 REFERENCE_FILE = Path(__file__).resolve().parent / "data" / "cav_nde_reference.json"
 DEFAULT_CACHE = Path.home() / ".cache" / "gymarena" / "bench" / "cav_coverage"
@@ -165,16 +167,22 @@ def covers(estimate: float, low: float, high: float, reference: Reference) -> tu
     return bool(estimate - below <= reference.rate <= estimate + above), bool(low <= reference.rate <= high)
 
 
-def settle_point(run: Run, tests: int, rule: TrustRule | None) -> int | None:
-    """The batch end at which `--until-rhw 0.3` stops (None: not within ``tests``); with a rule,
-    only where the diagnostics also hold."""
-    for end in range(BATCH_SIZE, tests + 1, BATCH_SIZE):
-        summary = summarise(run.values[:end], naturalistic=False)
-        if summary.relative_half_width is None or summary.relative_half_width > TARGET_RHW:
-            continue
-        if rule is None or verdict(diagnose(run.weights[:end], run.crashed[:end]), summary.crashes, rule=rule) is None:
+def settle_point(run: Run, tests: int, trusted: bool, step: int = BATCH_SIZE) -> int | None:
+    """The first multiple of ``step`` tests at which the run settles within ``tests`` (None: it
+    does not): its RHW reaches 0.3 and, when ``trusted``, the weight diagnostics hold too
+    (`cav test --until-rhw 0.3` checks at the end of each batch: ``step`` = the batch size)."""
+    for end in range(step, tests + 1, step):
+        summary = summarise(run.values[:end], naturalistic=False, weights=run.weights[:end])
+        if summary.settled(TARGET_RHW) if trusted else (summary.relative_half_width or np.inf) <= TARGET_RHW:
             return end
     return None
+
+
+def interval_at(run: Run, tests: int) -> tuple[float, float, float, float]:
+    """(estimate, low, the normal interval's high, the tail-aware high) after ``tests`` tests."""
+    summary = summarise(run.values[:tests], naturalistic=False, weights=run.weights[:tests])
+    normal = summary.crash_rate + (summary.relative_half_width or 0.0) * summary.crash_rate
+    return summary.crash_rate, summary.low, normal, summary.high
 
 
 def spread(values: list[float]) -> str:
@@ -186,36 +194,43 @@ def spread(values: list[float]) -> str:
     return f"{text(median)} [{text(low)}, {text(high)}]"
 
 
-def analyse(av: str, mode: str, runs: list[Run], budgets: list[int], reference: Reference, rule: TrustRule) -> dict:
+def coverage(intervals: list[tuple[float, float, float]], reference: Reference) -> tuple[float, float]:
+    """(coverage with the reference's uncertainty, strict coverage) of (estimate, low, high) intervals."""
+    found = [covers(estimate, low, high, reference) for estimate, low, high in intervals]
+    return (float(np.mean([c[0] for c in found])), float(np.mean([c[1] for c in found]))) if found else (np.nan, np.nan)
+
+
+def analyse(av: str, mode: str, runs: list[Run], budgets: list[int], reference: Reference) -> dict:
     """Coverage, bias and settling of one AV and mode over its runs; printed and returned."""
     result: dict = {"av": av, "mode": mode, "runs": len(runs)}
     for budget in budgets:
-        rows = [summarise(r.values[:budget], naturalistic=False) for r in runs]
-        cover = [covers(s.crash_rate, s.low, s.high, reference) for s in rows]
-        bias = float(np.mean([s.crash_rate for s in rows])) / reference.rate
-        shapes = [diagnose(r.weights[:budget], r.crashed[:budget]).tail_shape for r in runs]
-        result[f"budget {budget}"] = {"bias": bias, "coverage": np.mean([c[0] for c in cover]),
-                                      "strict": np.mean([c[1] for c in cover])}
-        print(f"  {mode:8} {budget:>6,} tests: bias {bias:.3f}, coverage {np.mean([c[0] for c in cover]):.2f} "
-              f"(strict {np.mean([c[1] for c in cover]):.2f}), crashes {spread([s.crashes for s in rows])}, "
-              f"k-hat {spread_float([s for s in shapes if s is not None])}", flush=True)
+        found = [interval_at(r, budget) for r in runs]
+        normal, _ = coverage([(e, lo, hi) for e, lo, hi, _ in found], reference)
+        aware, strict = coverage([(e, lo, hi) for e, lo, _, hi in found], reference)
+        bias = float(np.mean([e for e, *_ in found])) / reference.rate
+        result[f"budget {budget}"] = {"bias": bias, "coverage normal": normal, "coverage": aware, "strict": strict}
+        print(f"  {mode:8} {budget:>6,} tests: bias {bias:.2f}; coverage of the normal interval {normal:.2f}, "
+              f"of the tail-aware one {aware:.2f} (strict {strict:.2f})", flush=True)
     largest = max(budgets)
-    for label, current in (("until-rhw", None), ("until-rhw, trusted", rule)):
-        points = [settle_point(r, largest, current) for r in runs]
-        settled = [(r, n) for r, n in zip(runs, points) if n is not None]
-        cover = [covers(s.crash_rate, s.low, s.high, reference)
-                 for s in (summarise(r.values[:n], naturalistic=False) for r, n in settled)]
-        coverage = float(np.mean([c[0] for c in cover])) if cover else float("nan")
-        missing = sum(not c[0] for c in cover) / len(runs)
-        result[label] = {"settled": len(settled) / len(runs), "coverage": coverage, "missing": missing,
-                         "tests": [n if n is not None else float("inf") for n in points]}
-        print(f"  {mode:8} {label:18}: settled {len(settled)}/{len(runs)} within {largest:,}, at "
-              f"{spread([n if n is not None else float('inf') for n in points])} tests; coverage {coverage:.2f}; "
-              f"settled on an interval missing the reference: {missing:.2f}", flush=True)
+    for label, trusted in (("RHW alone", False), ("RHW + diagnostics", True)):
+        points = [settle_point(r, largest, trusted) for r in runs]
+        settled = [interval_at(r, n) for r, n in zip(runs, points) if n is not None]
+        cover = [covers(e, lo, hi if trusted else normal_high, reference)[0] for e, lo, normal_high, hi in settled]
+        rate = float(np.mean(cover)) if cover else float("nan")
+        missing = sum(not c for c in cover) / len(runs)
+        result[label] = {"settled": len(settled) / len(runs), "coverage": rate, "missing": missing}
+        print(f"  {mode:8} until-rhw, {label:17}: settled {len(settled)}/{len(runs)} within {largest:,} tests, at "
+              f"{spread([n if n is not None else np.inf for n in points])}; coverage {rate:.2f} "
+              f"({'tail-aware' if trusted else 'normal'} interval); settled missing the reference: {missing:.2f}",
+              flush=True)
     needed = [tests_needed(TestOutcomes.from_array(r.values[:largest])) if r.crashed[:largest].any() else None
               for r in runs]
-    result["tests needed"] = [float("inf") if n is None or n >= largest else float(n) for n in needed]
-    print(f"  {mode:8} tests needed for RHW 0.3 (each run's own order): {spread(result['tests needed'])}", flush=True)
+    result["tests needed"] = [np.inf if n is None or n >= largest else float(n) for n in needed]
+    trusted_needed = [settle_point(r, largest, True, step=512) for r in runs]
+    result["tests needed, trusted"] = [np.inf if n is None else float(n) for n in trusted_needed]
+    print(f"  {mode:8} tests needed for RHW 0.3, each run's own order (D2RL's definition): "
+          f"{spread(result['tests needed'])}; until also trusted (every 512 tests): "
+          f"{spread(result['tests needed, trusted'])}", flush=True)
     return result
 
 
@@ -260,8 +275,7 @@ def main() -> None:
     budgets = sorted(int(b) for b in args.budgets.split(","))
     if any(b % BATCH_SIZE for b in budgets):
         parser.error(f"--budgets must be multiples of the batch size {BATCH_SIZE}")
-    rule = TrustRule()
-    print(f"settled when: relative half-width <= {TARGET_RHW} and {rule.describe()}", flush=True)
+    print(f"settled (trusted) when: relative half-width <= {TARGET_RHW} and {TRUST.describe()}", flush=True)
     results, needed = [], {}
     for av in avs:
         print(f"AV {av}:", flush=True)
@@ -274,14 +288,15 @@ def main() -> None:
         print(f"  {len(jobs)} runs ready in {time.perf_counter() - began:.0f} s", flush=True)
         for mode in modes:
             runs = [load_run(p, job[2]) for p, job in zip(paths, jobs) if job[1] == mode]
-            result = analyse(av, mode, runs, budgets, reference, rule)
+            result = analyse(av, mode, runs, budgets, reference)
             results.append(result)
-            needed[(av, mode)] = result["tests needed"]
+            needed[(av, mode)] = result
         if "nade" in modes and "adate" in modes:
-            value, low, high = median_ratio(needed[(av, "nade")], needed[(av, "adate")])
-            print(f"  AdaTE against NADE (median tests needed, NADE / AdaTE): {value:.2f} [90%: {low:.2f}, {high:.2f}]",
-                  flush=True)
-    trusted = [r["until-rhw, trusted"]["coverage"] for r in results if np.isfinite(r["until-rhw, trusted"]["coverage"])]
+            for key in ("tests needed", "tests needed, trusted"):
+                value, low, high = median_ratio(needed[(av, "nade")][key], needed[(av, "adate")][key])
+                print(f"  AdaTE against NADE, {key} (median over runs, NADE / AdaTE): {value:.2f} "
+                      f"[90%: {low:.2f}, {high:.2f}]", flush=True)
+    trusted = [r["RHW + diagnostics"]["coverage"] for r in results if np.isfinite(r["RHW + diagnostics"]["coverage"])]
     print(f"smallest coverage of the 90% interval once settled (with the diagnostics) over every AV and mode: "
           f"{min(trusted) if trusted else float('nan'):.2f}")
     print(f"ratio {min(trusted) / 0.9 if trusted else float('nan'):.2f}")

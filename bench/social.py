@@ -2,7 +2,8 @@
 the paper's ablation with trained crewmates.
 
     python bench/social.py [--games 1000] [--train-games 20000] [--train-seeds 3]
-                           [--eval-games 500] [--jobs 1] [--save ROOT]
+                           [--eval-games 500] [--jobs 1] [--save ROOT] [--held-out-start 1000000]
+    python bench/social.py --from-checkpoints [ROOT] [--eval-games 500] [--held-out-start S]
 
 1. Games per second with every player scripted, against the named baseline: the same
    games with masked random players (both on the default rules, one process).
@@ -20,7 +21,10 @@ the paper's ablation with trained crewmates.
    identification precision. ``--train-games 0`` skips it. Each run trains the crew
    recipe of its condition (gymarena/baselines/crew.py) with its budget replaced;
    ``--save ROOT`` keeps each as that recipe's checkpoint (what ``gymarena baselines
-   train`` writes), ``--jobs 2`` trains two at once.
+   train`` writes), ``--jobs 2`` trains two at once. ``--from-checkpoints`` evaluates the
+   nine checkpoints the table rests on, as they ship with gymarena
+   (``gymarena/baselines/published/checkpoints/``), on any held-out seeds, without training;
+   the table then also gives the ratio of (c) to (a) per training seed.
 
 The last line is the ratio of the crew win rates of (c) to (a) (with ``--train-games 0``:
 the scripted crew's with discussion to without).
@@ -83,8 +87,19 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="training runs at once (one torch thread each)")
     parser.add_argument("--save", type=Path, default=None,
                         help="write each run as its crew recipe's checkpoint under this root")
+    parser.add_argument("--from-checkpoints", nargs="?", type=Path, const=True, default=False,
+                        help="evaluate the ablation's checkpoints instead of training them (those under ROOT, else "
+                             "the ones trained here or shipped with gymarena); skips parts 1 and 2")
+    parser.add_argument("--held-out-start", type=int, default=HELD_OUT_START, help="the first held-out seed")
+    parser.add_argument("--publish", action="store_true",
+                        help="with --from-checkpoints: write each evaluation beside its checkpoint (held-out.json)")
     args = parser.parse_args()
     games = args.games
+    if args.from_checkpoints is not False:
+        win_rates = ablation(0, args.train_seeds, args.eval_games, args.jobs, None, args.from_checkpoints,
+                             args.held_out_start, args.publish)
+        print(f"ratio {win_rates['speaking'] / win_rates['win']:.2f}")
+        return
 
     speed_games = min(games, 300)
     random_speed, _ = play(speed_games, "random")
@@ -113,8 +128,12 @@ def main() -> None:
     if args.train_games <= 0:
         print(f"ratio {scripted_ratio:.2f}")
         return
-    win_rates = ablation(args.train_games, args.train_seeds, args.eval_games, args.jobs, args.save)
+    win_rates = ablation(args.train_games, args.train_seeds, args.eval_games, args.jobs, args.save,
+                         held_out_start=args.held_out_start)
     print(f"ratio {win_rates['speaking'] / win_rates['win']:.2f}")
+
+
+HELD_OUT_START = 10**6  # never a training seed (those are drawn below 2**31 at random from the training seed)
 
 
 def train_and_evaluate(condition: str, seed: int, train_games: int, held_out: list[int],
@@ -139,23 +158,64 @@ def train_and_evaluate(condition: str, seed: int, train_games: int, held_out: li
     return seconds, held_out_games(run.policy, held_out, args.rules)
 
 
-def ablation(train_games: int, train_seeds: int, eval_games: int, jobs: int = 1,
-             save: Path | None = None) -> dict[str, float]:
-    """Train and evaluate the three conditions (``jobs`` runs at once); prints the table; each
-    condition's mean crew win rate."""
+def evaluate_checkpoint(condition: str, seed: int, held_out: list[int], root: Path | None,
+                        publish: bool = False) -> tuple[float, list[dict]]:
+    """One run of the table from its checkpoint (``root``, else the one found as
+    ``gymarena.baselines.trained`` finds it: trained here, else shipped); (training seconds as
+    its record says, each held-out game's metrics); ``publish`` writes them beside it."""
+    import json
+
+    from gymarena.baselines.algorithms import get_recipe
+    from gymarena.baselines.crew import HELD_OUT_FILE, IMPOSTORS, held_out_games
+    from gymarena.baselines.social_rl.player import load_policy
+    from gymarena.baselines.training import find_checkpoint, set_torch_threads
+
+    set_torch_threads()
+    path = find_checkpoint(get_recipe(f"social-{condition}"), seed, root)
+    if path is None:
+        raise SystemExit(f"no checkpoint of social-{condition} seed {seed}"
+                         + (f" under {root}" if root else "") + ": train it, or use the shipped ones")
+    policy, args = load_policy(path)
+    record = path.parent / "training.json"
+    seconds = json.loads(record.read_text())["wall_seconds"] if record.is_file() else float("nan")
+    games = held_out_games(policy, held_out, args.rules)
+    if publish:  # the evaluation beside its checkpoint: anyone can replay any of its games
+        (path.parent / HELD_OUT_FILE).write_text(json.dumps(
+            {"seeds": [held_out[0], held_out[-1]], "impostors": list(IMPOSTORS), "games": games},
+            sort_keys=True, separators=(",", ":")) + "\n")
+    return seconds, games
+
+
+def ablation(train_games: int, train_seeds: int, eval_games: int, jobs: int = 1, save: Path | None = None,
+             from_checkpoints: Path | bool = False, held_out_start: int = HELD_OUT_START,
+             publish: bool = False) -> dict[str, float]:
+    """Train (or, ``from_checkpoints``, load) and evaluate the three conditions (``jobs`` runs
+    at once); prints the table; each condition's mean crew win rate."""
     from concurrent.futures import ProcessPoolExecutor
 
     from gymarena.baselines.social_rl.training import CONDITIONS
 
-    held_out = list(range(10**6, 10**6 + eval_games))  # never a training seed (those are drawn below 2**31 at random)
+    held_out = list(range(held_out_start, held_out_start + eval_games))
     runs = [(condition, seed) for condition in CONDITIONS for seed in range(train_seeds)]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {run: pool.submit(train_and_evaluate, *run, train_games, held_out, save) for run in runs}
+        if from_checkpoints is not False:
+            root = from_checkpoints if isinstance(from_checkpoints, Path) else None
+            futures = {run: pool.submit(evaluate_checkpoint, *run, held_out, root, publish) for run in runs}
+        else:
+            futures = {run: pool.submit(train_and_evaluate, *run, train_games, held_out, save) for run in runs}
         results = {run: future.result() for run, future in futures.items()}
+    return print_table(results, CONDITIONS, train_seeds, held_out)
+
+
+def print_table(results: dict, conditions: tuple[str, ...], train_seeds: int, held_out: list[int]) -> dict[str, float]:
+    """The ablation's table: per condition the crew's win rate (95% bootstrap over training
+    seeds, then games), per training seed, vote accuracy and identification precision; then
+    the ratio of (c) to (a) over seeds and per seed. Each condition's mean win rate."""
     rng = np.random.default_rng(0)
-    rates = {}
+    rates, per_seed = {}, {}
+    print(f"\nheld-out seeds {held_out[0]}-{held_out[-1]} against each impostor")
     print(f"\n{'condition':12}{'train s':>9}{'crew win [95%]':>24}{'per seed':>22}{'vote acc':>10}{'id prec':>9}")
-    for condition in CONDITIONS:
+    for condition in conditions:
         mine = [results[(condition, seed)] for seed in range(train_seeds)]
         wins = np.stack([np.array([m["crew_win"] for m in metrics], dtype=float) for _, metrics in mine])
         votes = [m["vote_accuracy"] for _, metrics in mine for m in metrics if m["vote_accuracy"] is not None]
@@ -165,10 +225,14 @@ def ablation(train_games: int, train_seeds: int, eval_games: int, jobs: int = 1,
                 for _ in range(2000)]  # training seeds, then games
         low, high = np.percentile(boot, [2.5, 97.5])
         rates[condition] = float(wins.mean())
+        per_seed[condition] = wins.mean(axis=1)
         seeds_text = " ".join(f"{w.mean():.3f}" for w in wins)
-        print(f"{condition:12}{np.mean([s for s, _ in mine]):9.0f}{f'{wins.mean():.3f} [{low:.3f}, {high:.3f}]':>24}"
+        print(f"{condition:12}{np.nanmean([s for s, _ in mine]):9.0f}{f'{wins.mean():.3f} [{low:.3f}, {high:.3f}]':>24}"
               f"{seeds_text:>22}{np.mean(votes) if votes else float('nan'):10.3f}"
               f"{np.mean(precision) if precision else float('nan'):9.3f}")
+    first, last = conditions[0], conditions[-1]
+    print(f"\n({last}) / ({first}): {rates[last] / rates[first]:.2f} over seeds (mean over mean); per training seed: "
+          + ", ".join(f"seed {i} {c / a:.2f}" for i, (c, a) in enumerate(zip(per_seed[last], per_seed[first]))))
     return rates
 
 

@@ -167,10 +167,20 @@ def checkpoint_file(recipe: Recipe) -> str:
     return str(algorithms.hook(recipe.algorithm, "CHECKPOINT_FILE") or CHECKPOINT_FILE)
 
 
+# Checkpoints that ship with gymarena (the social ablation's nine crews), in the layout of a root.
+SHIPPED_ROOT = Path(__file__).resolve().parent / "published" / "checkpoints"
+
+
 def find_checkpoint(recipe: Recipe, seed: int, root: Path | None = None) -> Path | None:
-    """The checkpoint of a recipe and seed in ``root`` (or the default root), if trained."""
-    path = checkpoint_dir(root or default_root(), recipe.name, seed) / checkpoint_file(recipe)
-    return path if path.is_file() else None
+    """The checkpoint of a recipe and seed in ``root``; without one, in the default root if
+    trained there, else the one that ships (so a published result can be re-evaluated
+    without training)."""
+    roots = [root] if root is not None else [default_root(), SHIPPED_ROOT]
+    for where in roots:
+        path = checkpoint_dir(where, recipe.name, seed) / checkpoint_file(recipe)
+        if path.is_file():
+            return path
+    return None
 
 
 TORCH_THREADS_ENV = "GYMARENA_TORCH_THREADS"

@@ -6,7 +6,9 @@ approximation), unchanged. The reported interval respects that a crash rate is n
 negative: naturalistic (NDE) outcomes are Bernoulli, so their interval is Wilson's score
 interval, which stays inside [0, 1] and is sound for rare events (0 crashes in n tests
 gives [0, z^2 / (n + z^2)], not [0, 0]); importance-sampled outcomes (NADE, adaptive, AdaTE) are
-weighted, not Bernoulli, so theirs is the normal interval cut at 0.
+weighted, not Bernoulli, so theirs is the normal interval cut at 0, its upper end widened (in
+quadrature) by the crashes the barely steered tests may still hide (metrics/importance.py: the normal
+interval alone under-covered, bench/cav_coverage.py).
 
 An importance-sampled run also keeps its weight diagnostics (metrics/importance.py: the
 effective tests and crashes, the heaviest test's share, the Pareto k-hat of the crash
@@ -14,13 +16,14 @@ contributions) and whether they let its interval be trusted (cavtest/trust.py)."
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from gymarena.metrics.efficiency import TestOutcomes, relative_half_width, tests_needed, z_value
-from gymarena.metrics.importance import WeightDiagnostics, diagnose
+from gymarena.metrics.importance import UNSTEERED_WEIGHT, WeightDiagnostics, diagnose
 from gymarena.metrics.proportions import wilson_interval
 
 
@@ -84,8 +87,11 @@ class Summary:
 def diagnostics_line(diagnostics: WeightDiagnostics) -> str:
     """The weight diagnostics in words, as `cav test` and `cav compare` print them."""
     shape = "undefined (under 25 crashes)" if diagnostics.tail_shape is None else f"{diagnostics.tail_shape:.2f}"
+    unseen = "unbounded" if math.isinf(diagnostics.unseen_share) else f"{diagnostics.unseen_share:.0%} of the estimate"
     return (f"weights: {diagnostics.effective_tests:,.0f} effective tests, {diagnostics.effective_crashes:,.1f} effective "
-            f"crashes, the heaviest test {diagnostics.largest_share:.1%} of the estimate, tail Pareto k-hat {shape}")
+            f"crashes, the heaviest test {diagnostics.largest_share:.1%} of the estimate, tail Pareto k-hat {shape}; "
+            f"{diagnostics.unsteered_tests:,} barely steered tests (weight >= {UNSTEERED_WEIGHT}) with "
+            f"{diagnostics.unsteered_crashes} crashes may hide up to {unseen} more")
 
 
 def summarise(values: np.ndarray, naturalistic: bool, weights: np.ndarray | None = None) -> Summary:
@@ -100,7 +106,9 @@ def summarise(values: np.ndarray, naturalistic: bool, weights: np.ndarray | None
     rhw = half / mu if mu > 0 else None
     needed = tests_needed(TestOutcomes.from_array(values), naturalistic=naturalistic) if crashes else None
     low, high = wilson_interval(crashes, n, z) if naturalistic else (max(0.0, mu - half), mu + half)
-    diagnostics = None if naturalistic or weights is None else diagnose(weights, values > 0)
+    diagnostics = None if naturalistic or weights is None else diagnose(weights, values > 0, z)
+    if diagnostics is not None:  # the crashes the barely steered tests may still hide widen the upper end
+        high = mu + float(np.hypot(high - mu, diagnostics.unseen_allowance))
     return Summary(n, crashes, mu, low, high, rhw, needed, naturalistic, diagnostics)
 
 

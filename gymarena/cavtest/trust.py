@@ -11,6 +11,7 @@ benchmark (``bench/cav_coverage.py``, docs/cav.md), not by hand.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from gymarena.metrics.importance import MIN_CRASHES_FOR_SHAPE, WeightDiagnostics
@@ -23,14 +24,17 @@ class TrustRule:
     min_crashes: int = MIN_CRASHES_FOR_SHAPE
     max_tail_shape: float = 0.7
     min_effective_crashes: float = 10.0
+    max_unseen_share: float = 0.3  # the crashes the barely steered tests may hide, against the estimate
 
     def key(self) -> str:
         """The rule in a run's settings: a run that stops under another rule is another run."""
-        return f"rhw+crashes>={self.min_crashes}+khat<{self.max_tail_shape}+effective>={self.min_effective_crashes:g}"
+        return (f"rhw+crashes>={self.min_crashes}+khat<{self.max_tail_shape}+effective>={self.min_effective_crashes:g}"
+                f"+unseen<={self.max_unseen_share:g}")
 
     def describe(self) -> str:
         return (f"at least {self.min_crashes} crashes, a crash-contribution tail with Pareto k-hat below "
-                f"{self.max_tail_shape} and at least {self.min_effective_crashes:g} effective crashes")
+                f"{self.max_tail_shape}, at least {self.min_effective_crashes:g} effective crashes, and barely steered "
+                f"tests that may hide at most {self.max_unseen_share:.0%} of the estimate")
 
 
 TRUST = TrustRule()
@@ -53,4 +57,8 @@ def verdict(diagnostics: WeightDiagnostics | None, crashes: int, naturalistic: b
     if diagnostics.effective_crashes < rule.min_effective_crashes:
         return (f"{diagnostics.effective_crashes:.1f} effective crashes, fewer than {rule.min_effective_crashes:g} "
                 "(a few tests hold the estimate)")
+    if diagnostics.unseen_share > rule.max_unseen_share:
+        share = "an unbounded share" if math.isinf(diagnostics.unseen_share) else f"{diagnostics.unseen_share:.0%}"
+        return (f"the {diagnostics.unsteered_tests:,} barely steered tests may hide {share} of the estimate more "
+                f"(at most {rule.max_unseen_share:.0%}): test on")
     return None

@@ -28,7 +28,11 @@ quiet = lambda line: None  # noqa: E731
 
 @pytest.fixture
 def root(tmp_path, monkeypatch):
+    """An empty checkpoint root, and no shipped checkpoints (these tests train their own)."""
+    from gymarena.baselines import training
+
     monkeypatch.setenv("GYMARENA_BASELINES", str(tmp_path / "baselines"))
+    monkeypatch.setattr(training, "SHIPPED_ROOT", tmp_path / "nothing-shipped")
     return tmp_path / "baselines"
 
 
