@@ -25,6 +25,8 @@ Per AV and mode it prints, at each budget and at ``--until-rhw``:
   interval missing the reference: on the RHW alone (the papers' rule, the normal interval),
   and once "settled" also asks the weight diagnostics to hold (``gymarena/cavtest/trust.py``,
   the tail-aware interval);
+- whether the PSIS k-hat >= 0.7 tells the runs whose normal interval misses (coverage of
+  the flagged runs and of the others, pooled over the budgets);
 - the tests needed for a relative half-width of 0.3 of each run (its own order, D2RL's
   definition) with the median and 10-90% over runs, and the efficiency of AdaTE against
   NADE: the ratio of their medians over independent runs, its 90% interval from resampling
@@ -39,6 +41,7 @@ is the smallest coverage after trust over every AV and mode (the goal is >= 0.85
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import sys
@@ -54,7 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gymarena import versions
 from gymarena.cavtest.samplers import Sampler
 from gymarena.cavtest.summary import summarise
-from gymarena.cavtest.trust import TRUST
+from gymarena.cavtest.trust import TRUST, TrustRule, verdict
 from gymarena.envs.cav.builtin_avs import BUILTIN_AVS
 from gymarena.envs.cav.ndd import load_ndd
 from gymarena.envs.cav.sim import Road
@@ -65,6 +68,7 @@ REFERENCE_FILE = Path(__file__).resolve().parent / "data" / "cav_nde_reference.j
 DEFAULT_CACHE = Path.home() / ".cache" / "gymarena" / "bench" / "cav_coverage"
 BATCH_SIZE, EPSILON, TARGET_RHW = 4096, 0.1, 0.3
 FIRST_SEED = 1000
+UNSEEN_SHARES = (0.3, 0.5, 1.0)  # the unseen allowances compared (gymarena's rule: cavtest/trust.py)
 Z90 = z_value(0.9)
 
 
@@ -167,13 +171,15 @@ def covers(estimate: float, low: float, high: float, reference: Reference) -> tu
     return bool(estimate - below <= reference.rate <= estimate + above), bool(low <= reference.rate <= high)
 
 
-def settle_point(run: Run, tests: int, trusted: bool, step: int = BATCH_SIZE) -> int | None:
+def settle_point(run: Run, tests: int, rule: TrustRule | None, step: int = BATCH_SIZE) -> int | None:
     """The first multiple of ``step`` tests at which the run settles within ``tests`` (None: it
-    does not): its RHW reaches 0.3 and, when ``trusted``, the weight diagnostics hold too
+    does not): its RHW reaches 0.3 and, with a ``rule``, the weight diagnostics hold too
     (`cav test --until-rhw 0.3` checks at the end of each batch: ``step`` = the batch size)."""
     for end in range(step, tests + 1, step):
         summary = summarise(run.values[:end], naturalistic=False, weights=run.weights[:end])
-        if summary.settled(TARGET_RHW) if trusted else (summary.relative_half_width or np.inf) <= TARGET_RHW:
+        if (summary.relative_half_width or np.inf) > TARGET_RHW:
+            continue
+        if rule is None or verdict(summary.diagnostics, summary.crashes, rule=rule) is None:
             return end
     return None
 
@@ -211,22 +217,37 @@ def analyse(av: str, mode: str, runs: list[Run], budgets: list[int], reference: 
         result[f"budget {budget}"] = {"bias": bias, "coverage normal": normal, "coverage": aware, "strict": strict}
         print(f"  {mode:8} {budget:>6,} tests: bias {bias:.2f}; coverage of the normal interval {normal:.2f}, "
               f"of the tail-aware one {aware:.2f} (strict {strict:.2f})", flush=True)
+    flagged: dict[bool, list[bool]] = {True: [], False: []}  # does the PSIS k-hat tell the runs that miss?
+    for budget in budgets:
+        for r in runs:
+            summary = summarise(r.values[:budget], naturalistic=False, weights=r.weights[:budget])
+            estimate, low, normal_high, _ = interval_at(r, budget)
+            shape = summary.diagnostics.tail_shape if summary.diagnostics else None
+            flagged[shape is not None and shape >= 0.7].append(covers(estimate, low, normal_high, reference)[0])
+    result["k-hat"] = {str(k): (float(np.mean(v)) if v else None, len(v)) for k, v in flagged.items()}
+    print(f"  {mode:8} normal-interval coverage where the tail k-hat >= 0.7: "
+          f"{np.mean(flagged[True]) if flagged[True] else float('nan'):.2f} ({len(flagged[True])} run-budgets), "
+          f"where < 0.7: {np.mean(flagged[False]) if flagged[False] else float('nan'):.2f} ({len(flagged[False])})",
+          flush=True)
     largest = max(budgets)
-    for label, trusted in (("RHW alone", False), ("RHW + diagnostics", True)):
-        points = [settle_point(r, largest, trusted) for r in runs]
+    rules: list[tuple[str, TrustRule | None]] = [("RHW alone", None)]
+    rules += [(f"RHW + diagnostics, unseen <= {share:g}", dataclasses.replace(TRUST, max_unseen_share=share))
+              for share in UNSEEN_SHARES]
+    for label, rule in rules:
+        points = [settle_point(r, largest, rule) for r in runs]
         settled = [interval_at(r, n) for r, n in zip(runs, points) if n is not None]
-        cover = [covers(e, lo, hi if trusted else normal_high, reference)[0] for e, lo, normal_high, hi in settled]
+        cover = [covers(e, lo, hi if rule else normal_high, reference)[0] for e, lo, normal_high, hi in settled]
         rate = float(np.mean(cover)) if cover else float("nan")
         missing = sum(not c for c in cover) / len(runs)
         result[label] = {"settled": len(settled) / len(runs), "coverage": rate, "missing": missing}
-        print(f"  {mode:8} until-rhw, {label:17}: settled {len(settled)}/{len(runs)} within {largest:,} tests, at "
+        print(f"  {mode:8} until-rhw, {label:36}: settled {len(settled):2}/{len(runs)} within {largest:,} tests, at "
               f"{spread([n if n is not None else np.inf for n in points])}; coverage {rate:.2f} "
-              f"({'tail-aware' if trusted else 'normal'} interval); settled missing the reference: {missing:.2f}",
+              f"({'tail-aware' if rule else 'normal'} interval); settled missing the reference: {missing:.2f}",
               flush=True)
     needed = [tests_needed(TestOutcomes.from_array(r.values[:largest])) if r.crashed[:largest].any() else None
               for r in runs]
     result["tests needed"] = [np.inf if n is None or n >= largest else float(n) for n in needed]
-    trusted_needed = [settle_point(r, largest, True, step=512) for r in runs]
+    trusted_needed = [settle_point(r, largest, TRUST, step=512) for r in runs]
     result["tests needed, trusted"] = [np.inf if n is None else float(n) for n in trusted_needed]
     print(f"  {mode:8} tests needed for RHW 0.3, each run's own order (D2RL's definition): "
           f"{spread(result['tests needed'])}; until also trusted (every 512 tests): "
@@ -252,7 +273,7 @@ def median_ratio(numerator: list[float], denominator: list[float], reps: int = 2
         return float(top / bottom) if np.isfinite(bottom) else 0.0
 
     samples = [ratio(a[rng.integers(a.size, size=a.size)], b[rng.integers(b.size, size=b.size)]) for _ in range(reps)]
-    low, high = np.percentile(samples, [5, 95])
+    low, high = np.percentile(samples, [5, 95], method="nearest")  # inf (a median never reached) stays inf
     return ratio(a, b), float(low), float(high)
 
 
@@ -296,7 +317,8 @@ def main() -> None:
                 value, low, high = median_ratio(needed[(av, "nade")][key], needed[(av, "adate")][key])
                 print(f"  AdaTE against NADE, {key} (median over runs, NADE / AdaTE): {value:.2f} "
                       f"[90%: {low:.2f}, {high:.2f}]", flush=True)
-    trusted = [r["RHW + diagnostics"]["coverage"] for r in results if np.isfinite(r["RHW + diagnostics"]["coverage"])]
+    chosen = f"RHW + diagnostics, unseen <= {TRUST.max_unseen_share:g}"
+    trusted = [r[chosen]["coverage"] for r in results if np.isfinite(r[chosen]["coverage"])]
     print(f"smallest coverage of the 90% interval once settled (with the diagnostics) over every AV and mode: "
           f"{min(trusted) if trusted else float('nan'):.2f}")
     print(f"ratio {min(trusted) / 0.9 if trusted else float('nan'):.2f}")

@@ -222,13 +222,17 @@ def ranking_shown(ranking: SuiteRanking, suite: str) -> Shown:
     return Shown(ranking_payload(ranking), tables=(table,) if rows else (), notes=tuple(notes), csv=table)
 
 
-SAFETY_COLUMNS = ["rank", "AV", "kind", "crash rate", "90% CI", "RHW", "k-hat", "tests", "crashes", "date"]
+SAFETY_COLUMNS = ["rank", "AV", "kind", "crash rate", "90% CI", "RHW", "may hide", "tests", "crashes", "date"]
 
 
-def _tail_shape_text(diagnostics: dict[str, Any] | None) -> str:
-    """The Pareto k-hat of a run's crash contributions, "-" when it has none."""
-    shape = (diagnostics or {}).get("tail_shape")
-    return "-" if shape is None else f"{shape:.2f}"
+def _unseen_text(diagnostics: dict[str, Any] | None) -> str:
+    """What a run's barely steered tests may still hide, against its estimate ("-" without diagnostics)."""
+    from gymarena.metrics.importance import WeightDiagnostics
+
+    parsed = WeightDiagnostics.from_json(diagnostics)
+    if parsed is None:
+        return "-"
+    return "unbounded" if math.isinf(parsed.unseen_share) else f"{parsed.unseen_share:.0%}"
 
 
 def safety_shown(ranking: Any) -> Shown:
@@ -238,7 +242,7 @@ def safety_shown(ranking: Any) -> Shown:
     rows = [{"rank": e.rank if e.settled else "not settled", "AV": e.agent, "kind": e.kind,
              "crash rate": f"{e.crash_rate:.3e}", "90% CI": f"[{e.low:.3e}, {e.high:.3e}]",
              "RHW": "-" if e.relative_half_width is None else f"{e.relative_half_width:.3f}",
-             "k-hat": _tail_shape_text(e.diagnostics), "tests": e.tests,
+             "may hide": _unseen_text(e.diagnostics), "tests": e.tests,
              "crashes": e.crashes, "date": e.date.strftime("%Y-%m-%d")} for e in ranking.entries]
     notes = [f"not settled: run {e.run_id} ({e.agent}): {e.why_not_settled}" for e in ranking.entries if not e.settled]
     notes += [f"not ranked: run {u['run']} ({u['agent']}): {u['reason']}" for u in ranking.unranked]

@@ -1,6 +1,7 @@
 """The safety board of cav-highway@1: AVs ranked by their NADE crash rate (lower first),
-runs short of the suite's RHW listed as not settled, submitted AVs tested sandboxed on
-the hidden seed through `gymarena worker`, and uploads of estimates refused."""
+runs short of the suite's RHW or of a trusted interval listed as not settled with the
+reason, submitted AVs tested sandboxed on the hidden seed through `gymarena worker`, and
+uploads of estimates refused."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from gymarena.leaderboard.packages import pack_directory
 from gymarena.leaderboard.safety import rank_safety
 from gymarena.results import ResultsStore
 from gymarena.suites import load_suite
+from gymarena.views import safety_shown
 
 SUITE = "cav-highway@1"
 quiet = lambda line: None  # noqa: E731
@@ -51,26 +53,32 @@ NAN_ACCELERATIONS = AV.format(body="""        return np.full(len(observations), 
 
 
 def test_built_in_avs_are_ordered_by_their_crash_rate_and_the_page_says_how(db_url):
+    """cautious and acc settle on cav-highway@1 (their barely steered tests can no longer hide
+    much of the rate after 20,000-35,000 tests), ranked by their estimates."""
     suite = load_suite(SUITE)
     with ResultsStore(db_url) as store:
-        for av in ("cav:cautious", "cav:idm"):
+        for av in ("cav:cautious", "cav:acc"):
             evaluate_cav_suite(store, suite, av, say=quiet)
         board = rank_safety(store, SUITE, suite_protocol(SUITE), 0.3)
-    idm, cautious = board.entries
-    assert (idm.agent, idm.rank, cautious.agent, cautious.rank) == ("idm", 1, "cautious", 2)
-    assert idm.settled and cautious.settled and idm.relative_half_width <= 0.3
-    assert idm.high < cautious.low  # the intervals separate: the order is not luck
-    assert idm.low <= idm.crash_rate <= idm.high
+    assert [e.settled for e in board.entries] == [True, True], [e.why_not_settled for e in board.entries]
+    assert [e.rank for e in board.entries] == [1, 2]
+    assert board.entries[0].crash_rate <= board.entries[1].crash_rate
+    for entry in board.entries:
+        assert entry.low <= entry.crash_rate <= entry.high and entry.relative_half_width <= 0.3
+        diagnostics = entry.diagnostics or {}
+        assert diagnostics["unseen_allowance"] <= 0.3 * diagnostics["estimate"] and entry.crashes >= 25
     with TestClient(create_app(db_url, reps=100)) as client:
         page = eventually(lambda: client.get(f"/api/suites/{SUITE}").json(), lambda page: len(page["entries"]) == 2)
-        assert page["board"] == "cav" and [e["agent"] for e in page["entries"]] == ["idm", "cautious"]
+        assert page["board"] == "cav" and [e["agent"] for e in page["entries"]] == [e.agent for e in board.entries]
+        assert all(e["diagnostics"]["effective_crashes"] > 0 and e["why_not_settled"] is None for e in page["entries"])
         html = client.get(f"/suites/{SUITE}").text
         assert "ranked by its crash rate per test, lowest first" in html and "<svg" in html
+        assert "barely" in html and "may hide" in html
         index = client.get("/").text
         assert "cav-highway@1" in index and ">cav<" in index
 
 
-def test_a_run_short_of_the_rhw_is_listed_as_not_settled(store, tmp_path):
+def test_a_run_short_of_the_rhw_or_of_trust_is_listed_as_not_settled_with_the_reason(store, tmp_path):
     path = tmp_path / "cav-short.toml"
     path.write_text('name = "cav-short"\nversion = 1\nseeds = [0]\nboard = "cav"\n[cav]\nuntil_rhw = 0.3\n'
                     'batch_size = 4096\nepsilon = 0.1\n[[tasks]]\nid = "cav/Highway2Lane-NADE-v0"\nepisodes = 4096\n')
@@ -78,10 +86,16 @@ def test_a_run_short_of_the_rhw_is_listed_as_not_settled(store, tmp_path):
     for av in ("cav:cautious", "cav:aggressive"):
         evaluate_cav_suite(store, suite, av, say=quiet)
     board = rank_safety(store, suite.label, suite_protocol(str(path)), 0.3)
-    settled = {e.agent: (e.settled, e.rank) for e in board.entries}
-    # cautious needs ~3,300 tests for RHW 0.3; aggressive's rarer crashes ~14,000
-    assert settled == {"cautious": (True, 1), "aggressive": (False, None)}
-    assert board.entries[-1].agent == "aggressive"  # below every settled AV, though its estimate is lower
+    reasons = {e.agent: e.why_not_settled for e in board.entries}
+    assert [e.settled for e in board.entries] == [False, False] and [e.rank for e in board.entries] == [None, None]
+    # cautious reaches the half-width in 4,096 tests, but its 2,300 barely steered tests could still hide
+    # more than the whole estimate; aggressive's rarer crashes leave even the half-width short
+    cautious = next(e for e in board.entries if e.agent == "cautious")
+    assert cautious.relative_half_width is not None and cautious.relative_half_width <= 0.3
+    assert "barely steered tests may hide" in reasons["cautious"], reasons
+    assert reasons["aggressive"].startswith("relative half-width"), reasons
+    shown = safety_shown(board)
+    assert any(note.startswith(f"not settled: run {cautious.run_id} (cautious): the ") for note in shown.notes)
     bad = path.read_text().replace("until_rhw = 0.3", "until_rhw = 3.0")
     path.write_text(bad)
     with pytest.raises(Exception, match="until_rhw"):
@@ -96,7 +110,8 @@ def test_a_submitted_av_is_tested_sandboxed_on_the_hidden_seed_through_gymarena_
                           suite=SUITE).json()
     worked = CliRunner().invoke(cli, ["worker", "--once", "--db", db_url, "--poll", "0.1"])
     assert worked.exit_code == 0, worked.output
-    assert client.get(f"/api/submissions/{careful['submission']}").json()["status"] == "finished"
+    status = client.get(f"/api/submissions/{careful['submission']}").json()
+    assert status["status"] == "finished", status.get("reason")
     failed = client.get(f"/api/submissions/{broken['submission']}").json()
     assert failed["status"] == "failed" and "acceleration that is not finite" in failed["reason"]
     page = eventually(lambda: client.get(f"/api/suites/{SUITE}").json(),
