@@ -287,6 +287,7 @@ def main() -> None:
     parser.add_argument("--min-crashes", type=int, default=200, help="the NDE reference's")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--reduced", action="store_true", help="CI: 3 short runs of one AV and mode; checks it computes")
+    parser.add_argument("--out", type=Path, default=None, help="also write every figure as JSON to this file")
     args = parser.parse_args()
     reference_path, chunk = REFERENCE_FILE, 200_000
     if args.reduced:
@@ -297,7 +298,7 @@ def main() -> None:
     if any(b % BATCH_SIZE for b in budgets):
         parser.error(f"--budgets must be multiples of the batch size {BATCH_SIZE}")
     print(f"settled (trusted) when: relative half-width <= {TARGET_RHW} and {TRUST.describe()}", flush=True)
-    results, needed = [], {}
+    results, needed, ratios = [], {}, {}
     for av in avs:
         print(f"AV {av}:", flush=True)
         reference = Reference.of(nde_reference(av, args.min_crashes, chunk, reference_path))
@@ -310,13 +311,17 @@ def main() -> None:
         for mode in modes:
             runs = [load_run(p, job[2]) for p, job in zip(paths, jobs) if job[1] == mode]
             result = analyse(av, mode, runs, budgets, reference)
+            result["reference"] = {"rate": reference.rate, "half_width": reference.half_width}
             results.append(result)
             needed[(av, mode)] = result
         if "nade" in modes and "adate" in modes:
             for key in ("tests needed", "tests needed, trusted"):
                 value, low, high = median_ratio(needed[(av, "nade")][key], needed[(av, "adate")][key])
+                ratios[f"{av}: {key}"] = [value, low, high]
                 print(f"  AdaTE against NADE, {key} (median over runs, NADE / AdaTE): {value:.2f} "
                       f"[90%: {low:.2f}, {high:.2f}]", flush=True)
+    if args.out is not None:
+        args.out.write_text(json.dumps({"results": results, "adate_over_nade": ratios}, indent=1, default=float) + "\n")
     chosen = f"RHW + diagnostics, unseen <= {TRUST.max_unseen_share:g}"
     trusted = [r[chosen]["coverage"] for r in results if np.isfinite(r[chosen]["coverage"])]
     print(f"smallest coverage of the 90% interval once settled (with the diagnostics) over every AV and mode: "

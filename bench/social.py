@@ -163,6 +163,7 @@ def evaluate_checkpoint(condition: str, seed: int, held_out: list[int], root: Pa
     """One run of the table from its checkpoint (``root``, else the one found as
     ``gymarena.baselines.trained`` finds it: trained here, else shipped); (training seconds as
     its record says, each held-out game's metrics); ``publish`` writes them beside it."""
+    import gzip
     import json
 
     from gymarena.baselines.algorithms import get_recipe
@@ -180,9 +181,9 @@ def evaluate_checkpoint(condition: str, seed: int, held_out: list[int], root: Pa
     seconds = json.loads(record.read_text())["wall_seconds"] if record.is_file() else float("nan")
     games = held_out_games(policy, held_out, args.rules)
     if publish:  # the evaluation beside its checkpoint: anyone can replay any of its games
-        (path.parent / HELD_OUT_FILE).write_text(json.dumps(
-            {"seeds": [held_out[0], held_out[-1]], "impostors": list(IMPOSTORS), "games": games},
-            sort_keys=True, separators=(",", ":")) + "\n")
+        text = json.dumps({"seeds": [held_out[0], held_out[-1]], "impostors": list(IMPOSTORS), "games": games},
+                          sort_keys=True, separators=(",", ":"))
+        (path.parent / HELD_OUT_FILE).write_bytes(gzip.compress(text.encode(), compresslevel=9, mtime=0))
     return seconds, games
 
 

@@ -32,7 +32,7 @@ from gymarena.records import AlgorithmIdentity
 from gymarena.tasks import TaskSpec, get_task
 
 CHECKPOINT_FILE = "policy.pt"
-HELD_OUT_FILE = "held-out.json"  # a shipped checkpoint's evaluation on the ablation's held-out seeds (bench/social.py)
+HELD_OUT_FILE = "held-out.json.gz"  # a shipped checkpoint's evaluation on the ablation's held-out seeds (bench/social.py)
 BOARDS = ("social-core@1", "social-core@2")  # where ``gymarena baselines evaluate`` plays each checkpoint
 TASK = "social/Impostor-5p1i-v0"
 EVALUATION_SEEDS = range(10_000, 10_100)  # per impostor; apart from training's seeds (drawn from 2**31) and the bench's
