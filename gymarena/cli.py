@@ -377,7 +377,7 @@ def cav_test_command(
     mode: str = typer.Option("nde", "--mode", help="nde (naturalistic), nade (importance-sampled), adaptive, or adate "
                               "(AdaTE: surrogates combined on a Q_AV learned from the tests)."),
     tests: int = typer.Option(200_000, "--tests", help="Tests to play (the most, with --until-rhw)."),
-    until_rhw: float | None = typer.Option(None, "--until-rhw", help="Stop once the relative half-width (90%) is this small and the interval can be trusted (importance-sampled modes: 25+ crashes, and the barely steered tests may hide at most 30% of the estimate)."),
+    until_rhw: float | None = typer.Option(None, "--until-rhw", help="Stop once the relative half-width (90%) is this small and the interval can be trusted (importance-sampled modes: 25+ crashes, and the barely steered tests may hide at most half the estimate)."),
     seed: int = typer.Option(0, "--seed", "--seeds", help="Seed of the run: batch i of tests is drawn from (seed, i)."),
     batch_size: int = typer.Option(4096, "--batch-size", help="Tests simulated at once (and committed together)."),
     epsilon: float = typer.Option(0.1, "--epsilon", help="NADE's defensive share of the NDD in the importance distribution."),

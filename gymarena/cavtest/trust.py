@@ -7,9 +7,13 @@ function barely steered, which carry part of the rate; its normal interval is th
 confident and low. The coverage benchmark (``bench/cav_coverage.py``, docs/cav.md) measured
 it: the papers' rule (the half-width alone) settled 45-80% of the IDM AV's runs on an
 interval missing the NDE reference. So a run settles only once it has seen enough crashes
-and the crashes its barely steered tests may still hide (their Wilson bound) are small
-against the estimate: at most the relative half-width asked for, so that "settled" keeps
-meaning that precision on both sides.
+and the crashes its barely steered tests may still hide (their Wilson bound, which also
+widens the interval's upper end) are at most half the estimate. The benchmark chose the
+half: the widened interval covered the reference in every settled run whether the share
+allowed was 0.3, 0.5 or 1, so the share trades precision for tests only; at 0.3 the IDM AV
+settled in 2 of 20 runs of 131,072 tests (the board's budget is 100,000), at 0.5 in 17 (a
+median of 90,112 tests), at 1 in all 20 (32,768) but with an upper end up to twice the
+estimate; at 0.5 it stays within 1.6 times.
 
 The Pareto k-hat of the crash contributions is measured and shown, but is not part of the
 rule: on these weights (a few discrete levels, and a second population of unsteered
@@ -31,7 +35,7 @@ class TrustRule:
     """What an importance-sampled run's interval needs to be trusted."""
 
     min_crashes: int = MIN_CRASHES_FOR_SHAPE
-    max_unseen_share: float = 0.3  # the crashes the barely steered tests may hide, against the estimate
+    max_unseen_share: float = 0.5  # the crashes the barely steered tests may hide, against the estimate
 
     def key(self) -> str:
         """The rule in a run's settings: a run that stops under another rule is another run."""
