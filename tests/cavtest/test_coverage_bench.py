@@ -18,6 +18,7 @@ def test_the_reduced_coverage_benchmark_computes(tmp_path):
     lines = result.stdout.splitlines()
     assert any(line.strip().startswith("NDE reference") for line in lines), result.stdout
     assert any("coverage" in line and "bias" in line for line in lines), result.stdout
-    assert any("until-rhw, trusted" in line and "settled" in line for line in lines), result.stdout
+    assert any("until-rhw, RHW alone" in line and "settled" in line for line in lines), result.stdout
+    assert any("until-rhw, RHW + diagnostics, unseen <= 0.5" in line and "settled" in line for line in lines), result.stdout
     assert re.fullmatch(r"ratio (\d+\.\d\d|nan)", lines[-1]), result.stdout
     assert len(list(tmp_path.glob("cautious-nade-*.npz"))) == 3  # the runs are cached for the analysis
