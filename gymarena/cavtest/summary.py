@@ -48,8 +48,10 @@ class Summary:
 
     def settled(self, target_rhw: float) -> bool:
         """The relative half-width reached ``target_rhw`` and the diagnostics trust the interval."""
-        return (self.relative_half_width is not None and self.relative_half_width <= target_rhw + 1e-12
-                and self.untrusted_because is None)
+        from gymarena.cavtest.trust import not_settled_because
+
+        return not_settled_because(self.relative_half_width, target_rhw, self.diagnostics, self.crashes,
+                                   self.naturalistic) is None
 
     def to_json(self, values: np.ndarray) -> dict[str, Any]:
         """The run's stored summary, with its RHW path at up to ~200 log-spaced test counts."""

@@ -64,3 +64,13 @@ def verdict(diagnostics: WeightDiagnostics | None, crashes: int, naturalistic: b
         return (f"the {diagnostics.unsteered_tests:,} barely steered tests may hide {share} of the estimate more "
                 f"(at most {rule.max_unseen_share:.0%}): test on")
     return None
+
+
+def not_settled_because(relative_half_width: float | None, target: float, diagnostics: WeightDiagnostics | None,
+                        crashes: int, naturalistic: bool = False) -> str | None:
+    """Why a run has not settled at relative half-width ``target`` (None: it has): its
+    half-width first, then its weights. The one rule of `cav test --until-rhw` and the boards."""
+    if relative_half_width is None or not relative_half_width <= target + 1e-12:
+        shown = "undefined" if relative_half_width is None else f"{relative_half_width:.3f}"
+        return f"relative half-width {shown} above {target}"
+    return verdict(diagnostics, crashes, naturalistic)

@@ -88,13 +88,12 @@ def rank_safety(store: ResultsStore, label: str, protocol: RunProtocol, until_rh
 
 def why_not_settled(estimate: dict[str, Any], until_rhw: float) -> str | None:
     """Why a stored estimate is not settled (None: it is): its RHW, then its weights."""
-    from gymarena.cavtest.trust import verdict
+    from gymarena.cavtest.trust import not_settled_because
 
     rhw = estimate.get("relative_half_width")
-    if rhw is None or not float(rhw) <= until_rhw + 1e-12:
-        return f"relative half-width {'undefined' if rhw is None else f'{float(rhw):.3f}'} above {until_rhw}"
-    return verdict(WeightDiagnostics.from_json(estimate.get("diagnostics")), int(estimate["crashes"]),
-                   bool(estimate.get("naturalistic", False)))
+    return not_settled_because(None if rhw is None else float(rhw), until_rhw,
+                               WeightDiagnostics.from_json(estimate.get("diagnostics")), int(estimate["crashes"]),
+                               bool(estimate.get("naturalistic", False)))
 
 
 def _entry(run: RunInfo, estimate: dict[str, Any], rank: int | None, why: str | None, superseded: int) -> SafetyEntry:
