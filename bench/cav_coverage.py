@@ -57,7 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gymarena import versions
 from gymarena.cavtest.samplers import Sampler
 from gymarena.cavtest.summary import summarise
-from gymarena.cavtest.trust import TRUST, TrustRule, verdict
+from gymarena.cavtest.trust import TRUST, TrustRule, not_settled_because
 from gymarena.envs.cav.builtin_avs import BUILTIN_AVS
 from gymarena.envs.cav.ndd import load_ndd
 from gymarena.envs.cav.sim import Road
@@ -177,9 +177,11 @@ def settle_point(run: Run, tests: int, rule: TrustRule | None, step: int = BATCH
     (`cav test --until-rhw 0.3` checks at the end of each batch: ``step`` = the batch size)."""
     for end in range(step, tests + 1, step):
         summary = summarise(run.values[:end], naturalistic=False, weights=run.weights[:end])
-        if (summary.relative_half_width or np.inf) > TARGET_RHW:
-            continue
-        if rule is None or verdict(summary.diagnostics, summary.crashes, rule=rule) is None:
+        if rule is None:
+            if (summary.relative_half_width or np.inf) <= TARGET_RHW:
+                return end
+        elif not_settled_because(summary.relative_half_width, TARGET_RHW, summary.diagnostics, summary.crashes,
+                                 rule=rule) is None:
             return end
     return None
 

@@ -67,10 +67,10 @@ def verdict(diagnostics: WeightDiagnostics | None, crashes: int, naturalistic: b
 
 
 def not_settled_because(relative_half_width: float | None, target: float, diagnostics: WeightDiagnostics | None,
-                        crashes: int, naturalistic: bool = False) -> str | None:
+                        crashes: int, naturalistic: bool = False, rule: TrustRule = TRUST) -> str | None:
     """Why a run has not settled at relative half-width ``target`` (None: it has): its
     half-width first, then its weights. The one rule of `cav test --until-rhw` and the boards."""
     if relative_half_width is None or not relative_half_width <= target + 1e-12:
         shown = "undefined" if relative_half_width is None else f"{relative_half_width:.3f}"
         return f"relative half-width {shown} above {target}"
-    return verdict(diagnostics, crashes, naturalistic)
+    return verdict(diagnostics, crashes, naturalistic, rule)
